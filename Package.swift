@@ -1,0 +1,54 @@
+// swift-tools-version: 6.1
+//
+// vlat: a learned image codec. Modules follow ../shared/DESIGN.md, one per part, with the
+// dependency arrows pointing one way: CLI -> bench -> metrics/format/entropy/tensor -> image I/O.
+// CPU tuning flags (-target-cpu) are passed by Scripts/, never via unsafeFlags here, so that
+// other packages can depend on the `Vlat` library product.
+import PackageDescription
+
+let package = Package(
+    name: "vlat",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "vlat", targets: ["vlat"]),
+        .library(name: "Vlat", targets: ["VlatFiles", "VlatImageIO", "VlatMetrics", "VlatFormat",
+                                         "VlatEntropy", "VlatTensor"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries, found through pkg-config; `providers` tells SwiftPM what to suggest.
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // The only code that touches libpng/libjpeg directly: it owns every setjmp/longjmp so that
+        // no non-local jump ever crosses a Swift frame.
+        .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"]),
+
+        .target(name: "VlatFiles"),
+        .target(name: "VlatImageIO", dependencies: ["CImageCodecs", "VlatFiles"]),
+        .target(name: "VlatMetrics", dependencies: ["VlatImageIO"]),
+        .target(name: "VlatEntropy", dependencies: ["CZstd"]),
+        .target(name: "VlatFormat", dependencies: ["VlatFiles"]),
+        .target(name: "VlatTensor", dependencies: ["COpenBLAS"]),
+        .target(name: "VlatBench", dependencies: ["VlatImageIO", "VlatMetrics", "VlatFiles"]),
+        .executableTarget(
+            name: "vlat",
+            dependencies: [
+                "VlatBench", "VlatFormat", "VlatImageIO", "VlatMetrics", "VlatFiles",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(name: "VlatFilesTests", dependencies: ["VlatFiles"]),
+        .testTarget(name: "VlatImageIOTests", dependencies: ["VlatImageIO", "VlatFiles"]),
+        .testTarget(name: "VlatMetricsTests", dependencies: ["VlatMetrics", "VlatImageIO"]),
+        .testTarget(name: "VlatEntropyTests", dependencies: ["VlatEntropy"]),
+        .testTarget(name: "VlatFormatTests", dependencies: ["VlatFormat"]),
+        .testTarget(name: "VlatTensorTests", dependencies: ["VlatTensor"]),
+        .testTarget(name: "VlatBenchTests", dependencies: ["VlatBench", "VlatImageIO", "VlatMetrics"]),
+        .testTarget(name: "VlatCLITests", dependencies: ["vlat", "VlatFormat", "VlatImageIO"]),
+    ]
+)

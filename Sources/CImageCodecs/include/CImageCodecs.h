@@ -1,0 +1,73 @@
+// C side of vlat's image I/O. libpng and libjpeg report errors by longjmp; every setjmp lives in
+// these C functions, so a jump never crosses a Swift frame. Each function returns a vlat_status
+// and, on failure, a one-line message in `message` (NUL-terminated, at most VLAT_MESSAGE_SIZE).
+#ifndef VLAT_CIMAGECODECS_H
+#define VLAT_CIMAGECODECS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VLAT_MESSAGE_SIZE 256
+
+typedef enum {
+    VLAT_OK = 0,
+    VLAT_ERR_NOT_THIS_FORMAT = 1, // signature does not match
+    VLAT_ERR_CORRUPT = 2,         // the library rejected the data (includes truncation)
+    VLAT_ERR_TOO_LARGE = 3,       // dimensions over the caller's limit, checked before allocating
+    VLAT_ERR_UNSUPPORTED = 4,     // valid file, but a variant we do not handle
+    VLAT_ERR_NO_MEMORY = 5,
+    VLAT_ERR_INVALID_ARGUMENT = 6,
+} vlat_status;
+
+/// A decoded image. `pixels` is interleaved, row-major, `channels` samples per pixel
+/// (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA), each `sample_bytes` wide (1, or 2 big-endian for
+/// 16-bit PNG). Buffers are malloc'd; release them with vlat_decoded_free.
+typedef struct {
+    uint32_t width;
+    uint32_t height;
+    uint32_t channels;
+    uint32_t sample_bytes;
+    uint8_t *pixels;
+    size_t pixels_size;
+    uint8_t *icc;
+    size_t icc_size;
+    // What the file said about itself.
+    int source_color_type; // PNG: the IHDR colour type; JPEG: the J_COLOR_SPACE of the file
+    int source_bit_depth;
+    int interlaced;        // PNG Adam7, or JPEG progressive
+    int had_transparency;  // PNG tRNS chunk present (expanded into an alpha channel)
+} vlat_decoded;
+
+void vlat_decoded_free(vlat_decoded *image);
+
+/// A growable output buffer; release with vlat_buffer_free.
+typedef struct {
+    uint8_t *data;
+    size_t size;
+    size_t capacity;
+} vlat_buffer;
+
+void vlat_buffer_free(vlat_buffer *buffer);
+
+/// Decodes a PNG of any colour type and bit depth. Palette and tRNS are expanded, 1/2/4-bit grey
+/// is scaled to 8 bits, 16-bit samples are kept (big-endian) for the caller to round.
+vlat_status vlat_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
+                            vlat_decoded *out, char *message);
+
+/// Encodes 8-bit interleaved pixels (1..4 channels) as PNG, with an optional ICC profile.
+vlat_status vlat_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height,
+                            uint32_t channels, const uint8_t *icc, size_t icc_size,
+                            int compression_level, vlat_buffer *out, char *message);
+
+/// Decodes a baseline or progressive JPEG: grey stays grey, YCbCr/RGB become RGB, CMYK/YCCK are
+/// converted to RGB (Adobe inverted CMYK recognised). Truncated data is an error, not grey fill.
+vlat_status vlat_jpeg_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
+                             vlat_decoded *out, char *message);
+
+/// Encodes 8-bit grey (1 channel) or RGB (3 channels) pixels as JPEG. `subsampling_420` chooses
+/// 4:2:0 chroma (else 4:4:4); Huffman tables are optimised.
+vlat_status vlat_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height,
+                             uint32_t channels, int quality, int subsampling_420,
+                             const uint8_t *icc, size_t icc_size, vlat_buffer *out, char *message);
+
+#endif

@@ -1,0 +1,40 @@
+/// A `.vlat` file in memory: header, optional ICC profile and alpha plane, and the entropy-coded
+/// payload, which this module treats as opaque bytes.
+///
+/// ```swift
+/// let bytes = container.serialized()          // write with AtomicFile
+/// let back = try Container.parse(bytes)       // throws ContainerError on any damage
+/// ```
+public struct Container: Sendable, Equatable {
+    /// The 8-byte signature: 0x89 "VLAT" CR LF 0x1A. As in PNG, the high byte and the line ending
+    /// catch 7-bit and text-mode transfers.
+    public static let signature: [UInt8] = [0x89, 0x56, 0x4C, 0x41, 0x54, 0x0D, 0x0A, 0x1A]
+
+    /// An alpha plane coded losslessly: `method` 0 is a zstd frame of `width * height` bytes.
+    public struct AlphaPlane: Sendable, Equatable {
+        public var method: UInt8
+        public var data: [UInt8]
+
+        public init(method: UInt8 = 0, data: [UInt8]) {
+            self.method = method
+            self.data = data
+        }
+    }
+
+    public var header: ContainerHeader
+    public var iccProfile: [UInt8]?
+    public var alpha: AlphaPlane?
+    public var payload: [UInt8]
+    /// Names of ancillary chunks the parser did not know and skipped (empty when writing).
+    public var skippedChunks: [String] = []
+
+    public init(header: ContainerHeader, iccProfile: [UInt8]? = nil, alpha: AlphaPlane? = nil, payload: [UInt8]) {
+        self.header = header
+        self.iccProfile = iccProfile
+        self.alpha = alpha
+        self.payload = payload
+    }
+
+    /// Largest DATA chunk the writer emits; longer payloads are split.
+    public static let dataChunkSize = 1 << 24
+}

@@ -1,0 +1,70 @@
+extension Container {
+    /// Parses and verifies a whole `.vlat` file. Every length is checked against the bytes present
+    /// and against `limits` before use, every chunk's CRC is verified, and the chunk order is
+    /// enforced, so damage of any kind surfaces as a `ContainerError`.
+    public static func parse(_ bytes: [UInt8], limits: ContainerLimits = .default) throws -> Container {
+        guard bytes.count >= signature.count, Array(bytes[0..<signature.count]) == signature else {
+            throw ContainerError.notVlat
+        }
+        var cursor = ByteCursor(bytes, from: signature.count)
+        var header: ContainerHeader?
+        var icc: [UInt8]?
+        var alpha: AlphaPlane?
+        var payload: [UInt8] = []
+        var sawData = false
+        var skipped: [String] = []
+
+        while true {
+            let chunkStart = cursor.offset
+            guard cursor.remaining >= 12 else { throw ContainerError.truncated(at: bytes.count) }
+            guard let type = ChunkType(raw: try cursor.take(4)) else {
+                throw ContainerError.invalidChunkType(offset: chunkStart)
+            }
+            let length = Int(try cursor.u32())
+            guard length <= limits.maxChunkBytes else {
+                throw ContainerError.chunkTooLarge(chunk: type.description, length: length, limit: limits.maxChunkBytes)
+            }
+            guard cursor.remaining >= length + 4 else { throw ContainerError.truncated(at: bytes.count) }
+            let data = try cursor.take(length)
+            let stored = try cursor.u32()
+            guard CRC32.checksum(bytes[chunkStart..<chunkStart + 8 + length]) == stored else {
+                throw ContainerError.badChecksum(chunk: type.description, offset: chunkStart)
+            }
+
+            if header == nil && type != .head { throw ContainerError.missingChunk("HEAD") }
+            switch type {
+            case .head:
+                guard header == nil else { throw ContainerError.duplicateChunk("HEAD") }
+                header = try ContainerHeader.decode(data, limits: limits)
+            case .icc:
+                guard icc == nil else { throw ContainerError.duplicateChunk("iccp") }
+                guard !sawData else { throw ContainerError.misplacedChunk("iccp") }
+                guard length <= limits.maxICCBytes else {
+                    throw ContainerError.chunkTooLarge(chunk: "iccp", length: length, limit: limits.maxICCBytes)
+                }
+                guard length > 0 else { throw ContainerError.invalidChunk(chunk: "iccp", reason: "empty profile") }
+                icc = Array(data)
+            case .alpha:
+                guard alpha == nil else { throw ContainerError.duplicateChunk("alph") }
+                guard !sawData else { throw ContainerError.misplacedChunk("alph") }
+                guard let method = data.first, method == 0 else {
+                    throw ContainerError.invalidChunk(chunk: "alph", reason: "unknown coding method")
+                }
+                alpha = AlphaPlane(method: method, data: Array(data.dropFirst()))
+            case .data:
+                sawData = true
+                payload.append(contentsOf: data)
+            case .tail:
+                guard sawData else { throw ContainerError.missingChunk("DATA") }
+                guard length == 0 else { throw ContainerError.invalidChunk(chunk: "TAIL", reason: "must be empty") }
+                guard cursor.remaining == 0 else { throw ContainerError.trailingData(bytes: cursor.remaining) }
+                var container = Container(header: header!, iccProfile: icc, alpha: alpha, payload: payload)
+                container.skippedChunks = skipped
+                return container
+            default:
+                if type.isCritical { throw ContainerError.unknownCriticalChunk(type.description) }
+                skipped.append(type.description)
+            }
+        }
+    }
+}

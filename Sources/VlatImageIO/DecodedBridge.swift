@@ -1,0 +1,39 @@
+import CImageCodecs
+
+/// Turns a filled `vlat_decoded` into an `Image`, rounding 16-bit samples to 8 bits.
+enum DecodedBridge {
+    static func makeImage(_ decoded: vlat_decoded, source: ImageSource) -> Image {
+        let n = Int(decoded.width) * Int(decoded.height) * Int(decoded.channels)
+        var pixels = [UInt8](repeating: 0, count: n)
+        pixels.withUnsafeMutableBufferPointer { dst in
+            if decoded.sample_bytes == 2 {
+                // Nearest 8-bit value: round(v * 255 / 65535), exact in integers.
+                for i in 0..<n {
+                    let v = UInt32(decoded.pixels[2 * i]) << 8 | UInt32(decoded.pixels[2 * i + 1])
+                    dst[i] = UInt8((v * 255 + 32767) / 65535)
+                }
+            } else {
+                dst.baseAddress!.update(from: decoded.pixels, count: n)
+            }
+        }
+        let icc: [UInt8]? = decoded.icc_size > 0
+            ? Array(UnsafeBufferPointer(start: decoded.icc, count: decoded.icc_size)) : nil
+        return Image(width: Int(decoded.width), height: Int(decoded.height),
+                     layout: PixelLayout(rawValue: Int(decoded.channels))!, pixels: pixels,
+                     iccProfile: icc, source: source)
+    }
+
+    static func message(_ buffer: [CChar]) -> String {
+        buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    static func error(status: vlat_status, format: String, message: String, limit: Int) -> ImageIOError {
+        switch status {
+        case VLAT_ERR_TOO_LARGE: return .tooLargeMessage(message)
+        case VLAT_ERR_UNSUPPORTED: return .unsupported(format: format, reason: message)
+        case VLAT_ERR_NO_MEMORY: return .outOfMemory
+        case VLAT_ERR_INVALID_ARGUMENT: return .cannotEncode(reason: message)
+        default: return .corrupt(format: format, reason: message)
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import CImageCodecs
+
+/// PNG reading and writing through libpng.
+///
+/// Reading accepts every PNG colour type and bit depth: palette images become RGB (RGBA with
+/// tRNS), 1/2/4-bit grey is scaled to 8 bits, 16-bit samples are rounded to the nearest 8-bit
+/// value, interlaced files are de-interlaced. The ICC profile (iCCP) is kept.
+public enum PNGCodec {
+    public static func decode(_ data: [UInt8], limits: ImageLimits = .default) throws -> Image {
+        var decoded = vlat_decoded()
+        var message = [CChar](repeating: 0, count: Int(VLAT_MESSAGE_SIZE))
+        let status = data.withUnsafeBufferPointer { bytes in
+            vlat_png_decode(bytes.baseAddress, bytes.count, UInt64(limits.maxPixels), &decoded, &message)
+        }
+        defer { vlat_decoded_free(&decoded) }
+        guard status == VLAT_OK else {
+            throw DecodedBridge.error(status: status, format: "PNG", message: DecodedBridge.message(message),
+                                      limit: limits.maxPixels)
+        }
+        let colorType: ImageSource.ColorType
+        switch decoded.source_color_type {
+        case 0: colorType = .grey
+        case 2: colorType = .rgb
+        case 3: colorType = .palette
+        case 4: colorType = .greyAlpha
+        default: colorType = .rgba
+        }
+        let source = ImageSource(format: .png, colorType: colorType, bitDepth: Int(decoded.source_bit_depth),
+                                 interlaced: decoded.interlaced != 0)
+        return DecodedBridge.makeImage(decoded, source: source)
+    }
+
+    /// Encodes 8-bit samples in the image's own layout (grey, grey+alpha, RGB, RGBA) with its ICC
+    /// profile. `compressionLevel` is zlib's 0...9.
+    public static func encode(_ image: Image, compressionLevel: Int = 6) throws -> [UInt8] {
+        var buffer = vlat_buffer()
+        var message = [CChar](repeating: 0, count: Int(VLAT_MESSAGE_SIZE))
+        let icc = image.iccProfile ?? []
+        let status = image.pixels.withUnsafeBufferPointer { px in
+            icc.withUnsafeBufferPointer { profile in
+                vlat_png_encode(px.baseAddress, UInt32(image.width), UInt32(image.height),
+                                UInt32(image.layout.channels), icc.isEmpty ? nil : profile.baseAddress,
+                                profile.count, Int32(max(0, min(9, compressionLevel))), &buffer, &message)
+            }
+        }
+        defer { vlat_buffer_free(&buffer) }
+        guard status == VLAT_OK else {
+            throw DecodedBridge.error(status: status, format: "PNG", message: DecodedBridge.message(message), limit: 0)
+        }
+        return Array(UnsafeBufferPointer(start: buffer.data, count: buffer.size))
+    }
+}
