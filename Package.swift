@@ -44,7 +44,8 @@ let package = Package(
 
         .testTarget(name: "VlatFilesTests", dependencies: ["VlatFiles"]),
         .testTarget(name: "VlatImageIOTests", dependencies: ["VlatImageIO", "VlatFiles"]),
-        .testTarget(name: "VlatMetricsTests", dependencies: ["VlatMetrics", "VlatImageIO"]),
+        .testTarget(name: "VlatMetricsTests", dependencies: ["VlatMetrics", "VlatImageIO"],
+                    exclude: ["reference_metrics.json"]),
         .testTarget(name: "VlatEntropyTests", dependencies: ["VlatEntropy"]),
         .testTarget(name: "VlatFormatTests", dependencies: ["VlatFormat"]),
         .testTarget(name: "VlatTensorTests", dependencies: ["VlatTensor"]),

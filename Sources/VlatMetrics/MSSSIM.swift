@@ -26,16 +26,30 @@ public enum MSSSIM {
             throw MetricsError.shapeMismatch("\(reference.width)x\(reference.height) vs \(distorted.width)x\(distorted.height)")
         }
         guard min(reference.width, reference.height) >= minimumSide else { return nil }
+        return channelPlanes(reference, distorted).map { plane($0.0, $0.1) }.reduce(0, +) / 3
+    }
+
+    /// Single-scale SSIM with the same window and constants (mean over R, G, B). This equals
+    /// scikit-image's `structural_similarity(gaussian_weights=True, sigma=1.5,
+    /// use_sample_covariance=False, data_range=255)`. Needs both sides of at least 11 pixels.
+    public static func ssim(reference: Image, distorted: Image) throws -> Double? {
+        guard reference.width == distorted.width, reference.height == distorted.height else {
+            throw MetricsError.shapeMismatch("\(reference.width)x\(reference.height) vs \(distorted.width)x\(distorted.height)")
+        }
+        guard min(reference.width, reference.height) >= windowSize else { return nil }
+        return channelPlanes(reference, distorted).map { ssimComponents($0.0, $0.1).ssim }.reduce(0, +) / 3
+    }
+
+    /// The R, G and B planes of both images as doubles.
+    static func channelPlanes(_ reference: Image, _ distorted: Image) -> [(Plane, Plane)] {
         let a = reference.rgbSamples(), b = distorted.rgbSamples()
         let n = reference.pixelCount
-        var total = 0.0
-        for c in 0..<3 {
+        return (0..<3).map { c in
             var x = [Double](repeating: 0, count: n), y = [Double](repeating: 0, count: n)
             for i in 0..<n { x[i] = Double(a[3 * i + c]); y[i] = Double(b[3 * i + c]) }
-            total += plane(Plane(width: reference.width, height: reference.height, values: x),
-                           Plane(width: reference.width, height: reference.height, values: y))
+            return (Plane(width: reference.width, height: reference.height, values: x),
+                    Plane(width: reference.width, height: reference.height, values: y))
         }
-        return total / 3
     }
 
     /// A single-channel image of doubles.

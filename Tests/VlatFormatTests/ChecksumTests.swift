@@ -1,0 +1,35 @@
+import Testing
+@testable import VlatFormat
+
+@Suite("CRC-32 and SHA-256 against published check values")
+struct ChecksumTests {
+    @Test func crc32CheckValue() {
+        // The standard check value for CRC-32/ISO-HDLC (zlib).
+        #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
+        #expect(CRC32.checksum([UInt8]()) == 0)
+    }
+
+    @Test func crc32IncrementalEqualsOneShot() {
+        let data = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        var crc = CRC32()
+        crc.update(data[0..<333]); crc.update(data[333...])
+        #expect(crc.value == CRC32.checksum(data))
+    }
+
+    @Test(arguments: [
+        // FIPS 180-4 / NIST CSRC example vectors.
+        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+    ])
+    func sha256Vectors(input: String, digest: String) {
+        #expect(SHA256.hex(SHA256.hash(Array(input.utf8))) == digest)
+    }
+
+    @Test func sha256MillionAs() {
+        var hasher = SHA256()
+        let block = [UInt8](repeating: 0x61, count: 1000)
+        for _ in 0..<1000 { hasher.update(block) }
+        #expect(SHA256.hex(hasher.finalize()) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+}
