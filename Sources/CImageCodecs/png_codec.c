@@ -65,6 +65,9 @@ vlat_status vlat_png_decode(const uint8_t *data, size_t size, uint64_t max_pixel
         return status;
     }
     png_set_read_fn(png, &state, png_read_from_memory);
+    // ICC profiles pass through untouched: do not let libpng judge (and drop) known-buggy sRGB
+    // profiles that many cameras and editors wrote.
+    png_set_option(png, PNG_SKIP_sRGB_CHECK_PROFILE, PNG_OPTION_ON);
     // Our own pixel limit is checked below; libpng's own caps stay at their (lower) defaults for
     // ancillary chunk sizes, which bounds iCCP/zTXt decompression.
     png_set_user_limits(png, 0x7fffffffL, 0x7fffffffL);
@@ -185,6 +188,8 @@ vlat_status vlat_png_encode(const uint8_t *pixels, uint32_t width, uint32_t heig
     static const int types[5] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA,
                                  PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
     png_set_write_fn(png, &state, png_write_to_memory, png_flush_noop);
+    png_set_option(png, PNG_SKIP_sRGB_CHECK_PROFILE, PNG_OPTION_ON);
+    png_set_benign_errors(png, 1); // a dubious ICC profile is a warning, not a failed write
     png_set_compression_level(png, compression_level);
     png_set_IHDR(png, info, width, height, 8, types[channels], PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);

@@ -1,0 +1,136 @@
+import ArgumentParser
+import Foundation
+import VlatBench
+import VlatFiles
+import VlatImageIO
+import VlatMetrics
+
+/// `vlat bench`: rate-distortion sweeps of the installed codecs over a folder of images.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure codecs on a folder of images: bpp, PSNR, MS-SSIM, speed; CSV, JSON and SVG plots.",
+        discussion: """
+        JPEG runs through the linked libjpeg (4:2:0, optimised Huffman tables). WebP, AVIF and \
+        JPEG XL run through cwebp/dwebp, avifenc/avifdec and cjxl/djxl when installed, and are \
+        skipped with a note when not. Means are over images; times are medians. BD-rates are \
+        against JPEG on the mean curves.
+
+        Writes to --out: results.csv (per image), summary.csv, summary.md, results.json, \
+        psnr.svg and msssim.svg. The summary table also goes to standard output.
+
+        Examples:
+          vlat bench Corpus/photos
+          vlat bench ../shared/corpus/kodak --out kodak-bench --force
+          vlat bench photos/ --codecs jpeg --jpeg-qualities 10,50,90 --limit 3
+        """)
+
+    @Argument(help: "A folder of PNG/JPEG images (or one image file).")
+    var input: String
+
+    @Option(help: "Codecs to run, comma-separated, from: jpeg, webp, avif, jxl.")
+    var codecs = "jpeg,webp,avif,jxl"
+
+    @Option(help: "Folder for the result files.")
+    var out = "bench-out"
+
+    @Option(help: "JPEG qualities to sweep, comma-separated (1...100).")
+    var jpegQualities: String?
+
+    @Option(help: "Use only the first N images (sorted by name).")
+    var limit: Int?
+
+    @Option(help: "Curve interpolation for BD-rate: pchip or cubic.")
+    var bd: String = "pchip"
+
+    @Option(help: "Title for the plots.")
+    var title: String?
+
+    @Flag(help: "Replace result files already in --out.")
+    var force = false
+
+    static let outputs = ["results.csv", "summary.csv", "summary.md", "results.json", "psnr.svg", "msssim.svg"]
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if Bjontegaard.Interpolation(rawValue: bd) == nil { throw ValidationError("--bd must be pchip or cubic") }
+        if let q = jpegQualities {
+            let values = q.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            if values.isEmpty || values.contains(where: { $0 == nil || !(1...100).contains($0!) }) {
+                throw ValidationError("--jpeg-qualities must be a comma-separated list of integers in 1...100")
+            }
+        }
+    }
+
+    func selectedCodecs() throws -> (run: [any BenchCodec], notes: [String]) {
+        var run: [any BenchCodec] = []
+        var notes: [String] = []
+        for name in codecs.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
+            switch name {
+            case "jpeg":
+                let qualities = jpegQualities.map { $0.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+                run.append(LibJPEGCodec(settings: qualities ?? LibJPEGCodec.defaultQualities))
+            case "webp", "avif", "jxl":
+                let codec = name == "webp" ? ExternalToolCodec.webp() : name == "avif" ? ExternalToolCodec.avif() : ExternalToolCodec.jxl()
+                if codec.isAvailable { run.append(codec) } else { notes.append(codec.missingNote) }
+            default:
+                throw ValidationError(BenchError.unknownCodec(name).description)
+            }
+        }
+        return (run, notes)
+    }
+
+    func run() throws {
+        let (codecList, notes) = try selectedCodecs()
+        notes.forEach(Terminal.note)
+        guard !codecList.isEmpty else { throw CLIError("no codec to run") }
+        var paths: [String]
+        do { paths = try RDSweep.imagePaths(in: input) } catch { throw CLIError("\(error)") }
+        if let limit { paths = Array(paths.prefix(limit)) }
+
+        // Refuse before the (long) run, not after it.
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw CLIError("\(out): exists and is not a folder") }
+            if !force, let existing = Self.outputs.first(where: { FileManager.default.fileExists(atPath: "\(out)/\($0)") }) {
+                throw CLIError("\(out)/\(existing): already exists (use --force to overwrite)")
+            }
+        } else {
+            do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
+                throw CLIError("\(out): cannot create folder: \(error.localizedDescription)")
+            }
+        }
+
+        let progress = Terminal.Progress()
+        var inputNotes = notes
+        let sweep = RDSweep(codecs: codecList)
+        let records: [BenchRecord]
+        do {
+            records = try sweep.run(paths: paths, progress: progress.update, note: { inputNotes.append($0); Terminal.note($0) })
+        } catch let error as BenchError {
+            progress.finish()
+            throw CLIError("\(error)")
+        } catch {
+            progress.finish()
+            throw CLIError("\(error)")
+        }
+        progress.finish()
+
+        let command = (["vlat"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        var report = BenchReport(command: command, records: records, notes: inputNotes)
+        report.bd = RDSweep.bjontegaard(report.summary, interpolation: Bjontegaard.Interpolation(rawValue: bd)!)
+        let plotTitle = title ?? "\((input as NSString).lastPathComponent): \(paths.count) image\(paths.count == 1 ? "" : "s")"
+        let files: [(String, String)] = [
+            ("results.csv", report.recordsCSV()), ("summary.csv", report.summaryCSV()),
+            ("summary.md", "Command: `\(command)`\n\n" + report.markdown()), ("results.json", try report.json()),
+            ("psnr.svg", report.psnrPlot(title: plotTitle)), ("msssim.svg", report.msssimPlot(title: plotTitle)),
+        ]
+        for (name, text) in files {
+            do { try AtomicFile.write(Array(text.utf8), to: "\(out)/\(name)", overwrite: true) } catch {
+                throw CLIError("\(error)")
+            }
+        }
+        print(report.markdown(), terminator: "")
+        Terminal.note("\(paths.count) image(s), \(records.count) runs; wrote \(Self.outputs.map { "\(out)/\($0)" }.joined(separator: ", "))")
+    }
+}

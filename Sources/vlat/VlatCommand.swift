@@ -1,0 +1,21 @@
+import ArgumentParser
+
+/// The `vlat` command line tool.
+@main
+struct VlatCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vlat",
+        abstract: "A learned image codec: compress photos into small .vlat files, and measure codecs.",
+        discussion: """
+        Exit status: 0 on success, 1 when an input or output fails (one line on stderr says \
+        which file and why), 64 for a usage error.
+
+        Examples:
+          vlat info photo.vlat
+          vlat info --json photo.vlat
+          vlat bench Corpus/photos --out bench-out
+          vlat bench ../shared/corpus/kodak --codecs jpeg,webp --out kodak-bench
+        """,
+        version: "0.1.0",
+        subcommands: [InfoCommand.self, BenchCommand.self])
+}
