@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite. Installs missing build dependencies first, so it also works on a fresh
+# machine (and in CI, which calls this script).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+Scripts/install-deps.sh
+swift build --build-tests
+swift test --skip-build "$@"

@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+import VlatFormat
+
+@Suite("vlat info")
+struct InfoCommandTests {
+    func makeFile(_ dir: URL, name: String = "a.vlat") throws -> String {
+        let header = ContainerHeader(width: 100, height: 70, sourceColorType: 0, sourceBitDepth: 16, quality: 3, coder: .zstd,
+                                     paddingMultiple: 16, latentChannels: 8, latentHeight: 5, latentWidth: 7,
+                                     modelDigest: SHA256.hash(Array("m".utf8)))
+        // 8 signature + 68 HEAD + 15 iccp + 15 alph + 112 DATA + 12 TAIL = 230 bytes.
+        let c = Container(header: header, iccProfile: [1, 2, 3], alpha: .init(data: [9, 9]), payload: [UInt8](repeating: 5, count: 100))
+        let path = dir.appendingPathComponent(name).path
+        try Data(c.serialized()).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test func printsEveryHeaderField() throws {
+        let dir = CLI.scratch()
+        let path = try makeFile(dir)
+        let r = try CLI.run(["info", path])
+        #expect(r.status == 0)
+        for fragment in ["format version  1.0", "100 x 70, source grey 16-bit", "112 x 80 (multiple of 16",
+                         "8 x 5 x 7 (downsampling 16)", "3 of 8", "entropy coder   zstd",
+                         SHA256.hex(SHA256.hash(Array("m".utf8))), "icc profile     3 bytes", "alpha           2 bytes",
+                         "payload         100 bytes", "file size       230 bytes", "bits per pixel  0.2629"] {
+            #expect(r.stdout.contains(fragment), "missing: \(fragment)\n\(r.stdout)")
+        }
+    }
+
+    @Test func json() throws {
+        let dir = CLI.scratch()
+        let path = try makeFile(dir)
+        let r = try CLI.run(["info", "--json", path])
+        #expect(r.status == 0)
+        let parsed = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [[String: Any]]
+        #expect(parsed.count == 1)
+        #expect(parsed[0]["width"] as? Int == 100 && parsed[0]["coder"] as? String == "zstd")
+        #expect(parsed[0]["fileBytes"] as? Int == 230 && parsed[0]["latentChannels"] as? Int == 8)
+    }
+
+    @Test func corruptTruncatedAndForeignFilesGiveOneLineAndStatus1() throws {
+        let dir = CLI.scratch()
+        let path = try makeFile(dir)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let truncated = dir.appendingPathComponent("t.vlat").path
+        try bytes.prefix(bytes.count - 5).write(to: URL(fileURLWithPath: truncated))
+        bytes[40] ^= 0x10
+        let flipped = dir.appendingPathComponent("f.vlat").path
+        try bytes.write(to: URL(fileURLWithPath: flipped))
+        let png = CLI.packageRoot.appendingPathComponent("Corpus/photos/chelsea.png").path
+        let cases = [(truncated, "truncated"), (flipped, "checksum mismatch"), (png, "not a .vlat file"),
+                     (dir.appendingPathComponent("missing.vlat").path, "no such file"), (dir.path, "is a directory")]
+        for (file, message) in cases {
+            let r = try CLI.run(["info", file])
+            #expect(r.status == 1, "\(file)")
+            #expect(r.stderr.contains(message) && r.stderr.contains(file), "\(r.stderr)")
+            #expect(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count == 1, "\(r.stderr)")
+            #expect(r.stdout.isEmpty)
+        }
+    }
+
+    @Test func usageErrorsExit64() throws {
+        #expect(try CLI.run(["info"]).status == 64)
+        #expect(try CLI.run(["no-such-command"]).status == 64)
+        #expect(try CLI.run(["bench", "Corpus/photos", "--limit", "0"]).status == 64)
+    }
+
+    @Test func helpHasExamples() throws {
+        for command in [["--help"], ["info", "--help"], ["bench", "--help"]] {
+            let r = try CLI.run(command)
+            #expect(r.status == 0 && r.stdout.contains("Examples:"))
+        }
+    }
+}
