@@ -49,6 +49,13 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Replace result files already in --out.")
     var force = false
 
+    /// Quotes an argument for a POSIX shell when it needs it, so the recorded command re-runs.
+    static func shellQuoted(_ argument: String) -> String {
+        let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=,:+@%")
+        if !argument.isEmpty && argument.allSatisfy({ safe.contains($0) }) { return argument }
+        return "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
     static let outputs = ["results.csv", "summary.csv", "summary.md", "results.json", "psnr.svg", "msssim.svg"]
 
     func validate() throws {
@@ -116,7 +123,7 @@ struct BenchCommand: ParsableCommand {
         }
         progress.finish()
 
-        let command = (["vlat"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        let command = (["vlat"] + CommandLine.arguments.dropFirst().map(Self.shellQuoted)).joined(separator: " ")
         var report = BenchReport(command: command, records: records, notes: inputNotes)
         report.bd = RDSweep.bjontegaard(report.summary, interpolation: Bjontegaard.Interpolation(rawValue: bd)!)
         let plotTitle = title ?? "\((input as NSString).lastPathComponent): \(paths.count) image\(paths.count == 1 ? "" : "s")"

@@ -1,0 +1,139 @@
+/// 2-D convolution (cross-correlation, as in PyTorch) with zero padding, any kernel size and
+/// stride. Weight `[Cout, Cin, k, k]`, bias `[Cout]`.
+///
+/// Per image: `col = im2col(x)` is `[Cin*k*k, Ho*Wo]`, and `y = W x col + b` is one
+/// `cblas_sgemm`, whose `[Cout, Ho*Wo]` result is already the NCHW output. Backward recomputes
+/// `col` rather than keeping it, trading a cheap copy for a large saving in memory.
+public final class Conv2d: Layer {
+    public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int
+    public let weight: Parameter
+    public let bias: Parameter
+    private var input: Tensor?
+
+    public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+                generator: inout SeededGenerator) {
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        // PyTorch's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias.
+        let bound = 1 / Float(inChannels * kernel * kernel).squareRoot()
+        let w = (0..<(outChannels * inChannels * kernel * kernel)).map { _ in (generator.uniform() * 2 - 1) * bound }
+        let b = (0..<outChannels).map { _ in (generator.uniform() * 2 - 1) * bound }
+        weight = Parameter(name: "\(name).weight", value: Tensor(shape: [outChannels, inChannels, kernel, kernel], data: w))
+        bias = Parameter(name: "\(name).bias", value: Tensor(shape: [outChannels], data: b))
+    }
+
+    public var parameters: [Parameter] { [weight, bias] }
+    public var spec: LayerSpec {
+        LayerSpec(kind: .conv, inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: stride, padding: padding)
+    }
+
+    func geometry(_ x: Tensor) -> ConvGeometry {
+        ConvGeometry(channels: inChannels, height: x.h, width: x.w, kernel: kernel, stride: stride, padding: padding)
+    }
+
+    /// Output spatial size for an input of `height x width`.
+    public func outputSize(height: Int, width: Int) -> (Int, Int) {
+        let g = ConvGeometry(channels: inChannels, height: height, width: width, kernel: kernel, stride: stride, padding: padding)
+        return (g.outHeight, g.outWidth)
+    }
+
+    /// A 1x1, stride-1, unpadded convolution reads its input directly as the column matrix.
+    var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        precondition(x.shape.count == 4 && x.c == inChannels, "Conv2d expects [N, \(inChannels), H, W], got \(x.shape)")
+        let g = geometry(x)
+        precondition(g.outHeight > 0 && g.outWidth > 0, "Conv2d input \(x.h)x\(x.w) is smaller than the kernel")
+        var y = Tensor(zeros: [x.n, outChannels, g.outHeight, g.outWidth])
+        var col = [Float](repeating: 0, count: isPointwise ? 0 : g.patchSize * g.positions)
+        let inStride = inChannels * x.h * x.w, outStride = outChannels * g.positions
+        x.data.withUnsafeBufferPointer { xp in
+            weight.value.data.withUnsafeBufferPointer { wp in
+                bias.value.data.withUnsafeBufferPointer { bp in
+                    y.data.withUnsafeMutableBufferPointer { yp in
+                        col.withUnsafeMutableBufferPointer { cp in
+                            for b in 0..<x.n {
+                                let out = yp.baseAddress! + b * outStride
+                                // Start from the bias, then accumulate W x col (beta = 1).
+                                for o in 0..<outChannels { (out + o * g.positions).update(repeating: bp[o], count: g.positions) }
+                                let source: UnsafePointer<Float>
+                                if isPointwise {
+                                    source = xp.baseAddress! + b * inStride
+                                } else {
+                                    Im2Col.im2col(xp.baseAddress! + b * inStride, g, cp.baseAddress!)
+                                    source = UnsafePointer(cp.baseAddress!)
+                                }
+                                BLAS.sgemm(m: outChannels, n: g.positions, k: g.patchSize, a: wp.baseAddress!, lda: g.patchSize,
+                                           b: source, ldb: g.positions, beta: 1, c: out, ldc: g.positions)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        input = training ? x : nil
+        return y
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        guard let x = input else { preconditionFailure("Conv2d.backward without a training forward") }
+        input = nil
+        let g = geometry(x)
+        var dx = Tensor(zeros: x.shape)
+        var col = [Float](repeating: 0, count: isPointwise ? 0 : g.patchSize * g.positions)
+        var dcol = [Float](repeating: 0, count: isPointwise ? 0 : g.patchSize * g.positions)
+        let inStride = inChannels * x.h * x.w, outStride = outChannels * g.positions
+        x.data.withUnsafeBufferPointer { xp in
+            dy.data.withUnsafeBufferPointer { dyp in
+                weight.value.data.withUnsafeBufferPointer { wp in
+                    weight.grad.data.withUnsafeMutableBufferPointer { dwp in
+                        bias.grad.data.withUnsafeMutableBufferPointer { dbp in
+                            dx.data.withUnsafeMutableBufferPointer { dxp in
+                                col.withUnsafeMutableBufferPointer { cp in
+                                    dcol.withUnsafeMutableBufferPointer { dcp in
+                                        for b in 0..<x.n {
+                                            let d = dyp.baseAddress! + b * outStride
+                                            for o in 0..<outChannels {
+                                                var s: Float = 0
+                                                for i in 0..<g.positions { s += d[o * g.positions + i] }
+                                                dbp[o] += s
+                                            }
+                                            let xin = xp.baseAddress! + b * inStride
+                                            let source: UnsafePointer<Float>
+                                            if isPointwise {
+                                                source = xin
+                                            } else {
+                                                Im2Col.im2col(xin, g, cp.baseAddress!)
+                                                source = UnsafePointer(cp.baseAddress!)
+                                            }
+                                            // dW += dy x col^T
+                                            BLAS.sgemm(transposeB: true, m: outChannels, n: g.patchSize, k: g.positions,
+                                                       a: d, lda: g.positions, b: source, ldb: g.positions,
+                                                       beta: 1, c: dwp.baseAddress!, ldc: g.patchSize)
+                                            // dcol = W^T x dy, then scatter back into dx.
+                                            let dxOut = dxp.baseAddress! + b * inStride
+                                            if isPointwise {
+                                                BLAS.sgemm(transposeA: true, m: g.patchSize, n: g.positions, k: outChannels,
+                                                           a: wp.baseAddress!, lda: g.patchSize, b: d, ldb: g.positions,
+                                                           beta: 0, c: dxOut, ldc: g.positions)
+                                            } else {
+                                                BLAS.sgemm(transposeA: true, m: g.patchSize, n: g.positions, k: outChannels,
+                                                           a: wp.baseAddress!, lda: g.patchSize, b: d, ldb: g.positions,
+                                                           beta: 0, c: dcp.baseAddress!, ldc: g.positions)
+                                                Im2Col.col2im(dcp.baseAddress!, g, dxOut)
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return dx
+    }
+}

@@ -1,0 +1,116 @@
+/// 2-D transposed convolution (the adjoint of `Conv2d`, PyTorch's `ConvTranspose2d`).
+/// Weight `[Cin, Cout, k, k]`, bias `[Cout]`. Output size per side:
+/// `(in - 1) * stride - 2 * padding + kernel + outputPadding`.
+///
+/// Per image: `col = W^T x x` is `[Cout*k*k, Hin*Win]` (one `cblas_sgemm`), and `col2im`
+/// scatters it into the output.
+public final class ConvTranspose2d: Layer {
+    public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, outputPadding: Int
+    public let weight: Parameter
+    public let bias: Parameter
+    private var input: Tensor?
+
+    public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+                outputPadding: Int = 0, generator: inout SeededGenerator) {
+        precondition(outputPadding < stride || outputPadding == 0, "outputPadding must be smaller than stride")
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        self.outputPadding = outputPadding
+        // PyTorch's default: fan_in is weight.size(1) * k * k = Cout * k * k.
+        let bound = 1 / Float(outChannels * kernel * kernel).squareRoot()
+        let w = (0..<(inChannels * outChannels * kernel * kernel)).map { _ in (generator.uniform() * 2 - 1) * bound }
+        let b = (0..<outChannels).map { _ in (generator.uniform() * 2 - 1) * bound }
+        weight = Parameter(name: "\(name).weight", value: Tensor(shape: [inChannels, outChannels, kernel, kernel], data: w))
+        bias = Parameter(name: "\(name).bias", value: Tensor(shape: [outChannels], data: b))
+    }
+
+    public var parameters: [Parameter] { [weight, bias] }
+    public var spec: LayerSpec {
+        LayerSpec(kind: .convTranspose, inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: stride,
+                  padding: padding, outputPadding: outputPadding)
+    }
+
+    public func outputSize(height: Int, width: Int) -> (Int, Int) {
+        ((height - 1) * stride - 2 * padding + kernel + outputPadding, (width - 1) * stride - 2 * padding + kernel + outputPadding)
+    }
+
+    /// The convolution that maps this layer's output back to its input's size.
+    func geometry(_ x: Tensor) -> ConvGeometry {
+        let (oh, ow) = outputSize(height: x.h, width: x.w)
+        return ConvGeometry(channels: outChannels, height: oh, width: ow, kernel: kernel, stride: stride, padding: padding)
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        precondition(x.shape.count == 4 && x.c == inChannels, "ConvTranspose2d expects [N, \(inChannels), H, W], got \(x.shape)")
+        let g = geometry(x)
+        precondition(g.outHeight == x.h && g.outWidth == x.w, "ConvTranspose2d geometry mismatch")
+        var y = Tensor(zeros: [x.n, outChannels, g.height, g.width])
+        var col = [Float](repeating: 0, count: g.patchSize * g.positions)
+        let inStride = inChannels * g.positions, outStride = outChannels * g.height * g.width, plane = g.height * g.width
+        x.data.withUnsafeBufferPointer { xp in
+            weight.value.data.withUnsafeBufferPointer { wp in
+                bias.value.data.withUnsafeBufferPointer { bp in
+                    y.data.withUnsafeMutableBufferPointer { yp in
+                        col.withUnsafeMutableBufferPointer { cp in
+                            for b in 0..<x.n {
+                                let out = yp.baseAddress! + b * outStride
+                                for o in 0..<outChannels { (out + o * plane).update(repeating: bp[o], count: plane) }
+                                BLAS.sgemm(transposeA: true, m: g.patchSize, n: g.positions, k: inChannels,
+                                           a: wp.baseAddress!, lda: g.patchSize, b: xp.baseAddress! + b * inStride,
+                                           ldb: g.positions, beta: 0, c: cp.baseAddress!, ldc: g.positions)
+                                Im2Col.col2im(cp.baseAddress!, g, out)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        input = training ? x : nil
+        return y
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        guard let x = input else { preconditionFailure("ConvTranspose2d.backward without a training forward") }
+        input = nil
+        let g = geometry(x)
+        var dx = Tensor(zeros: x.shape)
+        var dcol = [Float](repeating: 0, count: g.patchSize * g.positions)
+        let inStride = inChannels * g.positions, outStride = outChannels * g.height * g.width, plane = g.height * g.width
+        x.data.withUnsafeBufferPointer { xp in
+            dy.data.withUnsafeBufferPointer { dyp in
+                weight.value.data.withUnsafeBufferPointer { wp in
+                    weight.grad.data.withUnsafeMutableBufferPointer { dwp in
+                        bias.grad.data.withUnsafeMutableBufferPointer { dbp in
+                            dx.data.withUnsafeMutableBufferPointer { dxp in
+                                dcol.withUnsafeMutableBufferPointer { dcp in
+                                    for b in 0..<x.n {
+                                        let d = dyp.baseAddress! + b * outStride
+                                        for o in 0..<outChannels {
+                                            var s: Float = 0
+                                            for i in 0..<plane { s += d[o * plane + i] }
+                                            dbp[o] += s
+                                        }
+                                        Im2Col.im2col(d, g, dcp.baseAddress!)
+                                        let xin = xp.baseAddress! + b * inStride
+                                        // dx = W x dcol
+                                        BLAS.sgemm(m: inChannels, n: g.positions, k: g.patchSize, a: wp.baseAddress!,
+                                                   lda: g.patchSize, b: dcp.baseAddress!, ldb: g.positions, beta: 0,
+                                                   c: dxp.baseAddress! + b * inStride, ldc: g.positions)
+                                        // dW += x x dcol^T
+                                        BLAS.sgemm(transposeB: true, m: inChannels, n: g.patchSize, k: g.positions,
+                                                   a: xin, lda: g.positions, b: dcp.baseAddress!, ldb: g.positions,
+                                                   beta: 1, c: dwp.baseAddress!, ldc: g.patchSize)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return dx
+    }
+}

@@ -1,0 +1,148 @@
+/// Generalized divisive normalization (Balle, Laparra, Simoncelli 2016) and its inverse:
+///
+///     GDN:   y_i = x_i / sqrt(beta_i + sum_j gamma_ij x_j^2)
+///     IGDN:  y_i = x_i * sqrt(beta_i + sum_j gamma_ij x_j^2)
+///
+/// The normaliser `n = beta + Gamma x^2` is a 1x1 convolution across channels: one
+/// `cblas_sgemm` per image. beta and gamma stay non-negative through CompressAI's
+/// reparameterisation: the stored parameter p maps to `max(p, bound)^2 - pedestal`, with
+/// pedestal 2^-36, so beta >= 1e-6 and gamma >= 0. Initial beta = 1, Gamma = 0.1 I.
+public final class GDN: Layer {
+    public let channels: Int
+    public let inverse: Bool
+    public let beta: Parameter
+    public let gamma: Parameter
+    private var cache: (x: Tensor, norm: Tensor)?
+
+    static let pedestal: Float = 1.0 / Float(1 << 18) / Float(1 << 18)
+    static let betaBound: Float = (1e-6 + pedestal).squareRoot()
+    static let gammaBound: Float = 1.0 / Float(1 << 18)
+
+    public init(name: String, channels: Int, inverse: Bool) {
+        self.channels = channels
+        self.inverse = inverse
+        beta = Parameter(name: "\(name).beta", value: Tensor(shape: [channels],
+                                                             data: [Float](repeating: (1 + GDN.pedestal).squareRoot(), count: channels)))
+        var g = [Float](repeating: GDN.pedestal.squareRoot(), count: channels * channels)
+        for i in 0..<channels { g[i * channels + i] = (0.1 + GDN.pedestal).squareRoot() }
+        gamma = Parameter(name: "\(name).gamma", value: Tensor(shape: [channels, channels], data: g))
+    }
+
+    public var parameters: [Parameter] { [beta, gamma] }
+    public var spec: LayerSpec { LayerSpec(kind: inverse ? .igdn : .gdn, inChannels: channels, outChannels: channels) }
+
+    static func effective(_ p: Float, bound: Float) -> Float { max(p, bound) * max(p, bound) - pedestal }
+
+    /// d(effective)/dp, with the lower bound's gradient passed through when it pushes p upward
+    /// (CompressAI's LowerBound), so a parameter stuck at the bound can leave it.
+    static func effectiveGrad(_ p: Float, bound: Float, upstream: Float) -> Float {
+        if p >= bound || upstream < 0 { return 2 * max(p, bound) * upstream }
+        return 0
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        precondition(x.shape.count == 4 && x.c == channels, "GDN expects [N, \(channels), H, W], got \(x.shape)")
+        let plane = x.h * x.w
+        let betaEff = beta.value.data.map { GDN.effective($0, bound: GDN.betaBound) }
+        let gammaEff = gamma.value.data.map { GDN.effective($0, bound: GDN.gammaBound) }
+        var norm = Tensor(zeros: x.shape)
+        var y = Tensor(zeros: x.shape)
+        var squares = [Float](repeating: 0, count: channels * plane)
+        x.data.withUnsafeBufferPointer { xp in
+            norm.data.withUnsafeMutableBufferPointer { np in
+                y.data.withUnsafeMutableBufferPointer { yp in
+                    squares.withUnsafeMutableBufferPointer { sp in
+                        gammaEff.withUnsafeBufferPointer { gp in
+                            for b in 0..<x.n {
+                                let base = b * channels * plane
+                                for i in 0..<(channels * plane) { sp[i] = xp[base + i] * xp[base + i] }
+                                for c in 0..<channels { (np.baseAddress! + base + c * plane).update(repeating: betaEff[c], count: plane) }
+                                BLAS.sgemm(m: channels, n: plane, k: channels, a: gp.baseAddress!, lda: channels,
+                                           b: sp.baseAddress!, ldb: plane, beta: 1, c: np.baseAddress! + base, ldc: plane)
+                            }
+                            let inverse = self.inverse
+                            Parallel.forRanges(x.count, minimumPerThread: 1 << 15) { range in
+                                for i in range {
+                                    let r = np[i].squareRoot()
+                                    yp[i] = inverse ? xp[i] * r : xp[i] / r
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        cache = training ? (x, norm) : nil
+        return y
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        guard let (x, norm) = cache else { preconditionFailure("GDN.backward without a training forward") }
+        cache = nil
+        let plane = x.h * x.w
+        let gammaEff = gamma.value.data.map { GDN.effective($0, bound: GDN.gammaBound) }
+        // t = dL/dn (per element). GDN: dL/dn = -1/2 dy x n^-3/2; IGDN: +1/2 dy x n^-1/2.
+        var t = Tensor(zeros: x.shape)
+        var dx = Tensor(zeros: x.shape)
+        var squares = [Float](repeating: 0, count: channels * plane)
+        var dGammaEff = [Float](repeating: 0, count: channels * channels)
+        var dBetaEff = [Float](repeating: 0, count: channels)
+        let inverse = self.inverse
+        x.data.withUnsafeBufferPointer { xp in
+            dy.data.withUnsafeBufferPointer { dyp in
+                norm.data.withUnsafeBufferPointer { np in
+                    t.data.withUnsafeMutableBufferPointer { tp in
+                        dx.data.withUnsafeMutableBufferPointer { dxp in
+                            Parallel.forRanges(x.count, minimumPerThread: 1 << 15) { range in
+                                for i in range {
+                                    let r = np[i].squareRoot()
+                                    if inverse {
+                                        dxp[i] = dyp[i] * r
+                                        tp[i] = 0.5 * dyp[i] * xp[i] / r
+                                    } else {
+                                        dxp[i] = dyp[i] / r
+                                        tp[i] = -0.5 * dyp[i] * xp[i] / (np[i] * r)
+                                    }
+                                }
+                            }
+                            squares.withUnsafeMutableBufferPointer { sp in
+                                gammaEff.withUnsafeBufferPointer { gp in
+                                    dGammaEff.withUnsafeMutableBufferPointer { dgp in
+                                        var back = [Float](repeating: 0, count: channels * plane)
+                                        back.withUnsafeMutableBufferPointer { bk in
+                                            for b in 0..<x.n {
+                                                let base = b * channels * plane
+                                                for i in 0..<(channels * plane) { sp[i] = xp[base + i] * xp[base + i] }
+                                                for c in 0..<channels {
+                                                    var s: Float = 0
+                                                    for i in 0..<plane { s += tp[base + c * plane + i] }
+                                                    dBetaEff[c] += s
+                                                }
+                                                // dGamma_kj += sum_p t_k(p) x_j(p)^2
+                                                BLAS.sgemm(transposeB: true, m: channels, n: channels, k: plane,
+                                                           a: tp.baseAddress! + base, lda: plane, b: sp.baseAddress!, ldb: plane,
+                                                           beta: 1, c: dgp.baseAddress!, ldc: channels)
+                                                // dx_j += 2 x_j sum_k gamma_kj t_k
+                                                BLAS.sgemm(transposeA: true, m: channels, n: plane, k: channels,
+                                                           a: gp.baseAddress!, lda: channels, b: tp.baseAddress! + base, ldb: plane,
+                                                           beta: 0, c: bk.baseAddress!, ldc: plane)
+                                                for i in 0..<(channels * plane) { dxp[base + i] += 2 * xp[base + i] * bk[i] }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for c in 0..<channels {
+            beta.grad.data[c] += GDN.effectiveGrad(beta.value.data[c], bound: GDN.betaBound, upstream: dBetaEff[c])
+        }
+        for i in 0..<(channels * channels) {
+            gamma.grad.data[i] += GDN.effectiveGrad(gamma.value.data[i], bound: GDN.gammaBound, upstream: dGammaEff[i])
+        }
+        return dx
+    }
+}

@@ -1,0 +1,74 @@
+/// A trainable tensor and its gradient.
+public final class Parameter {
+    public let name: String
+    public var value: Tensor
+    public var grad: Tensor
+
+    public init(name: String, value: Tensor) {
+        self.name = name
+        self.value = value
+        self.grad = Tensor(zeros: value.shape)
+    }
+
+    public func zeroGrad() {
+        grad.data.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    }
+}
+
+/// A differentiable operation with its own parameters.
+///
+/// `forward(_:training:)` computes the output; with `training: true` it also keeps what
+/// `backward(_:)` needs. `backward` takes dL/d(output) of the most recent training forward,
+/// adds dL/d(parameter) into each parameter's `grad`, returns dL/d(input), and drops the cache.
+public protocol Layer: AnyObject {
+    func forward(_ x: Tensor, training: Bool) -> Tensor
+    func backward(_ dy: Tensor) -> Tensor
+    var parameters: [Parameter] { get }
+    /// The description this layer is rebuilt from (see `LayerSpec`).
+    var spec: LayerSpec { get }
+}
+
+/// A serialisable description of a layer: what `LayerSpec.build` turns back into a layer.
+public struct LayerSpec: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable {
+        case conv, convTranspose, gdn, igdn, relu, leakyRelu
+    }
+
+    public var kind: Kind
+    public var inChannels: Int
+    public var outChannels: Int
+    public var kernel: Int
+    public var stride: Int
+    public var padding: Int
+    public var outputPadding: Int
+    /// LeakyReLU slope.
+    public var slope: Float
+
+    public init(kind: Kind, inChannels: Int = 0, outChannels: Int = 0, kernel: Int = 0, stride: Int = 1,
+                padding: Int = 0, outputPadding: Int = 0, slope: Float = 0) {
+        self.kind = kind
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        self.outputPadding = outputPadding
+        self.slope = slope
+    }
+
+    /// A fresh layer with initial weights drawn from `generator`.
+    public func build(name: String, generator: inout SeededGenerator) -> any Layer {
+        switch kind {
+        case .conv:
+            return Conv2d(name: name, inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: stride,
+                          padding: padding, generator: &generator)
+        case .convTranspose:
+            return ConvTranspose2d(name: name, inChannels: inChannels, outChannels: outChannels, kernel: kernel,
+                                   stride: stride, padding: padding, outputPadding: outputPadding, generator: &generator)
+        case .gdn: return GDN(name: name, channels: inChannels, inverse: false)
+        case .igdn: return GDN(name: name, channels: inChannels, inverse: true)
+        case .relu: return LeakyReLU(slope: 0)
+        case .leakyRelu: return LeakyReLU(slope: slope)
+        }
+    }
+}

@@ -1,0 +1,23 @@
+/// Layers applied in order; backward runs them in reverse.
+public final class Sequential: Layer {
+    public let layers: [any Layer]
+
+    public init(_ layers: [any Layer]) { self.layers = layers }
+
+    /// Builds fresh layers from specs; parameter names are `"\(name).\(index)..."`.
+    public convenience init(name: String, specs: [LayerSpec], generator: inout SeededGenerator) {
+        self.init(specs.enumerated().map { $0.element.build(name: "\(name).\($0.offset)", generator: &generator) })
+    }
+
+    public var parameters: [Parameter] { layers.flatMap(\.parameters) }
+    public var specs: [LayerSpec] { layers.map(\.spec) }
+    public var spec: LayerSpec { preconditionFailure("a Sequential is described by its layers' specs") }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        layers.reduce(x) { $1.forward($0, training: training) }
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        layers.reversed().reduce(dy) { $1.backward($0) }
+    }
+}

@@ -1,0 +1,119 @@
+import Testing
+import VlatTensor
+
+/// Forward passes against direct, loop-by-loop definitions in Float64.
+@Suite("Convolutions against a naive direct implementation")
+struct ReferenceConvolutionTests {
+    static func directConv(_ x: Tensor, _ w: Tensor, _ b: Tensor, stride s: Int, padding p: Int) -> [Double] {
+        let (n, cin, h, wd) = (x.n, x.c, x.h, x.w), cout = w.shape[0], k = w.shape[2]
+        let oh = (h + 2 * p - k) / s + 1, ow = (wd + 2 * p - k) / s + 1
+        var out = [Double](repeating: 0, count: n * cout * oh * ow)
+        for i in 0..<n { for o in 0..<cout { for y in 0..<oh { for xx in 0..<ow {
+            var acc = Double(b.data[o])
+            for c in 0..<cin { for ky in 0..<k { for kx in 0..<k {
+                let iy = y * s - p + ky, ix = xx * s - p + kx
+                if iy >= 0 && iy < h && ix >= 0 && ix < wd {
+                    acc += Double(x.data[((i * cin + c) * h + iy) * wd + ix]) * Double(w.data[((o * cin + c) * k + ky) * k + kx])
+                }
+            } } }
+            out[((i * cout + o) * oh + y) * ow + xx] = acc
+        } } } }
+        return out
+    }
+
+    /// Transposed convolution by its definition: every input pixel scatters a weighted kernel.
+    static func directTransposed(_ x: Tensor, _ w: Tensor, _ b: Tensor, stride s: Int, padding p: Int, outputPadding op: Int) -> [Double] {
+        let (n, cin, h, wd) = (x.n, x.c, x.h, x.w), cout = w.shape[1], k = w.shape[2]
+        let oh = (h - 1) * s - 2 * p + k + op, ow = (wd - 1) * s - 2 * p + k + op
+        var out = [Double](repeating: 0, count: n * cout * oh * ow)
+        for i in 0..<n { for o in 0..<cout { for y in 0..<oh { for xx in 0..<ow { out[((i * cout + o) * oh + y) * ow + xx] = Double(b.data[o]) } } } }
+        for i in 0..<n { for c in 0..<cin { for y in 0..<h { for xx in 0..<wd {
+            let v = Double(x.data[((i * cin + c) * h + y) * wd + xx])
+            for o in 0..<cout { for ky in 0..<k { for kx in 0..<k {
+                let oy = y * s - p + ky, ox = xx * s - p + kx
+                if oy >= 0 && oy < oh && ox >= 0 && ox < ow {
+                    out[((i * cout + o) * oh + oy) * ow + ox] += v * Double(w.data[((c * cout + o) * k + ky) * k + kx])
+                }
+            } } }
+        } } } }
+        return out
+    }
+
+    @Test(arguments: [(3, 8, 5, 2, 2, 17, 13), (5, 4, 3, 1, 1, 9, 10), (2, 3, 1, 1, 0, 4, 4), (4, 6, 4, 3, 1, 11, 8), (1, 1, 3, 2, 0, 3, 3)])
+    func conv2dForward(c: (Int, Int, Int, Int, Int, Int, Int)) {
+        var g = SeededGenerator(seed: 10)
+        let layer = Conv2d(name: "c", inChannels: c.0, outChannels: c.1, kernel: c.2, stride: c.3, padding: c.4, generator: &g)
+        let x = GradientCheck.random([2, c.0, c.5, c.6], &g)
+        let y = layer.forward(x, training: false)
+        let ref = Self.directConv(x, layer.weight.value, layer.bias.value, stride: c.3, padding: c.4)
+        #expect(y.count == ref.count)
+        for i in 0..<ref.count { #expect(abs(Double(y.data[i]) - ref[i]) < 1e-5) }
+    }
+
+    @Test(arguments: [(3, 8, 5, 2, 2, 1, 7, 5), (4, 2, 3, 1, 1, 0, 6, 6), (2, 3, 4, 2, 1, 0, 5, 3), (3, 2, 3, 3, 0, 2, 2, 4)])
+    func convTransposeForward(c: (Int, Int, Int, Int, Int, Int, Int, Int)) {
+        var g = SeededGenerator(seed: 11)
+        let layer = ConvTranspose2d(name: "t", inChannels: c.0, outChannels: c.1, kernel: c.2, stride: c.3, padding: c.4,
+                                    outputPadding: c.5, generator: &g)
+        let x = GradientCheck.random([2, c.0, c.6, c.7], &g)
+        let y = layer.forward(x, training: false)
+        let ref = Self.directTransposed(x, layer.weight.value, layer.bias.value, stride: c.3, padding: c.4, outputPadding: c.5)
+        #expect(y.count == ref.count)
+        for i in 0..<ref.count { #expect(abs(Double(y.data[i]) - ref[i]) < 1e-5) }
+    }
+
+    @Test func gdnForwardKnownValues() {
+        // Two channels, one pixel: beta = 1, Gamma = 0.1 I initially, so y = x / sqrt(1 + 0.1 x^2).
+        let gdn = GDN(name: "g", channels: 2, inverse: false)
+        let x = Tensor(shape: [1, 2, 1, 1], data: [2, -3])
+        let y = gdn.forward(x, training: false)
+        #expect(abs(y.data[0] - 2 / (1 + 0.4).squareRoot()) < 1e-5)
+        #expect(abs(y.data[1] + 3 / (1 + 0.9).squareRoot()) < 1e-5)
+        let igdn = GDN(name: "i", channels: 2, inverse: true)
+        let back = igdn.forward(y, training: false)
+        // IGDN is not the exact inverse of GDN, but with these values it is close.
+        #expect(abs(back.data[0] - 2) < 0.3)
+    }
+}
+
+@Suite("Adam")
+struct AdamTests {
+    @Test func matchesAHandComputedStep() {
+        let p = Parameter(name: "w", value: Tensor(shape: [2], data: [1, -2]))
+        p.grad = Tensor(shape: [2], data: [0.5, -0.1])
+        let adam = Adam(parameters: [p], learningRate: 0.1)
+        adam.step()
+        // Step 1: m = 0.1 g, v = 0.001 g^2; m_hat = g, v_hat = g^2; update = lr * g / (|g| + eps).
+        #expect(abs(p.value.data[0] - (1 - 0.1 * 0.5 / (0.5 + 1e-8))) < 1e-6)
+        #expect(abs(p.value.data[1] - (-2 + 0.1 * 0.1 / (0.1 + 1e-8))) < 1e-6)
+        #expect(p.grad.data == [0, 0])
+        // Step 2 with gradient 0.3 on w[0]: m = 0.9*0.05 + 0.1*0.3 = 0.075, v = 0.999*0.00025 + 0.001*0.09.
+        p.grad = Tensor(shape: [2], data: [0.3, 0])
+        let before = p.value.data[0]
+        adam.step()
+        let m = 0.9 * 0.05 + 0.1 * 0.3, v = 0.999 * 0.00025 + 0.001 * 0.09
+        let mHat = m / (1 - 0.81), vHat = v / (1 - 0.999 * 0.999)
+        #expect(abs(Double(p.value.data[0]) - (Double(before) - 0.1 * mHat / (vHat.squareRoot() + 1e-8))) < 1e-6)
+    }
+
+    @Test func clippingAndSchedules() {
+        let p = Parameter(name: "w", value: Tensor(shape: [2], data: [0, 0]))
+        p.grad = Tensor(shape: [2], data: [3, 4])
+        let adam = Adam(parameters: [p], learningRate: 1, clipNorm: 1)
+        #expect(abs(adam.step() - 5) < 1e-9)
+        #expect(LearningRateSchedule.cosine(totalSteps: 100, floor: 0.1).factor(step: 0) == 1)
+        #expect(abs(LearningRateSchedule.cosine(totalSteps: 100, floor: 0.1).factor(step: 100) - 0.1) < 1e-6)
+        #expect(LearningRateSchedule.step(milestones: [10, 20], factor: 0.5).factor(step: 15) == 0.5)
+        #expect(LearningRateSchedule.warmup(steps: 4).factor(step: 2) == 0.5)
+    }
+
+    @Test func descendsAQuadratic() {
+        let p = Parameter(name: "w", value: Tensor(shape: [3], data: [3, -1, 2]))
+        let adam = Adam(parameters: [p], learningRate: 0.05)
+        for _ in 0..<500 {
+            for i in 0..<3 { p.grad.data[i] = 2 * p.value.data[i] }
+            adam.step()
+        }
+        #expect(p.value.data.allSatisfy { abs($0) < 0.05 })
+    }
+}
