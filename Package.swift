@@ -12,7 +12,7 @@ let package = Package(
     products: [
         .executable(name: "vlat", targets: ["vlat"]),
         .library(name: "Vlat", targets: ["VlatFiles", "VlatImageIO", "VlatMetrics", "VlatFormat",
-                                         "VlatEntropy", "VlatTensor"]),
+                                         "VlatEntropy", "VlatTensor", "VlatModels", "VlatTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,11 +34,13 @@ let package = Package(
         .target(name: "VlatEntropy", dependencies: ["CZstd"]),
         .target(name: "VlatFormat", dependencies: ["VlatFiles"]),
         .target(name: "VlatTensor", dependencies: ["COpenBLAS"]),
+        .target(name: "VlatModels", dependencies: ["VlatTensor", "VlatFormat"]),
+        .target(name: "VlatTraining", dependencies: ["VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO", "VlatFiles"]),
         .target(name: "VlatBench", dependencies: ["VlatImageIO", "VlatMetrics", "VlatFiles"]),
         .executableTarget(
             name: "vlat",
             dependencies: [
-                "VlatBench", "VlatFormat", "VlatImageIO", "VlatMetrics", "VlatFiles",
+                "VlatBench", "VlatFormat", "VlatImageIO", "VlatMetrics", "VlatFiles", "VlatTraining", "VlatModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -49,6 +51,8 @@ let package = Package(
         .testTarget(name: "VlatEntropyTests", dependencies: ["VlatEntropy"]),
         .testTarget(name: "VlatFormatTests", dependencies: ["VlatFormat"]),
         .testTarget(name: "VlatTensorTests", dependencies: ["VlatTensor"]),
+        .testTarget(name: "VlatModelsTests", dependencies: ["VlatModels", "VlatTensor", "VlatFormat"]),
+        .testTarget(name: "VlatTrainingTests", dependencies: ["VlatTraining", "VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO"]),
         .testTarget(name: "VlatBenchTests", dependencies: ["VlatBench", "VlatImageIO", "VlatMetrics"]),
         .testTarget(name: "VlatCLITests", dependencies: ["vlat", "VlatFormat", "VlatImageIO"]),
     ]

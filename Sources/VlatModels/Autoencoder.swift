@@ -1,0 +1,94 @@
+import Foundation
+import VlatFormat
+import VlatTensor
+
+/// A convolutional autoencoder: `analysis` (g_a) maps an image `[N, 3, H, W]` in [0, 1] to a
+/// latent `[N, M, H/16, W/16]` (mean and log-variance for a VAE), `synthesis` (g_s) maps it back.
+/// H and W must be multiples of 16.
+public final class Autoencoder {
+    public let config: AutoencoderConfig
+    public let analysis: Sequential
+    public let synthesis: Sequential
+    /// Free-form facts about how the model was made (command, data, steps, wall time, commit).
+    public var metadata: [String: String]
+
+    public init(config: AutoencoderConfig, seed: UInt64, metadata: [String: String] = [:]) {
+        self.config = config
+        var g = SeededGenerator(seed: seed)
+        analysis = Sequential(name: "analysis", specs: config.analysisSpecs, generator: &g)
+        synthesis = Sequential(name: "synthesis", specs: config.synthesisSpecs, generator: &g)
+        self.metadata = metadata
+    }
+
+    public var parameters: [Parameter] { analysis.parameters + synthesis.parameters }
+
+    /// The JSON stored in model files: architecture and metadata.
+    struct Description: Codable {
+        var kind: String
+        var config: AutoencoderConfig
+        var analysis: [LayerSpec]
+        var synthesis: [LayerSpec]
+        var metadata: [String: String]
+        /// Present in checkpoints only.
+        var trainer: String?
+    }
+
+    func description(trainer: String? = nil) -> Description {
+        Description(kind: "autoencoder", config: config, analysis: analysis.specs, synthesis: synthesis.specs,
+                    metadata: metadata, trainer: trainer)
+    }
+
+    /// The model file for this network's current weights, plus `extra` tensors (optimizer state in
+    /// checkpoints) and an opaque `trainer` JSON string.
+    public func modelFile(extra: [ModelFile.Entry] = [], trainer: String? = nil) -> ModelFile {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = String(decoding: try! encoder.encode(description(trainer: trainer)), as: UTF8.self)
+        let weights = parameters.map { ModelFile.Entry(name: $0.name, shape: $0.value.shape, values: $0.value.data) }
+        return ModelFile(json: json, tensors: weights + extra)
+    }
+
+    /// Rebuilds a network from a model file, checking every tensor's name and shape.
+    public convenience init(modelFile file: ModelFile) throws {
+        let description: Description
+        do { description = try JSONDecoder().decode(Description.self, from: Data(file.json.utf8)) } catch {
+            throw ModelFileError.malformed("architecture JSON: \(error)")
+        }
+        guard description.kind == "autoencoder" else { throw ModelFileError.incompatible("model kind '\(description.kind)' is not an autoencoder") }
+        guard description.analysis == description.config.analysisSpecs, description.synthesis == description.config.synthesisSpecs else {
+            throw ModelFileError.incompatible("layer list does not match the configuration")
+        }
+        self.init(config: description.config, seed: 0, metadata: description.metadata)
+        try load(file)
+    }
+
+    /// Copies weights from `file`; every parameter must be present with the same shape.
+    public func load(_ file: ModelFile) throws {
+        for p in parameters {
+            guard let entry = file[p.name] else { throw ModelFileError.incompatible("model file has no tensor '\(p.name)'") }
+            guard entry.shape == p.value.shape else {
+                throw ModelFileError.incompatible("tensor '\(p.name)' is \(entry.shape) in the file, \(p.value.shape) in the network")
+            }
+            p.value = Tensor(shape: entry.shape, data: entry.values)
+        }
+    }
+
+    /// The checkpoint's trainer JSON, if any.
+    public static func trainerState(in file: ModelFile) -> String? {
+        (try? JSONDecoder().decode(Description.self, from: Data(file.json.utf8)))?.trainer
+    }
+
+    /// The configuration a model file describes, without building it.
+    public static func config(in file: ModelFile) throws -> AutoencoderConfig {
+        do { return try JSONDecoder().decode(Description.self, from: Data(file.json.utf8)).config } catch {
+            throw ModelFileError.malformed("architecture JSON: \(error)")
+        }
+    }
+
+    /// Inference: the reconstruction of `x` (latent mean for a VAE, no noise).
+    public func reconstruct(_ x: Tensor) -> Tensor {
+        var y = analysis.forward(x, training: false)
+        if config.objective == .vae { y = TensorOps.splitChannels(y, at: config.latentChannels).0 }
+        return synthesis.forward(y, training: false)
+    }
+}
