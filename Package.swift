@@ -23,6 +23,8 @@ let package = Package(
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // glibc's <malloc.h> (mallopt), which the Glibc module does not export.
+        .systemLibrary(name: "CMalloc"),
 
         // The only code that touches libpng/libjpeg directly: it owns every setjmp/longjmp so that
         // no non-local jump ever crosses a Swift frame.
@@ -33,7 +35,7 @@ let package = Package(
         .target(name: "VlatMetrics", dependencies: ["VlatImageIO"]),
         .target(name: "VlatEntropy", dependencies: ["CZstd"]),
         .target(name: "VlatFormat", dependencies: ["VlatFiles"]),
-        .target(name: "VlatTensor", dependencies: ["COpenBLAS"]),
+        .target(name: "VlatTensor", dependencies: ["COpenBLAS", "CMalloc"]),
         .target(name: "VlatModels", dependencies: ["VlatTensor", "VlatFormat"]),
         .target(name: "VlatTraining", dependencies: ["VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO", "VlatFiles"]),
         .target(name: "VlatBench", dependencies: ["VlatImageIO", "VlatMetrics", "VlatFiles"]),
@@ -43,6 +45,9 @@ let package = Package(
                 "VlatBench", "VlatFormat", "VlatImageIO", "VlatMetrics", "VlatFiles", "VlatTraining", "VlatModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+
+        // Benchmarks live under Benchmarks/ and are run by hand (see Benchmarks/README.md).
+        .executableTarget(name: "EngineBench", dependencies: ["VlatTensor", "VlatModels"], path: "Benchmarks/EngineBench"),
 
         .testTarget(name: "VlatFilesTests", dependencies: ["VlatFiles"]),
         .testTarget(name: "VlatImageIOTests", dependencies: ["VlatImageIO", "VlatFiles"]),

@@ -43,10 +43,16 @@ public enum Im2Col {
                                 if hi > lo { (dst + lo).update(from: src + (lo - p + kx), count: hi - lo) }
                                 if hi < ow { (dst + max(hi, 0)).update(repeating: 0, count: ow - max(hi, 0)) }
                             } else {
-                                for ox in 0..<ow {
-                                    let ix = ox * s - p + kx
-                                    dst[ox] = (ix >= 0 && ix < w) ? src[ix] : 0
+                                // Valid ox: 0 <= ox*s - p + kx < w. Zero outside, strided copy inside.
+                                let lo = min(ow, max(0, (p - kx + s - 1) / s))
+                                let hi = max(lo, min(ow, (w + p - kx + s - 1) / s))
+                                if lo > 0 { dst.update(repeating: 0, count: lo) }
+                                var ix = lo * s - p + kx
+                                for ox in lo..<hi {
+                                    dst[ox] = src[ix]
+                                    ix += s
                                 }
+                                if hi < ow { (dst + hi).update(repeating: 0, count: ow - hi) }
                             }
                         }
                     }
@@ -70,9 +76,12 @@ public enum Im2Col {
                             if iy < 0 || iy >= h { continue }
                             let src = row + oy * ow
                             let dst = plane + iy * w
-                            for ox in 0..<ow {
-                                let ix = ox * s - p + kx
-                                if ix >= 0 && ix < w { dst[ix] += src[ox] }
+                            let lo = min(ow, max(0, (p - kx + s - 1) / s))
+                            let hi = max(lo, min(ow, (w + p - kx + s - 1) / s))
+                            var ix = lo * s - p + kx
+                            for ox in lo..<hi {
+                                dst[ix] += src[ox]
+                                ix += s
                             }
                         }
                     }

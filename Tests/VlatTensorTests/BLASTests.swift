@@ -32,3 +32,35 @@ struct BLASTests {
         #expect(c == [1, 4, 5, 2, 5, 7, 3, 6, 9])
     }
 }
+
+@Suite("Determinism across thread counts")
+struct DeterminismTests {
+    @Test func productsAreBitIdenticalFor1And2Threads() {
+        var g = SeededGenerator(seed: 9)
+        let (m, n, k) = (37, 1000, 300) // several column chunks, a ragged last one
+        let a = (0..<(m * k)).map { _ in g.uniform() - 0.5 }, b = (0..<(k * n)).map { _ in g.uniform() - 0.5 }
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        Parallel.threads = 1
+        let one = BLAS.matmul(a, b, m: m, n: n, k: k)
+        Parallel.threads = 2
+        let two = BLAS.matmul(a, b, m: m, n: n, k: k)
+        #expect(one == two)
+    }
+
+    @Test func convolutionStackIsBitIdenticalFor1And2Threads() {
+        var g = SeededGenerator(seed: 10)
+        let conv = Conv2d(name: "c", inChannels: 8, outChannels: 16, kernel: 5, stride: 2, padding: 2, generator: &g)
+        let gdn = GDN(name: "g", channels: 16, inverse: false)
+        let up = ConvTranspose2d(name: "t", inChannels: 16, outChannels: 3, kernel: 5, stride: 2, padding: 2, outputPadding: 1, generator: &g)
+        let model = Sequential([conv, gdn, up])
+        let x = GradientCheck.random([1, 8, 48, 80], &g)
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        Parallel.threads = 1
+        let one = model.forward(x, training: false)
+        Parallel.threads = 2
+        let two = model.forward(x, training: false)
+        #expect(one == two)
+    }
+}

@@ -1,0 +1,144 @@
+// Engine benchmark: how close the convolution layers and whole training steps come to the
+// machine's cblas_sgemm rate, measured in the same run. Medians of repeated runs.
+//
+//   swift run -c release EngineBench [--quick] [--out DIR]
+//
+// Writes DIR/engine.md and DIR/engine.json when --out is given.
+import Foundation
+import VlatModels
+import VlatTensor
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+MemoryTuning.retainFreedMemory()
+let args = CommandLine.arguments
+let quick = args.contains("--quick")
+let outDir = args.firstIndex(of: "--out").map { args[$0 + 1] }
+let repeats = quick ? 3 : 7
+
+func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
+func time(_ body: () -> Void) -> Double {
+    let c = ContinuousClock()
+    let d = c.measure(body)
+    return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+}
+func medianTime(_ n: Int = repeats, _ body: () -> Void) -> Double {
+    body() // warm-up
+    return median((0..<n).map { _ in time(body) })
+}
+func peakRSSMiB() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Double(u.ru_maxrss) / 1024
+}
+
+var lines: [String] = []
+var json: [String: Any] = [:]
+@MainActor func report(_ s: String) { print(s); lines.append(s) }
+
+// 1. The ceiling: sgemm on 1024^3.
+func sgemmRate(threads: Int) -> Double {
+    let n = 1024
+    var g = SeededGenerator(seed: 1)
+    let a = (0..<(n * n)).map { _ in g.uniform() }, b = (0..<(n * n)).map { _ in g.uniform() }
+    var c = [Float](repeating: 0, count: n * n)
+    let t = medianTime {
+        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+            BLAS.rawSgemm(threads: threads, m: n, n: n, k: n, a: pa.baseAddress!, b: pb.baseAddress!, c: pc.baseAddress!)
+        } } }
+    }
+    return 2 * Double(n * n * n) / t / 1e9
+}
+let sgemm1 = sgemmRate(threads: 1)
+let sgemm2 = sgemmRate(threads: 2)
+Parallel.threads = 2
+report("# Engine benchmark\n")
+report("Command: `swift run -c release EngineBench\(quick ? " --quick" : "")\(outDir.map { " --out \($0)" } ?? "")`; medians of \(repeats) runs.\n")
+report("| baseline | GFLOP/s |\n|---|---:|\n| cblas_sgemm 1024^3, 1 thread | \(String(format: "%.1f", sgemm1)) |\n| cblas_sgemm 1024^3, 2 threads | \(String(format: "%.1f", sgemm2)) |\n")
+json["sgemmGFLOPS"] = ["threads1": sgemm1, "threads2": sgemm2]
+
+// 2. Every convolution layer of the N=128, M=192 autoencoder at training shapes.
+let config = AutoencoderConfig(channels: 128, latentChannels: 192)
+let model = Autoencoder(config: config, seed: 3)
+let batch = quick ? 4 : 8, crop = 256
+var g = SeededGenerator(seed: 2)
+let input = Tensor(shape: [batch, 3, crop, crop], data: (0..<(batch * 3 * crop * crop)).map { _ in g.uniform() })
+
+struct LayerTiming { var name: String; var flops: Double; var forward: Double; var backward: Double }
+var timings: [LayerTiming] = []
+var x = input
+for (stageName, stage) in [("analysis", model.analysis), ("synthesis", model.synthesis)] {
+    for (i, layer) in stage.layers.enumerated() {
+        let y = layer.forward(x, training: false)
+        let macs: Double
+        switch layer {
+        case let c as Conv2d: macs = Double(c.outChannels * c.inChannels * c.kernel * c.kernel * y.h * y.w * batch)
+        case let c as ConvTranspose2d: macs = Double(c.outChannels * c.inChannels * c.kernel * c.kernel * x.h * x.w * batch)
+        case let d as GDN: macs = Double(d.channels * d.channels * x.h * x.w * batch)
+        default: macs = 0
+        }
+        let dy = Tensor(shape: y.shape, data: [Float](repeating: 0.01, count: y.count))
+        let fwd = medianTime { _ = layer.forward(x, training: false) }
+        let bwd = medianTime {
+            _ = layer.forward(x, training: true)
+            _ = layer.backward(dy)
+        } - fwd
+        timings.append(LayerTiming(name: "\(stageName).\(i) \(layer.spec.kind.rawValue) \(x.c)->\(y.c) @\(x.h)x\(x.w)",
+                                   flops: 2 * macs, forward: fwd, backward: bwd))
+        x = y
+    }
+}
+report("Layers of the N=128, M=192 autoencoder, batch \(batch) of \(crop)x\(crop) crops (2 threads). Backward = dx and dW, 2x the forward FLOPs.\n")
+report("| layer | GFLOP fwd | fwd ms | fwd GFLOP/s | bwd ms | bwd GFLOP/s |\n|---|---:|---:|---:|---:|---:|")
+for t in timings {
+    report("| \(t.name) | \(String(format: "%.2f", t.flops / 1e9)) | \(String(format: "%.1f", t.forward * 1000)) | \(String(format: "%.1f", t.flops / t.forward / 1e9)) | \(String(format: "%.1f", t.backward * 1000)) | \(String(format: "%.1f", 2 * t.flops / t.backward / 1e9)) |")
+}
+let convs = timings.filter { $0.name.contains("conv") }
+let convFwd = convs.reduce(0) { $0 + $1.flops } / convs.reduce(0) { $0 + $1.forward } / 1e9
+let convBwd = 2 * convs.reduce(0) { $0 + $1.flops } / convs.reduce(0) { $0 + $1.backward } / 1e9
+report("\nAll convolution layers together: forward \(String(format: "%.1f", convFwd)) GFLOP/s = **\(String(format: "%.0f", 100 * convFwd / sgemm2)) %** of sgemm; backward \(String(format: "%.1f", convBwd)) GFLOP/s = **\(String(format: "%.0f", 100 * convBwd / sgemm2)) %** (target: 60 %).\n")
+json["convForwardFractionOfSgemm"] = convFwd / sgemm2
+json["convBackwardFractionOfSgemm"] = convBwd / sgemm2
+
+// 3. Whole training steps: forward, MSE, backward, Adam.
+let adam = Adam(parameters: model.parameters, learningRate: 1e-4)
+let stepFlops = 3 * 2 * (config.macsPerPixel.analysis + config.macsPerPixel.synthesis) * Double(batch * crop * crop)
+let stepTime = medianTime(quick ? 2 : 3) {
+    let latent = model.analysis.forward(input, training: true)
+    let out = model.synthesis.forward(latent, training: true)
+    let (_, grad) = Loss.mse(out, input)
+    _ = model.analysis.backward(model.synthesis.backward(grad))
+    adam.step()
+}
+let stepRate = stepFlops / stepTime / 1e9
+report("Whole training step (batch \(batch), \(crop)x\(crop)): \(String(format: "%.2f", stepTime)) s, \(String(format: "%.1f", Double(batch) / stepTime)) crops/s, \(String(format: "%.1f", stepRate)) GFLOP/s = **\(String(format: "%.0f", 100 * stepRate / sgemm2)) %** of sgemm (target: 45 %).\n")
+json["trainingStepSeconds"] = stepTime
+json["cropsPerSecond"] = Double(batch) / stepTime
+json["trainingStepFractionOfSgemm"] = stepRate / sgemm2
+
+// 4. Inference on a 768x512 image, 1 and 2 threads; outputs must match exactly.
+let image = Tensor(shape: [1, 3, 512, 768], data: (0..<(3 * 512 * 768)).map { _ in g.uniform() })
+var outputs: [Tensor] = []
+var inference: [Int: (Double, Double)] = [:]
+for threads in [1, 2] {
+    Parallel.threads = threads
+    var latent = Tensor(zeros: [1])
+    let enc = medianTime(quick ? 3 : 5) { latent = model.analysis.forward(image, training: false) }
+    var out = Tensor(zeros: [1])
+    let dec = medianTime(quick ? 3 : 5) { out = model.synthesis.forward(latent, training: false) }
+    outputs.append(out)
+    inference[threads] = (enc, dec)
+}
+report("Inference on one 768x512 image (N=128, M=192): analysis \(String(format: "%.0f", inference[2]!.0 * 1000)) ms, synthesis \(String(format: "%.0f", inference[2]!.1 * 1000)) ms with 2 threads; \(String(format: "%.0f", inference[1]!.0 * 1000)) / \(String(format: "%.0f", inference[1]!.1 * 1000)) ms with 1. Outputs for 1 and 2 threads identical: \(outputs[0] == outputs[1]).\n")
+report("Peak resident memory of this benchmark process: \(String(format: "%.0f", peakRSSMiB())) MiB.")
+json["inferenceMs"] = ["analysis2": inference[2]!.0 * 1000, "synthesis2": inference[2]!.1 * 1000, "analysis1": inference[1]!.0 * 1000, "synthesis1": inference[1]!.1 * 1000]
+json["threadsIdentical"] = outputs[0] == outputs[1]
+
+if let outDir {
+    try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+    try (lines.joined(separator: "\n") + "\n").write(toFile: "\(outDir)/engine.md", atomically: true, encoding: .utf8)
+    let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
+    try data.write(to: URL(fileURLWithPath: "\(outDir)/engine.json"))
+}

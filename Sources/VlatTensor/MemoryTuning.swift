@@ -1,0 +1,21 @@
+#if canImport(Glibc)
+import CMalloc
+#endif
+
+/// Process-wide allocator settings for training and inference.
+///
+/// glibc serves blocks over 32 MiB with `mmap` and unmaps them on `free`, so a network whose
+/// activations are 30-60 MB re-faults every page of them on every call: measured, 4 million
+/// page faults and 40 % of the wall time of a training benchmark spent in the kernel. Serving
+/// all blocks from the heap and keeping freed memory (no trimming) makes the second and later
+/// steps reuse the same pages. Peak memory is unchanged; memory is not returned to the system
+/// until the process exits, which suits a command-line tool. Call once, early.
+public enum MemoryTuning {
+    public static func retainFreedMemory() {
+        #if canImport(Glibc)
+        mallopt(M_MMAP_MAX, 0)
+        mallopt(M_TRIM_THRESHOLD, Int32.max)
+        mallopt(M_TOP_PAD, 64 << 20)
+        #endif
+    }
+}
