@@ -1,0 +1,208 @@
+import Foundation
+import VlatFormat
+import VlatModels
+import VlatTensor
+
+/// One progress report, emitted after every step.
+public struct TrainingProgress: Sendable {
+    public var step: Int
+    public var steps: Int
+    public var elapsed: Double
+    public var stepsPerSecond: Double
+    public var learningRate: Float
+    public var loss: Double
+    public var mse: Double
+    /// KL divergence in bits per pixel (VAE only).
+    public var klBitsPerPixel: Double?
+    /// Set on steps where validation ran.
+    public var validationPSNR: Double?
+
+    public var psnr: Double { 10 * log10(1 / max(mse, 1e-12)) }
+    public var eta: Double { stepsPerSecond > 0 ? Double(steps - step) / stepsPerSecond : .infinity }
+}
+
+/// How a run ended.
+public enum TrainingOutcome: Sendable, Equatable {
+    case finished
+    case interrupted(atStep: Int)
+}
+
+/// Trains an `Autoencoder` with Adam on random crops. Deterministic: the same options and data
+/// give the same weights, and a run resumed from a checkpoint continues bit for bit.
+public final class Trainer {
+    public let options: TrainingOptions
+    public let model: Autoencoder
+    public let adam: Adam
+    public private(set) var step: Int = 0
+    /// Wall seconds spent training across all sessions of this run (restored on resume).
+    public private(set) var elapsedBefore: Double = 0
+    public private(set) var lastValidationPSNR: Double?
+    private let sampler: BatchSampler
+    private let validationCrops: [Tensor]
+
+    /// A fresh run, or a resumed one when `checkpoint` is given.
+    public init(options: TrainingOptions, images: TrainingImages, checkpoint: ModelFile? = nil) throws {
+        try options.validate()
+        var options = options
+        if let checkpoint {
+            guard let json = Autoencoder.trainerState(in: checkpoint),
+                  let state = try? JSONDecoder().decode(CheckpointState.self, from: Data(json.utf8)) else {
+                throw TrainingError.incompatibleCheckpoint("not a training checkpoint (no trainer state): resume from the .ckpt file")
+            }
+            let saved = state.options
+            guard saved.config == options.config else {
+                throw TrainingError.incompatibleCheckpoint(
+                    "checkpoint is from another architecture (\(saved.objective.rawValue), N=\(saved.channels), M=\(saved.latentChannels)); this run asks for \(options.objective.rawValue), N=\(options.channels), M=\(options.latentChannels)")
+            }
+            // Everything but the step count and the data path comes from the checkpoint.
+            let steps = options.steps, data = options.data
+            options = saved
+            options.steps = steps
+            options.data = data
+            self.options = options
+            model = try Autoencoder(modelFile: checkpoint)
+            adam = Trainer.makeAdam(model: model, options: options)
+            let m = try model.parameters.map { p -> [Float] in
+                guard let e = checkpoint["optimizer.m.\(p.name)"], e.values.count == p.value.count else {
+                    throw TrainingError.incompatibleCheckpoint("checkpoint lacks optimizer state for \(p.name)")
+                }
+                return e.values
+            }
+            let v = try model.parameters.map { p -> [Float] in
+                guard let e = checkpoint["optimizer.v.\(p.name)"], e.values.count == p.value.count else {
+                    throw TrainingError.incompatibleCheckpoint("checkpoint lacks optimizer state for \(p.name)")
+                }
+                return e.values
+            }
+            adam.restore(t: state.adamSteps, m: m, v: v)
+            step = state.step
+            elapsedBefore = state.elapsedSeconds
+            lastValidationPSNR = state.validationPSNR
+        } else {
+            self.options = options
+            model = Autoencoder(config: options.config, seed: options.seed)
+            adam = Trainer.makeAdam(model: model, options: options)
+        }
+        sampler = BatchSampler(images: images.train, batchSize: options.batch, crop: options.crop, seed: options.seed)
+        validationCrops = BatchSampler.centreCrops(Array(images.validation.prefix(options.validationImages)), size: options.crop)
+    }
+
+    static func makeAdam(model: Autoencoder, options: TrainingOptions) -> Adam {
+        Adam(parameters: model.parameters, learningRate: options.learningRate,
+             clipNorm: options.clipNorm > 0 ? options.clipNorm : nil, schedule: options.learningRateSchedule)
+    }
+
+    /// What a checkpoint stores beside the weights and optimizer moments.
+    struct CheckpointState: Codable {
+        var options: TrainingOptions
+        var step: Int
+        var adamSteps: Int
+        var elapsedSeconds: Double
+        var validationPSNR: Double?
+    }
+
+    /// One optimisation step on `x`. Returns (loss, mse, kl in bits per pixel).
+    func trainStep(on x: Tensor) -> (Double, Double, Double?) {
+        let pixels = Double(x.n * x.h * x.w)
+        switch options.objective {
+        case .ae:
+            let y = model.analysis.forward(x, training: true)
+            let out = model.synthesis.forward(y, training: true)
+            let (mse, grad) = Loss.mse(out, x)
+            _ = model.analysis.backward(model.synthesis.backward(grad))
+            adam.step()
+            return (mse, mse, nil)
+        case .vae:
+            let stats = model.analysis.forward(x, training: true)
+            var (mu, logvar) = TensorOps.splitChannels(stats, at: options.latentChannels)
+            for i in 0..<logvar.count { logvar.data[i] = min(20, max(-30, logvar.data[i])) }
+            // Reparameterisation: z = mu + sigma * eps, eps from this step's own stream.
+            var g = SeededGenerator(seed: options.seed ^ 0x0005_EED5_0FE9, stream: UInt64(step))
+            let eps = (0..<mu.count).map { _ in g.normal() }
+            var z = mu
+            var sigma = [Float](repeating: 0, count: mu.count)
+            for i in 0..<z.count {
+                sigma[i] = exp(0.5 * logvar.data[i])
+                z.data[i] += sigma[i] * eps[i]
+            }
+            let out = model.synthesis.forward(z, training: true)
+            let (mse, grad) = Loss.mse(out, x)
+            let kl = Loss.gaussianKL(mu: mu, logvar: logvar, normalizer: pixels)
+            let dz = model.synthesis.backward(grad)
+            var dMu = dz, dLogvar = dz
+            let beta = options.beta
+            for i in 0..<dz.count {
+                dMu.data[i] = dz.data[i] + beta * kl.dMu.data[i]
+                dLogvar.data[i] = dz.data[i] * eps[i] * 0.5 * sigma[i] + beta * kl.dLogvar.data[i]
+            }
+            _ = model.analysis.backward(TensorOps.concatChannels(dMu, dLogvar))
+            adam.step()
+            return (mse + Double(beta) * kl.value, mse, kl.value / log(2))
+        }
+    }
+
+    /// Mean PSNR (dB, peak 1, outputs clamped to [0, 1]) over the validation crops.
+    public func validate() -> Double? {
+        guard !validationCrops.isEmpty else { return nil }
+        let total = validationCrops.reduce(0.0) { sum, x in
+            let y = model.reconstruct(x)
+            var se = 0.0
+            for i in 0..<x.count {
+                let d = Double(min(1, max(0, y.data[i]))) - Double(x.data[i])
+                se += d * d
+            }
+            return sum + 10 * log10(1 / max(se / Double(x.count), 1e-12))
+        }
+        return total / Double(validationCrops.count)
+    }
+
+    /// A checkpoint of the current state: weights, Adam moments, options, step.
+    public func checkpoint(elapsed: Double) -> ModelFile {
+        let state = CheckpointState(options: options, step: step, adamSteps: adam.t, elapsedSeconds: elapsed,
+                                    validationPSNR: lastValidationPSNR)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = String(decoding: try! encoder.encode(state), as: UTF8.self)
+        var extra: [ModelFile.Entry] = []
+        for (k, p) in model.parameters.enumerated() {
+            extra.append(.init(name: "optimizer.m.\(p.name)", shape: p.value.shape, values: adam.m[k]))
+            extra.append(.init(name: "optimizer.v.\(p.name)", shape: p.value.shape, values: adam.v[k]))
+        }
+        return model.modelFile(extra: extra, trainer: json)
+    }
+
+    /// Runs until `options.steps`, reporting after each step, saving through `save` every
+    /// `checkpointEvery` steps and at the end, and stopping early (after saving) when
+    /// `shouldStop` turns true.
+    public func run(report: (TrainingProgress) -> Void, save: (Trainer, Double) throws -> Void,
+                    shouldStop: () -> Bool) throws -> TrainingOutcome {
+        let prefetcher = Prefetcher(sampler: sampler)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let firstStep = step
+        func elapsed() -> Double {
+            let d = clock.now - start
+            return elapsedBefore + Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        }
+        while step < options.steps {
+            if shouldStop() {
+                try save(self, elapsed())
+                return .interrupted(atStep: step)
+            }
+            let lr = options.learningRate * options.learningRateSchedule.factor(step: adam.t + 1)
+            let (loss, mse, kl) = trainStep(on: prefetcher.batch(step: step))
+            step += 1
+            var validation: Double?
+            if step % options.validationEvery == 0 || step == options.steps {
+                validation = validate()
+                lastValidationPSNR = validation
+            }
+            let sessionSeconds = elapsed() - elapsedBefore
+            report(TrainingProgress(step: step, steps: options.steps, elapsed: elapsed(),
+                                    stepsPerSecond: Double(step - firstStep) / max(sessionSeconds, 1e-9), learningRate: lr,
+                                    loss: loss, mse: mse, klBitsPerPixel: kl, validationPSNR: validation))
+            if step % options.checkpointEvery == 0 || step == options.steps { try save(self, elapsed()) }
+        }
+        return .finished
+    }
+}

@@ -1,0 +1,52 @@
+import VlatModels
+import VlatTensor
+
+/// Everything that defines a training run. Stored in every checkpoint, so `--resume` continues
+/// the same run.
+public struct TrainingOptions: Codable, Sendable, Equatable {
+    public var data: String
+    public var objective: Objective = .ae
+    public var steps: Int = 1000
+    public var batch: Int = 8
+    public var crop: Int = 256
+    public var learningRate: Float = 1e-4
+    /// "constant", "cosine" (to 10 % at the last step) or "step" (x0.1 at 80 % of the steps).
+    public var schedule: String = "cosine"
+    public var seed: UInt64 = 1
+    public var channels: Int = 128
+    public var latentChannels: Int = 192
+    /// VAE: weight of the KL term (nats per pixel) against the MSE on [0, 1] values.
+    public var beta: Float = 1e-3
+    /// Clip the global gradient norm; 0 disables.
+    public var clipNorm: Float = 1
+    public var validationEvery: Int = 100
+    public var checkpointEvery: Int = 100
+    /// Validation images used (centre crops), at most.
+    public var validationImages: Int = 16
+
+    public init(data: String) { self.data = data }
+
+    public var config: AutoencoderConfig {
+        AutoencoderConfig(objective: objective, channels: channels, latentChannels: latentChannels)
+    }
+
+    public var learningRateSchedule: LearningRateSchedule {
+        switch schedule {
+        case "cosine": return .cosine(totalSteps: steps, floor: 0.1)
+        case "step": return .step(milestones: [steps * 8 / 10], factor: 0.1)
+        default: return .constant
+        }
+    }
+
+    public func validate() throws {
+        func require(_ ok: Bool, _ message: String) throws { if !ok { throw TrainingError.invalidOption(message) } }
+        try require(steps >= 1, "--steps must be at least 1")
+        try require(batch >= 1, "--batch must be at least 1")
+        try require(crop >= 16 && crop % 16 == 0, "--crop must be a multiple of 16 (the transform's downsampling), at least 16")
+        try require(learningRate > 0 && learningRate < 1, "--lr must be in (0, 1)")
+        try require(["constant", "cosine", "step"].contains(schedule), "--lr-schedule must be constant, cosine or step")
+        try require(channels >= 1 && latentChannels >= 1, "--channels and --latent-channels must be positive")
+        try require(beta >= 0, "--beta must be non-negative")
+        try require(validationEvery >= 1 && checkpointEvery >= 1, "--val-every and --checkpoint-every must be positive")
+    }
+}

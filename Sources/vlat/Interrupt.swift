@@ -1,0 +1,16 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Turns SIGINT (Ctrl-C) and SIGTERM into a flag that long-running commands poll, so they can
+/// save their state and exit cleanly instead of dying mid-write.
+enum Interrupt {
+    nonisolated(unsafe) private static var flag: sig_atomic_t = 0
+
+    static func install() {
+        signal(SIGINT) { _ in Interrupt.flag = 1 }
+        signal(SIGTERM) { _ in Interrupt.flag = 1 }
+    }
+
+    static var requested: Bool { flag != 0 }
+}

@@ -1,0 +1,199 @@
+import ArgumentParser
+import Foundation
+import VlatBench
+import VlatFiles
+import VlatFormat
+import VlatModels
+import VlatTensor
+import VlatTraining
+
+/// `vlat train`: trains an autoencoder on a folder of photos.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a convolutional autoencoder (plain or variational) on a folder of images.",
+        discussion: """
+        Random crops with flips; a fixed 5 % of the images is held out for validation (PSNR of \
+        centre crops). Writes the model to --out, a checkpoint (weights + Adam state) every \
+        --checkpoint-every steps and on Ctrl-C, a CSV log and an SVG of validation PSNR beside \
+        the model. --resume continues a run bit for bit (same data order, same optimizer state).
+
+        Objectives: ae (MSE), vae (Gaussian posterior, reparameterisation, KL to N(0, I) \
+        weighted by --beta; the KL is reported in bits per pixel).
+
+        Examples:
+          vlat train --data ../shared/corpus/train --out Models/ae.vlatmodel --steps 2000
+          vlat train --data photos --objective vae --beta 0.001 --out vae.vlatmodel
+          vlat train --data ../shared/corpus/train --out Models/ae.vlatmodel --resume Models/ae.ckpt --steps 4000
+        """)
+
+    @Option(help: "Folder of PNG/JPEG training images.") var data: String
+    @Option(help: "Where to write the trained model (.vlatmodel).") var out: String
+    @Option(help: "ae or vae.") var objective: String = "ae"
+    @Option(help: "Total optimisation steps.") var steps: Int = 1000
+    @Option(help: "Crops per step.") var batch: Int = 8
+    @Option(help: "Crop size in pixels (a multiple of 16).") var crop: Int = 256
+    @Option(help: "Adam learning rate.") var lr: Float = 1e-4
+    @Option(help: "Learning-rate schedule: constant, cosine or step.") var lrSchedule: String = "cosine"
+    @Option(help: "Seed for weights, crops and noise.") var seed: UInt64 = 1
+    @Option(help: "Hidden channels N.") var channels: Int = 128
+    @Option(help: "Latent channels M.") var latentChannels: Int = 192
+    @Option(help: "VAE: weight of the KL term.") var beta: Float = 1e-3
+    @Option(help: "Clip the global gradient norm (0: off).") var clipNorm: Float = 1
+    @Option(help: "Validate every N steps.") var valEvery: Int = 100
+    @Option(help: "Checkpoint every N steps.") var checkpointEvery: Int = 100
+    @Option(help: "Continue from this checkpoint.") var resume: String?
+    @Option(help: "Checkpoint path (default: --out with .ckpt).") var checkpoint: String?
+    @Option(help: "Threads for the engine.") var threads: Int = 2
+    @Flag(help: "Replace an existing model, log or checkpoint when not resuming.") var force = false
+
+    func validate() throws {
+        if Objective(rawValue: objective) == nil { throw ValidationError("--objective must be ae or vae") }
+        if threads < 1 || threads > 64 { throw ValidationError("--threads must be in 1...64") }
+    }
+
+    var stem: String { out.hasSuffix(".vlatmodel") ? String(out.dropLast(".vlatmodel".count)) : out }
+    var checkpointPath: String { checkpoint ?? stem + ".ckpt" }
+    var logPath: String { stem + ".csv" }
+    var plotPath: String { stem + ".svg" }
+
+    func run() throws {
+        MemoryTuning.retainFreedMemory()
+        Parallel.threads = threads
+        var options = TrainingOptions(data: data)
+        options.objective = Objective(rawValue: objective)!
+        options.steps = steps; options.batch = batch; options.crop = crop; options.learningRate = lr
+        options.schedule = lrSchedule; options.seed = seed; options.channels = channels
+        options.latentChannels = latentChannels; options.beta = beta; options.clipNorm = clipNorm
+        options.validationEvery = valEvery; options.checkpointEvery = checkpointEvery
+        do { try options.validate() } catch { throw ValidationError("\(error)") }
+
+        if resume == nil && !force {
+            for path in [out, checkpointPath, logPath] where FileManager.default.fileExists(atPath: path) {
+                throw CLIError("\(path): already exists (use --force to start over, or --resume \(checkpointPath))")
+            }
+        }
+        var resumeFile: ModelFile?
+        if let resume {
+            do { resumeFile = try ModelFile.parse(FileReader.read(resume)) } catch { throw CLIError(file: resume, error) }
+        }
+
+        Terminal.note("loading images from \(data)")
+        let images: TrainingImages
+        do { images = try TrainingImages.load(folder: data) } catch { throw CLIError("\(error)") }
+        for (file, reason) in images.skipped { Terminal.note("skipped \(file): \(reason)") }
+        Terminal.note("\(images.train.count) training and \(images.validation.count) validation images\(images.skipped.isEmpty ? "" : ", \(images.skipped.count) skipped")")
+
+        let trainer: Trainer
+        do { trainer = try Trainer(options: options, images: images, checkpoint: resumeFile) } catch { throw CLIError("\(error)") }
+        let config = trainer.options.config
+        let macs = config.macsPerPixel
+        Terminal.note("\(config.objective.rawValue): N=\(config.channels), M=\(config.latentChannels), \(trainer.model.parameters.reduce(0) { $0 + $1.value.count }) parameters, \(String(format: "%.1f", (macs.analysis + macs.synthesis) / 1000)) kMAC/pixel; step \(trainer.step) of \(trainer.options.steps)")
+
+        let log = try TrainingLog(path: logPath, append: resume != nil)
+        let commit = Self.gitCommit()
+        let command = (["vlat"] + CommandLine.arguments.dropFirst().map(BenchCommand.shellQuoted)).joined(separator: " ")
+        let progress = Terminal.Progress(every: 10)
+        Interrupt.install()
+        let outcome: TrainingOutcome
+        do {
+            outcome = try trainer.run(
+                report: { p in
+                    log.append(p)
+                    var line = String(format: "step %d/%d  %.2f steps/s  %.1f crops/s  loss %.5f  train %.2f dB",
+                                      p.step, p.steps, p.stepsPerSecond, p.stepsPerSecond * Double(trainer.options.batch), p.loss, p.psnr)
+                    if let kl = p.klBitsPerPixel { line += String(format: "  KL %.3f bpp", kl) }
+                    if let v = trainer.lastValidationPSNR { line += String(format: "  val %.2f dB", v) }
+                    line += "  ETA " + Self.duration(p.eta)
+                    progress.update(line)
+                },
+                save: { trainer, elapsed in
+                    try AtomicFile.write(trainer.checkpoint(elapsed: elapsed).serialized(), to: checkpointPath, overwrite: true)
+                    trainer.model.metadata = [
+                        "command": command, "data": data, "trainingImages": "\(images.train.count)",
+                        "validationImages": "\(images.validation.count)", "steps": "\(trainer.step)",
+                        "wallSeconds": String(format: "%.0f", elapsed), "trainerCommit": commit,
+                        "validationPSNR": trainer.lastValidationPSNR.map { String(format: "%.3f", $0) } ?? "",
+                        "seed": "\(trainer.options.seed)", "batch": "\(trainer.options.batch)", "crop": "\(trainer.options.crop)",
+                    ]
+                    try AtomicFile.write(trainer.model.modelFile().serialized(), to: out, overwrite: true)
+                },
+                shouldStop: { Interrupt.requested })
+        } catch {
+            progress.finish()
+            throw CLIError("\(error)")
+        }
+        progress.finish()
+        try? Self.writePlot(log: logPath, to: plotPath, title: "validation PSNR: \(URL(fileURLWithPath: out).lastPathComponent)")
+        switch outcome {
+        case .finished:
+            Terminal.note("done: \(trainer.step) steps; model \(out), checkpoint \(checkpointPath), log \(logPath), plot \(plotPath)")
+        case .interrupted(let step):
+            Terminal.note("interrupted at step \(step); checkpoint saved to \(checkpointPath); continue with --resume \(checkpointPath)")
+            throw ExitCode(130)
+        }
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "?" }
+        let s = Int(seconds)
+        return s >= 3600 ? "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m" : "\(s / 60)m\(String(format: "%02d", s % 60))s"
+    }
+
+    /// The trainer's commit, with "+dirty" when the work tree has changes; "unknown" outside git.
+    static func gitCommit() -> String {
+        func git(_ args: [String]) -> String? {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["git"] + args
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            p.standardError = FileHandle.nullDevice
+            guard (try? p.run()) != nil else { return nil }
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return p.terminationStatus == 0 ? String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : nil
+        }
+        guard let head = git(["rev-parse", "HEAD"]) else { return "unknown" }
+        let dirty = !(git(["status", "--porcelain", "--untracked-files=no"]) ?? "").isEmpty
+        return head + (dirty ? "+dirty" : "")
+    }
+
+    /// Validation PSNR against step, from the CSV log.
+    static func writePlot(log: String, to path: String, title: String) throws {
+        let rows = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").dropFirst()
+        let points = rows.compactMap { row -> (Double, Double)? in
+            let f = row.split(separator: ",", omittingEmptySubsequences: false)
+            guard f.count >= 8, let s = Double(f[0]), let v = Double(f[7]) else { return nil }
+            return (s, v)
+        }
+        let svg = SVGPlot(title: title, xLabel: "step", yLabel: "validation PSNR (dB)",
+                          series: [.init(name: "validation", points: points)]).render()
+        try AtomicFile.write(Array(svg.utf8), to: path, overwrite: true)
+    }
+}
+
+/// The CSV log: one row per step.
+final class TrainingLog {
+    let handle: FileHandle
+
+    init(path: String, append: Bool) throws {
+        let exists = FileManager.default.fileExists(atPath: path)
+        if !append || !exists {
+            let header = "step,elapsed_s,lr,loss,mse,train_psnr,kl_bpp,val_psnr\n"
+            guard FileManager.default.createFile(atPath: path, contents: Data(header.utf8)) else {
+                throw CLIError("\(path): cannot create the log file")
+            }
+        }
+        guard let h = FileHandle(forWritingAtPath: path) else { throw CLIError("\(path): cannot open the log file") }
+        h.seekToEndOfFile()
+        handle = h
+    }
+
+    func append(_ p: TrainingProgress) {
+        let kl = p.klBitsPerPixel.map { String(format: "%.5f", $0) } ?? ""
+        let val = p.validationPSNR.map { String(format: "%.4f", $0) } ?? ""
+        let line = String(format: "%d,%.2f,%.3e,%.6f,%.6f,%.4f,", p.step, p.elapsed, p.learningRate, p.loss, p.mse, p.psnr) + "\(kl),\(val)\n"
+        handle.write(Data(line.utf8))
+    }
+}
