@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+import VlatFormat
+
+@Suite("vlat train")
+struct TrainCommandTests {
+    let tiny = ["--channels", "6", "--latent-channels", "4", "--crop", "32", "--batch", "2", "--val-every", "5", "--checkpoint-every", "5"]
+
+    @Test func trainsAndWritesModelCheckpointLogAndPlot() throws {
+        let dir = CLI.scratch()
+        let out = dir.appendingPathComponent("m.vlatmodel").path
+        let r = try CLI.run(["train", "--data", "Corpus/photos", "--out", out, "--steps", "10"] + tiny)
+        #expect(r.status == 0, "\(r.stderr)")
+        for name in ["m.vlatmodel", "m.ckpt", "m.csv", "m.svg"] {
+            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path), "\(name)")
+        }
+        let model = try ModelFile.parse(Array(Data(contentsOf: URL(fileURLWithPath: out))))
+        #expect(model.json.contains("\"steps\":\"10\"") && model.json.contains("trainerCommit"))
+        #expect(model["optimizer.m.analysis.0.weight"] == nil) // the model has no optimizer state
+        let log = try String(contentsOfFile: dir.appendingPathComponent("m.csv").path, encoding: .utf8)
+        #expect(log.split(separator: "\n").count == 11)
+        // Without --force, a second run refuses to overwrite.
+        let again = try CLI.run(["train", "--data", "Corpus/photos", "--out", out, "--steps", "10"] + tiny)
+        #expect(again.status == 1 && again.stderr.contains("already exists"))
+    }
+
+    @Test func ctrlCSavesACheckpointAndResumeFinishes() throws {
+        let dir = CLI.scratch()
+        let out = dir.appendingPathComponent("m.vlatmodel").path
+        let process = Process()
+        process.executableURL = CLI.executable
+        process.arguments = ["train", "--data", "Corpus/photos", "--out", out, "--steps", "20000"] + tiny
+        process.currentDirectoryURL = CLI.packageRoot
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let log = dir.appendingPathComponent("m.csv").path
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if let text = try? String(contentsOfFile: log, encoding: .utf8), text.split(separator: "\n").count > 3 { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        process.interrupt() // SIGINT
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        let checkpoint = dir.appendingPathComponent("m.ckpt").path
+        let saved = try ModelFile.parse(Array(Data(contentsOf: URL(fileURLWithPath: checkpoint))))
+        #expect(saved["optimizer.v.synthesis.6.bias"] != nil)
+        let resumed = try CLI.run(["train", "--data", "Corpus/photos", "--out", out, "--steps", "12", "--resume", checkpoint] + tiny)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+    }
+
+    @Test func badInputsGiveOneLine() throws {
+        let dir = CLI.scratch()
+        let corrupt = dir.appendingPathComponent("bad.ckpt")
+        try Data("VLATMODL not really".utf8).write(to: corrupt)
+        let cases: [([String], Int32, String)] = [
+            (["train", "--data", dir.path, "--out", dir.appendingPathComponent("a.vlatmodel").path], 1, "no readable PNG or JPEG"),
+            (["train", "--data", dir.appendingPathComponent("none").path, "--out", dir.appendingPathComponent("b.vlatmodel").path], 1, "no such folder"),
+            (["train", "--data", "Corpus/photos", "--out", dir.appendingPathComponent("c.vlatmodel").path, "--resume", corrupt.path], 1, "not a vlat model file"),
+            (["train", "--data", "Corpus/photos", "--out", dir.appendingPathComponent("d.vlatmodel").path, "--crop", "40"], 64, "multiple of 16"),
+            (["train", "--data", "Corpus/photos", "--out", dir.appendingPathComponent("e.vlatmodel").path, "--objective", "gan"], 64, "ae or vae"),
+        ]
+        for (args, status, message) in cases {
+            let r = try CLI.run(args)
+            #expect(r.status == status, "\(args): \(r.stderr)")
+            #expect(r.stderr.contains(message), "\(r.stderr)")
+        }
+    }
+}

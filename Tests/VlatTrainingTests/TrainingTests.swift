@@ -1,0 +1,191 @@
+import Foundation
+import Testing
+import VlatFormat
+import VlatModels
+import VlatTensor
+@testable import VlatTraining
+
+enum TrainingFixtures {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let photos = root.appendingPathComponent("Corpus/photos").path
+
+    static func tinyOptions(_ objective: Objective = .ae) -> TrainingOptions {
+        var o = TrainingOptions(data: photos)
+        o.objective = objective
+        o.steps = 4
+        o.batch = 2
+        o.crop = 32
+        o.channels = 6
+        o.latentChannels = 4
+        o.learningRate = 1e-3
+        o.validationEvery = 2
+        o.checkpointEvery = 1000
+        return o
+    }
+
+    static func scratch() -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vlat-train-\(UUID().uuidString)").path
+        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+}
+
+@Suite("Training data")
+struct TrainingDataTests {
+    @Test func validationSplitIsFixedAndDisjoint() throws {
+        let a = try TrainingImages.load(folder: TrainingFixtures.photos)
+        let b = try TrainingImages.load(folder: TrainingFixtures.photos)
+        #expect(a.validation.map(\.name) == b.validation.map(\.name))
+        #expect(a.validation.count == 1 && a.train.count == 4)
+        #expect(Set(a.train.map(\.name)).isDisjoint(with: a.validation.map(\.name)))
+    }
+
+    @Test func batchesArePureFunctionsOfTheStep() throws {
+        let images = try TrainingImages.load(folder: TrainingFixtures.photos)
+        let sampler = BatchSampler(images: images.train, batchSize: 3, crop: 48, seed: 5)
+        let x = sampler.batch(step: 7)
+        #expect(x.shape == [3, 3, 48, 48])
+        #expect(x.data.allSatisfy { $0 >= 0 && $0 <= 1 })
+        #expect(sampler.batch(step: 7) == x)
+        #expect(sampler.batch(step: 8) != x)
+        // Prefetching returns the same batches in the same order.
+        let prefetcher = Prefetcher(sampler: sampler)
+        for step in [0, 1, 2, 5, 6] { #expect(prefetcher.batch(step: step) == sampler.batch(step: step)) }
+    }
+
+    @Test func imagesSmallerThanTheCropAreEdgeExtended() {
+        let tiny = RGBImage(name: "t", width: 3, height: 2, pixels: [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140, 150, 160, 170, 180])
+        let x = BatchSampler(images: [tiny], batchSize: 1, crop: 16, seed: 1).batch(step: 0)
+        #expect(x.shape == [1, 3, 16, 16])
+        // Every value is one of the image's red values (channel 0) after flips.
+        let redValues: [Float] = [10, 40, 70, 100, 130, 160]
+        let reds = Set(redValues.map { $0 / 255 })
+        let firstPlane = Array(x.data[0..<256])
+        #expect(firstPlane.allSatisfy { reds.contains($0) })
+    }
+
+    @Test func refusesMissingEmptyAndTooSmallFolders() throws {
+        let dir = TrainingFixtures.scratch()
+        #expect(throws: TrainingError.noSuchFolder(dir + "/nope")) { try TrainingImages.load(folder: dir + "/nope") }
+        #expect(throws: TrainingError.noImages(dir)) { try TrainingImages.load(folder: dir) }
+        try Data("junk".utf8).write(to: URL(fileURLWithPath: dir + "/a.png"))
+        #expect(throws: TrainingError.noImages(dir)) { try TrainingImages.load(folder: dir) }
+        try FileManager.default.copyItem(atPath: TrainingFixtures.photos + "/chelsea.png", toPath: dir + "/b.png")
+        #expect(throws: TrainingError.tooFewImages(dir, 1)) { try TrainingImages.load(folder: dir) }
+        try FileManager.default.copyItem(atPath: TrainingFixtures.photos + "/coffee.png", toPath: dir + "/c.png")
+        let loaded = try TrainingImages.load(folder: dir)
+        #expect(loaded.skipped.count == 1 && loaded.skipped[0].0 == "a.png")
+        #expect(loaded.train.count + loaded.validation.count == 2)
+    }
+}
+
+@Suite("Corruptions")
+struct CorruptionTests {
+    @Test func reproducibleFromTheGenerator() {
+        let x = Tensor(shape: [2, 3, 16, 16], data: [Float](repeating: 0.5, count: 2 * 3 * 256))
+        let c = Corruption(noiseSigma: 5...50, blurSigma: 0...3)
+        var g1 = SeededGenerator(seed: 3), g2 = SeededGenerator(seed: 3)
+        #expect(c.apply(x, generator: &g1) == c.apply(x, generator: &g2))
+    }
+
+    @Test func noiseHasTheRequestedSigma() {
+        let x = Tensor(shape: [1, 3, 128, 128], data: [Float](repeating: 0.5, count: 3 * 128 * 128))
+        var g = SeededGenerator(seed: 4)
+        let y = Corruption(noiseSigma: 25...25, clip: false).apply(x, generator: &g)
+        let variance = y.data.reduce(0.0) { $0 + Double(($1 - 0.5) * ($1 - 0.5)) } / Double(y.count)
+        #expect(abs(variance.squareRoot() * 255 - 25) < 0.5)
+    }
+
+    @Test func blurKeepsTheMeanAndSmooths() {
+        let k = Corruption.gaussianKernel(sigma: 2)
+        #expect(abs(k.reduce(0, +) - 1) < 1e-6 && k.count == 13)
+        var g = SeededGenerator(seed: 5)
+        var data = (0..<(32 * 32)).map { _ in g.uniform() }
+        let before = data
+        Corruption.blur(&data, offset: 0, width: 32, height: 32, sigma: 1.5)
+        func roughness(_ v: [Float]) -> Float { (1..<v.count).reduce(0) { $0 + abs(v[$1] - v[$1 - 1]) } }
+        #expect(roughness(data) < roughness(before) / 3)
+        let meanAfter: Float = data.reduce(0, +) / 1024
+        let meanBefore: Float = before.reduce(0, +) / 1024
+        #expect(abs(meanAfter - meanBefore) < 0.02)
+    }
+}
+
+@Suite("Trainer")
+struct TrainerTests {
+    @Test(arguments: Objective.allCases)
+    func resumeContinuesBitForBit(objective: Objective) throws {
+        let images = try TrainingImages.load(folder: TrainingFixtures.photos)
+        let options = TrainingFixtures.tinyOptions(objective)
+        let straight = try Trainer(options: options, images: images)
+        _ = try straight.run(report: { _ in }, save: { _, _ in }, shouldStop: { false })
+
+        // Stop after 2 steps, save through the real serialisation, resume in a new trainer.
+        let first = try Trainer(options: options, images: images)
+        var saved: [UInt8] = []
+        var reports = 0
+        let outcome = try first.run(report: { _ in reports += 1 }, save: { t, e in saved = t.checkpoint(elapsed: e).serialized() },
+                                    shouldStop: { reports >= 2 })
+        #expect(outcome == .interrupted(atStep: 2))
+        let resumed = try Trainer(options: options, images: images, checkpoint: try ModelFile.parse(saved))
+        #expect(resumed.step == 2)
+        _ = try resumed.run(report: { _ in }, save: { _, _ in }, shouldStop: { false })
+        for (a, b) in zip(straight.model.parameters, resumed.model.parameters) { #expect(a.value == b.value, "\(a.name)") }
+        #expect(straight.adam.t == resumed.adam.t && straight.adam.m == resumed.adam.m)
+    }
+
+    @Test func refusesACheckpointOfAnotherArchitecture() throws {
+        let images = try TrainingImages.load(folder: TrainingFixtures.photos)
+        let trainer = try Trainer(options: TrainingFixtures.tinyOptions(), images: images)
+        let checkpoint = trainer.checkpoint(elapsed: 0)
+        var other = TrainingFixtures.tinyOptions()
+        other.channels = 7
+        #expect(throws: TrainingError.self) { try Trainer(options: other, images: images, checkpoint: checkpoint) }
+        // A plain model file (no trainer state) is not a checkpoint.
+        #expect(throws: TrainingError.self) {
+            try Trainer(options: TrainingFixtures.tinyOptions(), images: images, checkpoint: trainer.model.modelFile())
+        }
+    }
+
+    @Test(arguments: Objective.allCases)
+    func lossGoesDown(objective: Objective) throws {
+        let images = try TrainingImages.load(folder: TrainingFixtures.photos)
+        var options = TrainingFixtures.tinyOptions(objective)
+        options.steps = 60
+        options.schedule = "constant"
+        options.learningRate = 3e-3
+        let trainer = try Trainer(options: options, images: images)
+        let before = trainer.validate()!
+        var mses: [Double] = []
+        _ = try trainer.run(report: { mses.append($0.mse) }, save: { _, _ in }, shouldStop: { false })
+        let early = mses.prefix(10).reduce(0, +) / 10, late = mses.suffix(10).reduce(0, +) / 10
+        #expect(late < early * 0.7, "MSE \(early) -> \(late)")
+        #expect(trainer.validate()! > before + 3)
+    }
+
+    @Test func klGradientMatchesFiniteDifferences() {
+        let mu = Tensor(shape: [4], data: [0.3, -1.2, 0.0, 2.0]), logvar = Tensor(shape: [4], data: [-0.5, 0.7, 0.0, -2.0])
+        let kl = Loss.gaussianKL(mu: mu, logvar: logvar, normalizer: 3)
+        for i in 0..<4 {
+            let h: Float = 1e-3
+            var mp = mu, mm = mu, lp = logvar, lm = logvar
+            mp.data[i] += h; mm.data[i] -= h; lp.data[i] += h; lm.data[i] -= h
+            let dMu = (Loss.gaussianKL(mu: mp, logvar: logvar, normalizer: 3).value - Loss.gaussianKL(mu: mm, logvar: logvar, normalizer: 3).value) / (2 * Double(h))
+            let dLv = (Loss.gaussianKL(mu: mu, logvar: lp, normalizer: 3).value - Loss.gaussianKL(mu: mu, logvar: lm, normalizer: 3).value) / (2 * Double(h))
+            #expect(abs(dMu - Double(kl.dMu.data[i])) < 1e-3)
+            #expect(abs(dLv - Double(kl.dLogvar.data[i])) < 1e-3)
+        }
+        // KL of N(0, 1) from N(0, 1) is zero.
+        #expect(Loss.gaussianKL(mu: Tensor(zeros: [3]), logvar: Tensor(zeros: [3]), normalizer: 1).value == 0)
+    }
+
+    @Test func invalidOptionsAreRefused() {
+        var o = TrainingFixtures.tinyOptions()
+        o.crop = 40
+        #expect(throws: TrainingError.self) { try o.validate() }
+        o = TrainingFixtures.tinyOptions()
+        o.schedule = "sometimes"
+        #expect(throws: TrainingError.self) { try o.validate() }
+    }
+}
