@@ -53,17 +53,40 @@ func sgemmRate(threads: Int) -> Double {
 }
 let sgemm1 = sgemmRate(threads: 1)
 let sgemm2 = sgemmRate(threads: 2)
-Parallel.threads = 2
 report("# Engine benchmark\n")
 report("Command: `swift run -c release EngineBench\(quick ? " --quick" : "")\(outDir.map { " --out \($0)" } ?? "")`; medians of \(repeats) runs.\n")
 report("| baseline | GFLOP/s |\n|---|---:|\n| cblas_sgemm 1024^3, 1 thread | \(String(format: "%.1f", sgemm1)) |\n| cblas_sgemm 1024^3, 2 threads | \(String(format: "%.1f", sgemm2)) |\n")
 json["sgemmGFLOPS"] = ["threads1": sgemm1, "threads2": sgemm2]
 
-// 2. Every convolution layer of the N=128, M=192 autoencoder at training shapes.
 let config = AutoencoderConfig(channels: 128, latentChannels: 192)
 let model = Autoencoder(config: config, seed: 3)
 let batch = quick ? 4 : 8, crop = 256
 var g = SeededGenerator(seed: 2)
+
+// 2. Inference on a 768x512 image, 1 and 2 threads; outputs must match exactly. Runs before
+// any training-sized work so that the peak resident memory below is inference alone.
+let image = Tensor(shape: [1, 3, 512, 768], data: (0..<(3 * 512 * 768)).map { _ in g.uniform() })
+var outputs: [Tensor] = []
+var inference: [Int: (Double, Double)] = [:]
+for threads in [1, 2] {
+    Parallel.threads = threads
+    var latent = Tensor(zeros: [1])
+    let enc = medianTime(quick ? 3 : 5) { latent = model.analysis.forward(image, training: false) }
+    var out = Tensor(zeros: [1])
+    let dec = medianTime(quick ? 3 : 5) { out = model.synthesis.forward(latent, training: false) }
+    outputs.append(out)
+    inference[threads] = (enc, dec)
+}
+report("Inference on one 768x512 image (N=128, M=192): analysis \(String(format: "%.0f", inference[2]!.0 * 1000)) ms, synthesis \(String(format: "%.0f", inference[2]!.1 * 1000)) ms with 2 threads; \(String(format: "%.0f", inference[1]!.0 * 1000)) / \(String(format: "%.0f", inference[1]!.1 * 1000)) ms with 1. Outputs for 1 and 2 threads identical: \(outputs[0] == outputs[1]).\n")
+let inferenceRSS = peakRSSMiB()
+report("Peak resident memory after inference (process start, sgemm buffers and both passes): \(String(format: "%.0f", inferenceRSS)) MiB.\n")
+json["inferencePeakRSSMiB"] = inferenceRSS
+json["inferenceMs"] = ["analysis2": inference[2]!.0 * 1000, "synthesis2": inference[2]!.1 * 1000, "analysis1": inference[1]!.0 * 1000, "synthesis1": inference[1]!.1 * 1000]
+json["threadsIdentical"] = outputs[0] == outputs[1]
+
+
+// 3. Every convolution layer of the N=128, M=192 autoencoder at training shapes.
+Parallel.threads = 2
 let input = Tensor(shape: [batch, 3, crop, crop], data: (0..<(batch * 3 * crop * crop)).map { _ in g.uniform() })
 
 struct LayerTiming { var name: String; var flops: Double; var forward: Double; var backward: Double }
@@ -102,7 +125,7 @@ report("\nAll convolution layers together: forward \(String(format: "%.1f", conv
 json["convForwardFractionOfSgemm"] = convFwd / sgemm2
 json["convBackwardFractionOfSgemm"] = convBwd / sgemm2
 
-// 3. Whole training steps: forward, MSE, backward, Adam.
+// 4. Whole training steps: forward, MSE, backward, Adam.
 let adam = Adam(parameters: model.parameters, learningRate: 1e-4)
 let stepFlops = 3 * 2 * (config.macsPerPixel.analysis + config.macsPerPixel.synthesis) * Double(batch * crop * crop)
 let stepTime = medianTime(quick ? 2 : 3) {
@@ -117,24 +140,6 @@ report("Whole training step (batch \(batch), \(crop)x\(crop)): \(String(format: 
 json["trainingStepSeconds"] = stepTime
 json["cropsPerSecond"] = Double(batch) / stepTime
 json["trainingStepFractionOfSgemm"] = stepRate / sgemm2
-
-// 4. Inference on a 768x512 image, 1 and 2 threads; outputs must match exactly.
-let image = Tensor(shape: [1, 3, 512, 768], data: (0..<(3 * 512 * 768)).map { _ in g.uniform() })
-var outputs: [Tensor] = []
-var inference: [Int: (Double, Double)] = [:]
-for threads in [1, 2] {
-    Parallel.threads = threads
-    var latent = Tensor(zeros: [1])
-    let enc = medianTime(quick ? 3 : 5) { latent = model.analysis.forward(image, training: false) }
-    var out = Tensor(zeros: [1])
-    let dec = medianTime(quick ? 3 : 5) { out = model.synthesis.forward(latent, training: false) }
-    outputs.append(out)
-    inference[threads] = (enc, dec)
-}
-report("Inference on one 768x512 image (N=128, M=192): analysis \(String(format: "%.0f", inference[2]!.0 * 1000)) ms, synthesis \(String(format: "%.0f", inference[2]!.1 * 1000)) ms with 2 threads; \(String(format: "%.0f", inference[1]!.0 * 1000)) / \(String(format: "%.0f", inference[1]!.1 * 1000)) ms with 1. Outputs for 1 and 2 threads identical: \(outputs[0] == outputs[1]).\n")
-report("Peak resident memory of this benchmark process: \(String(format: "%.0f", peakRSSMiB())) MiB.")
-json["inferenceMs"] = ["analysis2": inference[2]!.0 * 1000, "synthesis2": inference[2]!.1 * 1000, "analysis1": inference[1]!.0 * 1000, "synthesis1": inference[1]!.1 * 1000]
-json["threadsIdentical"] = outputs[0] == outputs[1]
 
 if let outDir {
     try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)

@@ -46,6 +46,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Title for the plots.")
     var title: String?
 
+    @Option(help: "Refuse images with more pixels than this (checked before decoding).")
+    var maxPixels: Int = ImageLimits.default.maxPixels
+
     @Flag(help: "Replace result files already in --out.")
     var force = false
 
@@ -60,6 +63,7 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
         if Bjontegaard.Interpolation(rawValue: bd) == nil { throw ValidationError("--bd must be pchip or cubic") }
         if let q = jpegQualities {
             let values = q.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -110,7 +114,7 @@ struct BenchCommand: ParsableCommand {
 
         let progress = Terminal.Progress()
         var inputNotes = notes
-        let sweep = RDSweep(codecs: codecList)
+        let sweep = RDSweep(codecs: codecList, limits: ImageLimits(maxPixels: maxPixels))
         let records: [BenchRecord]
         do {
             records = try sweep.run(paths: paths, progress: progress.update, note: { inputNotes.append($0); Terminal.note($0) })

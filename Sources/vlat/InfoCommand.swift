@@ -3,22 +3,26 @@ import Foundation
 import VlatFiles
 import VlatFormat
 import VlatImageIO
+import VlatModels
 
 /// `vlat info`: every header field of a .vlat file, its size and bits per pixel.
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
-        abstract: "Show what a .vlat file holds: header fields, sizes, bits per pixel.",
+        abstract: "Show what a .vlat file or a model file holds.",
         discussion: """
-        The file is fully verified (signature, every chunk checksum, chunk order, header limits) \
-        before anything is printed.
+        For a .vlat file: every header field, sizes and bits per pixel; the file is fully \
+        verified (signature, every chunk checksum, chunk order, header limits) first. For a model \
+        file (.vlatmodel, .ckpt): its SHA-256 digest, architecture, parameter count, \
+        multiply-accumulates per pixel, and how it was trained.
 
         Examples:
           vlat info photo.vlat
           vlat info --json *.vlat
+          vlat info Benchmarks/autoencoder/ae-n96-m128.vlatmodel
         """)
 
-    @Argument(help: "One or more .vlat files.")
+    @Argument(help: "One or more .vlat or model files.")
     var files: [String]
 
     @Flag(help: "Print JSON (an array with one object per file).")
@@ -51,9 +55,14 @@ struct InfoCommand: ParsableCommand {
 
     func run() throws {
         var infos: [Info] = []
+        var models: [ModelInfo] = []
         for file in files {
             do {
                 let bytes = try FileReader.read(file)
+                if bytes.starts(with: ModelFile.magic) {
+                    models.append(try ModelInfo(file: file, bytes: bytes))
+                    continue
+                }
                 let c = try Container.parse(bytes)
                 let h = c.header
                 let colour = ImageSource.ColorType(rawValue: h.sourceColorType)?.description ?? "code \(h.sourceColorType)"
@@ -73,12 +82,53 @@ struct InfoCommand: ParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(infos), as: UTF8.self))
+            if !infos.isEmpty { print(String(decoding: try encoder.encode(infos), as: UTF8.self)) }
+            if !models.isEmpty { print(String(decoding: try encoder.encode(models), as: UTF8.self)) }
             return
         }
-        for (i, info) in infos.enumerated() {
-            if i > 0 { print("") }
-            print(Self.text(info))
+        let texts = infos.map(Self.text) + models.map(\.text)
+        print(texts.joined(separator: "\n\n"))
+    }
+
+    /// What `vlat info` shows about a model file.
+    struct ModelInfo: Encodable {
+        var file: String
+        var sha256: String
+        var fileBytes: Int
+        var objective: String
+        var channels: Int
+        var latentChannels: Int
+        var parameters: Int
+        var kmacPerPixel: Double
+        var isCheckpoint: Bool
+        var metadata: [String: String]
+
+        init(file: String, bytes: [UInt8]) throws {
+            let model = try ModelFile.parse(bytes)
+            let network = try Autoencoder(modelFile: model)
+            self.file = file
+            sha256 = SHA256.hex(ModelFile.digest(of: bytes))
+            fileBytes = bytes.count
+            objective = network.config.objective.rawValue
+            channels = network.config.channels
+            latentChannels = network.config.latentChannels
+            parameters = network.parameters.reduce(0) { $0 + $1.value.count }
+            let macs = network.config.macsPerPixel
+            kmacPerPixel = (macs.analysis + macs.synthesis) / 1000
+            isCheckpoint = Autoencoder.trainerState(in: model) != nil
+            metadata = network.metadata
+        }
+
+        var text: String {
+            var rows: [(String, String)] = [
+                ("model sha256", sha256),
+                ("kind", "\(isCheckpoint ? "training checkpoint" : "model"), \(objective) autoencoder"),
+                ("architecture", "N=\(channels), M=\(latentChannels), 16x downsampling per side"),
+                ("parameters", "\(parameters) (\(fileBytes) bytes)"),
+                ("compute", String(format: "%.1f kMAC per pixel (analysis + synthesis)", kmacPerPixel)),
+            ]
+            for key in metadata.keys.sorted() where !(metadata[key] ?? "").isEmpty { rows.append((key, metadata[key]!)) }
+            return ([file] + rows.map { "  " + $0.0.padding(toLength: 18, withPad: " ", startingAt: 0) + $0.1 }).joined(separator: "\n")
         }
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import VlatBench
 import VlatFiles
 import VlatFormat
+import VlatImageIO
 import VlatModels
 import VlatTensor
 import VlatTraining
@@ -45,11 +46,13 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Continue from this checkpoint.") var resume: String?
     @Option(help: "Checkpoint path (default: --out with .ckpt).") var checkpoint: String?
     @Option(help: "Threads for the engine.") var threads: Int = 2
+    @Option(help: "Skip images with more pixels than this (checked before decoding).") var maxPixels: Int = ImageLimits.default.maxPixels
     @Flag(help: "Replace an existing model, log or checkpoint when not resuming.") var force = false
 
     func validate() throws {
         if Objective(rawValue: objective) == nil { throw ValidationError("--objective must be ae or vae") }
         if threads < 1 || threads > 64 { throw ValidationError("--threads must be in 1...64") }
+        if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
     }
 
     var stem: String { out.hasSuffix(".vlatmodel") ? String(out.dropLast(".vlatmodel".count)) : out }
@@ -80,7 +83,7 @@ struct TrainCommand: ParsableCommand {
 
         Terminal.note("loading images from \(data)")
         let images: TrainingImages
-        do { images = try TrainingImages.load(folder: data) } catch { throw CLIError("\(error)") }
+        do { images = try TrainingImages.load(folder: data, limits: ImageLimits(maxPixels: maxPixels)) } catch { throw CLIError("\(error)") }
         for (file, reason) in images.skipped { Terminal.note("skipped \(file): \(reason)") }
         Terminal.note("\(images.train.count) training and \(images.validation.count) validation images\(images.skipped.isEmpty ? "" : ", \(images.skipped.count) skipped")")
 
@@ -92,7 +95,9 @@ struct TrainCommand: ParsableCommand {
 
         let log = try TrainingLog(path: logPath, append: resume != nil)
         let commit = Self.gitCommit()
-        let command = (["vlat"] + CommandLine.arguments.dropFirst().map(BenchCommand.shellQuoted)).joined(separator: " ")
+        // A resumed run records every command that built it, in order.
+        let thisCommand = (["vlat"] + CommandLine.arguments.dropFirst().map(BenchCommand.shellQuoted)).joined(separator: " ")
+        let command = trainer.model.metadata["command"].map { "\($0) && \(thisCommand)" } ?? thisCommand
         let progress = Terminal.Progress(every: 10)
         Interrupt.install()
         let outcome: TrainingOutcome
@@ -108,7 +113,6 @@ struct TrainCommand: ParsableCommand {
                     progress.update(line)
                 },
                 save: { trainer, elapsed in
-                    try AtomicFile.write(trainer.checkpoint(elapsed: elapsed).serialized(), to: checkpointPath, overwrite: true)
                     trainer.model.metadata = [
                         "command": command, "data": data, "trainingImages": "\(images.train.count)",
                         "validationImages": "\(images.validation.count)", "steps": "\(trainer.step)",
@@ -116,6 +120,7 @@ struct TrainCommand: ParsableCommand {
                         "validationPSNR": trainer.lastValidationPSNR.map { String(format: "%.3f", $0) } ?? "",
                         "seed": "\(trainer.options.seed)", "batch": "\(trainer.options.batch)", "crop": "\(trainer.options.crop)",
                     ]
+                    try AtomicFile.write(trainer.checkpoint(elapsed: elapsed).serialized(), to: checkpointPath, overwrite: true)
                     try AtomicFile.write(trainer.model.modelFile().serialized(), to: out, overwrite: true)
                 },
                 shouldStop: { Interrupt.requested })

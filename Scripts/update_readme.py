@@ -1,0 +1,36 @@
+#!/usr/bin/env python3
+"""Copies benchmark results into README.md between marker comments, verbatim, so every number
+in the README is the output of the command printed with it. Run after re-running a benchmark:
+
+    python3 Scripts/update_readme.py
+
+Markers: <!-- begin:NAME --> ... <!-- end:NAME -->, where NAME is a key of SECTIONS.
+"""
+import os, re, sys
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+SECTIONS = {
+    "kodak-baselines": "Benchmarks/kodak-baselines/summary.md",
+    "engine": "Benchmarks/engine/engine.md",
+    "autoencoder": "Benchmarks/autoencoder/summary.md",
+}
+
+
+def main():
+    path = os.path.join(ROOT, "README.md")
+    text = open(path).read()
+    for name, source in SECTIONS.items():
+        pattern = re.compile(r"(<!-- begin:%s -->\n).*?(<!-- end:%s -->)" % (re.escape(name), re.escape(name)), re.S)
+        if not pattern.search(text):
+            continue
+        full = os.path.join(ROOT, source)
+        if not os.path.exists(full):
+            sys.exit(f"{source} is missing: run its benchmark first (see Benchmarks/README.md)")
+        body = open(full).read().rstrip("\n") + "\n"
+        text = pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
+    open(path, "w").write(text)
+    print("updated", path)
+
+
+if __name__ == "__main__":
+    main()
