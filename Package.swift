@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "VlatEntropy", dependencies: ["CZstd", "VlatTensor"]),
         .target(name: "VlatFormat", dependencies: ["VlatFiles"]),
         .target(name: "VlatTensor", dependencies: ["COpenBLAS", "CMalloc"]),
-        .target(name: "VlatModels", dependencies: ["VlatTensor", "VlatFormat"]),
+        .target(name: "VlatModels", dependencies: ["VlatTensor", "VlatFormat", "VlatEntropy"]),
         .target(name: "VlatTraining", dependencies: ["VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO", "VlatFiles"]),
         .target(name: "VlatBench", dependencies: ["VlatImageIO", "VlatMetrics", "VlatFiles"]),
         .executableTarget(

@@ -1,4 +1,5 @@
 import Foundation
+import VlatEntropy
 import VlatFormat
 import VlatTensor
 
@@ -9,6 +10,8 @@ public final class Autoencoder {
     public let config: AutoencoderConfig
     public let analysis: Sequential
     public let synthesis: Sequential
+    /// The learned entropy model of the latents (rate-distortion models only).
+    public let prior: FactorizedPrior?
     /// Free-form facts about how the model was made (command, data, steps, wall time, commit).
     public var metadata: [String: String]
 
@@ -17,10 +20,11 @@ public final class Autoencoder {
         var g = SeededGenerator(seed: seed)
         analysis = Sequential(name: "analysis", specs: config.analysisSpecs, generator: &g)
         synthesis = Sequential(name: "synthesis", specs: config.synthesisSpecs, generator: &g)
+        prior = config.objective == .rd ? FactorizedPrior(name: "prior", channels: config.latentChannels, generator: &g) : nil
         self.metadata = metadata
     }
 
-    public var parameters: [Parameter] { analysis.parameters + synthesis.parameters }
+    public var parameters: [Parameter] { analysis.parameters + synthesis.parameters + (prior?.parameters ?? []) }
 
     /// The JSON stored in model files: architecture and metadata.
     struct Description: Codable {
@@ -85,10 +89,20 @@ public final class Autoencoder {
         }
     }
 
-    /// Inference: the reconstruction of `x` (latent mean for a VAE, no noise).
+    /// Inference: the reconstruction of `x` (latent mean for a VAE, no noise; rounded latents
+    /// for a rate-distortion model, as the codec will decode them).
     public func reconstruct(_ x: Tensor) -> Tensor {
+        synthesis.forward(latent(x), training: false)
+    }
+
+    /// The latent the synthesis transform sees at inference.
+    public func latent(_ x: Tensor) -> Tensor {
         var y = analysis.forward(x, training: false)
-        if config.objective == .vae { y = TensorOps.splitChannels(y, at: config.latentChannels).0 }
-        return synthesis.forward(y, training: false)
+        switch config.objective {
+        case .ae: break
+        case .vae: y = TensorOps.splitChannels(y, at: config.latentChannels).0
+        case .rd: for i in 0..<y.count { y.data[i] = y.data[i].rounded() }
+        }
+        return y
     }
 }

@@ -4,6 +4,9 @@ public enum Objective: String, Codable, Sendable, CaseIterable {
     case ae
     /// Gaussian VAE: the analysis transform outputs mean and log-variance; KL to N(0, I).
     case vae
+    /// Rate-distortion (the codec): uniform noise stands in for rounding, and the rate is the
+    /// latents' bits under a learned factorized prior. A beta-VAE with beta = 1 / lambda.
+    case rd
 }
 
 /// The shape of a convolutional autoencoder in the style of Balle et al. (2017, 2018):

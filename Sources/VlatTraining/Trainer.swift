@@ -12,7 +12,8 @@ public struct TrainingProgress: Sendable {
     public var learningRate: Float
     public var loss: Double
     public var mse: Double
-    /// KL divergence in bits per pixel (VAE only).
+    /// The latent's cost in bits per pixel: the KL term of a VAE, or the rate under the prior of
+    /// a rate-distortion model; nil for a plain autoencoder.
     public var klBitsPerPixel: Double?
     /// Set on steps where validation ran.
     public var validationPSNR: Double?
@@ -138,6 +139,23 @@ public final class Trainer {
             _ = model.analysis.backward(TensorOps.concatChannels(dMu, dLogvar))
             adam.step()
             return (mse + Double(beta) * kl.value, mse, kl.value / log(2))
+        case .rd:
+            let prior = model.prior!
+            var y = model.analysis.forward(x, training: true)
+            // Additive uniform noise in [-1/2, 1/2) stands in for rounding (Balle et al. 2017).
+            var g = SeededGenerator(seed: options.seed ^ 0x0000_0015_E0A5, stream: UInt64(step))
+            for i in 0..<y.count { y.data[i] += g.uniform() - 0.5 }
+            let (_, bits) = prior.forward(y, training: true)
+            let out = model.synthesis.forward(y, training: true)
+            var (mse, grad) = Loss.mse(out, x)
+            let weight = options.lambda * 255 * 255
+            grad.scale(by: weight)
+            var dy = model.synthesis.backward(grad)
+            dy.add(prior.backward(scale: 1 / pixels))
+            _ = model.analysis.backward(dy)
+            adam.step()
+            let bpp = bits / pixels
+            return (Double(weight) * mse + bpp, mse, bpp)
         }
     }
 

@@ -17,6 +17,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var latentChannels: Int = 192
     /// VAE: weight of the KL term (nats per pixel) against the MSE on [0, 1] values.
     public var beta: Float = 1e-3
+    /// Rate-distortion: loss = lambda * 255^2 * MSE + bits per pixel (CompressAI's convention;
+    /// its MSE qualities 1...8 use 0.0018 ... 0.18).
+    public var lambda: Float = 0.013
     /// Clip the global gradient norm; 0 disables.
     public var clipNorm: Float = 1
     public var validationEvery: Int = 100
@@ -47,6 +50,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         try require(["constant", "cosine", "step"].contains(schedule), "--lr-schedule must be constant, cosine or step")
         try require(channels >= 1 && latentChannels >= 1, "--channels and --latent-channels must be positive")
         try require(beta >= 0, "--beta must be non-negative")
+        try require(lambda > 0, "--lambda must be positive")
         try require(validationEvery >= 1 && checkpointEvery >= 1, "--val-every and --checkpoint-every must be positive")
     }
 }

@@ -20,7 +20,9 @@ struct TrainCommand: ParsableCommand {
         the model. --resume continues a run bit for bit (same data order, same optimizer state).
 
         Objectives: ae (MSE), vae (Gaussian posterior, reparameterisation, KL to N(0, I) \
-        weighted by --beta; the KL is reported in bits per pixel).
+        weighted by --beta; the KL is reported in bits per pixel), rd (the codec's \
+        rate-distortion loss, lambda * 255^2 * MSE + bits per pixel under a learned factorized \
+        prior, with uniform noise in place of rounding).
 
         Examples:
           vlat train --data ../shared/corpus/train --out Models/ae.vlatmodel --steps 2000
@@ -30,7 +32,7 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "Folder of PNG/JPEG training images.") var data: String
     @Option(help: "Where to write the trained model (.vlatmodel).") var out: String
-    @Option(help: "ae or vae.") var objective: String = "ae"
+    @Option(help: "ae, vae or rd.") var objective: String = "ae"
     @Option(help: "Total optimisation steps.") var steps: Int = 1000
     @Option(help: "Crops per step.") var batch: Int = 8
     @Option(help: "Crop size in pixels (a multiple of 16).") var crop: Int = 256
@@ -40,6 +42,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Hidden channels N.") var channels: Int = 128
     @Option(help: "Latent channels M.") var latentChannels: Int = 192
     @Option(help: "VAE: weight of the KL term.") var beta: Float = 1e-3
+    @Option(help: "Rate-distortion: lambda in lambda * 255^2 * MSE + bpp.") var lambda: Float = 0.013
     @Option(help: "Clip the global gradient norm (0: off).") var clipNorm: Float = 1
     @Option(help: "Validate every N steps.") var valEvery: Int = 100
     @Option(help: "Checkpoint every N steps.") var checkpointEvery: Int = 100
@@ -50,7 +53,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Replace an existing model, log or checkpoint when not resuming.") var force = false
 
     func validate() throws {
-        if Objective(rawValue: objective) == nil { throw ValidationError("--objective must be ae or vae") }
+        if Objective(rawValue: objective) == nil { throw ValidationError("--objective must be ae, vae or rd") }
         if threads < 1 || threads > 64 { throw ValidationError("--threads must be in 1...64") }
         if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
     }
@@ -67,7 +70,7 @@ struct TrainCommand: ParsableCommand {
         options.objective = Objective(rawValue: objective)!
         options.steps = steps; options.batch = batch; options.crop = crop; options.learningRate = lr
         options.schedule = lrSchedule; options.seed = seed; options.channels = channels
-        options.latentChannels = latentChannels; options.beta = beta; options.clipNorm = clipNorm
+        options.latentChannels = latentChannels; options.beta = beta; options.lambda = lambda; options.clipNorm = clipNorm
         options.validationEvery = valEvery; options.checkpointEvery = checkpointEvery
         do { try options.validate() } catch { throw ValidationError("\(error)") }
 
@@ -107,7 +110,7 @@ struct TrainCommand: ParsableCommand {
                     log.append(p)
                     var line = String(format: "step %d/%d  %.2f steps/s  %.1f crops/s  loss %.5f  train %.2f dB",
                                       p.step, p.steps, p.stepsPerSecond, p.stepsPerSecond * Double(trainer.options.batch), p.loss, p.psnr)
-                    if let kl = p.klBitsPerPixel { line += String(format: "  KL %.3f bpp", kl) }
+                    if let kl = p.klBitsPerPixel { line += String(format: trainer.options.objective == .rd ? "  rate %.3f bpp" : "  KL %.3f bpp", kl) }
                     if let v = trainer.lastValidationPSNR { line += String(format: "  val %.2f dB", v) }
                     line += "  ETA " + Self.duration(p.eta)
                     progress.update(line)

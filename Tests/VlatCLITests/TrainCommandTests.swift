@@ -59,7 +59,7 @@ struct TrainCommandTests {
             (["train", "--data", dir.appendingPathComponent("none").path, "--out", dir.appendingPathComponent("b.vlatmodel").path], 1, "no such folder"),
             (["train", "--data", "Corpus/photos", "--out", dir.appendingPathComponent("c.vlatmodel").path, "--resume", corrupt.path], 1, "not a vlat model file"),
             (["train", "--data", "Corpus/photos", "--out", dir.appendingPathComponent("d.vlatmodel").path, "--crop", "40"], 64, "multiple of 16"),
-            (["train", "--data", "Corpus/photos", "--out", dir.appendingPathComponent("e.vlatmodel").path, "--objective", "gan"], 64, "ae or vae"),
+            (["train", "--data", "Corpus/photos", "--out", dir.appendingPathComponent("e.vlatmodel").path, "--objective", "gan"], 64, "ae, vae or rd"),
         ]
         for (args, status, message) in cases {
             let r = try CLI.run(args)

@@ -164,6 +164,26 @@ struct TrainerTests {
         #expect(trainer.validate()! > before + 3)
     }
 
+    @Test func lambdaTradesRateForDistortion() throws {
+        let images = try TrainingImages.load(folder: TrainingFixtures.photos)
+        func train(lambda: Float) throws -> (psnr: Double, bpp: Double) {
+            var o = TrainingFixtures.tinyOptions(.rd)
+            o.steps = 400
+            o.channels = 8
+            o.latentChannels = 8
+            o.schedule = "constant"
+            o.learningRate = 3e-3
+            o.lambda = lambda
+            let trainer = try Trainer(options: o, images: images)
+            var rates: [Double] = []
+            _ = try trainer.run(report: { rates.append($0.klBitsPerPixel!) }, save: { _, _ in }, shouldStop: { false })
+            return (trainer.validate()!, rates.suffix(30).reduce(0, +) / 30)
+        }
+        let cheap = try train(lambda: 0.0005), sharp = try train(lambda: 0.5)
+        #expect(cheap.bpp < sharp.bpp, "rate: \(cheap.bpp) vs \(sharp.bpp)")
+        #expect(cheap.psnr < sharp.psnr, "validation PSNR: \(cheap.psnr) vs \(sharp.psnr)")
+    }
+
     @Test func klGradientMatchesFiniteDifferences() {
         let mu = Tensor(shape: [4], data: [0.3, -1.2, 0.0, 2.0]), logvar = Tensor(shape: [4], data: [-0.5, 0.7, 0.0, -2.0])
         let kl = Loss.gaussianKL(mu: mu, logvar: logvar, normalizer: 3)
