@@ -77,6 +77,21 @@ public final class Autoencoder {
         }
     }
 
+    /// Copies every tensor of `file` whose name and shape match a parameter of this network
+    /// (warm start: an autoencoder's transforms into a rate-distortion model, or a neighbouring
+    /// quality's model). Returns the names copied.
+    @discardableResult
+    public func initialize(from file: ModelFile) -> [String] {
+        var copied: [String] = []
+        for p in parameters {
+            if let entry = file[p.name], entry.shape == p.value.shape {
+                p.value = Tensor(shape: entry.shape, data: entry.values)
+                copied.append(p.name)
+            }
+        }
+        return copied
+    }
+
     /// The checkpoint's trainer JSON, if any.
     public static func trainerState(in file: ModelFile) -> String? {
         (try? JSONDecoder().decode(Description.self, from: Data(file.json.utf8)))?.trainer

@@ -38,11 +38,14 @@ public final class Trainer {
     /// Wall seconds spent training across all sessions of this run (restored on resume).
     public private(set) var elapsedBefore: Double = 0
     public private(set) var lastValidationPSNR: Double?
+    /// Tensors copied from an `initial` model.
+    public private(set) var initializedTensors: [String] = []
     private let sampler: BatchSampler
     private let validationCrops: [Tensor]
 
-    /// A fresh run, or a resumed one when `checkpoint` is given.
-    public init(options: TrainingOptions, images: TrainingImages, checkpoint: ModelFile? = nil) throws {
+    /// A fresh run (its weights copied where they match from `initial`, if given), or a resumed
+    /// one when `checkpoint` is given.
+    public init(options: TrainingOptions, images: TrainingImages, checkpoint: ModelFile? = nil, initial: ModelFile? = nil) throws {
         try options.validate()
         var options = options
         if let checkpoint {
@@ -82,6 +85,14 @@ public final class Trainer {
         } else {
             self.options = options
             model = Autoencoder(config: options.config, seed: options.seed)
+            if let initial {
+                // The transforms must match entirely; only the prior may start fresh.
+                let copied = Set(model.initialize(from: initial))
+                if let missing = (model.analysis.parameters + model.synthesis.parameters).first(where: { !copied.contains($0.name) }) {
+                    throw TrainingError.incompatibleCheckpoint("the initial model has no tensor '\(missing.name)' of shape \(missing.value.shape): it is another architecture")
+                }
+                initializedTensors = model.parameters.map(\.name).filter(copied.contains)
+            }
             adam = Trainer.makeAdam(model: model, options: options)
         }
         sampler = BatchSampler(images: images.train, batchSize: options.batch, crop: options.crop, seed: options.seed)

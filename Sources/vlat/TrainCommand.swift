@@ -28,6 +28,7 @@ struct TrainCommand: ParsableCommand {
           vlat train --data ../shared/corpus/train --out Models/ae.vlatmodel --steps 2000
           vlat train --data photos --objective vae --beta 0.001 --out vae.vlatmodel
           vlat train --data ../shared/corpus/train --out Models/ae.vlatmodel --resume Models/ae.ckpt --steps 4000
+          vlat train --data ../shared/corpus/train --objective rd --lambda 0.013 --init-from ae.vlatmodel --out q4.vlatmodel
         """)
 
     @Option(help: "Folder of PNG/JPEG training images.") var data: String
@@ -47,6 +48,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Validate every N steps.") var valEvery: Int = 100
     @Option(help: "Checkpoint every N steps.") var checkpointEvery: Int = 100
     @Option(help: "Continue from this checkpoint.") var resume: String?
+    @Option(help: "Start from the weights of this model where names and shapes match (warm start).") var initFrom: String?
     @Option(help: "Checkpoint path (default: --out with .ckpt).") var checkpoint: String?
     @Option(help: "Threads for the engine.") var threads: Int = 2
     @Option(help: "Skip images with more pixels than this (checked before decoding).") var maxPixels: Int = ImageLimits.default.maxPixels
@@ -79,9 +81,13 @@ struct TrainCommand: ParsableCommand {
                 throw CLIError("\(path): already exists (use --force to start over, or --resume \(checkpointPath))")
             }
         }
-        var resumeFile: ModelFile?
+        var resumeFile: ModelFile?, initialFile: ModelFile?
         if let resume {
             do { resumeFile = try ModelFile.parse(FileReader.read(resume)) } catch { throw CLIError(file: resume, error) }
+        }
+        if let initFrom {
+            guard resume == nil else { throw ValidationError("--init-from and --resume exclude each other") }
+            do { initialFile = try ModelFile.parse(FileReader.read(initFrom)) } catch { throw CLIError(file: initFrom, error) }
         }
 
         Terminal.note("loading images from \(data)")
@@ -91,7 +97,10 @@ struct TrainCommand: ParsableCommand {
         Terminal.note("\(images.train.count) training and \(images.validation.count) validation images\(images.skipped.isEmpty ? "" : ", \(images.skipped.count) skipped")")
 
         let trainer: Trainer
-        do { trainer = try Trainer(options: options, images: images, checkpoint: resumeFile) } catch { throw CLIError("\(error)") }
+        do { trainer = try Trainer(options: options, images: images, checkpoint: resumeFile, initial: initialFile) } catch {
+            throw CLIError("\(error)")
+        }
+        if let initFrom { Terminal.note("initialised \(trainer.initializedTensors.count) of \(trainer.model.parameters.count) tensors from \(initFrom)") }
         let config = trainer.options.config
         let macs = config.macsPerPixel
         Terminal.note("\(config.objective.rawValue): N=\(config.channels), M=\(config.latentChannels), \(trainer.model.parameters.reduce(0) { $0 + $1.value.count }) parameters, \(String(format: "%.1f", (macs.analysis + macs.synthesis) / 1000)) kMAC/pixel; step \(trainer.step) of \(trainer.options.steps)")

@@ -135,6 +135,20 @@ struct TrainerTests {
         #expect(straight.adam.t == resumed.adam.t && straight.adam.m == resumed.adam.m)
     }
 
+    @Test func warmStartCopiesMatchingTensors() throws {
+        let images = try TrainingImages.load(folder: TrainingFixtures.photos)
+        let ae = try Trainer(options: TrainingFixtures.tinyOptions(.ae), images: images)
+        _ = try ae.run(report: { _ in }, save: { _, _ in }, shouldStop: { false })
+        let rd = try Trainer(options: TrainingFixtures.tinyOptions(.rd), images: images, initial: ae.model.modelFile())
+        #expect(rd.initializedTensors.count == ae.model.parameters.count)      // every transform tensor
+        #expect(rd.model.analysis.parameters[0].value == ae.model.analysis.parameters[0].value)
+        #expect(!rd.initializedTensors.contains { $0.hasPrefix("prior") })   // the prior starts fresh
+        var other = TrainingFixtures.tinyOptions(.rd)
+        other.channels = 9
+        other.latentChannels = 9
+        #expect(throws: TrainingError.self) { try Trainer(options: other, images: images, initial: ae.model.modelFile()) }
+    }
+
     @Test func refusesACheckpointOfAnotherArchitecture() throws {
         let images = try TrainingImages.load(folder: TrainingFixtures.photos)
         let trainer = try Trainer(options: TrainingFixtures.tinyOptions(), images: images)
