@@ -12,7 +12,7 @@ let package = Package(
     products: [
         .executable(name: "vlat", targets: ["vlat"]),
         .library(name: "Vlat", targets: ["VlatFiles", "VlatImageIO", "VlatMetrics", "VlatFormat",
-                                         "VlatEntropy", "VlatTensor", "VlatModels", "VlatTraining"]),
+                                         "VlatEntropy", "VlatTensor", "VlatModels", "VlatTraining", "VlatCodec"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -38,11 +38,12 @@ let package = Package(
         .target(name: "VlatTensor", dependencies: ["COpenBLAS", "CMalloc"]),
         .target(name: "VlatModels", dependencies: ["VlatTensor", "VlatFormat", "VlatEntropy"]),
         .target(name: "VlatTraining", dependencies: ["VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO", "VlatFiles"]),
+        .target(name: "VlatCodec", dependencies: ["VlatModels", "VlatEntropy", "VlatFormat", "VlatImageIO", "VlatTensor"]),
         .target(name: "VlatBench", dependencies: ["VlatImageIO", "VlatMetrics", "VlatFiles"]),
         .executableTarget(
             name: "vlat",
             dependencies: [
-                "VlatBench", "VlatFormat", "VlatImageIO", "VlatMetrics", "VlatFiles", "VlatTraining", "VlatModels",
+                "VlatBench", "VlatFormat", "VlatImageIO", "VlatMetrics", "VlatFiles", "VlatTraining", "VlatModels", "VlatCodec",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -58,6 +59,7 @@ let package = Package(
         .testTarget(name: "VlatTensorTests", dependencies: ["VlatTensor"]),
         .testTarget(name: "VlatModelsTests", dependencies: ["VlatModels", "VlatTensor", "VlatFormat"]),
         .testTarget(name: "VlatTrainingTests", dependencies: ["VlatTraining", "VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO"]),
+        .testTarget(name: "VlatCodecTests", dependencies: ["VlatCodec", "VlatModels", "VlatTraining", "VlatFormat", "VlatImageIO", "VlatTensor"]),
         .testTarget(name: "VlatBenchTests", dependencies: ["VlatBench", "VlatImageIO", "VlatMetrics"]),
         .testTarget(name: "VlatCLITests", dependencies: ["vlat", "VlatFormat", "VlatImageIO"]),
     ]

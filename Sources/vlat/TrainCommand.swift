@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VlatBench
+import VlatCodec
 import VlatFiles
 import VlatFormat
 import VlatImageIO
@@ -133,7 +134,9 @@ struct TrainCommand: ParsableCommand {
                         "seed": "\(trainer.options.seed)", "batch": "\(trainer.options.batch)", "crop": "\(trainer.options.crop)",
                     ]
                     try AtomicFile.write(trainer.checkpoint(elapsed: elapsed).serialized(), to: checkpointPath, overwrite: true)
-                    try AtomicFile.write(trainer.model.modelFile().serialized(), to: out, overwrite: true)
+                    // A rate-distortion model is written with its integer entropy tables, ready for compress.
+                    let file = trainer.options.objective == .rd ? try CodecModel.export(trainer.model) : trainer.model.modelFile()
+                    try AtomicFile.write(file.serialized(), to: out, overwrite: true)
                 },
                 shouldStop: { Interrupt.requested })
         } catch {

@@ -1,0 +1,17 @@
+/// Why an image could not be compressed or decompressed.
+public enum CodecError: Error, Equatable, CustomStringConvertible {
+    case notACodecModel(String)
+    case missingTables
+    case wrongModel(fileDigest: String, modelDigest: String)
+    case corruptPayload(String)
+
+    public var description: String {
+        switch self {
+        case .notACodecModel(let s): return "not a codec model: \(s)"
+        case .missingTables: return "the model file has no entropy tables (train with --objective rd; tables are written with the model)"
+        case .wrongModel(let file, let model):
+            return "encoded with model sha256:\(file), but the model given is sha256:\(model); decode with the model that encoded it"
+        case .corruptPayload(let s): return "corrupt payload: \(s)"
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import VlatEntropy
+import VlatFormat
+import VlatImageIO
+import VlatTensor
+
+/// Compresses images into `.vlat` containers and back.
+///
+/// ```swift
+/// let model = try CodecModel(bytes: FileReader.read("q4.vlatmodel"))
+/// let container = try ImageCodec.encode(image, model: model)        // .rans by default
+/// let bytes = container.serialized()
+/// let back = try ImageCodec.decode(Container.parse(bytes), model: model)
+/// ```
+///
+/// Pipeline: 8-bit RGB (grey replicated) -> [0, 1] floats -> padded by edge replication to a
+/// multiple of 16 -> analysis transform -> rounded to integers -> entropy-coded (rANS with the
+/// model's tables, or zstd planes). Decoding reverses it and crops, clamps and rounds. Alpha is
+/// kept losslessly (zstd), the ICC profile is carried, grey sources come back grey.
+public enum ImageCodec {
+    public static let paddingMultiple = 16
+
+    public static func encode(_ image: Image, model: CodecModel, coder: ContainerHeader.Coder = .rans) throws -> Container {
+        let latent = try latents(of: image, model: model)
+        let (c, h, w) = (latent.c, latent.h, latent.w)
+        let symbols = latent.data.map { Int32($0) }
+        let payload: [UInt8]
+        switch coder {
+        case .rans: payload = try RANSCoder.encode(symbols, tables: model.tables, tableIndex: { $0 / (h * w) })
+        case .zstd: payload = LatentPacking.pack(symbols)
+        }
+        let header = ContainerHeader(
+            width: image.width, height: image.height, sourceColorType: image.source.colorType.rawValue,
+            sourceBitDepth: UInt8(image.source.bitDepth), quality: model.quality, coder: coder,
+            paddingMultiple: paddingMultiple, latentChannels: c, latentHeight: h, latentWidth: w, modelDigest: model.digest)
+        let alpha = image.alphaPlane().map { Container.AlphaPlane(method: 0, data: Zstd.compress($0, level: 19)) }
+        return Container(header: header, iccProfile: image.iccProfile, alpha: alpha, payload: payload)
+    }
+
+    /// The rounded latent of an image: `[1, M, ceil(H/16), ceil(W/16)]`, integer-valued floats.
+    public static func latents(of image: Image, model: CodecModel) throws -> Tensor {
+        let x = TensorOps.padReplicate(tensor(from: image), toHeight: padded(image.height), width: padded(image.width))
+        return model.network.latent(x)
+    }
+
+    public static func decode(_ container: Container, model: CodecModel) throws -> Image {
+        let h = container.header
+        guard h.modelDigest == model.digest else {
+            throw CodecError.wrongModel(fileDigest: SHA256.hex(h.modelDigest), modelDigest: SHA256.hex(model.digest))
+        }
+        guard h.latentChannels == model.network.config.latentChannels, h.downsampling == paddingMultiple else {
+            throw CodecError.corruptPayload("latent shape \(h.latentChannels)x\(h.latentHeight)x\(h.latentWidth) does not fit the model")
+        }
+        let plane = h.latentHeight * h.latentWidth, count = h.latentChannels * plane
+        let symbols: [Int32]
+        switch h.coder {
+        case .rans:
+            do { symbols = try RANSCoder.decode(container.payload, count: count, tables: model.tables, tableIndex: { $0 / plane }) } catch {
+                throw CodecError.corruptPayload("\(error)")
+            }
+        case .zstd:
+            symbols = try LatentPacking.unpack(container.payload, count: count)
+        }
+        let latent = Tensor(shape: [1, h.latentChannels, h.latentHeight, h.latentWidth], data: symbols.map { Float($0) })
+        let y = TensorOps.crop(model.network.synthesis.forward(latent, training: false), height: h.height, width: h.width)
+        var rgb = [UInt8](repeating: 0, count: h.width * h.height * 3)
+        let n = h.width * h.height
+        for c in 0..<3 {
+            for i in 0..<n { rgb[3 * i + c] = UInt8((min(1, max(0, y.data[c * n + i])) * 255).rounded()) }
+        }
+        var alpha: [UInt8]?
+        if let plane = container.alpha {
+            do { alpha = try Zstd.decompress(plane.data, expectedSize: n) } catch {
+                throw CodecError.corruptPayload("alpha plane: \(error)")
+            }
+        }
+        let source = ImageSource.ColorType(rawValue: h.sourceColorType) ?? .rgb
+        let grey = source == .grey || source == .greyAlpha
+        if grey {
+            // The decoder's R, G, B differ slightly; a grey source gets their rounded mean.
+            for i in 0..<n {
+                let sum: Int = Int(rgb[3 * i]) + Int(rgb[3 * i + 1]) + Int(rgb[3 * i + 2])
+                let m = UInt8((2 * sum + 3) / 6) // round(sum / 3)
+                rgb[3 * i] = m; rgb[3 * i + 1] = m; rgb[3 * i + 2] = m
+            }
+        }
+        let layout: PixelLayout = grey ? (alpha == nil ? .grey : .greyAlpha) : (alpha == nil ? .rgb : .rgba)
+        var image = Image.assemble(width: h.width, height: h.height, rgb: rgb, alpha: alpha, layout: layout)
+        image.iccProfile = container.iccProfile
+        return image
+    }
+
+    static func padded(_ side: Int) -> Int { (side + paddingMultiple - 1) / paddingMultiple * paddingMultiple }
+
+    /// `[1, 3, H, W]` in [0, 1] from the image's RGB samples.
+    static func tensor(from image: Image) -> Tensor {
+        let rgb = image.rgbSamples()
+        let n = image.pixelCount
+        var t = Tensor(zeros: [1, 3, image.height, image.width])
+        for c in 0..<3 { for i in 0..<n { t.data[c * n + i] = Float(rgb[3 * i + c]) / 255 } }
+        return t
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+import VlatFormat
+import VlatImageIO
+import VlatModels
+import VlatTensor
+@testable import VlatCodec
+
+enum CodecFixtures {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// A small rate-distortion model with tables; untrained, which is enough to test the pipeline
+    /// (its latents also exercise the escape path).
+    static let modelBytes: [UInt8] = {
+        let network = Autoencoder(config: AutoencoderConfig(objective: .rd, channels: 8, latentChannels: 6), seed: 11)
+        return try! CodecModel.export(network).serialized()
+    }()
+
+    static func model(quality: UInt8 = 0) -> CodecModel { try! CodecModel(bytes: modelBytes, quality: quality) }
+
+    static func image(_ name: String) -> Image {
+        try! ImageFile.read(root.appendingPathComponent(name).path)
+    }
+}
+
+@Suite("Image codec")
+struct ImageCodecTests {
+    /// What the decoder must produce: the network's reconstruction, cropped, clamped, rounded.
+    func reference(_ image: Image, _ model: CodecModel) throws -> [UInt8] {
+        let latent = try ImageCodec.latents(of: image, model: model)
+        let y = TensorOps.crop(model.network.synthesis.forward(latent, training: false), height: image.height, width: image.width)
+        let n = image.pixelCount
+        return (0..<n).flatMap { i in (0..<3).map { c in UInt8((min(1, max(0, y.data[c * n + i])) * 255).rounded()) } }
+    }
+
+    @Test(arguments: ["Corpus/photos/chelsea.png", "Corpus/generated/size_17x9.png", "Corpus/generated/size_1x1.png",
+                      "Corpus/generated/size_4097x3.png"])
+    func bothCodersRoundTripToTheNetworksReconstruction(path: String) throws {
+        let model = CodecFixtures.model()
+        let image = CodecFixtures.image(path)
+        let expected = try reference(image, model)
+        var decoded: [Image] = []
+        for coder in ContainerHeader.Coder.allCases {
+            let bytes = try ImageCodec.encode(image, model: model, coder: coder).serialized()
+            let back = try ImageCodec.decode(Container.parse(bytes), model: model)
+            #expect(back.width == image.width && back.height == image.height && back.layout == .rgb)
+            #expect(back.pixels == expected, "\(coder)")
+            decoded.append(back)
+        }
+        #expect(decoded[0] == decoded[1])
+    }
+
+    @Test func greyStaysGreyAlphaIsExactAndICCIsCarried() throws {
+        let model = CodecFixtures.model()
+        let grey = CodecFixtures.image("Corpus/generated/png_greyalpha8.png")
+        let back = try ImageCodec.decode(Container.parse(ImageCodec.encode(grey, model: model).serialized()), model: model)
+        #expect(back.layout == .greyAlpha)
+        #expect(back.alphaPlane() == grey.alphaPlane())
+        let rgba = CodecFixtures.image("Corpus/generated/png_palette8_trns.png")
+        let back2 = try ImageCodec.decode(Container.parse(ImageCodec.encode(rgba, model: model).serialized()), model: model)
+        #expect(back2.layout == .rgba && back2.alphaPlane() == rgba.alphaPlane())
+        let icc = CodecFixtures.image("Corpus/generated/png_rgb8_icc.png")
+        let container = try ImageCodec.encode(icc, model: model)
+        #expect(container.header.sourceColorType == ImageSource.ColorType.rgb.rawValue)
+        #expect(try ImageCodec.decode(Container.parse(container.serialized()), model: model).iccProfile == icc.iccProfile)
+    }
+
+    @Test func headerDescribesTheImageAndModel() throws {
+        let model = CodecFixtures.model(quality: 3)
+        let image = CodecFixtures.image("Corpus/photos/camera.png")
+        let h = try ImageCodec.encode(image, model: model, coder: .zstd).header
+        #expect(h.width == 512 && h.height == 512 && h.sourceColorType == 0 && h.sourceBitDepth == 8)
+        #expect(h.quality == 3 && h.coder == .zstd && h.latentChannels == 6 && h.latentHeight == 32 && h.latentWidth == 32)
+        #expect(h.modelDigest == ModelFile.digest(of: CodecFixtures.modelBytes))
+    }
+
+    @Test func anotherModelIsRefusedByDigest() throws {
+        let other = try CodecModel(bytes: CodecModel.export(Autoencoder(config: AutoencoderConfig(objective: .rd, channels: 8, latentChannels: 6), seed: 12)).serialized())
+        let container = try ImageCodec.encode(CodecFixtures.image("Corpus/generated/size_17x9.png"), model: CodecFixtures.model())
+        #expect {
+            try ImageCodec.decode(container, model: other)
+        } throws: { error in
+            guard case CodecError.wrongModel(let file, let given) = error else { return false }
+            return file == SHA256.hex(CodecFixtures.model().digest) && given == SHA256.hex(other.digest)
+        }
+    }
+
+    @Test func nonCodecModelsAreRefused() throws {
+        let ae = Autoencoder(config: AutoencoderConfig(objective: .ae, channels: 4, latentChannels: 3), seed: 1).modelFile().serialized()
+        #expect(throws: CodecError.self) { try CodecModel(bytes: ae) }
+        let rdWithoutTables = Autoencoder(config: AutoencoderConfig(objective: .rd, channels: 4, latentChannels: 3), seed: 1).modelFile().serialized()
+        #expect(throws: CodecError.missingTables) { try CodecModel(bytes: rdWithoutTables) }
+    }
+
+    @Test func damagedPayloadsAreErrors() throws {
+        let model = CodecFixtures.model()
+        let image = CodecFixtures.image("Corpus/photos/chelsea.png")
+        for coder in ContainerHeader.Coder.allCases {
+            var container = try ImageCodec.encode(image, model: model, coder: coder)
+            container.payload = Array(container.payload.prefix(container.payload.count / 2))
+            #expect(throws: CodecError.self) { try ImageCodec.decode(container, model: model) }
+        }
+    }
+
+    @Test func decodedPixelsAreIdenticalFor1And2Threads() throws {
+        let model = CodecFixtures.model()
+        let container = try ImageCodec.encode(CodecFixtures.image("Corpus/photos/coffee.png"), model: model)
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        Parallel.threads = 1
+        let one = try ImageCodec.decode(container, model: model)
+        Parallel.threads = 2
+        let two = try ImageCodec.decode(container, model: model)
+        #expect(one == two)
+    }
+
+    @Test func latentPackingRoundTrips() throws {
+        for values in [[Int32](), [0, -1, 1, 127, -128], [300, -40000, 5], [Int32.max, Int32.min, 0]] {
+            #expect(try LatentPacking.unpack(LatentPacking.pack(values), count: values.count) == values)
+        }
+        #expect(throws: CodecError.self) { try LatentPacking.unpack([3, 1, 2], count: 2) }
+    }
+}
+
+@Suite("Entropy tables in model files")
+struct EntropyTablesTests {
+    @Test func tablesSurviveTheModelFileExactly() throws {
+        let network = Autoencoder(config: AutoencoderConfig(objective: .rd, channels: 4, latentChannels: 5), seed: 3)
+        let tables = try network.prior!.quantizedTables()
+        let file = try ModelFile.parse(CodecModel.export(network).serialized())
+        #expect(try EntropyTables.read(file, channels: 5) == tables)
+        #expect(throws: CodecError.self) { try EntropyTables.read(file, channels: 4) }
+    }
+}
