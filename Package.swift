@@ -61,6 +61,6 @@ let package = Package(
         .testTarget(name: "VlatTrainingTests", dependencies: ["VlatTraining", "VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO"]),
         .testTarget(name: "VlatCodecTests", dependencies: ["VlatCodec", "VlatModels", "VlatTraining", "VlatFormat", "VlatImageIO", "VlatTensor"]),
         .testTarget(name: "VlatBenchTests", dependencies: ["VlatBench", "VlatImageIO", "VlatMetrics"]),
-        .testTarget(name: "VlatCLITests", dependencies: ["vlat", "VlatFormat", "VlatImageIO"]),
+        .testTarget(name: "VlatCLITests", dependencies: ["vlat", "VlatFormat", "VlatImageIO", "VlatCodec", "VlatModels"]),
     ]
 )

@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+import VlatCodec
+import VlatFormat
+import VlatImageIO
+import VlatModels
+
+@Suite("vlat compress and decompress")
+struct CompressCommandTests {
+    /// A small untrained rate-distortion model written to `dir`.
+    func modelFile(in dir: URL, seed: UInt64 = 5) throws -> String {
+        let network = Autoencoder(config: AutoencoderConfig(objective: .rd, channels: 8, latentChannels: 6), seed: seed)
+        let path = dir.appendingPathComponent("m\(seed).vlatmodel").path
+        try Data(CodecModel.export(network).serialized()).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test func roundTripThroughFiles() throws {
+        let dir = CLI.scratch()
+        let model = try modelFile(in: dir)
+        let input = dir.appendingPathComponent("chelsea.png").path
+        try FileManager.default.copyItem(atPath: CLI.packageRoot.appendingPathComponent("Corpus/photos/chelsea.png").path, toPath: input)
+        let c = try CLI.run(["compress", input, "--model", model])
+        #expect(c.status == 0, "\(c.stderr)")
+        let vlat = dir.appendingPathComponent("chelsea.vlat").path
+        let info = try CLI.run(["info", vlat])
+        #expect(info.stdout.contains("451 x 300, source RGB 8-bit") && info.stdout.contains("entropy coder   rans"))
+        let out = dir.appendingPathComponent("back.png").path
+        let d = try CLI.run(["decompress", vlat, "-o", out, "--model", model])
+        #expect(d.status == 0, "\(d.stderr)")
+        // The file decodes to what the library decodes.
+        let codec = try CodecModel(bytes: Array(Data(contentsOf: URL(fileURLWithPath: model))))
+        let expected = try ImageCodec.decode(Container.parse(Array(Data(contentsOf: URL(fileURLWithPath: vlat)))), model: codec)
+        #expect(try ImageFile.read(out).pixels == expected.pixels)
+    }
+
+    @Test func refusalsGiveOneLineAndNoOutput() throws {
+        let dir = CLI.scratch()
+        let model = try modelFile(in: dir), other = try modelFile(in: dir, seed: 6)
+        let input = CLI.packageRoot.appendingPathComponent("Corpus/generated/size_17x9.png").path
+        let vlat = dir.appendingPathComponent("a.vlat").path
+        #expect(try CLI.run(["compress", input, "-o", vlat, "--model", model]).status == 0)
+        // Another model: refused, naming both digests.
+        let wrong = try CLI.run(["decompress", vlat, "-o", dir.appendingPathComponent("w.png").path, "--model", other])
+        #expect(wrong.status == 1 && wrong.stderr.contains("encoded with model sha256:"))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("w.png").path))
+        // A damaged file: one line, no output.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: vlat))
+        bytes[bytes.count - 20] ^= 0x55
+        let damaged = dir.appendingPathComponent("d.vlat").path
+        try bytes.write(to: URL(fileURLWithPath: damaged))
+        let bad = try CLI.run(["decompress", damaged, "--model", model])
+        #expect(bad.status == 1 && bad.stderr.contains("checksum mismatch"))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("d.png").path))
+        // No overwrite without --force, and never the input, even with it.
+        #expect(try CLI.run(["compress", input, "-o", vlat, "--model", model]).stderr.contains("already exists"))
+        #expect(try CLI.run(["compress", input, "-o", vlat, "--model", model, "--force"]).status == 0)
+        let copy = dir.appendingPathComponent("in.png").path
+        try FileManager.default.copyItem(atPath: input, toPath: copy)
+        let clobber = try CLI.run(["decompress", vlat, "-o", vlat, "--model", model, "--force"])
+        #expect(clobber.status == 1 && clobber.stderr.contains("would overwrite an input"))
+        // Not a codec model.
+        let notModel = try CLI.run(["compress", input, "-o", dir.appendingPathComponent("x.vlat").path, "--model", input])
+        #expect(notModel.status == 1 && notModel.stderr.contains("not a vlat model file"))
+    }
+
+    @Test func standardInputAndOutput() throws {
+        let dir = CLI.scratch()
+        let model = try modelFile(in: dir)
+        let process = Process()
+        process.executableURL = CLI.executable
+        process.arguments = ["compress", "-", "-o", "-", "--model", model]
+        let stdin = Pipe(), stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        stdin.fileHandleForWriting.write(try Data(contentsOf: CLI.packageRoot.appendingPathComponent("Corpus/generated/size_17x9.png")))
+        try stdin.fileHandleForWriting.close()
+        let bytes = stdout.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(try Container.parse(Array(bytes)).header.width == 17)
+    }
+}
