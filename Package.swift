@@ -50,17 +50,20 @@ let package = Package(
         // Benchmarks live under Benchmarks/ and are run by hand (see Benchmarks/README.md).
         .executableTarget(name: "EngineBench", dependencies: ["VlatTensor", "VlatModels"], path: "Benchmarks/EngineBench"),
 
-        .testTarget(name: "VlatFilesTests", dependencies: ["VlatFiles"]),
-        .testTarget(name: "VlatImageIOTests", dependencies: ["VlatImageIO", "VlatFiles"]),
-        .testTarget(name: "VlatMetricsTests", dependencies: ["VlatMetrics", "VlatImageIO"],
+        // Shared by the test targets: package paths and finite-difference gradient checks.
+        .target(name: "VlatTestSupport", dependencies: ["VlatTensor"], path: "Tests/Support"),
+
+        .testTarget(name: "VlatFilesTests", dependencies: ["VlatTestSupport", "VlatFiles"]),
+        .testTarget(name: "VlatImageIOTests", dependencies: ["VlatTestSupport", "VlatImageIO", "VlatFiles"]),
+        .testTarget(name: "VlatMetricsTests", dependencies: ["VlatTestSupport", "VlatMetrics", "VlatImageIO"],
                     exclude: ["reference_metrics.json"]),
-        .testTarget(name: "VlatEntropyTests", dependencies: ["VlatEntropy", "VlatTensor"]),
-        .testTarget(name: "VlatFormatTests", dependencies: ["VlatFormat"]),
-        .testTarget(name: "VlatTensorTests", dependencies: ["VlatTensor"]),
-        .testTarget(name: "VlatModelsTests", dependencies: ["VlatModels", "VlatTensor", "VlatFormat"]),
-        .testTarget(name: "VlatTrainingTests", dependencies: ["VlatTraining", "VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO"]),
-        .testTarget(name: "VlatCodecTests", dependencies: ["VlatCodec", "VlatModels", "VlatTraining", "VlatFormat", "VlatImageIO", "VlatTensor"]),
-        .testTarget(name: "VlatBenchTests", dependencies: ["VlatBench", "VlatImageIO", "VlatMetrics"]),
-        .testTarget(name: "VlatCLITests", dependencies: ["vlat", "VlatFormat", "VlatImageIO", "VlatCodec", "VlatModels"]),
+        .testTarget(name: "VlatEntropyTests", dependencies: ["VlatTestSupport", "VlatEntropy", "VlatTensor"]),
+        .testTarget(name: "VlatFormatTests", dependencies: ["VlatTestSupport", "VlatFormat"]),
+        .testTarget(name: "VlatTensorTests", dependencies: ["VlatTestSupport", "VlatTensor"]),
+        .testTarget(name: "VlatModelsTests", dependencies: ["VlatTestSupport", "VlatModels", "VlatTensor", "VlatFormat"]),
+        .testTarget(name: "VlatTrainingTests", dependencies: ["VlatTestSupport", "VlatTraining", "VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO"]),
+        .testTarget(name: "VlatCodecTests", dependencies: ["VlatTestSupport", "VlatCodec", "VlatModels", "VlatTraining", "VlatFormat", "VlatImageIO", "VlatTensor"]),
+        .testTarget(name: "VlatBenchTests", dependencies: ["VlatTestSupport", "VlatBench", "VlatImageIO", "VlatMetrics"]),
+        .testTarget(name: "VlatCLITests", dependencies: ["VlatTestSupport", "vlat", "VlatFormat", "VlatImageIO", "VlatCodec", "VlatModels"]),
     ]
 )

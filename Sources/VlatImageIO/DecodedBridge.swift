@@ -23,6 +23,23 @@ enum DecodedBridge {
                      iccProfile: icc, source: source)
     }
 
+    /// Runs one of the C decoders on `data` and hands the filled struct to `convert`; failures
+    /// become `ImageIOError`s naming `format`. The C buffers are freed afterwards.
+    static func decode(_ data: [UInt8], format: String, limits: ImageLimits,
+                       _ decoder: (UnsafePointer<UInt8>?, Int, UInt64, UnsafeMutablePointer<vlat_decoded>, UnsafeMutablePointer<CChar>) -> vlat_status,
+                       convert: (vlat_decoded) -> Image) throws -> Image {
+        var decoded = vlat_decoded()
+        var message = [CChar](repeating: 0, count: Int(VLAT_MESSAGE_SIZE))
+        let status = data.withUnsafeBufferPointer { bytes in
+            decoder(bytes.baseAddress, bytes.count, UInt64(limits.maxPixels), &decoded, &message)
+        }
+        defer { vlat_decoded_free(&decoded) }
+        guard status == VLAT_OK else {
+            throw error(status: status, format: format, message: Self.message(message), limit: limits.maxPixels)
+        }
+        return convert(decoded)
+    }
+
     static func message(_ buffer: [CChar]) -> String {
         buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }

@@ -12,26 +12,18 @@ public enum JPEGCodec {
     }
 
     public static func decode(_ data: [UInt8], limits: ImageLimits = .default) throws -> Image {
-        var decoded = vlat_decoded()
-        var message = [CChar](repeating: 0, count: Int(VLAT_MESSAGE_SIZE))
-        let status = data.withUnsafeBufferPointer { bytes in
-            vlat_jpeg_decode(bytes.baseAddress, bytes.count, UInt64(limits.maxPixels), &decoded, &message)
+        try DecodedBridge.decode(data, format: "JPEG", limits: limits, vlat_jpeg_decode) { decoded in
+            // libjpeg's J_COLOR_SPACE: 1 grayscale, 2 RGB, 3 YCbCr, 4 CMYK, 5 YCCK.
+            let colorType: ImageSource.ColorType
+            switch decoded.source_color_type {
+            case 1: colorType = .grey
+            case 4, 5: colorType = .cmyk
+            default: colorType = .rgb
+            }
+            let source = ImageSource(format: .jpeg, colorType: colorType, bitDepth: Int(decoded.source_bit_depth),
+                                     interlaced: decoded.interlaced != 0)
+            return DecodedBridge.makeImage(decoded, source: source)
         }
-        defer { vlat_decoded_free(&decoded) }
-        guard status == VLAT_OK else {
-            throw DecodedBridge.error(status: status, format: "JPEG", message: DecodedBridge.message(message),
-                                      limit: limits.maxPixels)
-        }
-        // libjpeg's J_COLOR_SPACE: 1 grayscale, 2 RGB, 3 YCbCr, 4 CMYK, 5 YCCK.
-        let colorType: ImageSource.ColorType
-        switch decoded.source_color_type {
-        case 1: colorType = .grey
-        case 4, 5: colorType = .cmyk
-        default: colorType = .rgb
-        }
-        let source = ImageSource(format: .jpeg, colorType: colorType, bitDepth: Int(decoded.source_bit_depth),
-                                 interlaced: decoded.interlaced != 0)
-        return DecodedBridge.makeImage(decoded, source: source)
     }
 
     /// Encodes a grey or RGB image (alpha must be removed first: JPEG cannot hold it) at

@@ -7,27 +7,19 @@ import CImageCodecs
 /// value, interlaced files are de-interlaced. The ICC profile (iCCP) is kept.
 public enum PNGCodec {
     public static func decode(_ data: [UInt8], limits: ImageLimits = .default) throws -> Image {
-        var decoded = vlat_decoded()
-        var message = [CChar](repeating: 0, count: Int(VLAT_MESSAGE_SIZE))
-        let status = data.withUnsafeBufferPointer { bytes in
-            vlat_png_decode(bytes.baseAddress, bytes.count, UInt64(limits.maxPixels), &decoded, &message)
+        try DecodedBridge.decode(data, format: "PNG", limits: limits, vlat_png_decode) { decoded in
+            let colorType: ImageSource.ColorType
+            switch decoded.source_color_type {
+            case 0: colorType = .grey
+            case 2: colorType = .rgb
+            case 3: colorType = .palette
+            case 4: colorType = .greyAlpha
+            default: colorType = .rgba
+            }
+            let source = ImageSource(format: .png, colorType: colorType, bitDepth: Int(decoded.source_bit_depth),
+                                     interlaced: decoded.interlaced != 0)
+            return DecodedBridge.makeImage(decoded, source: source)
         }
-        defer { vlat_decoded_free(&decoded) }
-        guard status == VLAT_OK else {
-            throw DecodedBridge.error(status: status, format: "PNG", message: DecodedBridge.message(message),
-                                      limit: limits.maxPixels)
-        }
-        let colorType: ImageSource.ColorType
-        switch decoded.source_color_type {
-        case 0: colorType = .grey
-        case 2: colorType = .rgb
-        case 3: colorType = .palette
-        case 4: colorType = .greyAlpha
-        default: colorType = .rgba
-        }
-        let source = ImageSource(format: .png, colorType: colorType, bitDepth: Int(decoded.source_bit_depth),
-                                 interlaced: decoded.interlaced != 0)
-        return DecodedBridge.makeImage(decoded, source: source)
     }
 
     /// Encodes 8-bit samples in the image's own layout (grey, grey+alpha, RGB, RGBA) with its ICC

@@ -19,10 +19,8 @@ public final class Conv2d: Layer {
         self.padding = padding
         // PyTorch's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias.
         let bound = 1 / Float(inChannels * kernel * kernel).squareRoot()
-        let w = (0..<(outChannels * inChannels * kernel * kernel)).map { _ in (generator.uniform() * 2 - 1) * bound }
-        let b = (0..<outChannels).map { _ in (generator.uniform() * 2 - 1) * bound }
-        weight = Parameter(name: "\(name).weight", value: Tensor(shape: [outChannels, inChannels, kernel, kernel], data: w))
-        bias = Parameter(name: "\(name).bias", value: Tensor(shape: [outChannels], data: b))
+        weight = .uniform(name: "\(name).weight", shape: [outChannels, inChannels, kernel, kernel], bound: bound, generator: &generator)
+        bias = .uniform(name: "\(name).bias", shape: [outChannels], bound: bound, generator: &generator)
     }
 
     public var parameters: [Parameter] { [weight, bias] }

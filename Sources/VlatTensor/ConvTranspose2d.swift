@@ -21,10 +21,8 @@ public final class ConvTranspose2d: Layer {
         self.outputPadding = outputPadding
         // PyTorch's default: fan_in is weight.size(1) * k * k = Cout * k * k.
         let bound = 1 / Float(outChannels * kernel * kernel).squareRoot()
-        let w = (0..<(inChannels * outChannels * kernel * kernel)).map { _ in (generator.uniform() * 2 - 1) * bound }
-        let b = (0..<outChannels).map { _ in (generator.uniform() * 2 - 1) * bound }
-        weight = Parameter(name: "\(name).weight", value: Tensor(shape: [inChannels, outChannels, kernel, kernel], data: w))
-        bias = Parameter(name: "\(name).bias", value: Tensor(shape: [outChannels], data: b))
+        weight = .uniform(name: "\(name).weight", shape: [inChannels, outChannels, kernel, kernel], bound: bound, generator: &generator)
+        bias = .uniform(name: "\(name).bias", shape: [outChannels], bound: bound, generator: &generator)
     }
 
     public var parameters: [Parameter] { [weight, bias] }

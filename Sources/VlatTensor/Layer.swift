@@ -10,6 +10,13 @@ public final class Parameter {
         self.grad = Tensor(zeros: value.shape)
     }
 
+    /// Values drawn from U(-bound, bound): PyTorch's default for convolution weights and biases
+    /// with `bound = 1 / sqrt(fan_in)`.
+    public static func uniform(name: String, shape: [Int], bound: Float, generator: inout SeededGenerator) -> Parameter {
+        let values = (0..<shape.reduce(1, *)).map { _ in (generator.uniform() * 2 - 1) * bound }
+        return Parameter(name: name, value: Tensor(shape: shape, data: values))
+    }
+
     public func zeroGrad() {
         grad.data.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }

@@ -1,13 +1,13 @@
 import Foundation
 import Testing
+import VlatTestSupport
 @testable import VlatBench
 import VlatImageIO
 import VlatMetrics
 
 enum Paths {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static let kodak = root.deletingLastPathComponent().appendingPathComponent("shared/corpus/kodak").path
+    static let root = TestPaths.packageRoot
+    static let kodak = TestPaths.sharedCorpus("kodak")
     static var hasKodak: Bool { FileManager.default.fileExists(atPath: kodak) }
 }
 

@@ -1,3 +1,4 @@
+import VlatTestSupport
 import Foundation
 
 /// Runs the built `vlat` executable and captures what it prints.
@@ -8,8 +9,7 @@ struct CLIResult {
 }
 
 enum CLI {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let packageRoot = TestPaths.packageRoot
 
     /// The `vlat` binary next to the test bundle (SwiftPM puts both in the same build folder).
     static var executable: URL {

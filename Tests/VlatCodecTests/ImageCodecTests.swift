@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VlatTestSupport
 import VlatFormat
 import VlatImageIO
 import VlatModels
@@ -7,8 +8,7 @@ import VlatTensor
 @testable import VlatCodec
 
 enum CodecFixtures {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let root = TestPaths.packageRoot
 
     /// A small rate-distortion model with tables; untrained, which is enough to test the pipeline
     /// (its latents also exercise the escape path).

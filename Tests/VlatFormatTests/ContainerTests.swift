@@ -1,18 +1,7 @@
 import Testing
+import VlatTensor
 @testable import VlatFormat
 
-/// Deterministic generator so that every failure replays.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 func sampleHeader(width: Int = 100, height: Int = 70) -> ContainerHeader {
     ContainerHeader(width: width, height: height, sourceColorType: 2, sourceBitDepth: 8, quality: 4, coder: .rans,
@@ -64,7 +53,7 @@ struct ContainerTests {
 
     @Test func everySingleByteCorruptionIsDetected() throws {
         let bytes = sampleContainer().serialized()
-        var generator = SplitMix64(seed: 1)
+        var generator = SeededGenerator(seed: 1)
         for i in bytes.indices {
             for _ in 0..<4 {
                 var copy = bytes
@@ -83,7 +72,7 @@ struct ContainerTests {
 
     @Test func thousandsOfRandomMutationsNeverCrash() throws {
         let bytes = sampleContainer().serialized()
-        var generator = SplitMix64(seed: 2)
+        var generator = SeededGenerator(seed: 2)
         for _ in 0..<5000 {
             var copy = bytes
             switch Int.random(in: 0..<4, using: &generator) {

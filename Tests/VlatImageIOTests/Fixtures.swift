@@ -1,10 +1,10 @@
+import VlatTestSupport
 import Foundation
 import VlatImageIO
 
 /// Paths into Corpus/ and the pixel formulas Scripts/make_corpus.py used to generate it.
 enum Fixtures {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let root = TestPaths.packageRoot
     static func generated(_ name: String) -> String { root.appendingPathComponent("Corpus/generated/\(name)").path }
     static func photo(_ name: String) -> String { root.appendingPathComponent("Corpus/photos/\(name)").path }
     static func bytes(_ path: String) -> [UInt8] { Array(FileManager.default.contents(atPath: path)!) }

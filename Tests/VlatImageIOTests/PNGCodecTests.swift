@@ -1,4 +1,5 @@
 import Testing
+import VlatTensor
 import VlatImageIO
 
 @Suite("PNG decoding of every colour type and bit depth")
@@ -78,7 +79,7 @@ struct PNGDecodeTests {
 struct PNGEncodeTests {
     @Test(arguments: PixelLayout.allCases)
     func roundTripIsExact(layout: PixelLayout) throws {
-        var generator = SplitMix64(seed: UInt64(layout.rawValue))
+        var generator = SeededGenerator(seed: UInt64(layout.rawValue))
         let w = 19, h = 7
         let pixels = (0..<(w * h * layout.channels)).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let image = Image(width: w, height: h, layout: layout, pixels: pixels)
@@ -93,15 +94,3 @@ struct PNGEncodeTests {
     }
 }
 
-/// A small deterministic generator (SplitMix64), so property tests replay exactly.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

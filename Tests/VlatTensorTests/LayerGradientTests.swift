@@ -1,4 +1,5 @@
 import Testing
+import VlatTestSupport
 import VlatTensor
 
 @Suite("Finite-difference gradient checks")

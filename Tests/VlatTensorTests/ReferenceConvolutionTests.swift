@@ -1,4 +1,5 @@
 import Testing
+import VlatTestSupport
 import VlatTensor
 
 /// Forward passes against direct, loop-by-loop definitions in Float64.

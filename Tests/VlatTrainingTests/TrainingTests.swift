@@ -1,13 +1,13 @@
 import Foundation
 import Testing
+import VlatTestSupport
 import VlatFormat
 import VlatModels
 import VlatTensor
 @testable import VlatTraining
 
 enum TrainingFixtures {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let root = TestPaths.packageRoot
     static let photos = root.appendingPathComponent("Corpus/photos").path
 
     static func tinyOptions(_ objective: Objective = .ae) -> TrainingOptions {
