@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "VlatModels", dependencies: ["VlatTensor", "VlatFormat", "VlatEntropy"]),
         .target(name: "VlatTraining", dependencies: ["VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO", "VlatFiles"]),
         .target(name: "VlatCodec", dependencies: ["VlatModels", "VlatEntropy", "VlatFormat", "VlatImageIO", "VlatTensor"]),
-        .target(name: "VlatBench", dependencies: ["VlatImageIO", "VlatMetrics", "VlatFiles"]),
+        .target(name: "VlatBench", dependencies: ["VlatImageIO", "VlatMetrics", "VlatFiles", "VlatCodec", "VlatFormat"]),
         .executableTarget(
             name: "vlat",
             dependencies: [

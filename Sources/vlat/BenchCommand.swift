@@ -23,13 +23,17 @@ struct BenchCommand: ParsableCommand {
           vlat bench Corpus/photos
           vlat bench ../shared/corpus/kodak --out kodak-bench --force
           vlat bench photos/ --codecs jpeg --jpeg-qualities 10,50,90 --limit 3
+          vlat bench ../shared/corpus/kodak --codecs jpeg,vlat,vlat-zstd --vlat-model q2.vlatmodel --vlat-model q4.vlatmodel
         """)
 
     @Argument(help: "A folder of PNG/JPEG images (or one image file).")
     var input: String
 
-    @Option(help: "Codecs to run, comma-separated, from: jpeg, webp, avif, jxl.")
-    var codecs = "jpeg,webp,avif,jxl"
+    @Option(help: "Codecs to run, comma-separated, from: jpeg, webp, avif, jxl, vlat, vlat-zstd.")
+    var codecs = "jpeg,webp,avif,jxl,vlat"
+
+    @Option(name: .customLong("vlat-model"), help: "A vlat model file: one rate point each (repeat for a curve).")
+    var vlatModels: [String] = []
 
     @Option(help: "Folder for the result files.")
     var out = "bench-out"
@@ -84,6 +88,13 @@ struct BenchCommand: ParsableCommand {
             case "webp", "avif", "jxl":
                 let codec = name == "webp" ? ExternalToolCodec.webp() : name == "avif" ? ExternalToolCodec.avif() : ExternalToolCodec.jxl()
                 if codec.isAvailable { run.append(codec) } else { notes.append(codec.missingNote) }
+            case "vlat", "vlat-zstd":
+                if vlatModels.isEmpty {
+                    notes.append("\(name): skipped, no --vlat-model given")
+                    continue
+                }
+                let models = try vlatModels.map(loadCodecModel)
+                run.append(VlatBenchCodec(models: models, coder: name == "vlat" ? .rans : .zstd))
             default:
                 throw ValidationError(BenchError.unknownCodec(name).description)
             }

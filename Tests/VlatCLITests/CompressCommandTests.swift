@@ -64,6 +64,24 @@ struct CompressCommandTests {
         #expect(notModel.status == 1 && notModel.stderr.contains("not a vlat model file"))
     }
 
+    @Test func benchRunsVlatWithBothCoders() throws {
+        let dir = CLI.scratch()
+        let model = try modelFile(in: dir)
+        let out = dir.appendingPathComponent("bench").path
+        let r = try CLI.run(["bench", "Corpus/photos/chelsea.png", "--codecs", "jpeg,vlat,vlat-zstd", "--jpeg-qualities", "50",
+                             "--vlat-model", model, "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = try String(contentsOfFile: out + "/results.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let vlat = rows.first { $0[0] == "vlat" }!, zstd = rows.first { $0[0] == "vlat-zstd" }!
+        // Same latents, same decoder: identical quality, different sizes.
+        #expect(vlat[7] == zstd[7] && vlat[5] != zstd[5])
+        // Without a model, vlat is skipped with a note rather than failing the whole run.
+        let skipped = try CLI.run(["bench", "Corpus/photos/chelsea.png", "--codecs", "jpeg,vlat", "--jpeg-qualities", "50",
+                                   "--out", dir.appendingPathComponent("b2").path])
+        #expect(skipped.status == 0 && skipped.stderr.contains("vlat: skipped, no --vlat-model given"))
+    }
+
     @Test func standardInputAndOutput() throws {
         let dir = CLI.scratch()
         let model = try modelFile(in: dir)
