@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VlatFormat
+import VlatImageIO
 
 @Suite("vlat train")
 struct TrainCommandTests {
@@ -48,6 +49,24 @@ struct TrainCommandTests {
         #expect(saved["optimizer.v.synthesis.6.bias"] != nil)
         let resumed = try CLI.run(["train", "--data", "Corpus/photos", "--out", out, "--steps", "12", "--resume", checkpoint] + tiny)
         #expect(resumed.status == 0, "\(resumed.stderr)")
+    }
+
+    @Test func sampleAndInterpolateWriteStrips() throws {
+        let dir = CLI.scratch()
+        let vae = dir.appendingPathComponent("v.vlatmodel").path
+        #expect(try CLI.run(["train", "--data", "Corpus/photos", "--out", vae, "--steps", "2", "--objective", "vae"] + tiny).status == 0)
+        let samples = dir.appendingPathComponent("s.png").path
+        let s = try CLI.run(["sample", "--model", vae, "-o", samples, "--count", "3", "--size", "32"])
+        #expect(s.status == 0, "\(s.stderr)")
+        let strip = try ImageFile.read(samples)
+        #expect(strip.width == 3 * 32 + 2 * 4 && strip.height == 32)
+        let walk = dir.appendingPathComponent("w.png").path
+        let i = try CLI.run(["interpolate", "Corpus/photos/chelsea.png", "Corpus/photos/coffee.png", "--model", vae, "-o", walk, "--steps", "4"])
+        #expect(i.status == 0, "\(i.stderr)")
+        // Common size: min(451, 600) and min(300, 400), rounded down to 16: 448 x 288.
+        let w = try ImageFile.read(walk)
+        #expect(w.width == 4 * 448 + 3 * 4 && w.height == 288)
+        #expect(try CLI.run(["sample", "--model", vae, "-o", samples]).stderr.contains("already exists"))
     }
 
     @Test func badInputsGiveOneLine() throws {
