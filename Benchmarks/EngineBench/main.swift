@@ -5,6 +5,7 @@
 //
 // Writes DIR/engine.md and DIR/engine.json when --out is given.
 import Foundation
+import VlatEntropy
 import VlatModels
 import VlatTensor
 
@@ -140,6 +141,17 @@ report("Whole training step (batch \(batch), \(crop)x\(crop)): \(String(format: 
 json["trainingStepSeconds"] = stepTime
 json["cropsPerSecond"] = Double(batch) / stepTime
 json["trainingStepFractionOfSgemm"] = stepRate / sgemm2
+
+// 5. The factorized prior (rate term of the codec) on a training batch's latent.
+var priorGenerator = SeededGenerator(seed: 4)
+let prior = FactorizedPrior(name: "prior", channels: 192, generator: &priorGenerator)
+let latentBatch = Tensor(shape: [batch, 192, crop / 16, crop / 16], data: (0..<(batch * 192 * (crop / 16) * (crop / 16))).map { _ in (priorGenerator.uniform() - 0.5) * 8 })
+let priorTime = medianTime(quick ? 3 : 5) {
+    _ = prior.forward(latentBatch, training: true)
+    _ = prior.backward(scale: 1)
+}
+report("Factorized prior, forward and backward on the latent of that batch (\(latentBatch.count) values): \(String(format: "%.0f", priorTime * 1000)) ms.\n")
+json["priorForwardBackwardMs"] = priorTime * 1000
 
 if let outDir {
     try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)

@@ -51,122 +51,173 @@ public final class FactorizedPrior {
 
     // MARK: - The per-channel network, forward and backward, in Float64.
 
-    /// Intermediate values of one evaluation of g, kept for backward.
-    struct Trace {
-        var inputs: [[Double]] = []   // v_k entering layer k
-        var preacts: [[Double]] = []  // u_k
-        var logit: Double = 0
-    }
-
     @inline(__always) static func softplus(_ x: Double) -> Double { x > 30 ? x : log1p(exp(x)) }
     @inline(__always) static func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
 
-    /// g(x) for channel c.
-    func logit(_ x: Double, channel c: Int, trace: inout Trace) -> Double {
-        var v = [x]
-        trace.inputs.removeAll(keepingCapacity: true)
-        trace.preacts.removeAll(keepingCapacity: true)
-        for k in 0..<(Self.widths.count - 1) {
-            let (input, output) = (Self.widths[k], Self.widths[k + 1])
-            trace.inputs.append(v)
-            var u = [Double](repeating: 0, count: output)
-            let mBase = c * output * input, bBase = c * output
-            for o in 0..<output {
-                var s = Double(biases[k].value.data[bBase + o])
-                for i in 0..<input { s += Self.softplus(Double(matrices[k].value.data[mBase + o * input + i])) * v[i] }
-                u[o] = s
-            }
-            trace.preacts.append(u)
-            if k < factors.count {
-                v = (0..<output).map { o in u[o] + tanh(Double(factors[k].value.data[bBase + o])) * tanh(u[o]) }
-            } else {
-                v = u
-            }
-        }
-        trace.logit = v[0]
-        return v[0]
-    }
+    /// One channel's network with its parameters mapped once (softplus of the matrices, tanh of
+    /// the factors) into flat arrays, gradient accumulators for those effective values, and two
+    /// scratch slots for the two evaluations (x - 1/2 and x + 1/2) a likelihood needs. Widths are
+    /// fixed at 1 -> 3 -> 3 -> 3 -> 1: per layer k, the matrix starts at `mOff[k]`, biases and
+    /// pre-activations at `bOff[k]`, gates at `gOff[k]`, layer inputs at `iOff[k]`.
+    struct Channel {
+        static let layers = 4
+        static let mOff = [0, 3, 12, 21], bOff = [0, 3, 6, 9], gOff = [0, 3, 6], iOff = [0, 1, 4, 7]
+        static let slotSize = 10
 
-    /// Adds `upstream * dg/dparameters` into the gradients and returns `upstream * dg/dx`.
-    func backwardLogit(_ trace: Trace, channel c: Int, upstream: Double) -> Double {
-        var dv = [upstream]
-        for k in stride(from: Self.widths.count - 2, through: 0, by: -1) {
-            let (input, output) = (Self.widths[k], Self.widths[k + 1])
-            let u = trace.preacts[k], vin = trace.inputs[k]
-            let mBase = c * output * input, bBase = c * output
-            var du = dv
-            if k < factors.count {
+        var m = [Double](repeating: 0, count: 24)
+        var b = [Double](repeating: 0, count: 10)
+        var g = [Double](repeating: 0, count: 9)
+        var dM = [Double](repeating: 0, count: 24)
+        var dB = [Double](repeating: 0, count: 10)
+        var dG = [Double](repeating: 0, count: 9)
+        var inputs = [Double](repeating: 0, count: 2 * slotSize)
+        var preacts = [Double](repeating: 0, count: 2 * slotSize)
+
+        init(_ prior: FactorizedPrior, channel c: Int) {
+            for k in 0..<Channel.layers {
+                let (input, output) = (FactorizedPrior.widths[k], FactorizedPrior.widths[k + 1])
+                for j in 0..<(output * input) {
+                    m[Channel.mOff[k] + j] = FactorizedPrior.softplus(Double(prior.matrices[k].value.data[c * output * input + j]))
+                }
                 for o in 0..<output {
-                    let aRaw = Double(factors[k].value.data[bBase + o]), a = tanh(aRaw), t = tanh(u[o])
-                    du[o] = dv[o] * (1 + a * (1 - t * t))
-                    factors[k].grad.data[bBase + o] += Float(dv[o] * t * (1 - a * a))
+                    b[Channel.bOff[k] + o] = Double(prior.biases[k].value.data[c * output + o])
+                    if k < Channel.layers - 1 { g[Channel.gOff[k] + o] = tanh(Double(prior.factors[k].value.data[c * output + o])) }
                 }
             }
-            var dIn = [Double](repeating: 0, count: input)
-            for o in 0..<output {
-                biases[k].grad.data[bBase + o] += Float(du[o])
-                for i in 0..<input {
-                    let raw = Double(matrices[k].value.data[mBase + o * input + i])
-                    matrices[k].grad.data[mBase + o * input + i] += Float(du[o] * vin[i] * Self.sigmoid(raw))
-                    dIn[i] += du[o] * Self.softplus(raw)
-                }
-            }
-            dv = dIn
         }
-        return dv[0]
+
+        /// g(x), keeping inputs and pre-activations in scratch `slot` (0 or 1).
+        mutating func logit(_ x: Double, slot: Int) -> Double {
+            let base = slot * Channel.slotSize
+            inputs[base] = x
+            for k in 0..<Channel.layers {
+                let (input, output) = (FactorizedPrior.widths[k], FactorizedPrior.widths[k + 1])
+                for o in 0..<output {
+                    var s = b[Channel.bOff[k] + o]
+                    for i in 0..<input { s += m[Channel.mOff[k] + o * input + i] * inputs[base + Channel.iOff[k] + i] }
+                    preacts[base + Channel.bOff[k] + o] = s
+                    if k < Channel.layers - 1 { inputs[base + Channel.iOff[k + 1] + o] = s + g[Channel.gOff[k] + o] * tanh(s) }
+                }
+            }
+            return preacts[base + 9]
+        }
+
+        /// Adds `upstream * dg/d(effective parameters)` for the evaluation in `slot` and returns
+        /// `upstream * dg/dx`.
+        mutating func backward(upstream: Double, slot: Int) -> Double {
+            let base = slot * Channel.slotSize
+            var dv = SIMD3<Double>(upstream, 0, 0)
+            for k in stride(from: Channel.layers - 1, through: 0, by: -1) {
+                let (input, output) = (FactorizedPrior.widths[k], FactorizedPrior.widths[k + 1])
+                var du = dv
+                if k < Channel.layers - 1 {
+                    for o in 0..<output {
+                        let t = tanh(preacts[base + Channel.bOff[k] + o])
+                        du[o] = dv[o] * (1 + g[Channel.gOff[k] + o] * (1 - t * t))
+                        dG[Channel.gOff[k] + o] += dv[o] * t
+                    }
+                }
+                var dIn = SIMD3<Double>(0, 0, 0)
+                for o in 0..<output {
+                    dB[Channel.bOff[k] + o] += du[o]
+                    for i in 0..<input {
+                        dM[Channel.mOff[k] + o * input + i] += du[o] * inputs[base + Channel.iOff[k] + i]
+                        dIn[i] += du[o] * m[Channel.mOff[k] + o * input + i]
+                    }
+                }
+                dv = dIn
+            }
+            return dv[0]
+        }
+
+        /// Likelihood of x and, when `scale` is non-zero, d(scale * -log2 likelihood)/dx (also
+        /// accumulating the parameter gradients).
+        mutating func likelihood(_ x: Double, scale: Double) -> (Double, Double) {
+            let l = logit(x - 0.5, slot: 0), u = logit(x + 0.5, slot: 1)
+            let sign: Double = (l + u) > 0 ? -1 : 1
+            let su = FactorizedPrior.sigmoid(sign * u), sl = FactorizedPrior.sigmoid(sign * l)
+            let like = max(abs(su - sl), FactorizedPrior.likelihoodFloor)
+            // A floored likelihood has no gradient, as in CompressAI.
+            guard scale != 0, like > FactorizedPrior.likelihoodFloor else { return (like, 0) }
+            let direction: Double = su - sl >= 0 ? 1 : -1
+            let dLike = -scale / (like * log(2.0))
+            return (like, backward(upstream: dLike * direction * sign * su * (1 - su), slot: 1)
+                        + backward(upstream: -dLike * direction * sign * sl * (1 - sl), slot: 0))
+        }
     }
 
     // MARK: - Likelihoods and rate
 
     /// Likelihood of each element of `y` ([N, C, H, W]) under its channel's density, and the
-    /// total rate in bits. With `training`, keeps what `backward` needs.
+    /// total rate in bits. With `training`, keeps what `backward` needs. Channels run in
+    /// parallel; each writes only its own elements, and bits are summed in channel order.
     public func forward(_ y: Tensor, training: Bool) -> (likelihoods: [Double], bits: Double) {
         precondition(y.shape.count == 4 && y.c == channels, "FactorizedPrior expects [N, \(channels), H, W]")
-        let plane = y.h * y.w
         var likelihoods = [Double](repeating: 0, count: y.count)
-        var bits = 0.0
-        var lo = Trace(), hi = Trace()
-        for n in 0..<y.n {
-            for c in 0..<channels {
-                for p in 0..<plane {
-                    let i = (n * channels + c) * plane + p
-                    let x = Double(y.data[i])
-                    let l = logit(x - 0.5, channel: c, trace: &lo), u = logit(x + 0.5, channel: c, trace: &hi)
-                    let sign: Double = (l + u) > 0 ? -1 : 1
-                    let like = max(abs(Self.sigmoid(sign * u) - Self.sigmoid(sign * l)), Self.likelihoodFloor)
-                    likelihoods[i] = like
-                    bits -= log2(like)
+        var channelBits = [Double](repeating: 0, count: channels)
+        let plane = y.h * y.w
+        likelihoods.withUnsafeMutableBufferPointer { lp in
+            channelBits.withUnsafeMutableBufferPointer { bp in
+                Parallel.forRanges(channels) { range in
+                    for c in range {
+                        var ch = Channel(self, channel: c)
+                        var bits = 0.0
+                        for n in 0..<y.n {
+                            for p in 0..<plane {
+                                let i = (n * channels + c) * plane + p
+                                let like = ch.likelihood(Double(y.data[i]), scale: 0).0
+                                lp[i] = like
+                                bits -= log2(like)
+                            }
+                        }
+                        bp[c] = bits
+                    }
                 }
             }
         }
         cache = training ? (y, likelihoods) : nil
-        return (likelihoods, bits)
+        return (likelihoods, channelBits.reduce(0, +))
     }
 
     /// Backward of `scale * bits`: adds parameter gradients and returns d(scale * bits)/dy.
     public func backward(scale: Double) -> Tensor {
-        guard let (y, likelihoods) = cache else { preconditionFailure("FactorizedPrior.backward without a training forward") }
+        guard let (y, _) = cache else { preconditionFailure("FactorizedPrior.backward without a training forward") }
         cache = nil
-        let plane = y.h * y.w
         var dy = Tensor(zeros: y.shape)
-        var lo = Trace(), hi = Trace()
-        for n in 0..<y.n {
-            for c in 0..<channels {
-                for p in 0..<plane {
-                    let i = (n * channels + c) * plane + p
-                    let like = likelihoods[i]
-                    if like <= Self.likelihoodFloor { continue } // floored: no gradient, as in CompressAI
-                    let x = Double(y.data[i])
-                    let l = logit(x - 0.5, channel: c, trace: &lo), u = logit(x + 0.5, channel: c, trace: &hi)
-                    let sign: Double = (l + u) > 0 ? -1 : 1
-                    let su = Self.sigmoid(sign * u), sl = Self.sigmoid(sign * l)
-                    let direction: Double = su - sl >= 0 ? 1 : -1
-                    // d(-log2 like)/d like = -1 / (like ln 2)
-                    let dLike = -scale / (like * log(2.0))
-                    let du = dLike * direction * sign * su * (1 - su)
-                    let dl = -dLike * direction * sign * sl * (1 - sl)
-                    let gx = backwardLogit(hi, channel: c, upstream: du) + backwardLogit(lo, channel: c, upstream: dl)
-                    dy.data[i] = Float(gx)
+        var results = [Channel?](repeating: nil, count: channels)
+        let plane = y.h * y.w
+        dy.data.withUnsafeMutableBufferPointer { dp in
+            results.withUnsafeMutableBufferPointer { rp in
+                Parallel.forRanges(channels) { range in
+                    for c in range {
+                        var ch = Channel(self, channel: c)
+                        for n in 0..<y.n {
+                            for p in 0..<plane {
+                                let i = (n * channels + c) * plane + p
+                                dp[i] = Float(ch.likelihood(Double(y.data[i]), scale: scale).1)
+                            }
+                        }
+                        rp[c] = ch
+                    }
+                }
+            }
+        }
+        // Effective-parameter gradients to raw parameters: through softplus (its derivative is
+        // the sigmoid) and tanh.
+        for c in 0..<channels {
+            let ch = results[c]!
+            for k in 0..<Channel.layers {
+                let (input, output) = (Self.widths[k], Self.widths[k + 1])
+                for j in 0..<(output * input) {
+                    let raw = Double(matrices[k].value.data[c * output * input + j])
+                    matrices[k].grad.data[c * output * input + j] += Float(ch.dM[Channel.mOff[k] + j] * Self.sigmoid(raw))
+                }
+                for o in 0..<output {
+                    biases[k].grad.data[c * output + o] += Float(ch.dB[Channel.bOff[k] + o])
+                    if k < factors.count {
+                        let a = ch.g[Channel.gOff[k] + o]
+                        factors[k].grad.data[c * output + o] += Float(ch.dG[Channel.gOff[k] + o] * (1 - a * a))
+                    }
                 }
             }
         }
@@ -177,9 +228,10 @@ public final class FactorizedPrior {
 
     /// The cumulative F(x) of channel c.
     public func cumulative(_ x: Double, channel c: Int) -> Double {
-        var t = Trace()
-        return Self.sigmoid(logit(x, channel: c, trace: &t))
+        var ch = Channel(self, channel: c)
+        return Self.sigmoid(ch.logit(x, slot: 0))
     }
+
 
     /// Smallest x (to 1e-6) with F(x) >= p, by bisection: g is monotone.
     public func quantile(_ p: Double, channel c: Int) -> Double {
