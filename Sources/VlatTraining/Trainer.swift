@@ -17,6 +17,9 @@ public struct TrainingProgress: Sendable {
     public var klBitsPerPixel: Double?
     /// Set on steps where validation ran.
     public var validationPSNR: Double?
+    /// Rate-distortion models: the validation crops' rate in bits per pixel under the prior,
+    /// with rounded latents (what the entropy coder would spend, before its few bytes of overhead).
+    public var validationBPP: Double?
 
     public var psnr: Double { 10 * log10(1 / max(mse, 1e-12)) }
     public var eta: Double { stepsPerSecond > 0 ? Double(steps - step) / stepsPerSecond : .infinity }
@@ -38,6 +41,7 @@ public final class Trainer {
     /// Wall seconds spent training across all sessions of this run (restored on resume).
     public private(set) var elapsedBefore: Double = 0
     public private(set) var lastValidationPSNR: Double?
+    public private(set) var lastValidationBPP: Double?
     /// Tensors copied from an `initial` model.
     public private(set) var initializedTensors: [String] = []
     private let sampler: BatchSampler
@@ -171,18 +175,26 @@ public final class Trainer {
     }
 
     /// Mean PSNR (dB, peak 1, outputs clamped to [0, 1]) over the validation crops.
-    public func validate() -> Double? {
+    public func validate() -> Double? { evaluate()?.psnr }
+
+    /// Mean PSNR over the validation crops and, for rate-distortion models, their mean rate in
+    /// bits per pixel with rounded latents.
+    public func evaluate() -> (psnr: Double, bpp: Double?)? {
         guard !validationCrops.isEmpty else { return nil }
-        let total = validationCrops.reduce(0.0) { sum, x in
-            let y = model.reconstruct(x)
+        var psnr = 0.0, bits = 0.0
+        for x in validationCrops {
+            let latent = model.latent(x)
+            let y = model.synthesis.forward(latent, training: false)
             var se = 0.0
             for i in 0..<x.count {
                 let d = Double(min(1, max(0, y.data[i]))) - Double(x.data[i])
                 se += d * d
             }
-            return sum + 10 * log10(1 / max(se / Double(x.count), 1e-12))
+            psnr += 10 * log10(1 / max(se / Double(x.count), 1e-12))
+            if let prior = model.prior { bits += prior.forward(latent, training: false).bits / Double(x.h * x.w) }
         }
-        return total / Double(validationCrops.count)
+        let n = Double(validationCrops.count)
+        return (psnr / n, model.prior == nil ? nil : bits / n)
     }
 
     /// A checkpoint of the current state: weights, Adam moments, options, step.
@@ -221,15 +233,17 @@ public final class Trainer {
             let lr = options.learningRate * options.learningRateSchedule.factor(step: adam.t + 1)
             let (loss, mse, kl) = trainStep(on: prefetcher.batch(step: step))
             step += 1
-            var validation: Double?
+            var validation: (psnr: Double, bpp: Double?)?
             if step % options.validationEvery == 0 || step == options.steps {
-                validation = validate()
-                lastValidationPSNR = validation
+                validation = evaluate()
+                lastValidationPSNR = validation?.psnr
+                lastValidationBPP = validation?.bpp
             }
             let sessionSeconds = elapsed() - elapsedBefore
             report(TrainingProgress(step: step, steps: options.steps, elapsed: elapsed(),
                                     stepsPerSecond: Double(step - firstStep) / max(sessionSeconds, 1e-9), learningRate: lr,
-                                    loss: loss, mse: mse, klBitsPerPixel: kl, validationPSNR: validation))
+                                    loss: loss, mse: mse, klBitsPerPixel: kl, validationPSNR: validation?.psnr,
+                                    validationBPP: validation?.bpp))
             if step % options.checkpointEvery == 0 || step == options.steps { try save(self, elapsed()) }
         }
         return .finished

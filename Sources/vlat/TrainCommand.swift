@@ -122,6 +122,7 @@ struct TrainCommand: ParsableCommand {
                                       p.step, p.steps, p.stepsPerSecond, p.stepsPerSecond * Double(trainer.options.batch), p.loss, p.psnr)
                     if let kl = p.klBitsPerPixel { line += String(format: trainer.options.objective == .rd ? "  rate %.3f bpp" : "  KL %.3f bpp", kl) }
                     if let v = trainer.lastValidationPSNR { line += String(format: "  val %.2f dB", v) }
+                    if let b = trainer.lastValidationBPP { line += String(format: " at %.3f bpp", b) }
                     line += "  ETA " + Self.duration(p.eta)
                     progress.update(line)
                 },
@@ -131,6 +132,7 @@ struct TrainCommand: ParsableCommand {
                         "validationImages": "\(images.validation.count)", "steps": "\(trainer.step)",
                         "wallSeconds": String(format: "%.0f", elapsed), "trainerCommit": commit,
                         "validationPSNR": trainer.lastValidationPSNR.map { String(format: "%.3f", $0) } ?? "",
+                        "validationBPP": trainer.lastValidationBPP.map { String(format: "%.4f", $0) } ?? "",
                         "seed": "\(trainer.options.seed)", "batch": "\(trainer.options.batch)", "crop": "\(trainer.options.crop)",
                     ]
                     try AtomicFile.write(trainer.checkpoint(elapsed: elapsed).serialized(), to: checkpointPath, overwrite: true)
@@ -200,7 +202,7 @@ final class TrainingLog {
     init(path: String, append: Bool) throws {
         let exists = FileManager.default.fileExists(atPath: path)
         if !append || !exists {
-            let header = "step,elapsed_s,lr,loss,mse,train_psnr,kl_bpp,val_psnr\n"
+            let header = "step,elapsed_s,lr,loss,mse,train_psnr,kl_bpp,val_psnr,val_bpp\n"
             guard FileManager.default.createFile(atPath: path, contents: Data(header.utf8)) else {
                 throw CLIError("\(path): cannot create the log file")
             }
@@ -213,7 +215,8 @@ final class TrainingLog {
     func append(_ p: TrainingProgress) {
         let kl = p.klBitsPerPixel.map { String(format: "%.5f", $0) } ?? ""
         let val = p.validationPSNR.map { String(format: "%.4f", $0) } ?? ""
-        let line = String(format: "%d,%.2f,%.3e,%.6f,%.6f,%.4f,", p.step, p.elapsed, p.learningRate, p.loss, p.mse, p.psnr) + "\(kl),\(val)\n"
+        let valBPP = p.validationBPP.map { String(format: "%.5f", $0) } ?? ""
+        let line = String(format: "%d,%.2f,%.3e,%.6f,%.6f,%.4f,", p.step, p.elapsed, p.learningRate, p.loss, p.mse, p.psnr) + "\(kl),\(val),\(valBPP)\n"
         handle.write(Data(line.utf8))
     }
 }
