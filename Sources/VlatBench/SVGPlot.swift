@@ -64,8 +64,9 @@ public struct SVGPlot: Sendable {
         func py(_ y: Double) -> Double { top + plotH - (y - y0) / (y1 - y0) * plotH }
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
         func label(_ v: Double) -> String {
-            let s = String(format: "%.3g", v)
-            return s
+            // Whole numbers as integers (1000, not 1e+03); others with up to 3 significant digits.
+            if v == v.rounded() && abs(v) < 1e7 { return String(Int(v)) }
+            return String(format: "%.3g", v)
         }
 
         var svg = """
