@@ -48,7 +48,8 @@ let package = Package(
             ]),
 
         // Benchmarks live under Benchmarks/ and are run by hand (see Benchmarks/README.md).
-        .executableTarget(name: "EngineBench", dependencies: ["VlatTensor", "VlatModels"], path: "Benchmarks/EngineBench"),
+        .executableTarget(name: "EngineBench", dependencies: ["VlatTensor", "VlatModels", "VlatEntropy", "VlatCodec"],
+                         path: "Benchmarks/EngineBench"),
 
         // Shared by the test targets: package paths and finite-difference gradient checks.
         .target(name: "VlatTestSupport", dependencies: ["VlatTensor"], path: "Tests/Support"),

@@ -5,6 +5,7 @@
 //
 // Writes DIR/engine.md and DIR/engine.json when --out is given.
 import Foundation
+import VlatCodec
 import VlatEntropy
 import VlatModels
 import VlatTensor
@@ -152,6 +153,41 @@ let priorTime = medianTime(quick ? 3 : 5) {
 }
 report("Factorized prior, forward and backward on the latent of that batch (\(latentBatch.count) values): \(String(format: "%.0f", priorTime * 1000)) ms.\n")
 json["priorForwardBackwardMs"] = priorTime * 1000
+
+// 6. Entropy coders on a Kodak-sized latent (192 x 32 x 48): per-channel discretised Laplace
+// sources of varying scale, coded with their own integer tables (rANS) or as zstd planes.
+var coderGenerator = SeededGenerator(seed: 6)
+let (codedChannels, codedPlane) = (192, 32 * 48)
+var coderTables: [QuantizedCDF] = []
+var entropyBits = 0.0
+var symbols: [Int32] = []
+for c in 0..<codedChannels {
+    let scale = 0.2 + 3.0 * Double(c) / Double(codedChannels)
+    // Laplace(0, scale) mass on each integer in -40...40; the rest is the escape.
+    let cdf = { (x: Double) -> Double in x < 0 ? 0.5 * exp(x / scale) : 1 - 0.5 * exp(-x / scale) }
+    let pmf = (-40...40).map { cdf(Double($0) + 0.5) - cdf(Double($0) - 0.5) }
+    coderTables.append(try QuantizedCDF(offset: -40, pmf: pmf, tail: max(0, 1 - pmf.reduce(0, +))))
+    for _ in 0..<codedPlane {
+        let u = Double(coderGenerator.uniform()) - 0.5
+        let v = Int32((-scale * (u < 0 ? -1.0 : 1.0) * log(1 - 2 * abs(u))).rounded())
+        symbols.append(v)
+        let k = Int(v) + 40
+        entropyBits -= log2(max(pmf[max(0, min(80, k))], 1e-12))
+    }
+}
+var ransBytes: [UInt8] = [], zstdBytes: [UInt8] = []
+let ransEncode = medianTime { ransBytes = try! RANSCoder.encode(symbols, tables: coderTables, tableIndex: { $0 / codedPlane }) }
+let ransDecode = medianTime { _ = try! RANSCoder.decode(ransBytes, count: symbols.count, tables: coderTables, tableIndex: { $0 / codedPlane }) }
+let zstdEncode = medianTime { zstdBytes = LatentPacking.pack(symbols) }
+let zstdDecode = medianTime { _ = try! LatentPacking.unpack(zstdBytes, count: symbols.count) }
+let n = Double(symbols.count)
+report("Entropy coders on a 192x32x48 latent (\(symbols.count) symbols, \(String(format: "%.3f", entropyBits / n)) bits/symbol of entropy):\n")
+report("| coder | bits/symbol | encode Msymbols/s | decode Msymbols/s |\n|---|---:|---:|---:|")
+report("| rANS (16-bit tables) | \(String(format: "%.3f", Double(ransBytes.count * 8) / n)) | \(String(format: "%.1f", n / ransEncode / 1e6)) | \(String(format: "%.1f", n / ransDecode / 1e6)) |")
+report("| zstd level \(LatentPacking.zstdLevel), planes | \(String(format: "%.3f", Double(zstdBytes.count * 8) / n)) | \(String(format: "%.1f", n / zstdEncode / 1e6)) | \(String(format: "%.1f", n / zstdDecode / 1e6)) |\n")
+json["coders"] = ["entropyBitsPerSymbol": entropyBits / n, "ransBitsPerSymbol": Double(ransBytes.count * 8) / n,
+                  "zstdBitsPerSymbol": Double(zstdBytes.count * 8) / n, "ransEncodeMsps": n / ransEncode / 1e6,
+                  "ransDecodeMsps": n / ransDecode / 1e6, "zstdEncodeMsps": n / zstdEncode / 1e6, "zstdDecodeMsps": n / zstdDecode / 1e6]
 
 if let outDir {
     try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)

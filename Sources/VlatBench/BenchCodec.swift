@@ -7,6 +7,9 @@ public struct CodecRun: Sendable {
     public var decoded: Image
     public var encodeSeconds: Double
     public var decodeSeconds: Double
+    /// The codec's own estimate of the payload's size in bits, when it has one (vlat: the
+    /// latents' information content under the model's prior).
+    public var estimatedBits: Double? = nil
 }
 
 /// A codec the bench sweeps: a name, a list of settings (qualities), and a way to run one.

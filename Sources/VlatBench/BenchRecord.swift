@@ -13,6 +13,8 @@ public struct BenchRecord: Sendable, Codable, Equatable {
     public var msssim: Double?
     public var encodeMs: Double
     public var decodeMs: Double
+    /// The codec's own rate estimate in bits per pixel (vlat: bits under the prior), if any.
+    public var estimatedBpp: Double? = nil
 }
 
 /// Means over the images for one codec at one setting: what the rate-distortion curves plot.
@@ -27,6 +29,8 @@ public struct BenchSummary: Sendable, Codable, Equatable {
     public var msssim: Double?
     public var medianEncodeMs: Double
     public var medianDecodeMs: Double
+    /// Mean estimated bpp, when the codec reports one.
+    public var estimatedBpp: Double? = nil
 
     /// MS-SSIM on CompressAI's decibel scale, -10 log10(1 - MS-SSIM).
     public var msssimDB: Double? { msssim.map { -10 * log10(max(1 - $0, 1e-10)) } }

@@ -23,11 +23,12 @@ public struct BenchReport: Sendable {
 
     /// One row per image, codec and setting.
     public func recordsCSV() -> String {
-        var lines = ["codec,setting,image,width,height,bytes,bpp,psnr_rgb,psnr_y,ms_ssim,encode_ms,decode_ms"]
+        var lines = ["codec,setting,image,width,height,bytes,bpp,psnr_rgb,psnr_y,ms_ssim,encode_ms,decode_ms,estimated_bpp"]
         for r in records {
             lines.append([r.codec, "\(r.setting)", r.image, "\(r.width)", "\(r.height)", "\(r.bytes)",
                           Self.number(r.bpp, 5), Self.number(r.psnr, 4), Self.number(r.psnrY, 4),
-                          Self.number(r.msssim, 6), Self.number(r.encodeMs, 3), Self.number(r.decodeMs, 3)]
+                          Self.number(r.msssim, 6), Self.number(r.encodeMs, 3), Self.number(r.decodeMs, 3),
+                          Self.number(r.estimatedBpp, 5)]
                 .joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
@@ -35,11 +36,11 @@ public struct BenchReport: Sendable {
 
     /// One row per codec and setting: means over the images.
     public func summaryCSV() -> String {
-        var lines = ["codec,setting,images,bpp,psnr_rgb,psnr_y,ms_ssim,ms_ssim_db,median_encode_ms,median_decode_ms"]
+        var lines = ["codec,setting,images,bpp,psnr_rgb,psnr_y,ms_ssim,ms_ssim_db,median_encode_ms,median_decode_ms,estimated_bpp"]
         for s in summary {
             lines.append([s.codec, "\(s.setting)", "\(s.images)", Self.number(s.bpp, 4), Self.number(s.psnr, 3),
                           Self.number(s.psnrY, 3), Self.number(s.msssim, 5), Self.number(s.msssimDB, 3),
-                          Self.number(s.medianEncodeMs, 2), Self.number(s.medianDecodeMs, 2)].joined(separator: ","))
+                          Self.number(s.medianEncodeMs, 2), Self.number(s.medianDecodeMs, 2), Self.number(s.estimatedBpp, 4)].joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -67,6 +68,14 @@ public struct BenchReport: Sendable {
         out += "|---|---:|---:|---:|---:|---:|---:|---:|\n"
         for s in summary {
             out += "| \(s.codec) | \(s.setting) | \(Self.number(s.bpp, 3)) | \(Self.number(s.psnr, 2)) | \(Self.number(s.psnrY, 2)) | \(Self.number(s.msssim, 4)) | \(Self.number(s.medianEncodeMs, 1)) | \(Self.number(s.medianDecodeMs, 1)) |\n"
+        }
+        let estimated = summary.filter { $0.estimatedBpp != nil }
+        if !estimated.isEmpty {
+            out += "\n| codec | setting | real bpp | model's estimate (bpp) | overhead |\n|---|---:|---:|---:|---:|\n"
+            for s in estimated {
+                let e = s.estimatedBpp!
+                out += "| \(s.codec) | \(s.setting) | \(Self.number(s.bpp, 4)) | \(Self.number(e, 4)) | \(Self.number((s.bpp / e - 1) * 100, 1)) % |\n"
+            }
         }
         if !bd.isEmpty {
             out += "\n| codec | BD-rate vs \(bd[0].anchor) (PSNR) | BD-PSNR (dB) | BD-rate vs \(bd[0].anchor) (MS-SSIM dB) |\n|---|---:|---:|---:|\n"

@@ -55,7 +55,8 @@ public struct RDSweep: Sendable {
                         bytes: result.bytes, bpp: bitsPerPixel(bytes: result.bytes, width: image.width, height: image.height),
                         psnr: psnr.rgb, psnrY: psnr.luma,
                         msssim: try MSSSIM.compute(reference: image, distorted: result.decoded),
-                        encodeMs: result.encodeSeconds * 1000, decodeMs: result.decodeSeconds * 1000))
+                        encodeMs: result.encodeSeconds * 1000, decodeMs: result.decodeSeconds * 1000,
+                        estimatedBpp: result.estimatedBits.map { $0 / Double(image.pixelCount) }))
                 }
             }
         }
@@ -74,12 +75,14 @@ public struct RDSweep: Sendable {
         return order.map { key in
             let g = groups[key]!
             let n = Double(g.count)
-            let ms = g.compactMap(\.msssim)
-            return BenchSummary(codec: g[0].codec, setting: g[0].setting, images: g.count,
+            let ms = g.compactMap(\.msssim), estimates = g.compactMap(\.estimatedBpp)
+            var summary = BenchSummary(codec: g[0].codec, setting: g[0].setting, images: g.count,
                                 bpp: g.map(\.bpp).reduce(0, +) / n, psnr: g.map(\.psnr).reduce(0, +) / n,
                                 psnrY: g.map(\.psnrY).reduce(0, +) / n,
                                 msssim: ms.isEmpty ? nil : ms.reduce(0, +) / Double(ms.count),
                                 medianEncodeMs: median(g.map(\.encodeMs)), medianDecodeMs: median(g.map(\.decodeMs)))
+            if estimates.count == g.count { summary.estimatedBpp = estimates.reduce(0, +) / n }
+            return summary
         }
     }
 

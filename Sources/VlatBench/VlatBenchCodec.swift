@@ -26,6 +26,9 @@ public struct VlatBenchCodec: BenchCodec, @unchecked Sendable {
         let encode = try clock.measure { bytes = try ImageCodec.encode(image, model: model, coder: coder).serialized() }
         var decoded: Image?
         let decode = try clock.measure { decoded = try ImageCodec.decode(Container.parse(bytes), model: model) }
-        return CodecRun(bytes: bytes.count, decoded: decoded!.toRGB(), encodeSeconds: encode.seconds, decodeSeconds: decode.seconds)
+        let latent = try ImageCodec.latents(of: image, model: model)
+        let estimate = model.network.prior?.forward(latent, training: false).bits
+        return CodecRun(bytes: bytes.count, decoded: decoded!.toRGB(), encodeSeconds: encode.seconds, decodeSeconds: decode.seconds,
+                        estimatedBits: estimate)
     }
 }

@@ -74,8 +74,11 @@ struct CompressCommandTests {
         let rows = try String(contentsOfFile: out + "/results.csv", encoding: .utf8).split(separator: "\n").dropFirst()
             .map { $0.split(separator: ",", omittingEmptySubsequences: false) }
         let vlat = rows.first { $0[0] == "vlat" }!, zstd = rows.first { $0[0] == "vlat-zstd" }!
-        // Same latents, same decoder: identical quality, different sizes.
+        // Same latents, same decoder: identical quality, different sizes; both carry the model's
+        // rate estimate, and the summary compares it with the real size.
         #expect(vlat[7] == zstd[7] && vlat[5] != zstd[5])
+        #expect(Double(vlat[12]) != nil && vlat[12] == zstd[12])
+        #expect(try String(contentsOfFile: out + "/summary.md", encoding: .utf8).contains("model's estimate (bpp)"))
         // Without a model, vlat is skipped with a note rather than failing the whole run.
         let skipped = try CLI.run(["bench", "Corpus/photos/chelsea.png", "--codecs", "jpeg,vlat", "--jpeg-qualities", "50",
                                    "--out", dir.appendingPathComponent("b2").path])
