@@ -10,4 +10,4 @@ bin="$(swift build -c release --show-bin-path)/vlat"
 echo "built $bin" >&2
 
 # The main job available today: measure the codecs on a Corpus photo.
-"$bin" bench Corpus/photos/chelsea.png --out bench-out --force
+"$bin" bench Corpus/photos/chelsea.png --codecs jpeg,webp,avif,jxl --out bench-out --force

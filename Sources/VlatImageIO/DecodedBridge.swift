@@ -35,7 +35,7 @@ enum DecodedBridge {
         }
         defer { vlat_decoded_free(&decoded) }
         guard status == VLAT_OK else {
-            throw error(status: status, format: format, message: Self.message(message), limit: limits.maxPixels)
+            throw error(status: status, format: format, message: Self.message(message))
         }
         return convert(decoded)
     }
@@ -44,9 +44,9 @@ enum DecodedBridge {
         buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
-    static func error(status: vlat_status, format: String, message: String, limit: Int) -> ImageIOError {
+    static func error(status: vlat_status, format: String, message: String) -> ImageIOError {
         switch status {
-        case VLAT_ERR_TOO_LARGE: return .tooLargeMessage(message)
+        case VLAT_ERR_TOO_LARGE: return .tooLarge(message)
         case VLAT_ERR_UNSUPPORTED: return .unsupported(format: format, reason: message)
         case VLAT_ERR_NO_MEMORY: return .outOfMemory
         case VLAT_ERR_INVALID_ARGUMENT: return .cannotEncode(reason: message)

@@ -6,9 +6,8 @@ public enum ImageIOError: Error, Equatable, CustomStringConvertible {
     case corrupt(format: String, reason: String)
     /// A valid file in a variant vlat does not handle.
     case unsupported(format: String, reason: String)
-    /// Declared dimensions exceed `ImageLimits`.
-    case tooLarge(width: Int, height: Int, limit: Int)
-    case tooLargeMessage(String)
+    /// Declared dimensions exceed `ImageLimits` (checked before any pixel memory is allocated).
+    case tooLarge(String)
     /// The image cannot be written in the requested format (e.g. alpha into JPEG).
     case cannotEncode(reason: String)
     case outOfMemory
@@ -20,9 +19,7 @@ public enum ImageIOError: Error, Equatable, CustomStringConvertible {
             return "not a PNG or JPEG image"
         case .corrupt(let format, let reason): return "corrupt \(format): \(reason)"
         case .unsupported(let format, let reason): return "unsupported \(format): \(reason)"
-        case .tooLarge(let w, let h, let limit):
-            return "image is \(w)x\(h) = \(w * h) pixels, over the limit of \(limit)"
-        case .tooLargeMessage(let message): return message
+        case .tooLarge(let message): return message
         case .cannotEncode(let reason): return "cannot encode: \(reason)"
         case .outOfMemory: return "out of memory"
         }

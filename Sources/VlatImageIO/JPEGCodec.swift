@@ -44,7 +44,7 @@ public enum JPEGCodec {
         }
         defer { vlat_buffer_free(&buffer) }
         guard status == VLAT_OK else {
-            throw DecodedBridge.error(status: status, format: "JPEG", message: DecodedBridge.message(message), limit: 0)
+            throw DecodedBridge.error(status: status, format: "JPEG", message: DecodedBridge.message(message))
         }
         return Array(UnsafeBufferPointer(start: buffer.data, count: buffer.size))
     }
