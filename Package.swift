@@ -38,7 +38,8 @@ let package = Package(
         .target(name: "VlatTensor", dependencies: ["COpenBLAS", "CMalloc"]),
         .target(name: "VlatModels", dependencies: ["VlatTensor", "VlatFormat", "VlatEntropy"]),
         .target(name: "VlatTraining", dependencies: ["VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO", "VlatFiles"]),
-        .target(name: "VlatCodec", dependencies: ["VlatModels", "VlatEntropy", "VlatFormat", "VlatImageIO", "VlatTensor"]),
+        .target(name: "VlatCodec", dependencies: ["VlatModels", "VlatEntropy", "VlatFormat", "VlatImageIO", "VlatTensor", "VlatFiles"],
+                resources: [.copy("Models")]),
         .target(name: "VlatBench", dependencies: ["VlatImageIO", "VlatMetrics", "VlatFiles", "VlatCodec", "VlatFormat"]),
         .executableTarget(
             name: "vlat",

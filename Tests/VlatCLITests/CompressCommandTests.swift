@@ -85,6 +85,28 @@ struct CompressCommandTests {
         #expect(skipped.status == 0 && skipped.stderr.contains("vlat: skipped, no --vlat-model given"))
     }
 
+    @Test func modelsAreFoundByQualityAndByDigest() throws {
+        let dir = CLI.scratch()
+        let models = dir.appendingPathComponent("models")
+        try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
+        let q3 = try modelFile(in: dir, seed: 7)
+        try FileManager.default.moveItem(atPath: q3, toPath: models.appendingPathComponent("q3.vlatmodel").path)
+        let input = CLI.packageRoot.appendingPathComponent("Corpus/generated/size_17x9.png").path
+        let vlat = dir.appendingPathComponent("a.vlat").path
+        let c = try CLI.run(["compress", input, "-o", vlat, "--quality", "3", "--model-dir", models.path])
+        #expect(c.status == 0, "\(c.stderr)")
+        #expect(try CLI.run(["info", vlat]).stdout.contains("3 of 8"))
+        // The receiver finds the model by the digest in the header.
+        let d = try CLI.run(["decompress", vlat, "-o", dir.appendingPathComponent("a.png").path, "--model-dir", models.path])
+        #expect(d.status == 0, "\(d.stderr)")
+        // Without it installed, the error names the digest the file needs.
+        let missing = try CLI.run(["decompress", vlat, "-o", dir.appendingPathComponent("b.png").path])
+        let digest = SHA256.hex(try Container.parse(Array(Data(contentsOf: URL(fileURLWithPath: vlat)))).header.modelDigest)
+        #expect(missing.status == 1 && missing.stderr.contains("needs model sha256:\(digest)"))
+        let noQuality = try CLI.run(["compress", input, "-o", dir.appendingPathComponent("c.vlat").path, "--quality", "5", "--model-dir", models.path])
+        #expect(noQuality.status == 1 && noQuality.stderr.contains("no model for quality 5"))
+    }
+
     @Test func standardInputAndOutput() throws {
         let dir = CLI.scratch()
         let model = try modelFile(in: dir)

@@ -1,0 +1,77 @@
+import Foundation
+import VlatFiles
+import VlatFormat
+
+/// Finds codec models on disk by quality level or by digest, so a receiver can decode a `.vlat`
+/// file with the model that made it without being told where it is.
+///
+/// Folders are searched in order: those given explicitly (`--model-dir`), those in the
+/// `VLAT_MODELS` environment variable (colon-separated), then `shippedFolder`. A quality-level
+/// model is named `q<N>.vlatmodel` (N = 1...8); any `*.vlatmodel` is found by digest.
+public struct ModelRegistry: Sendable {
+    public struct Entry: Sendable, Equatable {
+        public var path: String
+        public var digest: [UInt8]
+        /// 1...8 for `q<N>.vlatmodel`, 0 otherwise.
+        public var quality: UInt8
+    }
+
+    public var folders: [String]
+    public private(set) var entries: [Entry] = []
+
+    /// The models that ship with vlat (quality levels 1...8): this module's `Models` resource.
+    public static var shippedFolder: String {
+        Bundle.module.resourceURL?.appendingPathComponent("Models").path ?? "Models"
+    }
+
+    public init(folders: [String], environment: [String: String] = ProcessInfo.processInfo.environment) {
+        let fromEnvironment = (environment["VLAT_MODELS"] ?? "").split(separator: ":").map(String.init)
+        self.folders = folders + fromEnvironment + [Self.shippedFolder]
+        for folder in self.folders {
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".vlatmodel") }.sorted()
+            for name in names {
+                let path = "\(folder)/\(name)"
+                // The digest is the file's last 32 bytes: no need to read the whole model.
+                guard let handle = FileHandle(forReadingAtPath: path) else { continue }
+                defer { try? handle.close() }
+                guard let size = try? handle.seekToEnd(), size > 32 else { continue }
+                try? handle.seek(toOffset: size - 32)
+                guard let digest = try? handle.read(upToCount: 32), digest.count == 32 else { continue }
+                var quality: UInt8 = 0
+                if name.hasPrefix("q"), let n = UInt8(name.dropFirst().dropLast(".vlatmodel".count)), (1...8).contains(n) { quality = n }
+                entries.append(Entry(path: path, digest: Array(digest), quality: quality))
+            }
+        }
+    }
+
+    /// The first model of quality `n` in search order.
+    public func model(quality n: UInt8) throws -> CodecModel {
+        guard let entry = entries.first(where: { $0.quality == n }) else {
+            throw RegistryError.noQuality(n, searched: folders)
+        }
+        return try CodecModel(bytes: FileReader.read(entry.path), quality: n)
+    }
+
+    /// The model with `digest`, verified by loading it (its whole-file SHA-256 is checked).
+    public func model(digest: [UInt8]) throws -> CodecModel {
+        guard let entry = entries.first(where: { $0.digest == digest }) else {
+            throw RegistryError.noDigest(SHA256.hex(digest), searched: folders)
+        }
+        return try CodecModel(bytes: FileReader.read(entry.path), quality: entry.quality)
+    }
+}
+
+/// Why no model was found.
+public enum RegistryError: Error, Equatable, CustomStringConvertible {
+    case noQuality(UInt8, searched: [String])
+    case noDigest(String, searched: [String])
+
+    public var description: String {
+        switch self {
+        case .noQuality(let n, let folders):
+            return "no model for quality \(n) (looked for q\(n).vlatmodel in \(folders.joined(separator: ", "))); give one with --model"
+        case .noDigest(let digest, let folders):
+            return "this file needs model sha256:\(digest), which is not installed (searched \(folders.joined(separator: ", "))); give it with --model or --model-dir"
+        }
+    }
+}
