@@ -4,6 +4,7 @@ public enum CodecError: Error, Equatable, CustomStringConvertible {
     case missingTables
     case wrongModel(fileDigest: String, modelDigest: String)
     case corruptPayload(String)
+    case tooLarge(width: Int, height: Int)
 
     public var description: String {
         switch self {
@@ -12,6 +13,7 @@ public enum CodecError: Error, Equatable, CustomStringConvertible {
         case .wrongModel(let file, let model):
             return "encoded with model sha256:\(file), but the model given is sha256:\(model); decode with the model that encoded it"
         case .corruptPayload(let s): return "corrupt payload: \(s)"
+        case .tooLarge(let w, let h): return "a \(w)x\(h) image is too large for a .vlat file (at most 65535 x 16 = 1048560 pixels per side)"
         }
     }
 }

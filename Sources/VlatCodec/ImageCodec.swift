@@ -20,6 +20,12 @@ public enum ImageCodec {
     public static let paddingMultiple = 16
 
     public static func encode(_ image: Image, model: CodecModel, coder: ContainerHeader.Coder = .rans) throws -> Container {
+        // The header stores latent sizes as u16 and the image as at most 2^20 per side.
+        let limits = ContainerLimits.default
+        guard image.width <= limits.maxSide, image.height <= limits.maxSide,
+              padded(image.width) / paddingMultiple <= Int(UInt16.max), padded(image.height) / paddingMultiple <= Int(UInt16.max) else {
+            throw CodecError.tooLarge(width: image.width, height: image.height)
+        }
         let latent = try latents(of: image, model: model)
         let (c, h, w) = (latent.c, latent.h, latent.w)
         let symbols = latent.data.map { Int32($0) }

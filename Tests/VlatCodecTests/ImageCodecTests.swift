@@ -115,6 +115,12 @@ struct ImageCodecTests {
         #expect(one == two)
     }
 
+    @Test func imagesWiderThanTheHeaderCanHoldAreRefused() throws {
+        // 1048576 pixels wide would need a latent 65536 wide, over the header's u16.
+        let wide = Image(width: 1 << 20, height: 1, layout: .grey, pixels: [UInt8](repeating: 7, count: 1 << 20))
+        #expect(throws: CodecError.tooLarge(width: 1 << 20, height: 1)) { try ImageCodec.encode(wide, model: CodecFixtures.model()) }
+    }
+
     @Test func latentPackingRoundTrips() throws {
         for values in [[Int32](), [0, -1, 1, 127, -128], [300, -40000, 5], [Int32.max, Int32.min, 0]] {
             #expect(try LatentPacking.unpack(LatentPacking.pack(values), count: values.count) == values)
