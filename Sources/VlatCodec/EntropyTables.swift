@@ -22,15 +22,20 @@ public enum EntropyTables {
         guard let offsets = file["entropy.offsets"], let lengths = file["entropy.lengths"], let cdf = file["entropy.cdf"] else {
             throw CodecError.missingTables
         }
-        guard offsets.values.count == channels, lengths.values.count == channels,
-              Int(lengths.values.reduce(0, +)) == cdf.values.count else {
+        // Every float must be an exact integer in range: the file may be damaged or hostile.
+        let counts = lengths.values.map { Int(exactly: $0) }
+        guard offsets.values.count == channels, counts.count == channels, counts.allSatisfy({ ($0 ?? 0) >= 2 }),
+              counts.reduce(0, { $0 + ($1 ?? 0) }) == cdf.values.count else {
             throw CodecError.notACodecModel("entropy tables do not match \(channels) latent channels")
         }
         var start = 0
         return try (0..<channels).map { c in
-            let n = Int(lengths.values[c])
+            let n = counts[c]!
             defer { start += n }
-            return try QuantizedCDF(offset: Int32(offsets.values[c]), cdf: cdf.values[start..<(start + n)].map { UInt32($0) })
+            guard let offset = Int32(exactly: offsets.values[c]) else { throw CodecError.notACodecModel("entropy table \(c) has an invalid offset") }
+            let entries = cdf.values[start..<(start + n)].compactMap { UInt32(exactly: $0) }
+            guard entries.count == n else { throw CodecError.notACodecModel("entropy table \(c) has invalid entries") }
+            return try QuantizedCDF(offset: offset, cdf: entries)
         }
     }
 }

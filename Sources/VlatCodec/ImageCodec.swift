@@ -28,7 +28,11 @@ public enum ImageCodec {
         }
         let latent = try latents(of: image, model: model)
         let (c, h, w) = (latent.c, latent.h, latent.w)
-        let symbols = latent.data.map { Int32($0) }
+        // A broken model can produce NaN or huge latents; refuse rather than trap.
+        let symbols = try latent.data.map { v -> Int32 in
+            guard let s = Int32(exactly: v) else { throw CodecError.notACodecModel("the model produced a non-finite or out-of-range latent (\(v))") }
+            return s
+        }
         let payload: [UInt8]
         switch coder {
         case .rans: payload = try RANSCoder.encode(symbols, tables: model.tables, tableIndex: { $0 / (h * w) })

@@ -38,7 +38,7 @@ public enum JPEGCodec {
         let status = image.pixels.withUnsafeBufferPointer { px in
             icc.withUnsafeBufferPointer { profile in
                 vlat_jpeg_encode(px.baseAddress, UInt32(image.width), UInt32(image.height),
-                                 UInt32(image.layout.channels), Int32(quality), subsampling == .s420 ? 1 : 0,
+                                 UInt32(image.layout.channels), Int32(clamping: quality), subsampling == .s420 ? 1 : 0,
                                  icc.isEmpty ? nil : profile.baseAddress, profile.count, &buffer, &message)
             }
         }

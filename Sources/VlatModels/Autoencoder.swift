@@ -59,11 +59,36 @@ public final class Autoencoder {
             throw ModelFileError.malformed("architecture JSON: \(error)")
         }
         guard description.kind == "autoencoder" else { throw ModelFileError.incompatible("model kind '\(description.kind)' is not an autoencoder") }
+        // Bound the architecture before building it: the JSON could claim a network of gigabytes.
+        let config = description.config
+        guard (1...AutoencoderConfig.maxChannels).contains(config.channels),
+              (1...AutoencoderConfig.maxChannels).contains(config.latentChannels) else {
+            throw ModelFileError.malformed("channel counts N=\(config.channels), M=\(config.latentChannels) are outside 1...\(AutoencoderConfig.maxChannels)")
+        }
+        let expected = Autoencoder.parameterCount(config)
+        let present = file.tensors.reduce(0) { $0 + $1.values.count }
+        guard present >= expected else {
+            throw ModelFileError.incompatible("the file holds \(present) values but the architecture needs \(expected)")
+        }
         guard description.analysis == description.config.analysisSpecs, description.synthesis == description.config.synthesisSpecs else {
             throw ModelFileError.incompatible("layer list does not match the configuration")
         }
         self.init(config: description.config, seed: 0, metadata: description.metadata)
         try load(file)
+    }
+
+    /// Parameters of a network of this configuration, computed without building it.
+    static func parameterCount(_ config: AutoencoderConfig) -> Int {
+        let layers = config.analysisSpecs + config.synthesisSpecs
+        var total = layers.reduce(0) { sum, s in
+            switch s.kind {
+            case .conv, .convTranspose: return sum + s.inChannels * s.outChannels * s.kernel * s.kernel + s.outChannels
+            case .gdn, .igdn: return sum + s.inChannels * s.inChannels + s.inChannels
+            default: return sum
+            }
+        }
+        if config.objective == .rd { total += config.latentChannels * (3 + 9 + 9 + 3 + 3 + 3 + 3 + 1 + 3 + 3 + 3) }
+        return total
     }
 
     /// Copies weights from `file`; every parameter must be present with the same shape.

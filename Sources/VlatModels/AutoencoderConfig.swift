@@ -27,6 +27,8 @@ public struct AutoencoderConfig: Codable, Sendable, Equatable {
 
     /// Image pixels per latent position along each side.
     public static let downsampling = 16
+    /// Largest N or M a model file may declare (bounds memory before anything is built).
+    public static let maxChannels = 1024
 
     public var analysisSpecs: [LayerSpec] {
         let n = channels, out = objective == .vae ? 2 * latentChannels : latentChannels

@@ -1,6 +1,6 @@
 import Testing
 import VlatFormat
-import VlatModels
+@testable import VlatModels
 import VlatTensor
 
 @Suite("Autoencoder and model files")
@@ -33,6 +33,26 @@ struct AutoencoderTests {
             #expect(throws: ModelFileError.self) { try ModelFile.parse(copy) }
         }
         #expect(throws: ModelFileError.self) { try ModelFile.parse(Array(bytes.prefix(bytes.count - 1))) }
+    }
+
+    @Test func parameterCountMatchesTheBuiltNetwork() {
+        for objective in Objective.allCases {
+            let config = AutoencoderConfig(objective: objective, channels: 5, latentChannels: 4)
+            let built = Autoencoder(config: config, seed: 1).parameters.reduce(0) { $0 + $1.value.count }
+            #expect(built > 0)
+            // Includes the rd prior's per-channel parameters: matrices 3+9+9+3, biases 3+3+3+1, factors 3+3+3.
+            #expect(Autoencoder.parameterCount(config) == built)
+        }
+    }
+
+    @Test func absurdArchitecturesAreRefusedBeforeBuilding() throws {
+        // A tiny file whose JSON claims N = 100000: must be refused, not allocated.
+        let small = Autoencoder(config: AutoencoderConfig(channels: 4, latentChannels: 3), seed: 1).modelFile()
+        let huge = ModelFile(json: small.json.replacingOccurrences(of: "\"channels\":4", with: "\"channels\":100000"), tensors: small.tensors)
+        #expect(huge.json != small.json)
+        #expect(throws: ModelFileError.self) { try Autoencoder(modelFile: huge) }
+        let claimsMore = ModelFile(json: small.json, tensors: Array(small.tensors.prefix(2)))
+        #expect(throws: ModelFileError.self) { try Autoencoder(modelFile: claimsMore) }
     }
 
     @Test func anotherArchitectureIsRefused() throws {
