@@ -33,6 +33,7 @@ let package = Package(
         .target(name: "VlatFiles"),
         .target(name: "VlatImageIO", dependencies: ["CImageCodecs", "VlatFiles"]),
         .target(name: "VlatMetrics", dependencies: ["VlatImageIO"]),
+        .target(name: "VlatFilters", dependencies: ["VlatImageIO"]),
         .target(name: "VlatEntropy", dependencies: ["CZstd", "VlatTensor"]),
         .target(name: "VlatFormat", dependencies: ["VlatFiles"]),
         .target(name: "VlatTensor", dependencies: ["COpenBLAS", "CMalloc"]),
@@ -65,6 +66,7 @@ let package = Package(
         .testTarget(name: "VlatModelsTests", dependencies: ["VlatTestSupport", "VlatModels", "VlatTensor", "VlatFormat"]),
         .testTarget(name: "VlatTrainingTests", dependencies: ["VlatTestSupport", "VlatTraining", "VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO"]),
         .testTarget(name: "VlatCodecTests", dependencies: ["VlatTestSupport", "VlatCodec", "VlatModels", "VlatTraining", "VlatFormat", "VlatImageIO", "VlatTensor"]),
+        .testTarget(name: "VlatFiltersTests", dependencies: ["VlatTestSupport", "VlatFilters", "VlatImageIO", "VlatMetrics"]),
         .testTarget(name: "VlatBenchTests", dependencies: ["VlatTestSupport", "VlatBench", "VlatImageIO", "VlatMetrics"]),
         .testTarget(name: "VlatCLITests", dependencies: ["VlatTestSupport", "vlat", "VlatFormat", "VlatImageIO", "VlatCodec", "VlatModels"]),
     ]
