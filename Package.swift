@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "VlatTraining", dependencies: ["VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO", "VlatFiles"]),
         .target(name: "VlatCodec", dependencies: ["VlatModels", "VlatEntropy", "VlatFormat", "VlatImageIO", "VlatTensor", "VlatFiles"],
                 resources: [.copy("Models")]),
-        .target(name: "VlatBench", dependencies: ["VlatImageIO", "VlatMetrics", "VlatFiles", "VlatCodec", "VlatFormat"]),
+        .target(name: "VlatBench", dependencies: ["VlatImageIO", "VlatMetrics", "VlatFiles", "VlatCodec", "VlatFormat", "VlatFilters", "VlatTensor"]),
         .executableTarget(
             name: "vlat",
             dependencies: [

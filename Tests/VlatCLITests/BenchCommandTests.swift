@@ -70,3 +70,25 @@ struct BenchCommandTests {
         #expect(text.contains("webp: skipped, cwebp/dwebp not installed (apt-get install webp)"))
     }
 }
+
+@Suite("vlat bench-restore")
+struct BenchRestoreCommandTests {
+    @Test func writesTheTableWithQuotedResults() throws {
+        // Small fixtures keep every filter quick in a debug build.
+        let dir = CLI.scratch(), test = dir.appendingPathComponent("test"), tune = dir.appendingPathComponent("tune")
+        for (folder, names) in [(test, ["size_17x9.png"]), (tune, ["png_rgb8.png", "gradient_256x192.png"])] {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for name in names {
+                try FileManager.default.copyItem(at: CLI.packageRoot.appendingPathComponent("Corpus/generated/\(name)"), to: folder.appendingPathComponent(name))
+            }
+        }
+        let out = dir.appendingPathComponent("r").path
+        let args = ["bench-restore", test.path, "--tune", tune.path, "--out", out]
+        let r = try CLI.run(args)
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = try String(contentsOfFile: out + "/summary.md", encoding: .utf8)
+        #expect(summary.contains("| noise 25 | degraded input |") && summary.contains("Wiener (true kernel)"))
+        #expect(summary.contains("CBM3D (quoted)"))
+        #expect(try CLI.run(args).stderr.contains("already exists"))
+    }
+}
