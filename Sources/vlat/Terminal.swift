@@ -36,7 +36,7 @@ struct Terminal {
             count += 1
             if live {
                 Terminal.printError("\r\u{1B}[K\(line)")
-            } else if count % every == 1 {
+            } else if (count - 1) % every == 0 {
                 Terminal.printError("\(line)\n")
             }
             lastLine = line
