@@ -89,6 +89,8 @@ struct BenchRestoreCommandTests {
         let summary = try String(contentsOfFile: out + "/summary.md", encoding: .utf8)
         #expect(summary.contains("| noise 25 | degraded input |") && summary.contains("Wiener (true kernel)"))
         #expect(summary.contains("CBM3D (quoted)"))
+        // Redirected, the progress still prints (one line per step of this bench).
+        #expect(r.stderr.contains("noise 25: degraded input"), "\(r.stderr)")
         #expect(try CLI.run(args).stderr.contains("already exists"))
     }
 }
