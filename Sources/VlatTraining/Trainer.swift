@@ -130,7 +130,10 @@ public final class Trainer {
             return (mse, mse, nil)
         case .vae:
             let stats = model.analysis.forward(x, training: true)
-            var (mu, logvar) = TensorOps.splitChannels(stats, at: options.latentChannels)
+            let (mu, logvarRaw) = TensorOps.splitChannels(stats, at: options.latentChannels)
+            // Clamped for numerical safety; a clamped element passes no gradient back.
+            let clamped = logvarRaw.data.map { $0 < -30 || $0 > 20 }
+            var logvar = logvarRaw
             for i in 0..<logvar.count { logvar.data[i] = min(20, max(-30, logvar.data[i])) }
             // Reparameterisation: z = mu + sigma * eps, eps from this step's own stream.
             var g = SeededGenerator(seed: options.seed ^ 0x0005_EED5_0FE9, stream: UInt64(step))
@@ -149,7 +152,7 @@ public final class Trainer {
             let beta = options.beta
             for i in 0..<dz.count {
                 dMu.data[i] = dz.data[i] + beta * kl.dMu.data[i]
-                dLogvar.data[i] = dz.data[i] * eps[i] * 0.5 * sigma[i] + beta * kl.dLogvar.data[i]
+                dLogvar.data[i] = clamped[i] ? 0 : dz.data[i] * eps[i] * 0.5 * sigma[i] + beta * kl.dLogvar.data[i]
             }
             _ = model.analysis.backward(TensorOps.concatChannels(dMu, dLogvar))
             adam.step()
