@@ -1,3 +1,4 @@
+import VlatFilters
 import VlatTensor
 
 /// Degradations applied to clean crops to make (corrupted, clean) training pairs, reproducible
@@ -36,33 +37,12 @@ public struct Corruption: Sendable, Equatable, Codable {
         return out
     }
 
-    /// Normalised Gaussian kernel of radius ceil(3 sigma).
-    public static func gaussianKernel(sigma: Float) -> [Float] {
-        let radius = max(1, Int((3 * sigma).rounded(.up)))
-        let k = (-radius...radius).map { exp(-Float($0 * $0) / (2 * sigma * sigma)) }
-        let s = k.reduce(0, +)
-        return k.map { $0 / s }
-    }
-
-    /// Separable Gaussian blur of one plane in place, edges replicated. Sigma under 0.05 is a no-op.
+    /// Gaussian blur of one plane in place (VlatFilters' blur: radius ceil(3 sigma), edges
+    /// replicated). Sigma under 0.05 is a no-op.
     public static func blur(_ data: inout [Float], offset: Int, width: Int, height: Int, sigma: Float) {
-        guard sigma >= 0.05 else { return }
-        let k = gaussianKernel(sigma: sigma), r = k.count / 2
-        var tmp = [Float](repeating: 0, count: width * height)
-        for y in 0..<height {
-            for x in 0..<width {
-                var s: Float = 0
-                for t in -r...r { s += k[t + r] * data[offset + y * width + min(width - 1, max(0, x + t))] }
-                tmp[y * width + x] = s
-            }
-        }
-        for y in 0..<height {
-            for x in 0..<width {
-                var s: Float = 0
-                for t in -r...r { s += k[t + r] * tmp[min(height - 1, max(0, y + t)) * width + x] }
-                data[offset + y * width + x] = s
-            }
-        }
+        let plane = data[offset..<(offset + width * height)].map { Double($0) }
+        let blurred = GaussianBlur.apply(plane, width: width, height: height, sigma: Double(sigma))
+        for i in 0..<blurred.count { data[offset + i] = Float(blurred[i]) }
     }
 }
 

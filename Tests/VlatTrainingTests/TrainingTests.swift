@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VlatTestSupport
+import VlatFilters
 import VlatFormat
 import VlatModels
 import VlatTensor
@@ -98,7 +99,7 @@ struct CorruptionTests {
     }
 
     @Test func blurKeepsTheMeanAndSmooths() {
-        let k = Corruption.gaussianKernel(sigma: 2)
+        let k = GaussianBlur.kernel(sigma: 2)
         #expect(abs(k.reduce(0, +) - 1) < 1e-6 && k.count == 13)
         var g = SeededGenerator(seed: 5)
         var data = (0..<(32 * 32)).map { _ in g.uniform() }
