@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import CMalloc
+import Glibc
 #endif
 
 /// Process-wide allocator settings for training and inference.
@@ -9,10 +10,12 @@ import CMalloc
 /// page faults and 40 % of the wall time of a training benchmark spent in the kernel. Serving
 /// all blocks from the heap and keeping freed memory (no trimming) makes the second and later
 /// steps reuse the same pages. Peak memory is unchanged; memory is not returned to the system
-/// until the process exits, which suits a command-line tool. Call once, early.
+/// until the process exits, which suits a command-line tool. Call once, early. Setting the
+/// environment variable `VLAT_NO_MEMORY_TUNING=1` skips it, to measure the difference.
 public enum MemoryTuning {
     public static func retainFreedMemory() {
         #if canImport(Glibc)
+        if getenv("VLAT_NO_MEMORY_TUNING") != nil { return }
         mallopt(M_MMAP_MAX, 0)
         mallopt(M_TRIM_THRESHOLD, Int32.max)
         mallopt(M_TOP_PAD, 64 << 20)
