@@ -13,6 +13,10 @@ SECTIONS = {
     "kodak-baselines": "Benchmarks/kodak-baselines/summary.md",
     "engine": "Benchmarks/engine/engine.md",
     "autoencoder": "Benchmarks/autoencoder/summary.md",
+    "restoration": "Benchmarks/restoration-classical/summary.md",
+    "codec-first-run": "Benchmarks/codec-first-run/kodak.md",
+    "codec-first-model": "Benchmarks/codec-first-run/summary.md",
+    "info-example": "Benchmarks/codec-first-run/info-example.md",
 }
 
 
