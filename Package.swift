@@ -11,8 +11,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "vlat", targets: ["vlat"]),
-        .library(name: "Vlat", targets: ["VlatFiles", "VlatImageIO", "VlatMetrics", "VlatFormat",
-                                         "VlatEntropy", "VlatTensor", "VlatModels", "VlatTraining", "VlatCodec"]),
+        .library(name: "Vlat", targets: ["VlatFiles", "VlatImageIO", "VlatMetrics", "VlatFormat", "VlatEntropy",
+                                         "VlatTensor", "VlatModels", "VlatTraining", "VlatCodec", "VlatFilters"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
