@@ -94,11 +94,7 @@ public final class Conv2d: Layer {
                                     dcol.withUnsafeMutableBufferPointer { dcp in
                                         for b in 0..<x.n {
                                             let d = dyp.baseAddress! + b * outStride
-                                            for o in 0..<outChannels {
-                                                var s: Float = 0
-                                                for i in 0..<g.positions { s += d[o * g.positions + i] }
-                                                dbp[o] += s
-                                            }
+                                            Parameter.accumulateBiasGradient(d, channels: outChannels, plane: g.positions, into: dbp)
                                             let xin = xp.baseAddress! + b * inStride
                                             let source: UnsafePointer<Float>
                                             if isPointwise {

@@ -86,11 +86,7 @@ public final class ConvTranspose2d: Layer {
                                 dcol.withUnsafeMutableBufferPointer { dcp in
                                     for b in 0..<x.n {
                                         let d = dyp.baseAddress! + b * outStride
-                                        for o in 0..<outChannels {
-                                            var s: Float = 0
-                                            for i in 0..<plane { s += d[o * plane + i] }
-                                            dbp[o] += s
-                                        }
+                                        Parameter.accumulateBiasGradient(d, channels: outChannels, plane: plane, into: dbp)
                                         Im2Col.im2col(d, g, dcp.baseAddress!)
                                         let xin = xp.baseAddress! + b * inStride
                                         // dx = W x dcol

@@ -17,6 +17,16 @@ public final class Parameter {
         return Parameter(name: name, value: Tensor(shape: shape, data: values))
     }
 
+    /// Adds, for each of `channels` planes of `plane` values at `dy`, the plane's sum into
+    /// `grad[channel]`: the gradient of a per-channel bias.
+    static func accumulateBiasGradient(_ dy: UnsafePointer<Float>, channels: Int, plane: Int, into grad: UnsafeMutableBufferPointer<Float>) {
+        for o in 0..<channels {
+            var s: Float = 0
+            for i in 0..<plane { s += dy[o * plane + i] }
+            grad[o] += s
+        }
+    }
+
     public func zeroGrad() {
         grad.data.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }
