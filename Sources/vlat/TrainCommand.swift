@@ -82,13 +82,17 @@ struct TrainCommand: ParsableCommand {
                 throw CLIError("\(path): already exists (use --force to start over, or --resume \(checkpointPath))")
             }
         }
-        var resumeFile: ModelFile?, initialFile: ModelFile?
+        var resumeFile: ModelFile?, initialFile: ModelFile?, initialDigest = ""
         if let resume {
             do { resumeFile = try ModelFile.parse(FileReader.read(resume)) } catch { throw CLIError(file: resume, error) }
         }
         if let initFrom {
             guard resume == nil else { throw ValidationError("--init-from and --resume exclude each other") }
-            do { initialFile = try ModelFile.parse(FileReader.read(initFrom)) } catch { throw CLIError(file: initFrom, error) }
+            do {
+                let bytes = try FileReader.read(initFrom)
+                initialFile = try ModelFile.parse(bytes)
+                initialDigest = ModelFile.digest(of: bytes).map { String(format: "%02x", $0) }.joined()
+            } catch { throw CLIError(file: initFrom, error) }
         }
 
         Terminal.note("loading images from \(data)")
@@ -110,7 +114,10 @@ struct TrainCommand: ParsableCommand {
         let commit = Self.gitCommit()
         // A resumed run records every command that built it, in order.
         let thisCommand = (["vlat"] + CommandLine.arguments.dropFirst().map(BenchCommand.shellQuoted)).joined(separator: " ")
-        let command = trainer.model.metadata["command"].map { "\($0) && \(thisCommand)" } ?? thisCommand
+        // A warm start records its parent's chain too, so a model file tells its whole history.
+        let parentCommand = trainer.model.metadata["command"] ?? initialFile.flatMap { try? Autoencoder(modelFile: $0).metadata["command"] }
+        let command = parentCommand.map { "\($0) && \(thisCommand)" } ?? thisCommand
+        let initFromNote = trainer.model.metadata["initFrom"] ?? initFrom.map { "\($0) (sha256 \(initialDigest))" }
         let progress = Terminal.Progress(every: 10)
         Interrupt.install()
         let outcome: TrainingOutcome
@@ -135,6 +142,8 @@ struct TrainCommand: ParsableCommand {
                         "validationBPP": trainer.lastValidationBPP.map { String(format: "%.4f", $0) } ?? "",
                         "seed": "\(trainer.options.seed)", "batch": "\(trainer.options.batch)", "crop": "\(trainer.options.crop)",
                     ]
+                    if let initFromNote { trainer.model.metadata["initFrom"] = initFromNote }
+                    if trainer.options.objective == .rd { trainer.model.metadata["lambda"] = "\(trainer.options.lambda)" }
                     try AtomicFile.write(trainer.checkpoint(elapsed: elapsed).serialized(), to: checkpointPath, overwrite: true)
                     // A rate-distortion model is written with its integer entropy tables, ready for compress.
                     let file = trainer.options.objective == .rd ? try CodecModel.export(trainer.model) : trainer.model.modelFile()

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Trains the codec's eight quality levels as one resumable chain.
+#
+#   Scripts/train_qualities.sh [RUN_DIR]      (default runs/qualities)
+#
+# q4 (lambda 0.013) continues the first rate-distortion run (Benchmarks/codec-first-run, its
+# checkpoint with Adam state); every other level is fine-tuned from its neighbour towards its own
+# lambda (CompressAI's eight MSE lambdas), q3..q1 downwards from q4, q5..q8 upwards. Re-running
+# the script skips finished levels and resumes an unfinished one from its checkpoint, so a
+# session can stop at any time. Step budgets are environment variables so a later session can
+# train further: BASE_STEPS (total for q4, counted from the first run's step 0) and TUNE_STEPS.
+# Finished models are copied into Sources/VlatCodec/Models by Scripts/ship_models.sh, not here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUN=${1:-runs/qualities}
+DATA=${DATA:-../shared/corpus/train}
+BASE_STEPS=${BASE_STEPS:-3400}
+TUNE_STEPS=${TUNE_STEPS:-400}
+TUNE_LR=${TUNE_LR:-2e-4}
+VLAT=${VLAT:-.build/release/vlat}
+mkdir -p "$RUN"
+
+lambda_of() { case $1 in q1) echo 0.0018;; q2) echo 0.0035;; q3) echo 0.0067;; q4) echo 0.013;;
+  q5) echo 0.025;; q6) echo 0.0483;; q7) echo 0.0932;; q8) echo 0.18;; esac; }
+
+# train LEVEL PARENT_MODEL STEPS LR
+train() {
+  local level=$1 parent=$2 steps=$3 lr=$4
+  local out="$RUN/$level.vlatmodel"
+  [[ -f "$RUN/$level.done" ]] && { echo "== $level: done"; return; }
+  echo "== $level: lambda $(lambda_of "$level"), $steps steps, from $parent"
+  if [[ -f "$RUN/$level.ckpt" ]]; then
+    "$VLAT" train --data "$DATA" --out "$out" --resume "$RUN/$level.ckpt" --steps "$steps"
+  else
+    "$VLAT" train --data "$DATA" --objective rd --lambda "$(lambda_of "$level")" --init-from "$parent" \
+      --channels 96 --latent-channels 128 --out "$out" --steps "$steps" --batch 8 --crop 256 \
+      --lr "$lr" --lr-schedule cosine --val-every 100 --checkpoint-every 50 --seed "${level#q}"
+  fi
+  touch "$RUN/$level.done"
+}
+
+# q4 continues the first run bit for bit: same options, Adam state, log.
+if [[ ! -f "$RUN/q4.ckpt" && ! -f "$RUN/q4.done" ]]; then
+  cp Benchmarks/codec-first-run/rd-lambda0.013.ckpt "$RUN/q4.ckpt"
+  cp Benchmarks/codec-first-run/rd-lambda0.013.csv "$RUN/q4.csv"
+fi
+train q4 - "$BASE_STEPS" -
+train q3 "$RUN/q4.vlatmodel" "$TUNE_STEPS" "$TUNE_LR"
+train q5 "$RUN/q4.vlatmodel" "$TUNE_STEPS" "$TUNE_LR"
+train q2 "$RUN/q3.vlatmodel" "$TUNE_STEPS" "$TUNE_LR"
+train q6 "$RUN/q5.vlatmodel" "$TUNE_STEPS" "$TUNE_LR"
+train q1 "$RUN/q2.vlatmodel" "$TUNE_STEPS" "$TUNE_LR"
+train q7 "$RUN/q6.vlatmodel" "$TUNE_STEPS" "$TUNE_LR"
+train q8 "$RUN/q7.vlatmodel" "$TUNE_STEPS" "$TUNE_LR"
+echo "== all eight levels trained in $RUN"
