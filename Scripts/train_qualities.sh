@@ -30,7 +30,8 @@ train() {
   [[ -f "$RUN/$level.done" ]] && { echo "== $level: done"; return; }
   echo "== $level: lambda $(lambda_of "$level"), $steps steps, from $parent"
   if [[ -f "$RUN/$level.ckpt" ]]; then
-    "$VLAT" train --data "$DATA" --out "$out" --resume "$RUN/$level.ckpt" --steps "$steps"
+    "$VLAT" train --data "$DATA" --out "$out" --resume "$RUN/$level.ckpt" --steps "$steps" \
+      --objective rd --channels 96 --latent-channels 128
   else
     "$VLAT" train --data "$DATA" --objective rd --lambda "$(lambda_of "$level")" --init-from "$parent" \
       --channels 96 --latent-channels 128 --out "$out" --steps "$steps" --batch 8 --crop 256 \
