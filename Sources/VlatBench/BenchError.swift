@@ -4,6 +4,7 @@ public enum BenchError: Error, Equatable, CustomStringConvertible {
     case toolMissing(String)
     case toolFailed(tool: String, status: Int32, message: String)
     case unknownCodec(String)
+    case badQuotedCurve(String, String)
 
     public var description: String {
         switch self {
@@ -11,6 +12,7 @@ public enum BenchError: Error, Equatable, CustomStringConvertible {
         case .toolMissing(let tool): return "\(tool) is not installed"
         case .toolFailed(let tool, let status, let message): return "\(tool) exited with status \(status): \(message)"
         case .unknownCodec(let name): return "unknown codec '\(name)' (known: jpeg, webp, avif, jxl, vlat, vlat-zstd)"
+        case .badQuotedCurve(let path, let why): return "\(path): \(why)"
         }
     }
 }

@@ -1,19 +1,26 @@
 import Foundation
+import VlatMetrics
 
 /// Renders bench results as CSV, JSON, a Markdown table and SVG plots.
 public struct BenchReport: Sendable {
     public var command: String
     public var records: [BenchRecord]
     public var summary: [BenchSummary]
+    /// Every other codec against JPEG.
     public var bd: [BDResult]
+    /// vlat (rANS) against every other codec, when vlat ran.
+    public var vlatBD: [BDResult]
     public var notes: [String]
 
-    public init(command: String, records: [BenchRecord], notes: [String] = []) {
+    /// `quoted` curves join the summary (marked as quoted) and the BD tables, not the records.
+    public init(command: String, records: [BenchRecord], notes: [String] = [], quoted: [QuotedCurve] = [],
+                interpolation: Bjontegaard.Interpolation = .pchip) {
         self.command = command
         self.records = records
-        self.summary = RDSweep.summarize(records)
-        self.bd = RDSweep.bjontegaard(summary)
-        self.notes = notes
+        self.summary = RDSweep.summarize(records) + quoted.flatMap(\.summaries)
+        self.bd = RDSweep.bjontegaard(summary, interpolation: interpolation)
+        self.vlatBD = RDSweep.bjontegaard(against: "vlat", summary, interpolation: interpolation)
+        self.notes = notes + quoted.map { "\($0.label): \($0.source ?? "source not given")" }
     }
 
     static func number(_ v: Double?, _ digits: Int) -> String {
@@ -51,6 +58,7 @@ public struct BenchReport: Sendable {
         var records: [BenchRecord]
         var summary: [BenchSummary]
         var bjontegaard: [BDResult]
+        var vlatBjontegaard: [BDResult]
     }
 
     /// Everything, for other programs. Non-finite numbers (lossless PSNR) become null.
@@ -58,7 +66,8 @@ public struct BenchReport: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let data = try encoder.encode(JSONReport(command: command, notes: notes, records: records, summary: summary, bjontegaard: bd))
+        let data = try encoder.encode(JSONReport(command: command, notes: notes, records: records, summary: summary, bjontegaard: bd,
+                                                      vlatBjontegaard: vlatBD))
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
@@ -82,6 +91,16 @@ public struct BenchReport: Sendable {
             for b in bd {
                 out += "| \(b.codec) | \(b.rateOnPSNR.map { Self.number($0, 1) + " %" } ?? "n/a") | \(Self.number(b.psnrDelta, 2)) | \(b.rateOnMSSSIM.map { Self.number($0, 1) + " %" } ?? "n/a") |\n"
             }
+        }
+        if !vlatBD.isEmpty {
+            out += "\n| vlat against | BD-rate (PSNR) | BD-PSNR (dB) | BD-rate (MS-SSIM dB) |\n|---|---:|---:|---:|\n"
+            for b in vlatBD {
+                out += "| \(b.anchor) | \(b.rateOnPSNR.map { Self.number($0, 1) + " %" } ?? "n/a") | \(Self.number(b.psnrDelta, 2)) | \(b.rateOnMSSSIM.map { Self.number($0, 1) + " %" } ?? "n/a") |\n"
+            }
+        }
+        let quotedNotes = notes.filter { $0.contains("(quoted)") }
+        if !quotedNotes.isEmpty {
+            out += "\nQuoted curves are published numbers, not measured here: " + quotedNotes.joined(separator: "; ") + ".\n"
         }
         return out
     }

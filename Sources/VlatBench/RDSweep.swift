@@ -107,6 +107,16 @@ public struct RDSweep: Sendable {
         }
     }
 
+    /// Bjontegaard deltas of `test` against every other codec (each in turn the anchor).
+    public static func bjontegaard(against test: String, _ summary: [BenchSummary],
+                                   interpolation: Bjontegaard.Interpolation = .pchip) -> [BDResult] {
+        guard summary.contains(where: { $0.codec == test }) else { return [] }
+        let anchors = summary.map(\.codec).reduce(into: [String]()) { if !$0.contains($1) && $1 != test { $0.append($1) } }
+        return anchors.compactMap { anchor in
+            bjontegaard(summary.filter { $0.codec == test || $0.codec == anchor }, anchor: anchor, interpolation: interpolation).first
+        }
+    }
+
     static func median(_ values: [Double]) -> Double {
         let s = values.sorted()
         guard !s.isEmpty else { return .nan }

@@ -1,13 +1,15 @@
 import VlatCodec
 import VlatFormat
 import VlatImageIO
+import VlatTensor
 
-/// vlat itself in the bench: each model is one rate point (setting k is the k-th model, from 1).
-/// Encoding includes serialisation to `.vlat` bytes, decoding includes parsing and verifying
-/// them, so sizes and times are those of real files.
+/// vlat itself in the bench: each model is one rate point. Settings are the models' quality
+/// levels when they are shipped levels (`settingName` "quality"), else 1, 2, ... in the order
+/// given ("model"). Encoding includes serialisation to `.vlat` bytes, decoding includes parsing
+/// and verifying them, so sizes and times are those of real files.
 public struct VlatBenchCodec: BenchCodec, @unchecked Sendable {
     public let name: String
-    public let settingName = "model"
+    public let settingName: String
     public let settings: [Int]
     let models: [CodecModel]
     let coder: ContainerHeader.Coder
@@ -15,19 +17,26 @@ public struct VlatBenchCodec: BenchCodec, @unchecked Sendable {
     public init(models: [CodecModel], coder: ContainerHeader.Coder = .rans) {
         self.models = models
         self.coder = coder
-        settings = Array(1...max(1, models.count))
+        let levels = models.map { Int($0.quality) }
+        let byLevel = !levels.contains(0) && Set(levels).count == levels.count
+        settings = byLevel ? levels : Array(1...max(1, models.count))
+        settingName = byLevel ? "quality" : "model"
         name = coder == .rans ? "vlat" : "vlat-zstd"
     }
 
     public func run(_ image: Image, setting: Int, scratch: String) throws -> CodecRun {
-        let model = models[setting - 1]
+        let model = models[settings.firstIndex(of: setting)!]
         let clock = ContinuousClock()
         var bytes: [UInt8] = []
-        let encode = try clock.measure { bytes = try ImageCodec.encode(image, model: model, coder: coder).serialized() }
+        var latent: Tensor?
+        let encode = try clock.measure {
+            let coded = try ImageCodec.encodeKeepingLatent(image, model: model, coder: coder)
+            bytes = coded.container.serialized()
+            latent = coded.latent
+        }
         var decoded: Image?
         let decode = try clock.measure { decoded = try ImageCodec.decode(Container.parse(bytes), model: model) }
-        let latent = try ImageCodec.latents(of: image, model: model)
-        let estimate = model.network.prior?.forward(latent, training: false).bits
+        let estimate = model.network.prior?.forward(latent!, training: false).bits
         return CodecRun(bytes: bytes.count, decoded: decoded!.toRGB(), encodeSeconds: encode.seconds, decodeSeconds: decode.seconds,
                         estimatedBits: estimate)
     }

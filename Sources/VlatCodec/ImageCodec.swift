@@ -20,6 +20,13 @@ public enum ImageCodec {
     public static let paddingMultiple = 16
 
     public static func encode(_ image: Image, model: CodecModel, coder: ContainerHeader.Coder = .rans) throws -> Container {
+        try encodeKeepingLatent(image, model: model, coder: coder).container
+    }
+
+    /// `encode`, also returning the rounded latent it coded (for rate estimates without running
+    /// the analysis transform twice).
+    public static func encodeKeepingLatent(_ image: Image, model: CodecModel,
+                                           coder: ContainerHeader.Coder = .rans) throws -> (container: Container, latent: Tensor) {
         // The header stores latent sizes as u16 and the image as at most 2^20 per side.
         let limits = ContainerLimits.default
         guard image.width <= limits.maxSide, image.height <= limits.maxSide,
@@ -43,7 +50,7 @@ public enum ImageCodec {
             sourceBitDepth: UInt8(image.source.bitDepth), quality: model.quality, coder: coder,
             paddingMultiple: paddingMultiple, latentChannels: c, latentHeight: h, latentWidth: w, modelDigest: model.digest)
         let alpha = image.alphaPlane().map { Container.AlphaPlane(method: 0, data: Zstd.compress($0, level: 19)) }
-        return Container(header: header, iccProfile: image.iccProfile, alpha: alpha, payload: payload)
+        return (Container(header: header, iccProfile: image.iccProfile, alpha: alpha, payload: payload), latent)
     }
 
     /// The rounded latent of an image: `[1, M, ceil(H/16), ceil(W/16)]`, integer-valued floats.

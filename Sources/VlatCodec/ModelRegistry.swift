@@ -24,9 +24,14 @@ public struct ModelRegistry: Sendable {
         Bundle.module.resourceURL?.appendingPathComponent("Models").path ?? "Models"
     }
 
-    public init(folders: [String], environment: [String: String] = ProcessInfo.processInfo.environment) {
+    /// The level `vlat compress` uses when given none.
+    public static let defaultQuality: UInt8 = 4
+
+    /// `includeShipped: false` leaves out the package's own models (for tests).
+    public init(folders: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
+                includeShipped: Bool = true) {
         let fromEnvironment = (environment["VLAT_MODELS"] ?? "").split(separator: ":").map(String.init)
-        self.folders = folders + fromEnvironment + [Self.shippedFolder]
+        self.folders = folders + fromEnvironment + (includeShipped ? [Self.shippedFolder] : [])
         for folder in self.folders {
             let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".vlatmodel") }.sorted()
             for name in names {
@@ -43,6 +48,9 @@ public struct ModelRegistry: Sendable {
             }
         }
     }
+
+    /// The quality levels installed, ascending.
+    public var qualities: [UInt8] { Set(entries.map(\.quality).filter { $0 > 0 }).sorted() }
 
     /// The first model of quality `n` in search order.
     public func model(quality n: UInt8) throws -> CodecModel {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VlatBench
+import VlatCodec
 import VlatFiles
 import VlatImageIO
 import VlatMetrics
@@ -13,8 +14,9 @@ struct BenchCommand: ParsableCommand {
         discussion: """
         JPEG runs through the linked libjpeg (4:2:0, optimised Huffman tables). WebP, AVIF and \
         JPEG XL run through cwebp/dwebp, avifenc/avifdec and cjxl/djxl when installed, and are \
-        skipped with a note when not. Means are over images; times are medians. BD-rates are \
-        against JPEG on the mean curves.
+        skipped with a note when not. vlat runs every installed quality level (or the models \
+        given with --vlat-model). Means are over images; times are medians. BD-rates are \
+        against JPEG on the mean curves, and vlat's against every other codec.
 
         Writes to --out: results.csv (per image), summary.csv, summary.md, results.json, \
         psnr.svg and msssim.svg. The summary table also goes to standard output.
@@ -24,6 +26,7 @@ struct BenchCommand: ParsableCommand {
           vlat bench ../shared/corpus/kodak --out kodak-bench --force
           vlat bench photos/ --codecs jpeg --jpeg-qualities 10,50,90 --limit 3
           vlat bench ../shared/corpus/kodak --codecs jpeg,vlat,vlat-zstd --vlat-model q2.vlatmodel --vlat-model q4.vlatmodel
+          vlat bench ../shared/corpus/kodak --quoted Benchmarks/quoted/compressai-bmshj2018-factorized-mse.json
         """)
 
     @Argument(help: "A folder of PNG/JPEG images (or one image file).")
@@ -32,8 +35,14 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Codecs to run, comma-separated, from: jpeg, webp, avif, jxl, vlat, vlat-zstd.")
     var codecs = "jpeg,webp,avif,jxl,vlat"
 
-    @Option(name: .customLong("vlat-model"), help: "A vlat model file: one rate point each (repeat for a curve).")
+    @Option(name: .customLong("vlat-model"), help: "A vlat model file: one rate point each (repeat for a curve; default: every installed quality level).")
     var vlatModels: [String] = []
+
+    @Option(help: "Extra folder to search for quality-level models (before $VLAT_MODELS and the shipped ones).")
+    var modelDir: [String] = []
+
+    @Option(help: "A published curve to show beside the measured ones (CompressAI results JSON; repeatable).")
+    var quoted: [String] = []
 
     @Option(help: "Folder for the result files.")
     var out = "bench-out"
@@ -89,11 +98,17 @@ struct BenchCommand: ParsableCommand {
                 let codec = name == "webp" ? ExternalToolCodec.webp() : name == "avif" ? ExternalToolCodec.avif() : ExternalToolCodec.jxl()
                 if codec.isAvailable { run.append(codec) } else { notes.append(codec.missingNote) }
             case "vlat", "vlat-zstd":
+                let models: [CodecModel]
                 if vlatModels.isEmpty {
-                    notes.append("\(name): skipped, no --vlat-model given")
-                    continue
+                    let registry = ModelRegistry(folders: modelDir)
+                    do { models = try registry.qualities.map { try registry.model(quality: $0) } } catch { throw CLIError("\(error)") }
+                    if models.isEmpty {
+                        notes.append("\(name): skipped, no quality-level model installed and no --vlat-model given")
+                        continue
+                    }
+                } else {
+                    models = try vlatModels.map(loadCodecModel)
                 }
-                let models = try vlatModels.map(loadCodecModel)
                 run.append(VlatBenchCodec(models: models, coder: name == "vlat" ? .rans : .zstd))
             default:
                 throw ValidationError(BenchError.unknownCodec(name).description)
@@ -103,6 +118,8 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        let quotedCurves: [QuotedCurve]
+        do { quotedCurves = try quoted.map(QuotedCurve.load) } catch { throw CLIError("\(error)") }
         let (codecList, notes) = try selectedCodecs()
         notes.forEach(Terminal.note)
         guard !codecList.isEmpty else { throw CLIError("no codec to run") }
@@ -139,8 +156,8 @@ struct BenchCommand: ParsableCommand {
         progress.finish()
 
         let command = (["vlat"] + CommandLine.arguments.dropFirst().map(Self.shellQuoted)).joined(separator: " ")
-        var report = BenchReport(command: command, records: records, notes: inputNotes)
-        report.bd = RDSweep.bjontegaard(report.summary, interpolation: Bjontegaard.Interpolation(rawValue: bd)!)
+        let report = BenchReport(command: command, records: records, notes: inputNotes, quoted: quotedCurves,
+                                 interpolation: Bjontegaard.Interpolation(rawValue: bd)!)
         let plotTitle = title ?? "\((input as NSString).lastPathComponent): \(paths.count) image\(paths.count == 1 ? "" : "s")"
         let files: [(String, String)] = [
             ("results.csv", report.recordsCSV()), ("summary.csv", report.summaryCSV()),

@@ -11,117 +11,157 @@ func loadCodecModel(_ path: String) throws -> CodecModel {
     do { return try CodecModel(bytes: FileReader.read(path)) } catch { throw CLIError(file: path, error) }
 }
 
-/// The output path for `input` when none is given: same folder and stem, new extension.
-func defaultOutput(for input: String, extension ext: String) -> String {
-    if input == "-" { return "-" }
-    let url = URL(fileURLWithPath: input)
-    return url.deletingPathExtension().appendingPathExtension(ext).relativePath
-}
-
 /// `vlat compress`: PNG/JPEG -> .vlat.
 struct CompressCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compress",
         abstract: "Compress PNG/JPEG images into .vlat files with a rate-distortion model.",
         discussion: """
-        Each input becomes INPUT.vlat beside it unless -o names the output (one input only). \
+        Each input becomes INPUT.vlat beside it; -o names the output file (one input) or an \
+        output folder (several inputs, or a folder that exists). Folders given as inputs are \
+        expanded to their PNG/JPEG files. Files are compressed in parallel, one per core. \
         '-' reads standard input or writes standard output. Alpha is kept losslessly, the ICC \
         profile is carried, grey images stay grey. Outputs are written atomically and never \
-        replace an existing file without --force, nor an input.
+        replace an existing file without --force, nor an input. A file that fails prints one \
+        error line; the others go on, and the exit status is 1.
+
+        The model is the shipped quality level --quality (default \(ModelRegistry.defaultQuality)), \
+        or the highest level whose file fits under --target-bpp for each image, or --model.
 
         Examples:
-          vlat compress photo.png --quality 4
-          vlat compress photo.png --model mine.vlatmodel
-          vlat compress photo.jpg -o small.vlat --model q4.vlatmodel --coder zstd
-          cat photo.png | vlat compress - -o - --model q4.vlatmodel > photo.vlat
+          vlat compress photo.png
+          vlat compress photo.png --quality 2
+          vlat compress holiday/ -o holiday-vlat/ --target-bpp 0.5
+          vlat compress photo.jpg -o small.vlat --model mine.vlatmodel --coder zstd
+          cat photo.png | vlat compress - -o - > photo.vlat
         """)
 
-    @Argument(help: "PNG or JPEG files ('-' for standard input).") var inputs: [String]
-    @Option(name: .shortAndLong, help: "Output file (only with one input; '-' for standard output).") var output: String?
-    @Option(help: "Model file (.vlatmodel) trained with --objective rd; overrides --quality.") var model: String?
-    @Option(help: "Quality level 1...8: uses the installed model qN.vlatmodel.") var quality: UInt8 = 4
+    @Argument(help: "PNG or JPEG files or folders of them ('-' for standard input).") var inputs: [String]
+    @Option(name: .shortAndLong, help: "Output file (one input), or folder; '-' for standard output.") var output: String?
+    @Option(help: "Quality level 1...8 (a shipped model); higher is better and larger.") var quality: UInt8?
+    @Option(help: "Bits per pixel to stay under: picks the highest quality that fits, per image.") var targetBpp: Double?
+    @Option(help: "Model file (.vlatmodel) trained with --objective rd, instead of a quality level.") var model: String?
     @Option(help: "Extra folder to search for models (before $VLAT_MODELS and the shipped ones).") var modelDir: [String] = []
     @Option(help: "Entropy coder: rans or zstd.") var coder: String = "rans"
+    @Option(help: "Files compressed at once (default: one per core).") var jobs: Int?
     @Option(help: "Refuse images with more pixels than this (checked before decoding).") var maxPixels: Int = ImageLimits.default.maxPixels
     @Flag(help: "Replace existing output files.") var force = false
 
     func validate() throws {
-        if output != nil && inputs.count > 1 { throw ValidationError("-o works with one input; without it each input gets INPUT.vlat") }
         if ContainerHeader.Coder.allCases.first(where: { $0.description == coder }) == nil { throw ValidationError("--coder must be rans or zstd") }
         if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
-        if !(1...8).contains(quality) { throw ValidationError("--quality must be in 1...8") }
+        if let quality, !(1...8).contains(quality) { throw ValidationError("--quality must be in 1...8") }
+        if [quality != nil, targetBpp != nil, model != nil].filter({ $0 }).count > 1 {
+            throw ValidationError("give one of --quality, --target-bpp and --model")
+        }
+        if let targetBpp, !(targetBpp > 0 && targetBpp <= 64) { throw ValidationError("--target-bpp must be in (0, 64]") }
+        if let jobs, !(1...64).contains(jobs) { throw ValidationError("--jobs must be in 1...64") }
     }
 
     func run() throws {
         MemoryTuning.retainFreedMemory()
-        let codecModel: CodecModel
-        if let model {
-            codecModel = try loadCodecModel(model)
-        } else {
-            do { codecModel = try ModelRegistry(folders: modelDir).model(quality: quality) } catch { throw CLIError("\(error)") }
+        let files = try BatchJobs.expand(inputs, extensions: ["png", "jpg", "jpeg"])
+        let destinations = try BatchJobs.destinations(for: files, output: output, extension: "vlat")
+        let registry = ModelRegistry(folders: modelDir)
+        let chosenCoder = ContainerHeader.Coder.allCases.first { $0.description == coder }!
+        // Fail before any work when the models are missing.
+        let levels = registry.qualities
+        if targetBpp != nil && levels.isEmpty { throw CLIError("\(RegistryError.noQuality(1, searched: registry.folders))") }
+        if let model { _ = try loadCodecModel(model) } else if targetBpp == nil {
+            let q = quality ?? ModelRegistry.defaultQuality
+            guard levels.contains(q) else { throw CLIError("\(RegistryError.noQuality(q, searched: registry.folders))") }
         }
-        let chosen = ContainerHeader.Coder.allCases.first { $0.description == coder }!
-        for input in inputs {
-            let destination = output ?? defaultOutput(for: input, extension: "vlat")
-            do {
-                let image = try ImageFile.read(input, limits: ImageLimits(maxPixels: maxPixels))
-                if image.source.wasReducedTo8Bit { Terminal.note("\(input): \(image.source.bitDepth)-bit samples reduced to 8 bits") }
-                let bytes = try ImageCodec.encode(image, model: codecModel, coder: chosen).serialized()
-                try AtomicFile.write(bytes, to: destination, overwrite: force, inputs: inputs)
-                if destination != "-" {
-                    Terminal.note(String(format: "%@ -> %@: %d bytes, %.4f bpp", input, destination, bytes.count,
-                                         Double(bytes.count * 8) / Double(image.pixelCount)))
-                }
-            } catch {
-                throw CLIError(file: input, error)
+
+        let workers = BatchJobs.workers(for: files.count, requested: jobs)
+        Parallel.threads = max(1, ProcessInfo.processInfo.activeProcessorCount / workers)
+        let caches = (0..<workers).map { _ in ModelCache(registry: registry, file: model) }
+        let limits = ImageLimits(maxPixels: maxPixels)
+        let (targetBpp, quality, force, allInputs) = (targetBpp, quality, force, files)
+        let failed = BatchJobs.run(count: files.count, jobs: workers, names: files) { index, worker in
+            let (input, destination) = (files[index], destinations[index])
+            let image = try ImageFile.read(input, limits: limits)
+            if image.source.wasReducedTo8Bit { Terminal.note("\(input): \(image.source.bitDepth)-bit samples reduced to 8 bits") }
+            let cache = caches[worker]
+            var bytes: [UInt8]
+            var remark = ""
+            if let targetBpp {
+                let pick = try Self.encode(image, under: targetBpp, levels: levels, coder: chosenCoder, cache: cache)
+                bytes = pick.bytes
+                remark = pick.fits ? " (q\(pick.quality), target \(targetBpp))"
+                    : " (q\(pick.quality), the lowest level, is above --target-bpp \(targetBpp))"
+            } else {
+                let codecModel = try cache.model(quality: quality ?? ModelRegistry.defaultQuality)
+                bytes = try ImageCodec.encode(image, model: codecModel, coder: chosenCoder).serialized()
+            }
+            try AtomicFile.write(bytes, to: destination, overwrite: force, inputs: allInputs)
+            if destination != "-" {
+                Terminal.note(String(format: "%@ -> %@: %d bytes, %.4f bpp", input, destination, bytes.count,
+                                     Double(bytes.count * 8) / Double(image.pixelCount)) + remark)
             }
         }
+        if failed > 0 {
+            if files.count > 1 { Terminal.note("\(failed) of \(files.count) files failed") }
+            throw ExitCode.failure
+        }
+    }
+
+    /// The highest quality level whose file is at most `target` bits per pixel (binary search:
+    /// rate grows with the level), or the lowest level when none fits.
+    static func encode(_ image: Image, under target: Double, levels: [UInt8], coder: ContainerHeader.Coder,
+                       cache: ModelCache) throws -> (bytes: [UInt8], quality: UInt8, fits: Bool) {
+        var lo = 0, hi = levels.count - 1
+        var best: (bytes: [UInt8], quality: UInt8)?
+        var lowest: [UInt8] = []
+        while lo <= hi {
+            let mid = (lo + hi) / 2
+            let bytes = try ImageCodec.encode(image, model: cache.model(quality: levels[mid]), coder: coder).serialized()
+            if mid == 0 { lowest = bytes }
+            if Double(bytes.count * 8) / Double(image.pixelCount) <= target {
+                best = (bytes, levels[mid])
+                lo = mid + 1
+            } else {
+                hi = mid - 1
+            }
+        }
+        if let best { return (best.bytes, best.quality, true) }
+        return (lowest, levels[0], false)
     }
 }
 
-/// `vlat decompress`: .vlat -> PNG.
-struct DecompressCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "decompress",
-        abstract: "Decompress .vlat files to PNG (or JPEG by the output's extension).",
-        discussion: """
-        The file names the model that encoded it by SHA-256. Without --model, that model is \
-        looked up in --model-dir, $VLAT_MODELS and the shipped models; if it is not installed \
-        the error names the digest. Decoding with another model is refused with both digests. \
-        A damaged file gives one error line and no output.
+/// One worker's models: the explicit --model file, or quality levels loaded on first use.
+final class ModelCache: @unchecked Sendable {
+    let registry: ModelRegistry
+    let file: String?
+    private var byQuality: [UInt8: CodecModel] = [:]
+    private var byDigest: [[UInt8]: CodecModel] = [:]
+    private var explicit: CodecModel?
 
-        Examples:
-          vlat decompress photo.vlat
-          vlat decompress photo.vlat -o restored.png --model-dir ~/vlat-models
-        """)
-
-    @Argument(help: ".vlat files ('-' for standard input).") var inputs: [String]
-    @Option(name: .shortAndLong, help: "Output file (only with one input; '-' for standard output).") var output: String?
-    @Option(help: "The model file that encoded the inputs (default: found by digest).") var model: String?
-    @Option(help: "Extra folder to search for models (before $VLAT_MODELS and the shipped ones).") var modelDir: [String] = []
-    @Flag(help: "Replace existing output files.") var force = false
-
-    func validate() throws {
-        if output != nil && inputs.count > 1 { throw ValidationError("-o works with one input; without it each input gets INPUT.png") }
+    init(registry: ModelRegistry, file: String?) {
+        self.registry = registry
+        self.file = file
     }
 
-    func run() throws {
-        MemoryTuning.retainFreedMemory()
-        let given = try model.map(loadCodecModel)
-        let registry = ModelRegistry(folders: modelDir)
-        var loaded: [[UInt8]: CodecModel] = [:]
-        for input in inputs {
-            let destination = output ?? defaultOutput(for: input, extension: "png")
-            do {
-                let container = try Container.parse(FileReader.read(input))
-                let digest = container.header.modelDigest
-                let codecModel = try given ?? loaded[digest] ?? registry.model(digest: digest)
-                loaded[digest] = codecModel
-                let image = try ImageCodec.decode(container, model: codecModel)
-                try ImageFile.write(image, to: destination, format: destination == "-" ? .png : nil, overwrite: force, inputs: inputs)
-            } catch {
-                throw CLIError(file: input, error)
-            }
+    /// The --model file when given, else the installed level `quality`.
+    func model(quality: UInt8) throws -> CodecModel {
+        if let file {
+            if explicit == nil { explicit = try loadCodecModel(file) }
+            return explicit!
         }
+        if let m = byQuality[quality] { return m }
+        let m = try registry.model(quality: quality)
+        byQuality[quality] = m
+        return m
+    }
+
+    /// The --model file when given, else the installed model with this digest.
+    func model(digest: [UInt8]) throws -> CodecModel {
+        if let file {
+            if explicit == nil { explicit = try loadCodecModel(file) }
+            return explicit!
+        }
+        if let m = byDigest[digest] { return m }
+        let m = try registry.model(digest: digest)
+        byDigest[digest] = m
+        return m
     }
 }

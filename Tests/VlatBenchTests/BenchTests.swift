@@ -51,6 +51,39 @@ struct BenchTests {
         #expect(bd[0].rateOnMSSSIM == nil) // no MS-SSIM values: reported as n/a, not invented
     }
 
+    @Test func vlatAgainstEveryCodecAndQuotedCurves() throws {
+        // vlat spends half of jpeg's bits and twice the quoted curve's at every quality.
+        let jpeg = [(0.3, 27.0), (0.5, 29.0), (0.9, 32.0), (1.4, 34.5)]
+        let records = jpeg.enumerated().flatMap { i, p in
+            [BenchRecord(codec: "jpeg", setting: i, image: "a", width: 1, height: 1, bytes: 1, bpp: p.0, psnr: p.1, psnrY: p.1,
+                         msssim: nil, encodeMs: 1, decodeMs: 1),
+             BenchRecord(codec: "vlat", setting: i + 1, image: "a", width: 1, height: 1, bytes: 1, bpp: p.0 / 2, psnr: p.1, psnrY: p.1,
+                         msssim: nil, encodeMs: 1, decodeMs: 1)]
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vlat-quoted-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("q.json").path
+        let json = #"{"name": "paper", "source": "Table 1", "results": {"bpp": [0.075, 0.125, 0.225, 0.35], "psnr-rgb": [27, 29, 32, 34.5]}}"#
+        try Data(json.utf8).write(to: URL(fileURLWithPath: path))
+        let curve = try QuotedCurve.load(path)
+        let report = BenchReport(command: "x", records: records, quoted: [curve])
+        #expect(report.summary.filter { $0.codec == "paper (quoted)" }.count == 4)
+        #expect(report.vlatBD.map(\.anchor) == ["jpeg", "paper (quoted)"])
+        #expect(abs(report.vlatBD[0].rateOnPSNR! + 50) < 1e-9)
+        #expect(abs(report.vlatBD[1].rateOnPSNR! - 100) < 1e-9)
+        let markdown = report.markdown()
+        #expect(markdown.contains("| vlat against |") && markdown.contains("paper (quoted): Table 1"))
+        // Quoted rows carry no times and no per-image records.
+        #expect(report.records.allSatisfy { !$0.codec.contains("quoted") })
+        // Malformed curves are refused with the file's name.
+        try Data(#"{"name": "x", "results": {"bpp": [1, 2], "psnr-rgb": [30]}}"#.utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: BenchError.badQuotedCurve(path, "bpp, psnr-rgb and ms-ssim-rgb must be finite lists of the same length")) {
+            try QuotedCurve.load(path)
+        }
+        try Data("[]".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: BenchError.self) { try QuotedCurve.load(path) }
+    }
+
     @Test func ticksAreRoundNumbers() {
         #expect(SVGPlot.ticks(0, 2.9) == [0, 0.5, 1, 1.5, 2, 2.5])
         #expect(SVGPlot.ticks(24.3, 39.9) == [25, 30, 35])

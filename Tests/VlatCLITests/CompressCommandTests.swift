@@ -79,10 +79,16 @@ struct CompressCommandTests {
         #expect(vlat[7] == zstd[7] && vlat[5] != zstd[5])
         #expect(Double(vlat[12]) != nil && vlat[12] == zstd[12])
         #expect(try String(contentsOfFile: out + "/summary.md", encoding: .utf8).contains("model's estimate (bpp)"))
-        // Without a model, vlat is skipped with a note rather than failing the whole run.
-        let skipped = try CLI.run(["bench", "Corpus/photos/chelsea.png", "--codecs", "jpeg,vlat", "--jpeg-qualities", "50",
-                                   "--out", dir.appendingPathComponent("b2").path])
-        #expect(skipped.status == 0 && skipped.stderr.contains("vlat: skipped, no --vlat-model given"))
+        // Without --vlat-model, every installed quality level runs, labelled by its level.
+        let models = dir.appendingPathComponent("models")
+        try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: model, toPath: models.appendingPathComponent("q1.vlatmodel").path)
+        let levels = try CLI.run(["bench", "Corpus/generated/edges_256x192.png", "--codecs", "vlat", "--model-dir", models.path,
+                                  "--out", dir.appendingPathComponent("b2").path])
+        #expect(levels.status == 0, "\(levels.stderr)")
+        let settings = try String(contentsOfFile: dir.appendingPathComponent("b2/results.csv").path, encoding: .utf8)
+            .split(separator: "\n").dropFirst().map { $0.split(separator: ",")[1] }
+        #expect(settings.first == "1" && settings.count == ModelRegistry(folders: [models.path]).qualities.count)
     }
 
     @Test func modelsAreFoundByQualityAndByDigest() throws {
@@ -103,8 +109,83 @@ struct CompressCommandTests {
         let missing = try CLI.run(["decompress", vlat, "-o", dir.appendingPathComponent("b.png").path])
         let digest = SHA256.hex(try Container.parse(Array(Data(contentsOf: URL(fileURLWithPath: vlat)))).header.modelDigest)
         #expect(missing.status == 1 && missing.stderr.contains("needs model sha256:\(digest)"))
-        let noQuality = try CLI.run(["compress", input, "-o", dir.appendingPathComponent("c.vlat").path, "--quality", "5", "--model-dir", models.path])
-        #expect(noQuality.status == 1 && noQuality.stderr.contains("no model for quality 5"))
+    }
+
+    @Test func foldersCompressInParallelAndOneBadFileDoesNotStopTheOthers() throws {
+        let dir = CLI.scratch()
+        let model = try modelFile(in: dir)
+        let photos = dir.appendingPathComponent("photos")
+        try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
+        for name in ["size_17x9.png", "edges_256x192.png", "png_grey8.png", "png_rgba8.png"] {
+            try FileManager.default.copyItem(atPath: CLI.packageRoot.appendingPathComponent("Corpus/generated/\(name)").path,
+                                             toPath: photos.appendingPathComponent(name).path)
+        }
+        try Data("not a png".utf8).write(to: photos.appendingPathComponent("broken.png"))
+        try Data("ignored: not an image extension".utf8).write(to: photos.appendingPathComponent("notes.txt"))
+        let packed = dir.appendingPathComponent("packed").path
+        let c = try CLI.run(["compress", photos.path, "-o", packed + "/", "--model", model, "--jobs", "2"])
+        // The broken file fails alone, with one line; the four images are written.
+        #expect(c.status == 1 && c.stderr.contains("broken.png") && c.stderr.contains("1 of 5 files failed"))
+        #expect(c.stderr.split(separator: "\n").filter { $0.hasPrefix("Error:") }.count == 1)
+        let written = try FileManager.default.contentsOfDirectory(atPath: packed).sorted()
+        #expect(written == ["edges_256x192.vlat", "png_grey8.vlat", "png_rgba8.vlat", "size_17x9.vlat"])
+        // Parallel files are byte-identical to one-at-a-time files.
+        let serial = dir.appendingPathComponent("serial").path
+        #expect(try CLI.run(["compress", photos.appendingPathComponent("edges_256x192.png").path, photos.appendingPathComponent("png_grey8.png").path,
+                             "-o", serial, "--model", model, "--jobs", "1"]).status == 0)
+        for name in ["edges_256x192.vlat", "png_grey8.vlat"] {
+            #expect(FileManager.default.contents(atPath: serial + "/" + name) == FileManager.default.contents(atPath: packed + "/" + name))
+        }
+        // The folder decodes back, grey stays grey and alpha is kept.
+        let back = dir.appendingPathComponent("back").path
+        let d = try CLI.run(["decompress", packed, "-o", back, "--model", model])
+        #expect(d.status == 0, "\(d.stderr)")
+        #expect(try ImageFile.read(back + "/png_grey8.png").layout == .grey)
+        #expect(try ImageFile.read(back + "/png_rgba8.png").pixels.count == (try ImageFile.read(photos.appendingPathComponent("png_rgba8.png").path)).pixels.count)
+        // Two inputs can't share one output name.
+        let clash = try CLI.run(["compress", photos.appendingPathComponent("png_grey8.png").path, photos.appendingPathComponent("png_grey8.png").path,
+                                 "-o", dir.appendingPathComponent("clash").path, "--model", model])
+        #expect(clash.status == 1 && clash.stderr.contains("would both be written to"))
+        // An empty folder is one clear error.
+        let empty = dir.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let none = try CLI.run(["compress", empty.path, "--model", model])
+        #expect(none.status == 1 && none.stderr.contains("no .jpeg/.jpg/.png files in this folder"))
+    }
+
+    @Test func targetBppPicksTheHighestLevelThatFits() throws {
+        let dir = CLI.scratch()
+        let models = dir.appendingPathComponent("models")
+        try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
+        let input = CLI.packageRoot.appendingPathComponent("Corpus/photos/chelsea.png").path
+        // Two untrained models of different latent widths give different rates; name the
+        // smaller one q1.
+        func bpp(_ model: String) throws -> Double {
+            let out = dir.appendingPathComponent("probe.vlat").path
+            #expect(try CLI.run(["compress", input, "-o", out, "--model", model, "--force"]).status == 0)
+            return Double(try FileManager.default.attributesOfItem(atPath: out)[.size] as! Int * 8) / (451 * 300)
+        }
+        let small = dir.appendingPathComponent("s.vlatmodel").path, large = dir.appendingPathComponent("l.vlatmodel").path
+        try Data(CodecModel.export(Autoencoder(config: AutoencoderConfig(objective: .rd, channels: 8, latentChannels: 2), seed: 3)).serialized())
+            .write(to: URL(fileURLWithPath: small))
+        try Data(CodecModel.export(Autoencoder(config: AutoencoderConfig(objective: .rd, channels: 8, latentChannels: 12), seed: 3)).serialized())
+            .write(to: URL(fileURLWithPath: large))
+        let (b1, b2) = (try bpp(small), try bpp(large))
+        try #require(b1 < b2)
+        try FileManager.default.copyItem(atPath: small, toPath: models.appendingPathComponent("q1.vlatmodel").path)
+        try FileManager.default.copyItem(atPath: large, toPath: models.appendingPathComponent("q2.vlatmodel").path)
+        func level(target: Double) throws -> (UInt8, String) {
+            let out = dir.appendingPathComponent("t.vlat").path
+            let r = try CLI.run(["compress", input, "-o", out, "--target-bpp", "\(target)", "--model-dir", models.path, "--force"])
+            #expect(r.status == 0, "\(r.stderr)")
+            return (try Container.parse(Array(Data(contentsOf: URL(fileURLWithPath: out)))).header.quality, r.stderr)
+        }
+        #expect(try level(target: (b1 + b2) / 2).0 == 1)
+        #expect(try level(target: b2 * 1.01).0 == 2)
+        let tooLow = try level(target: b1 / 2)
+        #expect(tooLow.0 == 1 && tooLow.1.contains("the lowest level, is above --target-bpp"))
+        let both = try CLI.run(["compress", input, "--target-bpp", "1", "--quality", "2"])
+        #expect(both.status == 64 && both.stderr.contains("give one of --quality, --target-bpp and --model"))
     }
 
     @Test func standardInputAndOutput() throws {

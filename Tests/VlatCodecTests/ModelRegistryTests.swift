@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+import VlatCodec
+import VlatFormat
+import VlatModels
+
+@Suite("model registry")
+struct ModelRegistryTests {
+    func folder(with names: [String: UInt64]) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vlat-registry-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for (name, seed) in names {
+            let network = Autoencoder(config: AutoencoderConfig(objective: .rd, channels: 4, latentChannels: 3), seed: seed)
+            try Data(CodecModel.export(network).serialized()).write(to: dir.appendingPathComponent(name))
+        }
+        return dir.path
+    }
+
+    @Test func findsLevelsAndDigestsInSearchOrder() throws {
+        let first = try folder(with: ["q2.vlatmodel": 1, "other.vlatmodel": 2])
+        let second = try folder(with: ["q2.vlatmodel": 3, "q5.vlatmodel": 4, "q9.vlatmodel": 5])
+        let registry = ModelRegistry(folders: [first, second], environment: [:], includeShipped: false)
+        // q9 is no level (1...8): found only by digest.
+        #expect(registry.qualities == [2, 5])
+        // The first folder wins for a level.
+        let q2 = try registry.model(quality: 2)
+        let firstQ2 = try CodecModel(bytes: Array(Data(contentsOf: URL(fileURLWithPath: first + "/q2.vlatmodel"))))
+        #expect(q2.digest == firstQ2.digest && q2.quality == 2)
+        // Any model is found by digest, from either folder.
+        let other = try CodecModel(bytes: Array(Data(contentsOf: URL(fileURLWithPath: first + "/other.vlatmodel"))))
+        #expect(try registry.model(digest: other.digest).quality == 0)
+        let q9 = try CodecModel(bytes: Array(Data(contentsOf: URL(fileURLWithPath: second + "/q9.vlatmodel"))))
+        #expect(try registry.model(digest: q9.digest).digest == q9.digest)
+    }
+
+    @Test func missingModelsAreNamed() throws {
+        let dir = try folder(with: ["q3.vlatmodel": 1])
+        let registry = ModelRegistry(folders: [dir], environment: ["VLAT_MODELS": "/nonexistent/a:/nonexistent/b"], includeShipped: false)
+        #expect(registry.folders == [dir, "/nonexistent/a", "/nonexistent/b"])
+        #expect(throws: RegistryError.noQuality(5, searched: registry.folders)) { try registry.model(quality: 5) }
+        let digest = [UInt8](repeating: 0xab, count: 32)
+        let error = #expect(throws: RegistryError.self) { try registry.model(digest: digest) }
+        #expect("\(error!)".contains("needs model sha256:" + String(repeating: "ab", count: 32)))
+    }
+}
