@@ -1,0 +1,255 @@
+// Codec benchmark: vlat's encode and decode times and peak memory beside libjpeg's, measured
+// in the same run on the same images, and the picture that shows one crop from each codec at
+// about the same rate.
+//
+//   swift build -c release --product CodecBench
+//   .build/release/CodecBench speed [--images DIR] [--quality N] [--jpeg-quality Q] [--repeats R] [--out DIR]
+//   .build/release/CodecBench picture [--image FILE] [--bpp 0.25] [--crop X,Y,W,H] [--zoom Z] [--out DIR]
+//
+// Times are in-process (models loaded, files in memory): the median over images of each
+// image's median of --repeats runs, with every core (vlat's engine threads; libjpeg has one).
+// Peak memory is each operation's maximum resident set, run alone in a fresh child process of
+// this program (`CodecBench child ...`) that reads its input file, does the one operation and
+// writes its output, so runtime, image and model loading are counted for both codecs alike.
+import Foundation
+import VlatBench
+import VlatCodec
+import VlatFiles
+import VlatFormat
+import VlatImageIO
+import VlatMetrics
+import VlatTensor
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("CodecBench: \(message)\n".utf8))
+    exit(1)
+}
+
+let args = Array(CommandLine.arguments.dropFirst())
+func option(_ name: String) -> String? { args.firstIndex(of: name).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } }
+func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = ContinuousClock.now
+    try body()
+    return (ContinuousClock.now - start).seconds
+}
+func f(_ v: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", v) }
+func write(_ text: String, to path: String) {
+    do { try AtomicFile.write(Array(text.utf8), to: path, overwrite: true) } catch { fail("\(error)") }
+}
+
+/// Runs `arguments` as a child of this program and returns its peak resident memory in MiB,
+/// which the child reports itself from /proc/self/status (VmHWM: the high-water mark of its own
+/// address space; rusage would count the parent's pages it was spawned from).
+func peakMiB(ofChild arguments: [String]) -> Double {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    do { try process.run() } catch { fail("cannot start a child: \(error)") }
+    let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    guard process.terminationStatus == 0, let kib = Double(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        fail("child \(arguments.joined(separator: " ")) failed (status \(process.terminationStatus))")
+    }
+    return kib / 1024
+}
+
+/// This process's peak resident memory in KiB (VmHWM).
+func ownPeakKiB() -> String {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? "VmHWM: 0 kB"
+    return line.split(separator: " ", omittingEmptySubsequences: true)[1].description
+}
+
+// MARK: child: one operation, for its peak memory
+
+if args.first == "child" {
+    MemoryTuning.retainFreedMemory() // as `vlat compress` does
+    let a = Array(args.dropFirst())
+    do {
+        switch a.first {
+        case "read": _ = try ImageFile.read(a[1])
+        case "vlat-encode":
+            let model = try CodecModel(bytes: FileReader.read(a[2]))
+            let bytes = try ImageCodec.encode(ImageFile.read(a[1]), model: model).serialized()
+            try AtomicFile.write(bytes, to: a[3], overwrite: true)
+        case "vlat-decode":
+            let model = try CodecModel(bytes: FileReader.read(a[2]))
+            let image = try ImageCodec.decode(Container.parse(FileReader.read(a[1])), model: model)
+            try AtomicFile.write(PNGCodec.encode(image), to: a[3], overwrite: true)
+        case "jpeg-encode":
+            let bytes = try JPEGCodec.encode(ImageFile.read(a[1]), quality: Int(a[2])!)
+            try AtomicFile.write(bytes, to: a[3], overwrite: true)
+        case "jpeg-decode":
+            let image = try JPEGCodec.decode(FileReader.read(a[1]))
+            try AtomicFile.write(PNGCodec.encode(image), to: a[2], overwrite: true)
+        default: fail("unknown child operation \(a.first ?? "")")
+        }
+    } catch { fail("\(error)") }
+    print(ownPeakKiB())
+    exit(0)
+}
+
+MemoryTuning.retainFreedMemory()
+let out = option("--out")
+if let out { try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
+let registry = ModelRegistry(folders: option("--model-dir").map { [$0] } ?? [])
+let command = "CodecBench " + args.joined(separator: " ")
+
+// MARK: speed and memory
+
+if args.first == "speed" {
+    let folder = option("--images") ?? "../shared/corpus/kodak"
+    guard FileManager.default.fileExists(atPath: folder) else { fail("\(folder) not found (the Kodak images live in ../shared/corpus/kodak)") }
+    let paths: [String]
+    do { paths = try RDSweep.imagePaths(in: folder) } catch { fail("\(error)") }
+    let quality = UInt8(option("--quality") ?? "\(ModelRegistry.defaultQuality)") ?? ModelRegistry.defaultQuality
+    let jpegQuality = Int(option("--jpeg-quality") ?? "75") ?? 75
+    let repeats = Int(option("--repeats") ?? "3") ?? 3
+    guard let entry = registry.entries.first(where: { $0.quality == quality }) else { fail("no model for quality \(quality) installed") }
+    let model: CodecModel
+    do { model = try registry.model(quality: quality) } catch { fail("\(error)") }
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("codecbench-\(UUID().uuidString)").path
+    try! FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: scratch) }
+
+    var rows: [(name: String, vEnc: Double, vDec: Double, jEnc: Double, jDec: Double, vBpp: Double, jBpp: Double)] = []
+    var memory: [String: [Double]] = [:]
+    for (i, path) in paths.enumerated() {
+        FileHandle.standardError.write(Data("[\(i + 1)/\(paths.count)] \(path)\n".utf8))
+        let image: Image
+        do { image = try ImageFile.read(path).toRGB() } catch { fail("\(path): \(error)") }
+        var vBytes: [UInt8] = [], jBytes: [UInt8] = []
+        var vEnc: [Double] = [], vDec: [Double] = [], jEnc: [Double] = [], jDec: [Double] = []
+        do {
+            if i == 0 { _ = try ImageCodec.decode(ImageCodec.encode(image, model: model), model: model) } // warm-up
+            for _ in 0..<repeats {
+                vEnc.append(try seconds { vBytes = try ImageCodec.encode(image, model: model).serialized() })
+                vDec.append(try seconds { _ = try ImageCodec.decode(Container.parse(vBytes), model: model) })
+                jEnc.append(try seconds { jBytes = try JPEGCodec.encode(image, quality: jpegQuality) })
+                jDec.append(try seconds { _ = try JPEGCodec.decode(jBytes) })
+            }
+        } catch { fail("\(path): \(error)") }
+        let pixels = Double(image.pixelCount)
+        rows.append(((path as NSString).lastPathComponent, median(vEnc), median(vDec), median(jEnc), median(jDec),
+                     Double(vBytes.count * 8) / pixels, Double(jBytes.count * 8) / pixels))
+        // Peak memory, each operation alone in a fresh process.
+        let vlatFile = "\(scratch)/x.vlat", jpegFile = "\(scratch)/x.jpg"
+        try! AtomicFile.write(vBytes, to: vlatFile, overwrite: true)
+        try! AtomicFile.write(jBytes, to: jpegFile, overwrite: true)
+        memory["read PNG only", default: []].append(peakMiB(ofChild: ["child", "read", path]))
+        memory["vlat encode", default: []].append(peakMiB(ofChild: ["child", "vlat-encode", path, entry.path, "\(scratch)/y.vlat"]))
+        memory["vlat decode", default: []].append(peakMiB(ofChild: ["child", "vlat-decode", vlatFile, entry.path, "\(scratch)/y.png"]))
+        memory["libjpeg encode", default: []].append(peakMiB(ofChild: ["child", "jpeg-encode", path, "\(jpegQuality)", "\(scratch)/y.jpg"]))
+        memory["libjpeg decode", default: []].append(peakMiB(ofChild: ["child", "jpeg-decode", jpegFile, "\(scratch)/z.png"]))
+    }
+    let vEnc = median(rows.map(\.vEnc)) * 1000, vDec = median(rows.map(\.vDec)) * 1000
+    let jEnc = median(rows.map(\.jEnc)) * 1000, jDec = median(rows.map(\.jDec)) * 1000
+    var md = "# vlat and libjpeg: speed and memory\n\nCommand: `\(command)`\n\n"
+    md += "\(paths.count) images from `\(folder)`; vlat quality \(quality) (`\((entry.path as NSString).lastPathComponent)`, "
+    md += "N=\(model.network.config.channels), M=\(model.network.config.latentChannels), rANS), libjpeg quality \(jpegQuality) (4:2:0); "
+    md += "\(ProcessInfo.processInfo.activeProcessorCount) cores, vlat engine threads \(Parallel.threads). "
+    md += "Times: median over images of each image's median of \(repeats) runs, in-process.\n\n"
+    md += "| | vlat | libjpeg | vlat / libjpeg |\n|---|---:|---:|---:|\n"
+    md += "| mean bpp | \(f(rows.map(\.vBpp).reduce(0, +) / Double(rows.count), 3)) | \(f(rows.map(\.jBpp).reduce(0, +) / Double(rows.count), 3)) | |\n"
+    md += "| encode ms (median) | \(f(vEnc)) | \(f(jEnc)) | \(f(vEnc / jEnc, 0))x |\n"
+    md += "| decode ms (median) | \(f(vDec)) | \(f(jDec)) | \(f(vDec / jDec, 0))x |\n"
+    md += "| encode ms (slowest image) | \(f(rows.map(\.vEnc).max()! * 1000)) | \(f(rows.map(\.jEnc).max()! * 1000)) | |\n"
+    md += "| decode ms (slowest image) | \(f(rows.map(\.vDec).max()! * 1000)) | \(f(rows.map(\.jDec).max()! * 1000)) | |\n\n"
+    md += "Peak resident memory of one operation in a fresh process (MiB; median and largest over the images):\n\n"
+    md += "| operation | median | largest |\n|---|---:|---:|\n"
+    for key in ["read PNG only", "vlat encode", "vlat decode", "libjpeg encode", "libjpeg decode"] {
+        md += "| \(key) | \(f(median(memory[key]!))) | \(f(memory[key]!.max()!)) |\n"
+    }
+    print(md, terminator: "")
+    if let out {
+        write(md, to: "\(out)/speed.md")
+        var csv = "image,vlat_bpp,vlat_encode_ms,vlat_decode_ms,jpeg_bpp,jpeg_encode_ms,jpeg_decode_ms\n"
+        for r in rows { csv += "\(r.name),\(f(r.vBpp, 4)),\(f(r.vEnc * 1000, 2)),\(f(r.vDec * 1000, 2)),\(f(r.jBpp, 4)),\(f(r.jEnc * 1000, 2)),\(f(r.jDec * 1000, 2))\n" }
+        write(csv, to: "\(out)/speed.csv")
+    }
+    exit(0)
+}
+
+// MARK: picture
+
+if args.first == "picture" {
+    let path = option("--image") ?? "Corpus/photos/astronaut.png"
+    let target = Double(option("--bpp") ?? "0.25") ?? 0.25
+    let zoom = Int(option("--zoom") ?? "2") ?? 2
+    let image: Image
+    do { image = try ImageFile.read(path).toRGB() } catch { fail("\(path): \(error)") }
+    let crop = (option("--crop") ?? "\(image.width / 2 - 80),\(image.height / 2 - 80),160,160").split(separator: ",").compactMap { Int($0) }
+    guard crop.count == 4, crop[0] >= 0, crop[1] >= 0, crop[2] > 0, crop[3] > 0,
+          crop[0] + crop[2] <= image.width, crop[1] + crop[3] <= image.height else { fail("--crop X,Y,W,H must lie inside the \(image.width)x\(image.height) image") }
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("codecbench-\(UUID().uuidString)").path
+    try! FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: scratch) }
+
+    /// The setting whose whole-image rate is closest to the target.
+    func closest(_ codec: any BenchCodec) throws -> (setting: Int, run: CodecRun) {
+        var best: (Int, CodecRun, Double)?
+        for s in codec.settings {
+            let run = try codec.run(image, setting: s, scratch: scratch)
+            let gap = abs(Double(run.bytes * 8) / Double(image.pixelCount) - target)
+            if best == nil || gap < best!.2 { best = (s, run, gap) }
+        }
+        return (best!.0, best!.1)
+    }
+    var tiles: [(label: String, image: Image, bpp: Double)] = [("original", image, 24)]
+    func bpp(_ run: CodecRun) -> Double { Double(run.bytes * 8) / Double(image.pixelCount) }
+    do {
+        let jpeg = try closest(LibJPEGCodec(settings: Array(1...100)))
+        tiles.append(("JPEG q\(jpeg.setting) (libjpeg 4:2:0)", jpeg.run.decoded, bpp(jpeg.run)))
+        let webp = ExternalToolCodec.webp(settings: Array(stride(from: 0, through: 100, by: 2)))
+        if webp.isAvailable {
+            let w = try closest(webp)
+            tiles.append(("WebP q\(w.setting)", w.run.decoded, bpp(w.run)))
+        } else {
+            FileHandle.standardError.write(Data("note: \(webp.missingNote)\n".utf8))
+        }
+        let models = try registry.qualities.map { try registry.model(quality: $0) }
+        guard !models.isEmpty else { fail("no vlat quality level installed") }
+        let v = try closest(VlatBenchCodec(models: models))
+        tiles.append(("vlat q\(v.setting)", v.run.decoded, bpp(v.run)))
+    } catch { fail("\(error)") }
+
+    // Tiles side by side, each crop enlarged `zoom` times (nearest neighbour), 8-pixel white gaps.
+    let (cw, ch, gap) = (crop[2] * zoom, crop[3] * zoom, 8)
+    let width = tiles.count * cw + (tiles.count - 1) * gap
+    var pixels = [UInt8](repeating: 255, count: width * ch * 3)
+    for (t, tile) in tiles.enumerated() {
+        let rgb = tile.image.rgbSamples()
+        for y in 0..<ch {
+            for x in 0..<cw {
+                let sx = crop[0] + x / zoom, sy = crop[1] + y / zoom
+                let dst = (y * width + t * (cw + gap) + x) * 3, src = (sy * image.width + sx) * 3
+                pixels[dst] = rgb[src]; pixels[dst + 1] = rgb[src + 1]; pixels[dst + 2] = rgb[src + 2]
+            }
+        }
+    }
+    let strip = Image(width: width, height: ch, layout: .rgb, pixels: pixels)
+    var md = "Command: `\(command)`\n\n`\(path)`, crop \(crop.map(String.init).joined(separator: ",")) (x, y, w, h) enlarged \(zoom)x; "
+    md += "each codec at the setting whose whole-image rate is closest to \(target) bpp. Left to right:\n\n"
+    md += "| tile | bpp | PSNR-RGB (dB) | MS-SSIM |\n|---|---:|---:|---:|\n"
+    for tile in tiles {
+        if tile.label == "original" { md += "| original | 24 | | |\n"; continue }
+        let psnr = (try? PSNR.compute(reference: image, distorted: tile.image).rgb) ?? .nan
+        let ms = (try? MSSSIM.compute(reference: image, distorted: tile.image)) ?? .nan
+        md += "| \(tile.label) | \(f(tile.bpp, 3)) | \(f(psnr, 2)) | \(f(ms, 4)) |\n"
+    }
+    print(md, terminator: "")
+    if let out {
+        do { try AtomicFile.write(PNGCodec.encode(strip), to: "\(out)/picture.png", overwrite: true) } catch { fail("\(error)") }
+        write(md, to: "\(out)/picture.md")
+    }
+    exit(0)
+}
+
+fail("usage: CodecBench speed|picture [options] (see the comment at the top of Benchmarks/CodecBench/main.swift)")
