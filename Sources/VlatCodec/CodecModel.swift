@@ -25,9 +25,11 @@ public final class CodecModel {
     }
 
     /// The model file for a trained rate-distortion network, with its entropy tables computed
-    /// now, once, from the learned prior.
-    public static func export(_ network: Autoencoder) throws -> ModelFile {
+    /// now, once, from the learned prior. Weights are stored as float16 by default (half the
+    /// size; the transforms' outputs move by far less than a quantization step); the tables are
+    /// integers and stay float32, where they are exact.
+    public static func export(_ network: Autoencoder, storage: ModelFile.Storage = .float16) throws -> ModelFile {
         guard let prior = network.prior else { throw CodecError.notACodecModel("not a rate-distortion network") }
-        return network.modelFile(extra: EntropyTables.entries(try prior.quantizedTables()))
+        return network.modelFile(extra: EntropyTables.entries(try prior.quantizedTables()), storage: storage)
     }
 }

@@ -1,33 +1,56 @@
-/// The model file: an architecture description (JSON), named float32 tensors, and a SHA-256
-/// of everything before it. That digest is the model's identity: `.vlat` files name the model
+/// The model file: an architecture description (JSON), named tensors, and a SHA-256 of
+/// everything before it. That digest is the model's identity: `.vlat` files name the model
 /// that encoded them by it. Layout (all integers little-endian):
 ///
 ///     8    magic "VLATMODL"
-///     4    u32 format version (1)
+///     4    u32 format version (2; version 1 is still read)
 ///     4    u32 JSON length J, then J bytes of UTF-8 JSON (architecture and metadata)
 ///     4    u32 tensor count T, then T times:
 ///            2  u16 name length L, L bytes of UTF-8 name
 ///            1  u8 rank R (1...6), R x u32 dimensions
-///            4 x prod(dims) bytes of float32 values
+///            1  u8 storage: 0 float32, 1 float16 (IEEE binary16)   [version 2 only]
+///            prod(dims) values of 4 or 2 bytes (version 1: always float32)
 ///     32   SHA-256 of all preceding bytes
 ///
-/// The same layout stores training checkpoints (with optimizer state as extra tensors).
+/// The same layout stores training checkpoints (with optimizer state as extra tensors, always
+/// float32 so that a resumed run continues bit for bit). Shipped codec models store their
+/// weights as float16: half the size, and both ends of a transfer use the same rounded weights.
 public struct ModelFile: Sendable, Equatable {
+    /// How a tensor's values are stored in the file.
+    public enum Storage: UInt8, Sendable {
+        case float32 = 0
+        case float16 = 1
+
+        var byteCount: Int { self == .float32 ? 4 : 2 }
+    }
+
     public struct Entry: Sendable, Equatable {
         public var name: String
         public var shape: [Int]
+        /// The values as the file gives them back: float16 entries hold float16-rounded values.
         public var values: [Float]
+        public var storage: Storage
 
-        public init(name: String, shape: [Int], values: [Float]) {
+        /// A float16 entry rounds its values now (to nearest even), so that an entry equals its
+        /// parsed copy. Values outside float16's finite range (|v| > 65504) or not finite keep
+        /// float32 storage: rounding must never turn a weight into infinity.
+        public init(name: String, shape: [Int], values: [Float], storage: Storage = .float32) {
             precondition(shape.reduce(1, *) == values.count)
             self.name = name
             self.shape = shape
-            self.values = values
+            if storage == .float16 && values.allSatisfy({ Float16($0).isFinite }) {
+                self.values = values.map { Float(Float16($0)) }
+                self.storage = .float16
+            } else {
+                self.values = values
+                self.storage = .float32
+            }
         }
     }
 
     public static let magic = Array("VLATMODL".utf8)
-    public static let version: UInt32 = 1
+    /// The version written; `parse` reads this and every earlier one.
+    public static let version: UInt32 = 2
 
     public var json: String
     public var tensors: [Entry]
@@ -53,8 +76,12 @@ public struct ModelFile: Sendable, Equatable {
             w.append(name)
             w.u8(UInt8(t.shape.count))
             for d in t.shape { w.u32(UInt32(d)) }
-            w.bytes.reserveCapacity(w.bytes.count + 4 * t.values.count + 64)
-            for v in t.values { w.u32(v.bitPattern) }
+            w.u8(t.storage.rawValue)
+            w.bytes.reserveCapacity(w.bytes.count + t.storage.byteCount * t.values.count + 64)
+            switch t.storage {
+            case .float32: for v in t.values { w.u32(v.bitPattern) }
+            case .float16: for v in t.values { w.u16(Float16(v).bitPattern) }
+            }
         }
         w.append(SHA256.hash(w.bytes))
         return w.bytes
@@ -71,7 +98,7 @@ public struct ModelFile: Sendable, Equatable {
         var r = ByteCursor(bytes, from: 8, to: body)
         do {
             let version = try r.u32()
-            guard version == Self.version else { throw ModelFileError.unsupportedVersion(Int(version)) }
+            guard (1...Self.version).contains(version) else { throw ModelFileError.unsupportedVersion(Int(version)) }
             let jsonLength = Int(try r.u32())
             guard jsonLength <= r.remaining else { throw ModelFileError.malformed("JSON length \(jsonLength)") }
             guard let json = String(validating: try r.take(jsonLength), as: UTF8.self) else {
@@ -93,12 +120,21 @@ public struct ModelFile: Sendable, Equatable {
                     shape.append(d)
                     elements = elements.multipliedReportingOverflow(by: d).overflow ? Int.max : elements * d
                 }
-                guard elements <= r.remaining / 4 else {
+                var storage = Storage.float32
+                if version >= 2 {
+                    let code = try r.u8()
+                    guard let s = Storage(rawValue: code) else { throw ModelFileError.malformed("tensor '\(name)' has storage code \(code)") }
+                    storage = s
+                }
+                guard elements <= r.remaining / storage.byteCount else {
                     throw ModelFileError.malformed("tensor '\(name)' \(shape) is larger than the file")
                 }
                 var values = [Float](repeating: 0, count: elements)
-                for i in 0..<elements { values[i] = Float(bitPattern: try r.u32()) }
-                tensors.append(Entry(name: name, shape: shape, values: values))
+                switch storage {
+                case .float32: for i in 0..<elements { values[i] = Float(bitPattern: try r.u32()) }
+                case .float16: for i in 0..<elements { values[i] = Float(Float16(bitPattern: try r.u16())) }
+                }
+                tensors.append(Entry(name: name, shape: shape, values: values, storage: storage))
             }
             guard r.remaining == 0 else { throw ModelFileError.malformed("\(r.remaining) unexpected bytes") }
             return ModelFile(json: json, tensors: tensors)

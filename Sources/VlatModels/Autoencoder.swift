@@ -42,13 +42,13 @@ public final class Autoencoder {
                     metadata: metadata, trainer: trainer)
     }
 
-    /// The model file for this network's current weights, plus `extra` tensors (optimizer state in
-    /// checkpoints) and an opaque `trainer` JSON string.
-    public func modelFile(extra: [ModelFile.Entry] = [], trainer: String? = nil) -> ModelFile {
+    /// The model file for this network's current weights (stored as `storage`), plus `extra`
+    /// tensors (optimizer state in checkpoints) and an opaque `trainer` JSON string.
+    public func modelFile(extra: [ModelFile.Entry] = [], trainer: String? = nil, storage: ModelFile.Storage = .float32) -> ModelFile {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let json = String(decoding: try! encoder.encode(description(trainer: trainer)), as: UTF8.self)
-        let weights = parameters.map { ModelFile.Entry(name: $0.name, shape: $0.value.shape, values: $0.value.data) }
+        let weights = parameters.map { ModelFile.Entry(name: $0.name, shape: $0.value.shape, values: $0.value.data, storage: storage) }
         return ModelFile(json: json, tensors: weights + extra)
     }
 

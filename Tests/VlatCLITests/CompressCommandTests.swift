@@ -153,6 +153,34 @@ struct CompressCommandTests {
         #expect(none.status == 1 && none.stderr.contains("no .jpeg/.jpg/.png files in this folder"))
     }
 
+    @Test func exportWritesAFloat16ModelThatCodesLikeTheOriginal() throws {
+        let dir = CLI.scratch()
+        let network = Autoencoder(config: AutoencoderConfig(objective: .rd, channels: 8, latentChannels: 6), seed: 9)
+        let full = dir.appendingPathComponent("full.vlatmodel").path
+        try Data(CodecModel.export(network, storage: .float32).serialized()).write(to: URL(fileURLWithPath: full))
+        let half = dir.appendingPathComponent("half.vlatmodel").path
+        let e = try CLI.run(["export", full, "-o", half])
+        #expect(e.status == 0, "\(e.stderr)")
+        let fullBytes = try Data(contentsOf: URL(fileURLWithPath: full)), halfBytes = try Data(contentsOf: URL(fileURLWithPath: half))
+        let parsed = try ModelFile.parse(Array(halfBytes))
+        // Two bytes saved per weight (the JSON grows by the provenance note).
+        let weights = parsed.tensors.filter { $0.storage == .float16 }.reduce(0) { $0 + $1.values.count }
+        #expect(fullBytes.count - halfBytes.count > 2 * weights - 300 && weights > 1000)
+        #expect(parsed.tensors.filter { $0.name.hasPrefix("entropy.") }.allSatisfy { $0.storage == .float32 })
+        #expect(parsed.tensors.filter { $0.name.hasPrefix("analysis.") }.allSatisfy { $0.storage == .float16 })
+        // Both code the same photo to nearly the same pixels.
+        let image = try ImageFile.read(CLI.packageRoot.appendingPathComponent("Corpus/photos/chelsea.png").path)
+        let a = try ImageCodec.decode(ImageCodec.encode(image, model: CodecModel(bytes: Array(fullBytes))), model: CodecModel(bytes: Array(fullBytes)))
+        let b = try ImageCodec.decode(ImageCodec.encode(image, model: CodecModel(bytes: Array(halfBytes))), model: CodecModel(bytes: Array(halfBytes)))
+        let meanDifference = zip(a.pixels, b.pixels).reduce(0.0) { $0 + abs(Double($1.0) - Double($1.1)) } / Double(a.pixels.count)
+        #expect(meanDifference < 0.5)
+        // Never over the input, and bad inputs are one line.
+        #expect(try CLI.run(["export", full, "-o", full, "--force"]).stderr.contains("would overwrite an input"))
+        let notModel = try CLI.run(["export", CLI.packageRoot.appendingPathComponent("Corpus/photos/chelsea.png").path, "-o", dir.appendingPathComponent("x").path])
+        #expect(notModel.status == 1 && notModel.stderr.contains("not a vlat model file"))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("x").path))
+    }
+
     @Test func targetBppPicksTheHighestLevelThatFits() throws {
         let dir = CLI.scratch()
         let models = dir.appendingPathComponent("models")

@@ -1,0 +1,58 @@
+import Testing
+import VlatFormat
+
+@Suite("model file")
+struct ModelFileTests {
+    static let values: [Float] = [0, 1, -2.5, 0.1, 1e-3, 3.14159, -65504, 7e-6]
+
+    @Test func float16EntriesRoundTripAndHalveTheSize() throws {
+        let f32 = ModelFile(json: "{}", tensors: [.init(name: "w", shape: [2, 4], values: Self.values)])
+        let f16 = ModelFile(json: "{}", tensors: [.init(name: "w", shape: [2, 4], values: Self.values, storage: .float16)])
+        #expect(f16.tensors[0].storage == .float16)
+        // Rounded to nearest float16 at construction, so the parsed copy equals the original.
+        #expect(try ModelFile.parse(f16.serialized()) == f16)
+        #expect(try ModelFile.parse(f32.serialized()) == f32)
+        #expect(f16.tensors[0].values[3] == Float(Float16(0.1)) && f16.tensors[0].values[3] != 0.1)
+        for (a, b) in zip(Self.values, f16.tensors[0].values) {
+            // float16 keeps 11 significant bits: relative error at most 2^-11 for normal numbers.
+            #expect(abs(a - b) <= max(abs(a) * 0x1p-11, 0x1p-25))
+        }
+        #expect(f32.serialized().count - f16.serialized().count == 2 * Self.values.count)
+    }
+
+    @Test func valuesOutsideFloat16KeepFloat32() throws {
+        let entry = ModelFile.Entry(name: "t", shape: [3], values: [1, 70000, 2], storage: .float16)
+        #expect(entry.storage == .float32 && entry.values == [1, 70000, 2])
+        let nan = ModelFile.Entry(name: "t", shape: [1], values: [.nan], storage: .float16)
+        #expect(nan.storage == .float32)
+    }
+
+    /// A version-1 file (no storage byte, float32 only), as the first release wrote them.
+    static func versionOne(_ values: [Float]) -> [UInt8] {
+        var bytes = Array("VLATMODL".utf8)
+        func u32(_ v: UInt32) { bytes += [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)] }
+        u32(1); u32(2); bytes += Array("{}".utf8); u32(1)
+        bytes += [1, 0, UInt8(ascii: "w"), 1]; u32(UInt32(values.count))
+        for v in values { u32(v.bitPattern) }
+        return bytes + SHA256.hash(bytes)
+    }
+
+    @Test func versionOneIsStillRead() throws {
+        let file = try ModelFile.parse(Self.versionOne(Self.values))
+        #expect(file.json == "{}" && file.tensors == [.init(name: "w", shape: [8], values: Self.values)])
+    }
+
+    @Test func badStorageCodesAndLaterVersionsAreRefused() throws {
+        var bytes = ModelFile(json: "{}", tensors: [.init(name: "w", shape: [2], values: [1, 2], storage: .float16)]).serialized()
+        bytes.removeLast(32)
+        // The storage byte follows the dimensions: magic 8, version 4, JSON 4+2, count 4, name 2+1, rank 1, dim 4.
+        let storageAt = 8 + 4 + 4 + 2 + 4 + 3 + 1 + 4
+        #expect(bytes[storageAt] == 1)
+        var bad = bytes
+        bad[storageAt] = 7
+        #expect(throws: ModelFileError.malformed("tensor 'w' has storage code 7")) { try ModelFile.parse(bad + SHA256.hash(bad)) }
+        var later = bytes
+        later[8] = 3
+        #expect(throws: ModelFileError.unsupportedVersion(3)) { try ModelFile.parse(later + SHA256.hash(later)) }
+    }
+}
