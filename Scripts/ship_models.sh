@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Copies the trained quality levels into the package's resources as compact model files
+# (float16 weights, entropy tables) and writes Sources/VlatCodec/Models/README.md from what
+# each file records about how it was made.
+#
+#   Scripts/ship_models.sh [RUN_DIR]     (default runs/qualities, as Scripts/train_qualities.sh)
+#
+# Only finished levels (RUN_DIR/qN.done) are shipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUN=${1:-runs/qualities}
+VLAT=${VLAT:-.build/release/vlat}
+MODELS=Sources/VlatCodec/Models
+[[ -x "$VLAT" ]] || swift build -c release --product vlat
+shipped=()
+for n in 1 2 3 4 5 6 7 8; do
+  [[ -f "$RUN/q$n.done" ]] || continue
+  "$VLAT" export "$RUN/q$n.ckpt" -o "$MODELS/q$n.vlatmodel" --force
+  shipped+=("q$n")
+done
+[[ ${#shipped[@]} -gt 0 ]] || { echo "no finished level in $RUN" >&2; exit 1; }
+
+{
+  cat <<'HEAD'
+# Shipped models
+
+The codec's quality levels: `vlat compress --quality N` uses `qN.vlatmodel`, and
+`vlat decompress` finds a file's model here by the SHA-256 named in its header (see
+`ModelRegistry`). Each level is the same network (N=96, M=128, factorized prior) trained for a
+different rate-distortion trade-off lambda (CompressAI's eight MSE lambdas); weights are stored
+as float16. This file is written by `Scripts/ship_models.sh` from what each model file records
+(`vlat info Sources/VlatCodec/Models/qN.vlatmodel` prints the same).
+
+How they were made: `Scripts/train_qualities.sh` (data `../shared/corpus/train`, 410 training
+images, 22 held out for validation; never Kodak). q4 continues the first rate-distortion run
+(`Benchmarks/codec-first-run`, itself warm-started from the issue-3 autoencoder); every other
+level is fine-tuned from its neighbour (q3, q2, q1 downwards from q4; q5 ... q8 upwards).
+"steps" counts this level's own run; "validation" is PSNR / bpp on centre crops of the
+held-out images with rounded latents, at the last validation.
+
+| level | lambda | steps | wall (s) | validation | started from | size (bytes) | sha256 (first 16) |
+|---|---:|---:|---:|---|---|---:|---|
+HEAD
+  for q in "${shipped[@]}"; do
+    "$VLAT" info --json "$MODELS/$q.vlatmodel" | python3 -c '
+import json, sys, os
+q, path = sys.argv[1], sys.argv[2]
+d = json.load(sys.stdin)[0]
+m = d.get("metadata", {})
+start = m.get("initFrom", "first run (resumed)").split(" (sha256")[0]
+print(f"| {q} | {m.get(\"lambda\", \"\")} | {m.get(\"steps\", \"\")} | {m.get(\"wallSeconds\", \"\")} | "
+      f"{m.get(\"validationPSNR\", \"\")} dB / {m.get(\"validationBPP\", \"\")} bpp | {os.path.basename(start)} | "
+      f"{os.path.getsize(path)} | {d[\"sha256\"][:16]} |")' "$q" "$MODELS/$q.vlatmodel"
+  done
+  echo
+  echo "Full records (\`vlat info\`):"
+  for q in "${shipped[@]}"; do
+    echo
+    echo '```text'
+    "$VLAT" info "$MODELS/$q.vlatmodel"
+    echo '```'
+  done
+} > "$MODELS/README.md"
+echo "shipped: ${shipped[*]}"
