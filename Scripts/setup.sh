@@ -9,5 +9,11 @@ swift build -c release
 bin="$(swift build -c release --show-bin-path)/vlat"
 echo "built $bin" >&2
 
-# The main job available today: measure the codecs on a Corpus photo.
-"$bin" bench Corpus/photos/chelsea.png --codecs jpeg,webp,avif,jxl --out bench-out --force
+# The main job: compress a Corpus photo with the shipped default model, decompress it, and
+# compare every shipped quality level with JPEG, WebP, AVIF and JPEG XL on it.
+mkdir -p demo
+"$bin" compress Corpus/photos/astronaut.png -o demo/astronaut.vlat --force
+"$bin" info demo/astronaut.vlat
+"$bin" decompress demo/astronaut.vlat -o demo/astronaut.png --force
+echo "decoded demo/astronaut.png" >&2
+"$bin" bench Corpus/photos/astronaut.png --out demo/bench --force

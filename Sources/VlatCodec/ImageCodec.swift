@@ -55,7 +55,7 @@ public enum ImageCodec {
 
     /// The rounded latent of an image: `[1, M, ceil(H/16), ceil(W/16)]`, integer-valued floats.
     public static func latents(of image: Image, model: CodecModel) throws -> Tensor {
-        let x = TensorOps.padReplicate(tensor(from: image), toHeight: padded(image.height), width: padded(image.width))
+        let x = TensorOps.padReplicate(ImageTensor.tensor(from: image), toHeight: padded(image.height), width: padded(image.width))
         return model.network.latent(x)
     }
 
@@ -79,25 +79,14 @@ public enum ImageCodec {
         }
         let latent = Tensor(shape: [1, h.latentChannels, h.latentHeight, h.latentWidth], data: symbols.map { Float($0) })
         let y = TensorOps.crop(model.network.synthesis.forward(latent, training: false), height: h.height, width: h.width)
-        var rgb = [UInt8](repeating: 0, count: h.width * h.height * 3)
         let n = h.width * h.height
-        for c in 0..<3 {
-            for i in 0..<n { rgb[3 * i + c] = UInt8((min(1, max(0, y.data[c * n + i])) * 255).rounded()) }
-        }
+        let source = ImageSource.ColorType(rawValue: h.sourceColorType) ?? .rgb
+        let grey = source == .grey || source == .greyAlpha
+        let rgb = ImageTensor.rgb(from: y, grey: grey)
         var alpha: [UInt8]?
         if let plane = container.alpha {
             do { alpha = try Zstd.decompress(plane.data, expectedSize: n) } catch {
                 throw CodecError.corruptPayload("alpha plane: \(error)")
-            }
-        }
-        let source = ImageSource.ColorType(rawValue: h.sourceColorType) ?? .rgb
-        let grey = source == .grey || source == .greyAlpha
-        if grey {
-            // The decoder's R, G, B differ slightly; a grey source gets their rounded mean.
-            for i in 0..<n {
-                let sum: Int = Int(rgb[3 * i]) + Int(rgb[3 * i + 1]) + Int(rgb[3 * i + 2])
-                let m = UInt8((2 * sum + 3) / 6) // round(sum / 3)
-                rgb[3 * i] = m; rgb[3 * i + 1] = m; rgb[3 * i + 2] = m
             }
         }
         let layout: PixelLayout = grey ? (alpha == nil ? .grey : .greyAlpha) : (alpha == nil ? .rgb : .rgba)
@@ -108,12 +97,4 @@ public enum ImageCodec {
 
     static func padded(_ side: Int) -> Int { (side + paddingMultiple - 1) / paddingMultiple * paddingMultiple }
 
-    /// `[1, 3, H, W]` in [0, 1] from the image's RGB samples.
-    static func tensor(from image: Image) -> Tensor {
-        let rgb = image.rgbSamples()
-        let n = image.pixelCount
-        var t = Tensor(zeros: [1, 3, image.height, image.width])
-        for c in 0..<3 { for i in 0..<n { t.data[c * n + i] = Float(rgb[3 * i + c]) / 255 } }
-        return t
-    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import VlatFiles
 import VlatFormat
+import VlatModels
 
 /// Finds codec models on disk by quality level or by digest, so a receiver can decode a `.vlat`
 /// file with the model that made it without being told where it is.
@@ -60,6 +61,19 @@ public struct ModelRegistry: Sendable {
         return try CodecModel(bytes: FileReader.read(entry.path), quality: n)
     }
 
+    /// The name of the shipped denoising model.
+    public static let denoiserName = "denoise.vlatmodel"
+
+    /// The first `denoise.vlatmodel` in search order.
+    public func denoiser() throws -> Denoiser {
+        guard let path = folders.map({ "\($0)/\(Self.denoiserName)" }).first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            throw RegistryError.noDenoiser(searched: folders)
+        }
+        do { return try Denoiser(modelFile: ModelFile.parse(FileReader.read(path))) } catch {
+            throw RegistryError.unusable(path: path, reason: "\(error)")
+        }
+    }
+
     /// The model with `digest`, verified by loading it (its whole-file SHA-256 is checked).
     public func model(digest: [UInt8]) throws -> CodecModel {
         guard let entry = entries.first(where: { $0.digest == digest }) else {
@@ -73,6 +87,8 @@ public struct ModelRegistry: Sendable {
 public enum RegistryError: Error, Equatable, CustomStringConvertible {
     case noQuality(UInt8, searched: [String])
     case noDigest(String, searched: [String])
+    case noDenoiser(searched: [String])
+    case unusable(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -80,6 +96,10 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible {
             return "no model for quality \(n) (looked for q\(n).vlatmodel in \(folders.joined(separator: ", "))); give one with --model"
         case .noDigest(let digest, let folders):
             return "this file needs model sha256:\(digest), which is not installed (searched \(folders.joined(separator: ", "))); give it with --model or --model-dir"
+        case .noDenoiser(let folders):
+            return "no denoising model installed (looked for \(ModelRegistry.denoiserName) in \(folders.joined(separator: ", "))); give one with --model, or train one with vlat train --objective denoise"
+        case .unusable(let path, let reason):
+            return "\(path): \(reason)"
         }
     }
 }

@@ -7,6 +7,9 @@ public enum Objective: String, Codable, Sendable, CaseIterable {
     /// Rate-distortion (the codec): uniform noise stands in for rounding, and the rate is the
     /// latents' bits under a learned factorized prior. A beta-VAE with beta = 1 / lambda.
     case rd
+    /// Not an autoencoder objective: trains a `Denoiser` on corrupted -> clean pairs (MSE to the
+    /// clean crop). An `Autoencoder` built with it behaves as `ae`.
+    case denoise
 }
 
 /// The shape of a convolutional autoencoder in the style of Balle et al. (2017, 2018):

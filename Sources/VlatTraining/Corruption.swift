@@ -9,11 +9,15 @@ public struct Corruption: Sendable, Equatable, Codable {
     public var blurSigma: ClosedRange<Float>?
     /// Clip the corrupted values to [0, 1], as an 8-bit image would be.
     public var clip: Bool
+    /// With both ranges: each image gets noise only, blur only, or both, with probability 1/3
+    /// each (rather than always both), so one network learns all three cases.
+    public var mixed: Bool
 
-    public init(noiseSigma: ClosedRange<Float>? = nil, blurSigma: ClosedRange<Float>? = nil, clip: Bool = true) {
+    public init(noiseSigma: ClosedRange<Float>? = nil, blurSigma: ClosedRange<Float>? = nil, clip: Bool = true, mixed: Bool = false) {
         self.noiseSigma = noiseSigma
         self.blurSigma = blurSigma
         self.clip = clip
+        self.mixed = mixed
     }
 
     /// Corrupts each image of a `[N, C, H, W]` batch: blur first (the camera), then noise (the sensor).
@@ -21,6 +25,14 @@ public struct Corruption: Sendable, Equatable, Codable {
         var out = x
         let plane = x.h * x.w
         for b in 0..<x.n {
+            var blurSigma = self.blurSigma, noiseSigma = self.noiseSigma
+            if mixed && blurSigma != nil && noiseSigma != nil {
+                switch Int(g.uniform() * 3) {
+                case 0: blurSigma = nil
+                case 1: noiseSigma = nil
+                default: break
+                }
+            }
             if let range = blurSigma {
                 let sigma = range.lowerBound + (range.upperBound - range.lowerBound) * g.uniform()
                 for c in 0..<x.c {

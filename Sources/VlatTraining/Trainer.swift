@@ -31,11 +31,16 @@ public enum TrainingOutcome: Sendable, Equatable {
     case interrupted(atStep: Int)
 }
 
-/// Trains an `Autoencoder` with Adam on random crops. Deterministic: the same options and data
-/// give the same weights, and a run resumed from a checkpoint continues bit for bit.
+/// Trains an `Autoencoder` (objectives ae, vae, rd) or a `Denoiser` (objective denoise) with
+/// Adam on random crops. Deterministic: the same options and data give the same weights, and a
+/// run resumed from a checkpoint continues bit for bit.
 public final class Trainer {
     public let options: TrainingOptions
-    public let model: Autoencoder
+    public let network: any TrainableNetwork
+    /// The network when it is an autoencoder (every objective but denoise).
+    public var model: Autoencoder! { network as? Autoencoder }
+    /// The network when the objective is denoise.
+    public var denoiser: Denoiser? { network as? Denoiser }
     public let adam: Adam
     public private(set) var step: Int = 0
     /// Wall seconds spent training across all sessions of this run (restored on resume).
@@ -46,6 +51,8 @@ public final class Trainer {
     public private(set) var initializedTensors: [String] = []
     private let sampler: BatchSampler
     private let validationCrops: [Tensor]
+    /// Denoise: the validation crops corrupted once, from a fixed seed.
+    private let validationInputs: [Tensor]
 
     /// A fresh run (its weights copied where they match from `initial`, if given), or a resumed
     /// one when `checkpoint` is given.
@@ -53,12 +60,12 @@ public final class Trainer {
         try options.validate()
         var options = options
         if let checkpoint {
-            guard let json = Autoencoder.trainerState(in: checkpoint),
+            guard let json = Autoencoder.trainerState(in: checkpoint) ?? Denoiser.trainerState(in: checkpoint),
                   let state = try? JSONDecoder().decode(CheckpointState.self, from: Data(json.utf8)) else {
                 throw TrainingError.incompatibleCheckpoint("not a training checkpoint (no trainer state): resume from the .ckpt file")
             }
             let saved = state.options
-            guard saved.config == options.config else {
+            guard saved.config == options.config, saved.objective != .denoise || saved.denoiserConfig == options.denoiserConfig else {
                 throw TrainingError.incompatibleCheckpoint(
                     "checkpoint is from another architecture (\(saved.objective.rawValue), N=\(saved.channels), M=\(saved.latentChannels)); this run asks for \(options.objective.rawValue), N=\(options.channels), M=\(options.latentChannels)")
             }
@@ -68,15 +75,15 @@ public final class Trainer {
             options.steps = steps
             options.data = data
             self.options = options
-            model = try Autoencoder(modelFile: checkpoint)
-            adam = Trainer.makeAdam(model: model, options: options)
-            let m = try model.parameters.map { p -> [Float] in
+            network = options.objective == .denoise ? try Denoiser(modelFile: checkpoint) : try Autoencoder(modelFile: checkpoint)
+            adam = Trainer.makeAdam(network: network, options: options)
+            let m = try network.parameters.map { p -> [Float] in
                 guard let e = checkpoint["optimizer.m.\(p.name)"], e.values.count == p.value.count else {
                     throw TrainingError.incompatibleCheckpoint("checkpoint lacks optimizer state for \(p.name)")
                 }
                 return e.values
             }
-            let v = try model.parameters.map { p -> [Float] in
+            let v = try network.parameters.map { p -> [Float] in
                 guard let e = checkpoint["optimizer.v.\(p.name)"], e.values.count == p.value.count else {
                     throw TrainingError.incompatibleCheckpoint("checkpoint lacks optimizer state for \(p.name)")
                 }
@@ -88,23 +95,43 @@ public final class Trainer {
             lastValidationPSNR = state.validationPSNR
         } else {
             self.options = options
-            model = Autoencoder(config: options.config, seed: options.seed)
+            if options.objective == .denoise {
+                network = Denoiser(config: options.denoiserConfig, seed: options.seed)
+            } else {
+                network = Autoencoder(config: options.config, seed: options.seed)
+            }
             if let initial {
-                // The transforms must match entirely; only the prior may start fresh.
-                let copied = Set(model.initialize(from: initial))
-                if let missing = (model.analysis.parameters + model.synthesis.parameters).first(where: { !copied.contains($0.name) }) {
+                // Everything must match but an autoencoder's prior, which may start fresh.
+                var copied: Set<String> = []
+                for p in network.parameters {
+                    if let entry = initial[p.name], entry.shape == p.value.shape {
+                        p.value = Tensor(shape: entry.shape, data: entry.values)
+                        copied.insert(p.name)
+                    }
+                }
+                let required = (network as? Autoencoder).map { $0.analysis.parameters + $0.synthesis.parameters } ?? network.parameters
+                if let missing = required.first(where: { !copied.contains($0.name) }) {
                     throw TrainingError.incompatibleCheckpoint("the initial model has no tensor '\(missing.name)' of shape \(missing.value.shape): it is another architecture")
                 }
-                initializedTensors = model.parameters.map(\.name).filter(copied.contains)
+                initializedTensors = network.parameters.map(\.name).filter(copied.contains)
             }
-            adam = Trainer.makeAdam(model: model, options: options)
+            adam = Trainer.makeAdam(network: network, options: options)
         }
         sampler = BatchSampler(images: images.train, batchSize: options.batch, crop: options.crop, seed: options.seed)
         validationCrops = BatchSampler.centreCrops(Array(images.validation.prefix(options.validationImages)), size: options.crop)
+        if options.objective == .denoise {
+            let corruption = options.denoise?.corruption ?? TrainingOptions.DenoiseOptions().corruption
+            validationInputs = validationCrops.enumerated().map { i, x in
+                var g = SeededGenerator(seed: 0x7A11_DA7E, stream: UInt64(i))
+                return corruption.apply(x, generator: &g)
+            }
+        } else {
+            validationInputs = []
+        }
     }
 
-    static func makeAdam(model: Autoencoder, options: TrainingOptions) -> Adam {
-        Adam(parameters: model.parameters, learningRate: options.learningRate,
+    static func makeAdam(network: any TrainableNetwork, options: TrainingOptions) -> Adam {
+        Adam(parameters: network.parameters, learningRate: options.learningRate,
              clipNorm: options.clipNorm > 0 ? options.clipNorm : nil, schedule: options.learningRateSchedule)
     }
 
@@ -174,6 +201,15 @@ public final class Trainer {
             adam.step()
             let bpp = bits / pixels
             return (Double(weight) * mse + bpp, mse, bpp)
+        case .denoise:
+            let denoiser = self.denoiser!
+            let corruption = options.denoise?.corruption ?? TrainingOptions.DenoiseOptions().corruption
+            var g = SeededGenerator(seed: options.seed ^ 0x0000_DE01_5E00, stream: UInt64(step))
+            let out = denoiser.forward(corruption.apply(x, generator: &g), training: true)
+            let (mse, grad) = Loss.mse(out, x)
+            denoiser.backward(grad)
+            adam.step()
+            return (mse, mse, nil)
         }
     }
 
@@ -185,19 +221,29 @@ public final class Trainer {
     public func evaluate() -> (psnr: Double, bpp: Double?)? {
         guard !validationCrops.isEmpty else { return nil }
         var psnr = 0.0, bits = 0.0
+        if let denoiser {
+            for (x, input) in zip(validationCrops, validationInputs) {
+                psnr += Self.psnr(denoiser.forward(input, training: false), x)
+            }
+            return (psnr / Double(validationCrops.count), nil)
+        }
         for x in validationCrops {
             let latent = model.latent(x)
-            let y = model.synthesis.forward(latent, training: false)
-            var se = 0.0
-            for i in 0..<x.count {
-                let d = Double(min(1, max(0, y.data[i]))) - Double(x.data[i])
-                se += d * d
-            }
-            psnr += 10 * log10(1 / max(se / Double(x.count), 1e-12))
+            psnr += Self.psnr(model.synthesis.forward(latent, training: false), x)
             if let prior = model.prior { bits += prior.forward(latent, training: false).bits / Double(x.h * x.w) }
         }
         let n = Double(validationCrops.count)
         return (psnr / n, model.prior == nil ? nil : bits / n)
+    }
+
+    /// PSNR (dB, peak 1) of `y` clamped to [0, 1] against `x`.
+    static func psnr(_ y: Tensor, _ x: Tensor) -> Double {
+        var se = 0.0
+        for i in 0..<x.count {
+            let d = Double(min(1, max(0, y.data[i]))) - Double(x.data[i])
+            se += d * d
+        }
+        return 10 * log10(1 / max(se / Double(x.count), 1e-12))
     }
 
     /// A checkpoint of the current state: weights, Adam moments, options, step.
@@ -208,11 +254,11 @@ public final class Trainer {
         encoder.outputFormatting = [.sortedKeys]
         let json = String(decoding: try! encoder.encode(state), as: UTF8.self)
         var extra: [ModelFile.Entry] = []
-        for (k, p) in model.parameters.enumerated() {
+        for (k, p) in network.parameters.enumerated() {
             extra.append(.init(name: "optimizer.m.\(p.name)", shape: p.value.shape, values: adam.m[k]))
             extra.append(.init(name: "optimizer.v.\(p.name)", shape: p.value.shape, values: adam.v[k]))
         }
-        return model.modelFile(extra: extra, trainer: json)
+        return network.modelFile(extra: extra, trainer: json, storage: .float32)
     }
 
     /// Runs until `options.steps`, reporting after each step, saving through `save` every

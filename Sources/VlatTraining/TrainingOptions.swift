@@ -26,8 +26,28 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var checkpointEvery: Int = 100
     /// Validation images used (centre crops), at most.
     public var validationImages: Int = 16
+    /// The denoising objective's network and corruptions (optional so that checkpoints written
+    /// before it existed still decode).
+    public var denoise: DenoiseOptions?
 
     public init(data: String) { self.data = data }
+
+    /// `--objective denoise`: the network's shape and how clean crops are corrupted.
+    public struct DenoiseOptions: Codable, Sendable, Equatable {
+        public var network: DenoiserConfig
+        public var corruption: Corruption
+
+        /// AWGN sigma 0...50 (of 255), Gaussian blur sigma 0...3 pixels, each crop noise only,
+        /// blur only or both; clipped to [0, 1] as an 8-bit image would be.
+        public init(network: DenoiserConfig = DenoiserConfig(),
+                    corruption: Corruption = Corruption(noiseSigma: 0...50, blurSigma: 0...3, clip: true, mixed: true)) {
+            self.network = network
+            self.corruption = corruption
+        }
+    }
+
+    /// The denoiser's configuration (the default one when not set).
+    public var denoiserConfig: DenoiserConfig { denoise?.network ?? DenoiserConfig() }
 
     public var config: AutoencoderConfig {
         AutoencoderConfig(objective: objective, channels: channels, latentChannels: latentChannels)
@@ -46,6 +66,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         try require(steps >= 1, "--steps must be at least 1")
         try require(batch >= 1, "--batch must be at least 1")
         try require(crop >= 16 && crop % 16 == 0, "--crop must be a multiple of 16 (the transform's downsampling), at least 16")
+        if objective == .denoise {
+            try require(denoiserConfig.isValid, "the denoiser needs --channels 1...\(DenoiserConfig.maxChannels), --levels 0...\(DenoiserConfig.maxLevels), --blocks 1...\(DenoiserConfig.maxBlocks)")
+        }
         try require(learningRate > 0 && learningRate < 1, "--lr must be in (0, 1)")
         try require(["constant", "cosine", "step"].contains(schedule), "--lr-schedule must be constant, cosine or step")
         try require(channels >= 1 && latentChannels >= 1, "--channels and --latent-channels must be positive")

@@ -4,6 +4,7 @@ import VlatCodec
 import VlatFiles
 import VlatFormat
 import VlatImageIO
+import VlatModels
 import VlatTensor
 
 /// Loads a codec model given on the command line, with errors that name the file.
@@ -33,6 +34,7 @@ struct CompressCommand: ParsableCommand {
           vlat compress photo.png --quality 2
           vlat compress holiday/ -o holiday-vlat/ --target-bpp 0.5
           vlat compress photo.jpg -o small.vlat --model mine.vlatmodel --coder zstd
+          vlat compress noisy-scan.png --denoise
           cat photo.png | vlat compress - -o - > photo.vlat
         """)
 
@@ -43,6 +45,8 @@ struct CompressCommand: ParsableCommand {
     @Option(help: "Model file (.vlatmodel) trained with --objective rd, instead of a quality level.") var model: String?
     @Option(help: "Extra folder to search for models (before $VLAT_MODELS and the shipped ones).") var modelDir: [String] = []
     @Option(help: "Entropy coder: rans or zstd.") var coder: String = "rans"
+    @Flag(help: "Clean the image with the denoising network before compressing it.") var denoise = false
+    @Option(help: "Denoising model for --denoise (default: the installed denoise.vlatmodel).") var denoiseModel: String?
     @Option(help: "Files compressed at once (default: one per core).") var jobs: Int?
     @Option(help: "Refuse images with more pixels than this (checked before decoding).") var maxPixels: Int = ImageLimits.default.maxPixels
     @Flag(help: "Replace existing output files.") var force = false
@@ -56,6 +60,7 @@ struct CompressCommand: ParsableCommand {
         }
         if let targetBpp, !(targetBpp > 0 && targetBpp <= 64) { throw ValidationError("--target-bpp must be in (0, 64]") }
         if let jobs, !(1...64).contains(jobs) { throw ValidationError("--jobs must be in 1...64") }
+        if denoiseModel != nil && !denoise { throw ValidationError("--denoise-model needs --denoise") }
     }
 
     func run() throws {
@@ -74,14 +79,16 @@ struct CompressCommand: ParsableCommand {
 
         let workers = BatchJobs.workers(for: files.count, requested: jobs)
         Parallel.threads = max(1, ProcessInfo.processInfo.activeProcessorCount / workers)
-        let caches = (0..<workers).map { _ in ModelCache(registry: registry, file: model) }
+        let caches = (0..<workers).map { _ in ModelCache(registry: registry, file: model, denoiserFile: denoiseModel) }
+        if denoise { for c in caches { _ = try c.denoiser() } }
         let limits = ImageLimits(maxPixels: maxPixels)
-        let (targetBpp, quality, force, allInputs) = (targetBpp, quality, force, files)
+        let (targetBpp, quality, force, allInputs, denoise) = (targetBpp, quality, force, files, denoise)
         let failed = BatchJobs.run(count: files.count, jobs: workers, names: files) { index, worker in
             let (input, destination) = (files[index], destinations[index])
-            let image = try ImageFile.read(input, limits: limits)
+            var image = try ImageFile.read(input, limits: limits)
             if image.source.wasReducedTo8Bit { Terminal.note("\(input): \(image.source.bitDepth)-bit samples reduced to 8 bits") }
             let cache = caches[worker]
+            if denoise { image = ImageDenoiser.denoise(image, model: try cache.denoiser()) }
             var bytes: [UInt8]
             var remark = ""
             if let targetBpp {
@@ -96,7 +103,7 @@ struct CompressCommand: ParsableCommand {
             try AtomicFile.write(bytes, to: destination, overwrite: force, inputs: allInputs)
             if destination != "-" {
                 Terminal.note(String(format: "%@ -> %@: %d bytes, %.4f bpp", input, destination, bytes.count,
-                                     Double(bytes.count * 8) / Double(image.pixelCount)) + remark)
+                                     Double(bytes.count * 8) / Double(image.pixelCount)) + remark + (denoise ? ", denoised first" : ""))
             }
         }
         if failed > 0 {
@@ -128,17 +135,32 @@ struct CompressCommand: ParsableCommand {
     }
 }
 
-/// One worker's models: the explicit --model file, or quality levels loaded on first use.
+/// One worker's models: the explicit --model file, or quality levels loaded on first use, and
+/// the denoiser. Each worker has its own (networks keep per-call state), so no locking.
 final class ModelCache: @unchecked Sendable {
     let registry: ModelRegistry
     let file: String?
+    let denoiserFile: String?
     private var byQuality: [UInt8: CodecModel] = [:]
     private var byDigest: [[UInt8]: CodecModel] = [:]
     private var explicit: CodecModel?
+    private var loadedDenoiser: Denoiser?
 
-    init(registry: ModelRegistry, file: String?) {
+    init(registry: ModelRegistry, file: String?, denoiserFile: String? = nil) {
         self.registry = registry
         self.file = file
+        self.denoiserFile = denoiserFile
+    }
+
+    /// The denoiser file given, else the installed one.
+    func denoiser() throws -> Denoiser {
+        if let loadedDenoiser { return loadedDenoiser }
+        let d: Denoiser
+        if let denoiserFile { d = try loadDenoiser(denoiserFile) } else {
+            do { d = try registry.denoiser() } catch { throw CLIError("\(error)") }
+        }
+        loadedDenoiser = d
+        return d
     }
 
     /// The --model file when given, else the installed level `quality`.

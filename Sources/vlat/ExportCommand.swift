@@ -32,16 +32,21 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let bytes: [UInt8], network: Autoencoder
-        do {
-            bytes = try FileReader.read(input)
-            network = try Autoencoder(modelFile: ModelFile.parse(bytes))
-        } catch { throw CLIError(file: input, error) }
         let kind: ModelFile.Storage = storage == "float16" ? .float16 : .float32
-        network.metadata["exportedFrom"] = "\((input as NSString).lastPathComponent) (sha256 \(SHA256.hex(ModelFile.digest(of: bytes))))"
         let file: ModelFile
         do {
-            file = network.config.objective == .rd ? try CodecModel.export(network, storage: kind) : network.modelFile(storage: kind)
+            let bytes = try FileReader.read(input)
+            let parsed = try ModelFile.parse(bytes)
+            let origin = "\((input as NSString).lastPathComponent) (sha256 \(SHA256.hex(ModelFile.digest(of: bytes))))"
+            if Denoiser.isDenoiser(parsed) {
+                let network = try Denoiser(modelFile: parsed)
+                network.metadata["exportedFrom"] = origin
+                file = network.modelFile(extra: [], trainer: nil, storage: kind)
+            } else {
+                let network = try Autoencoder(modelFile: parsed)
+                network.metadata["exportedFrom"] = origin
+                file = network.config.objective == .rd ? try CodecModel.export(network, storage: kind) : network.modelFile(storage: kind)
+            }
         } catch { throw CLIError(file: input, error) }
         let out = file.serialized()
         do { try AtomicFile.write(out, to: output, overwrite: force, inputs: [input]) } catch { throw CLIError(file: output, error) }

@@ -102,13 +102,27 @@ struct InfoCommand: ParsableCommand {
         var kmacPerPixel: Double
         var isCheckpoint: Bool
         var metadata: [String: String]
+        /// Denoising models: the network's shape (channels is its full-resolution width).
+        var denoiser: DenoiserConfig?
 
         init(file: String, bytes: [UInt8]) throws {
             let model = try ModelFile.parse(bytes)
-            let network = try Autoencoder(modelFile: model)
             self.file = file
             sha256 = SHA256.hex(ModelFile.digest(of: bytes))
             fileBytes = bytes.count
+            if Denoiser.isDenoiser(model) {
+                let network = try Denoiser(modelFile: model)
+                objective = "denoise"
+                channels = network.config.channels
+                latentChannels = 0
+                parameters = network.parameters.reduce(0) { $0 + $1.value.count }
+                kmacPerPixel = network.config.macsPerPixel / 1000
+                isCheckpoint = Denoiser.trainerState(in: model) != nil
+                metadata = network.metadata
+                denoiser = network.config
+                return
+            }
+            let network = try Autoencoder(modelFile: model)
             objective = network.config.objective.rawValue
             channels = network.config.channels
             latentChannels = network.config.latentChannels
@@ -120,13 +134,18 @@ struct InfoCommand: ParsableCommand {
         }
 
         var text: String {
-            var rows: [(String, String)] = [
-                ("model sha256", sha256),
-                ("kind", "\(isCheckpoint ? "training checkpoint" : "model"), \(objective) autoencoder"),
-                ("architecture", "N=\(channels), M=\(latentChannels), 16x downsampling per side"),
-                ("parameters", "\(parameters) (\(fileBytes) bytes)"),
-                ("compute", String(format: "%.1f kMAC per pixel (analysis + synthesis)", kmacPerPixel)),
-            ]
+            var rows: [(String, String)] = [("model sha256", sha256)]
+            if let d = denoiser {
+                rows += [("kind", "\(isCheckpoint ? "training checkpoint" : "model"), denoiser"),
+                         ("architecture", "C=\(d.channels), \(d.levels) levels, \(d.blocks) blocks, skips \(d.skips ? "on" : "off"), residual \(d.residual ? "on" : "off")"),
+                         ("parameters", "\(parameters) (\(fileBytes) bytes)"),
+                         ("compute", String(format: "%.1f kMAC per pixel", kmacPerPixel))]
+            } else {
+                rows += [("kind", "\(isCheckpoint ? "training checkpoint" : "model"), \(objective) autoencoder"),
+                         ("architecture", "N=\(channels), M=\(latentChannels), 16x downsampling per side"),
+                         ("parameters", "\(parameters) (\(fileBytes) bytes)"),
+                         ("compute", String(format: "%.1f kMAC per pixel (analysis + synthesis)", kmacPerPixel))]
+            }
             for key in metadata.keys.sorted() where !(metadata[key] ?? "").isEmpty { rows.append((key, metadata[key]!)) }
             return ([file] + rows.map { "  " + $0.0.padding(toLength: 18, withPad: " ", startingAt: 0) + $0.1 }).joined(separator: "\n")
         }

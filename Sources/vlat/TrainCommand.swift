@@ -9,11 +9,11 @@ import VlatModels
 import VlatTensor
 import VlatTraining
 
-/// `vlat train`: trains an autoencoder on a folder of photos.
+/// `vlat train`: trains an autoencoder (or the denoiser) on a folder of photos.
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a convolutional autoencoder (plain or variational) on a folder of images.",
+        abstract: "Train a convolutional autoencoder (plain, variational, rate-distortion) or a denoiser on a folder of images.",
         discussion: """
         Random crops with flips; a fixed 5 % of the images is held out for validation (PSNR of \
         centre crops). Writes the model to --out, a checkpoint (weights + Adam state) every \
@@ -23,28 +23,38 @@ struct TrainCommand: ParsableCommand {
         Objectives: ae (MSE), vae (Gaussian posterior, reparameterisation, KL to N(0, I) \
         weighted by --beta; the KL is reported in bits per pixel), rd (the codec's \
         rate-distortion loss, lambda * 255^2 * MSE + bits per pixel under a learned factorized \
-        prior, with uniform noise in place of rounding).
+        prior, with uniform noise in place of rounding), denoise (a U-Net-style denoiser, \
+        --channels 32 --levels 2 --blocks 2 by default, trained to map crops corrupted on the \
+        fly back to the clean crop: Gaussian noise of sigma in --noise-sigma, Gaussian blur of \
+        sigma in --blur-sigma, each crop noise only, blur only or both).
 
         Examples:
           vlat train --data ../shared/corpus/train --out Models/ae.vlatmodel --steps 2000
           vlat train --data photos --objective vae --beta 0.001 --out vae.vlatmodel
           vlat train --data ../shared/corpus/train --out Models/ae.vlatmodel --resume Models/ae.ckpt --steps 4000
           vlat train --data ../shared/corpus/train --objective rd --lambda 0.013 --init-from ae.vlatmodel --out q4.vlatmodel
+          vlat train --data ../shared/corpus/train --objective denoise --crop 128 --batch 16 --out denoise.vlatmodel
         """)
 
     @Option(help: "Folder of PNG/JPEG training images.") var data: String
     @Option(help: "Where to write the trained model (.vlatmodel).") var out: String
-    @Option(help: "ae, vae or rd.") var objective: String = "ae"
+    @Option(help: "ae, vae, rd or denoise.") var objective: String = "ae"
     @Option(help: "Total optimisation steps.") var steps: Int = 1000
     @Option(help: "Crops per step.") var batch: Int = 8
     @Option(help: "Crop size in pixels (a multiple of 16).") var crop: Int = 256
     @Option(help: "Adam learning rate.") var lr: Float = 1e-4
     @Option(help: "Learning-rate schedule: constant, cosine or step.") var lrSchedule: String = "cosine"
     @Option(help: "Seed for weights, crops and noise.") var seed: UInt64 = 1
-    @Option(help: "Hidden channels N.") var channels: Int = 128
+    @Option(help: "Hidden channels N (default 128; denoise: channels at full resolution, default 32).") var channels: Int?
     @Option(help: "Latent channels M.") var latentChannels: Int = 192
     @Option(help: "VAE: weight of the KL term.") var beta: Float = 1e-3
     @Option(help: "Rate-distortion: lambda in lambda * 255^2 * MSE + bpp.") var lambda: Float = 0.013
+    @Option(help: "Denoise: 2x downsamplings in the network.") var levels: Int = 2
+    @Option(help: "Denoise: 3x3 convolutions per level and side.") var blocks: Int = 2
+    @Flag(help: "Denoise: no U-Net skip connections.") var noSkips = false
+    @Flag(help: "Denoise: predict the clean image directly instead of a correction to the input.") var noResidual = false
+    @Option(help: "Denoise: Gaussian noise sigma range, of 255 (e.g. 0-50; 'none' for no noise).") var noiseSigma: String = "0-50"
+    @Option(help: "Denoise: Gaussian blur sigma range in pixels (e.g. 0-3; 'none' for no blur).") var blurSigma: String = "0-3"
     @Option(help: "Clip the global gradient norm (0: off).") var clipNorm: Float = 1
     @Option(help: "Validate every N steps.") var valEvery: Int = 100
     @Option(help: "Checkpoint every N steps.") var checkpointEvery: Int = 100
@@ -56,9 +66,19 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Replace an existing model, log or checkpoint when not resuming.") var force = false
 
     func validate() throws {
-        if Objective(rawValue: objective) == nil { throw ValidationError("--objective must be ae, vae or rd") }
+        if Objective(rawValue: objective) == nil { throw ValidationError("--objective must be ae, vae, rd or denoise") }
         if threads < 1 || threads > 64 { throw ValidationError("--threads must be in 1...64") }
         if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
+    }
+
+    /// "A-B" as a closed range, "none" as nil.
+    static func range(_ text: String, name: String) throws -> ClosedRange<Float>? {
+        if text == "none" { return nil }
+        let parts = text.split(separator: "-").map { Float($0) }
+        guard parts.count == 2, let a = parts[0], let b = parts[1], a >= 0, a <= b, b <= 255 else {
+            throw ValidationError("\(name) must be A-B with 0 <= A <= B <= 255, or none")
+        }
+        return a...b
     }
 
     var stem: String { out.hasSuffix(".vlatmodel") ? String(out.dropLast(".vlatmodel".count)) : out }
@@ -72,9 +92,17 @@ struct TrainCommand: ParsableCommand {
         var options = TrainingOptions(data: data)
         options.objective = Objective(rawValue: objective)!
         options.steps = steps; options.batch = batch; options.crop = crop; options.learningRate = lr
-        options.schedule = lrSchedule; options.seed = seed; options.channels = channels
+        options.schedule = lrSchedule; options.seed = seed
+        let isDenoise = options.objective == .denoise
+        options.channels = channels ?? (isDenoise ? 32 : 128)
         options.latentChannels = latentChannels; options.beta = beta; options.lambda = lambda; options.clipNorm = clipNorm
         options.validationEvery = valEvery; options.checkpointEvery = checkpointEvery
+        if isDenoise {
+            let noise = try Self.range(noiseSigma, name: "--noise-sigma"), blur = try Self.range(blurSigma, name: "--blur-sigma")
+            if noise == nil && blur == nil { throw ValidationError("--noise-sigma and --blur-sigma cannot both be none") }
+            options.denoise = .init(network: DenoiserConfig(channels: options.channels, levels: levels, blocks: blocks, skips: !noSkips, residual: !noResidual),
+                                    corruption: Corruption(noiseSigma: noise, blurSigma: blur, clip: true, mixed: true))
+        }
         do { try options.validate() } catch { throw ValidationError("\(error)") }
 
         if resume == nil && !force {
@@ -105,19 +133,28 @@ struct TrainCommand: ParsableCommand {
         do { trainer = try Trainer(options: options, images: images, checkpoint: resumeFile, initial: initialFile) } catch {
             throw CLIError("\(error)")
         }
-        if let initFrom { Terminal.note("initialised \(trainer.initializedTensors.count) of \(trainer.model.parameters.count) tensors from \(initFrom)") }
-        let config = trainer.options.config
-        let macs = config.macsPerPixel
-        Terminal.note("\(config.objective.rawValue): N=\(config.channels), M=\(config.latentChannels), \(trainer.model.parameters.reduce(0) { $0 + $1.value.count }) parameters, \(String(format: "%.1f", (macs.analysis + macs.synthesis) / 1000)) kMAC/pixel; step \(trainer.step) of \(trainer.options.steps)")
+        let network = trainer.network
+        if let initFrom { Terminal.note("initialised \(trainer.initializedTensors.count) of \(network.parameters.count) tensors from \(initFrom)") }
+        let count = network.parameters.reduce(0) { $0 + $1.value.count }
+        if let denoiser = trainer.denoiser {
+            let c = denoiser.config
+            Terminal.note("denoise: C=\(c.channels), \(c.levels) levels, \(c.blocks) blocks, skips \(c.skips ? "on" : "off"), residual \(c.residual ? "on" : "off"), \(count) parameters, \(String(format: "%.1f", c.macsPerPixel / 1000)) kMAC/pixel; step \(trainer.step) of \(trainer.options.steps)")
+        } else {
+            let config = trainer.options.config
+            let macs = config.macsPerPixel
+            Terminal.note("\(config.objective.rawValue): N=\(config.channels), M=\(config.latentChannels), \(count) parameters, \(String(format: "%.1f", (macs.analysis + macs.synthesis) / 1000)) kMAC/pixel; step \(trainer.step) of \(trainer.options.steps)")
+        }
 
         let log = try TrainingLog(path: logPath, append: resume != nil)
         let commit = Self.gitCommit()
         // A resumed run records every command that built it, in order.
         let thisCommand = (["vlat"] + CommandLine.arguments.dropFirst().map(BenchCommand.shellQuoted)).joined(separator: " ")
         // A warm start records its parent's chain too, so a model file tells its whole history.
-        let parentCommand = trainer.model.metadata["command"] ?? initialFile.flatMap { try? Autoencoder(modelFile: $0).metadata["command"] }
+        let parentCommand = network.metadata["command"] ?? initialFile.flatMap {
+            Denoiser.isDenoiser($0) ? (try? Denoiser(modelFile: $0))?.metadata["command"] : (try? Autoencoder(modelFile: $0))?.metadata["command"]
+        }
         let command = parentCommand.map { "\($0) && \(thisCommand)" } ?? thisCommand
-        let initFromNote = trainer.model.metadata["initFrom"] ?? initFrom.map { "\($0) (sha256 \(initialDigest))" }
+        let initFromNote = network.metadata["initFrom"] ?? initFrom.map { "\($0) (sha256 \(initialDigest))" }
         let progress = Terminal.Progress(every: 10)
         Interrupt.install()
         let outcome: TrainingOutcome
@@ -134,7 +171,7 @@ struct TrainCommand: ParsableCommand {
                     progress.update(line)
                 },
                 save: { trainer, elapsed in
-                    trainer.model.metadata = [
+                    trainer.network.metadata = [
                         "command": command, "data": data, "trainingImages": "\(images.train.count)",
                         "validationImages": "\(images.validation.count)", "steps": "\(trainer.step)",
                         "wallSeconds": String(format: "%.0f", elapsed), "trainerCommit": commit,
@@ -142,11 +179,16 @@ struct TrainCommand: ParsableCommand {
                         "validationBPP": trainer.lastValidationBPP.map { String(format: "%.4f", $0) } ?? "",
                         "seed": "\(trainer.options.seed)", "batch": "\(trainer.options.batch)", "crop": "\(trainer.options.crop)",
                     ]
-                    if let initFromNote { trainer.model.metadata["initFrom"] = initFromNote }
-                    if trainer.options.objective == .rd { trainer.model.metadata["lambda"] = "\(trainer.options.lambda)" }
+                    if let initFromNote { trainer.network.metadata["initFrom"] = initFromNote }
+                    if trainer.options.objective == .rd { trainer.network.metadata["lambda"] = "\(trainer.options.lambda)" }
                     try AtomicFile.write(trainer.checkpoint(elapsed: elapsed).serialized(), to: checkpointPath, overwrite: true)
                     // A rate-distortion model is written with its integer entropy tables, ready for compress.
-                    let file = trainer.options.objective == .rd ? try CodecModel.export(trainer.model) : trainer.model.modelFile()
+                    let file: ModelFile
+                    switch trainer.options.objective {
+                    case .rd: file = try CodecModel.export(trainer.model)
+                    case .denoise: file = trainer.network.modelFile(extra: [], trainer: nil, storage: .float16)
+                    default: file = trainer.model.modelFile()
+                    }
                     try AtomicFile.write(file.serialized(), to: out, overwrite: true)
                 },
                 shouldStop: { Interrupt.requested })

@@ -17,5 +17,5 @@ struct VlatCommand: ParsableCommand {
           vlat bench ../shared/corpus/kodak --codecs jpeg,webp --out kodak-bench
         """,
         version: "0.1.0",
-        subcommands: [CompressCommand.self, DecompressCommand.self, InfoCommand.self, ExportCommand.self, BenchCommand.self, BenchRestoreCommand.self, TrainCommand.self, SampleCommand.self, InterpolateCommand.self])
+        subcommands: [CompressCommand.self, DecompressCommand.self, DenoiseCommand.self, InfoCommand.self, ExportCommand.self, BenchCommand.self, BenchRestoreCommand.self, TrainCommand.self, SampleCommand.self, InterpolateCommand.self])
 }

@@ -25,6 +25,25 @@ struct TrainCommandTests {
         #expect(again.status == 1 && again.stderr.contains("already exists"))
     }
 
+    @Test func trainsAResumableDenoiserThatDenoiseUses() throws {
+        let dir = CLI.scratch()
+        let out = dir.appendingPathComponent("d.vlatmodel").path
+        let args = ["train", "--data", "Corpus/photos", "--out", out, "--objective", "denoise", "--channels", "4", "--levels", "1",
+                    "--blocks", "1", "--crop", "32", "--batch", "2", "--val-every", "5", "--checkpoint-every", "5"]
+        let r = try CLI.run(args + ["--steps", "5"])
+        #expect(r.status == 0 && r.stderr.contains("denoise: C=4, 1 levels, 1 blocks, skips on, residual on"), "\(r.stderr)")
+        let info = try CLI.run(["info", out])
+        #expect(info.stdout.contains("model, denoiser") && info.stdout.contains("C=4, 1 levels"))
+        // Resume needs the same architecture flags, and goes on from step 5.
+        let resumed = try CLI.run(args + ["--steps", "8", "--resume", dir.appendingPathComponent("d.ckpt").path])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try ModelFile.parse(Array(Data(contentsOf: URL(fileURLWithPath: out)))).json.contains("\"steps\":\"8\""))
+        // The model cleans an image.
+        let png = dir.appendingPathComponent("out.png").path
+        #expect(try CLI.run(["denoise", "Corpus/generated/size_17x9.png", "-o", png, "--model", out]).status == 0)
+        #expect(try ImageFile.read(png).width == 17)
+    }
+
     @Test func ctrlCSavesACheckpointAndResumeFinishes() throws {
         let dir = CLI.scratch()
         let out = dir.appendingPathComponent("m.vlatmodel").path
@@ -78,7 +97,13 @@ struct TrainCommandTests {
             (["train", "--data", dir.appendingPathComponent("none").path, "--out", dir.appendingPathComponent("b.vlatmodel").path], 1, "no such folder"),
             (["train", "--data", "Corpus/photos", "--out", dir.appendingPathComponent("c.vlatmodel").path, "--resume", corrupt.path], 1, "not a vlat model file"),
             (["train", "--data", "Corpus/photos", "--out", dir.appendingPathComponent("d.vlatmodel").path, "--crop", "40"], 64, "multiple of 16"),
-            (["train", "--data", "Corpus/photos", "--out", dir.appendingPathComponent("e.vlatmodel").path, "--objective", "gan"], 64, "ae, vae or rd"),
+            (["train", "--data", "Corpus/photos", "--out", dir.appendingPathComponent("e.vlatmodel").path, "--objective", "gan"], 64, "ae, vae, rd or denoise"),
+            (["train", "--data", "Corpus/photos", "--out", dir.appendingPathComponent("f.vlatmodel").path, "--objective", "denoise",
+              "--noise-sigma", "none", "--blur-sigma", "none"], 64, "cannot both be none"),
+            (["train", "--data", "Corpus/photos", "--out", dir.appendingPathComponent("g.vlatmodel").path, "--objective", "denoise",
+              "--noise-sigma", "50-10"], 64, "--noise-sigma must be A-B"),
+            (["train", "--data", "Corpus/photos", "--out", dir.appendingPathComponent("h.vlatmodel").path, "--objective", "denoise",
+              "--levels", "9"], 64, "the denoiser needs"),
         ]
         for (args, status, message) in cases {
             let r = try CLI.run(args)

@@ -39,6 +39,7 @@ struct ModelRegistryTests {
         #expect(registry.folders == [dir, "/nonexistent/a", "/nonexistent/b"])
         #expect(throws: RegistryError.noQuality(5, searched: registry.folders)) { try registry.model(quality: 5) }
         let digest = [UInt8](repeating: 0xab, count: 32)
+        #expect(throws: RegistryError.noDenoiser(searched: registry.folders)) { try registry.denoiser() }
         let error = #expect(throws: RegistryError.self) { try registry.model(digest: digest) }
         #expect("\(error!)".contains("needs model sha256:" + String(repeating: "ab", count: 32)))
     }

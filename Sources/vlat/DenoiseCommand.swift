@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import VlatCodec
+import VlatFiles
+import VlatFormat
+import VlatImageIO
+import VlatModels
+import VlatTensor
+
+/// Loads a denoising model given on the command line, with errors that name the file.
+func loadDenoiser(_ path: String) throws -> Denoiser {
+    do { return try Denoiser(modelFile: ModelFile.parse(FileReader.read(path))) } catch { throw CLIError(file: path, error) }
+}
+
+/// `vlat denoise`: noisy or blurry PNG/JPEG -> clean PNG.
+struct DenoiseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "denoise",
+        abstract: "Clean noisy or blurry photos with the denoising network.",
+        discussion: """
+        Blind: no noise level is needed. Each input becomes INPUT.denoised.png beside it; -o \
+        names the output file (one input; .png or .jpg) or an output folder. Folders given as \
+        inputs are expanded to their PNG/JPEG files, processed in parallel, one per core. Any \
+        size works: the network runs in overlapping tiles whose margins cover its receptive \
+        field, so there are no seams. Grey images stay grey; alpha and the ICC profile are \
+        kept. The model is the installed denoise.vlatmodel (--model-dir, $VLAT_MODELS, the \
+        shipped models) unless --model names one.
+
+        Examples:
+          vlat denoise noisy.png
+          vlat denoise scans/ -o cleaned/
+          vlat denoise photo.jpg -o photo-clean.png --model my-denoiser.vlatmodel
+        """)
+
+    @Argument(help: "PNG or JPEG files or folders of them ('-' for standard input).") var inputs: [String]
+    @Option(name: .shortAndLong, help: "Output file (one input), or folder; '-' for standard output (PNG).") var output: String?
+    @Option(help: "Denoising model file (vlat train --objective denoise).") var model: String?
+    @Option(help: "Extra folder to search for models (before $VLAT_MODELS and the shipped ones).") var modelDir: [String] = []
+    @Option(help: "Output pixels per tile side (memory grows with its square).") var tile: Int = ImageDenoiser.defaultTile
+    @Option(help: "Files processed at once (default: one per core).") var jobs: Int?
+    @Option(help: "Refuse images with more pixels than this (checked before decoding).") var maxPixels: Int = ImageLimits.default.maxPixels
+    @Flag(help: "Replace existing output files.") var force = false
+
+    func validate() throws {
+        if !(16...4096).contains(tile) { throw ValidationError("--tile must be in 16...4096") }
+        if let jobs, !(1...64).contains(jobs) { throw ValidationError("--jobs must be in 1...64") }
+        if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
+    }
+
+    func run() throws {
+        MemoryTuning.retainFreedMemory()
+        let files = try BatchJobs.expand(inputs, extensions: ["png", "jpg", "jpeg"])
+        let destinations = try BatchJobs.destinations(for: files, output: output, extension: "denoised.png")
+        let registry = ModelRegistry(folders: modelDir)
+        let workers = BatchJobs.workers(for: files.count, requested: jobs)
+        // Each worker loads its own copy; loading them now checks the model before any work.
+        let models = (0..<workers).map { _ in ModelCache(registry: registry, file: nil, denoiserFile: model) }
+        for m in models { _ = try m.denoiser() }
+        Parallel.threads = max(1, ProcessInfo.processInfo.activeProcessorCount / workers)
+        let limits = ImageLimits(maxPixels: maxPixels)
+        let (tile, force, allInputs, total) = (tile, force, files, files.count)
+        let failed = BatchJobs.run(count: files.count, jobs: workers, names: files) { index, worker in
+            let (input, destination) = (files[index], destinations[index])
+            let image = try ImageFile.read(input, limits: limits)
+            let clean = ImageDenoiser.denoise(image, model: try models[worker].denoiser(), tile: tile)
+            try ImageFile.write(clean, to: destination, format: destination == "-" ? .png : nil, overwrite: force, inputs: allInputs)
+            if destination != "-" { Terminal.note("\(total > 1 ? "[\(index + 1)/\(total)] " : "")\(input) -> \(destination)") }
+        }
+        if failed > 0 {
+            if files.count > 1 { Terminal.note("\(failed) of \(files.count) files failed") }
+            throw ExitCode.failure
+        }
+    }
+}
