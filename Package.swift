@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "VlatTraining", dependencies: ["VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO", "VlatFiles", "VlatFilters"]),
         .target(name: "VlatCodec", dependencies: ["VlatModels", "VlatEntropy", "VlatFormat", "VlatImageIO", "VlatTensor", "VlatFiles"],
                 resources: [.copy("Models")]),
-        .target(name: "VlatBench", dependencies: ["VlatImageIO", "VlatMetrics", "VlatFiles", "VlatCodec", "VlatFormat", "VlatFilters", "VlatTensor"]),
+        .target(name: "VlatBench", dependencies: ["VlatImageIO", "VlatMetrics", "VlatFiles", "VlatCodec", "VlatFormat", "VlatFilters", "VlatTensor", "VlatModels"]),
         .executableTarget(
             name: "vlat",
             dependencies: [
@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "VlatTrainingTests", dependencies: ["VlatTestSupport", "VlatFilters", "VlatTraining", "VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO"]),
         .testTarget(name: "VlatCodecTests", dependencies: ["VlatTestSupport", "VlatCodec", "VlatModels", "VlatTraining", "VlatFormat", "VlatImageIO", "VlatTensor"]),
         .testTarget(name: "VlatFiltersTests", dependencies: ["VlatTestSupport", "VlatFilters", "VlatImageIO", "VlatMetrics"]),
-        .testTarget(name: "VlatBenchTests", dependencies: ["VlatTestSupport", "VlatBench", "VlatImageIO", "VlatMetrics"]),
+        .testTarget(name: "VlatBenchTests", dependencies: ["VlatTestSupport", "VlatBench", "VlatImageIO", "VlatMetrics", "VlatCodec", "VlatModels", "VlatTensor"]),
         .testTarget(name: "VlatCLITests", dependencies: ["VlatTestSupport", "vlat", "VlatFormat", "VlatImageIO", "VlatCodec", "VlatModels"]),
     ]
 )

@@ -1,8 +1,18 @@
 import Foundation
+import VlatFormat
 import VlatFilters
 import VlatImageIO
+import VlatCodec
 import VlatMetrics
+import VlatModels
 import VlatTensor
+
+/// Lets a `Denoiser` (a class with per-call scratch state) live in a `@Sendable` method: the
+/// bench calls it from one thread at a time.
+final class DenoiserBox: @unchecked Sendable {
+    let denoiser: Denoiser
+    init(_ denoiser: Denoiser) { self.denoiser = denoiser }
+}
 
 /// The denoising and deblurring benchmark: known degradations of clean photos, classical
 /// restorers with their best parameters, and PSNR-RGB against the clean originals.
@@ -73,6 +83,22 @@ public struct RestorationBench: Sendable {
         ]
     }
 
+    /// A trained denoiser as a blind method (one setting, the same network for every
+    /// degradation). It sees the degraded samples as they are (clipped, not rounded), like the
+    /// classical filters, and works in tiles as `vlat denoise` does.
+    public static func learned(name: String, denoiser: Denoiser) -> Method {
+        let box = DenoiserBox(denoiser)
+        return Method(name: name, settings: ["blind"]) { p, _, _ in
+            let n = p.width * p.height
+            var x = Tensor(zeros: [1, 3, p.height, p.width])
+            for c in 0..<3 { for i in 0..<n { x.data[c * n + i] = Float(p.channels[c][i] / 255) } }
+            let y = box.denoiser.denoise(x)
+            var out = p
+            for c in 0..<3 { for i in 0..<n { out.channels[c][i] = Double(min(1, max(0, y.data[c * n + i]))) * 255 } }
+            return out
+        }
+    }
+
     /// One line of the result table.
     public struct Row: Sendable, Codable, Equatable {
         public var degradation: String
@@ -85,8 +111,13 @@ public struct RestorationBench: Sendable {
     }
 
     public var degradations: [Degradation]
+    /// Methods run on every degradation without tuning (the learned denoisers).
+    public var blind: [Method]
 
-    public init(degradations: [Degradation] = Degradation.standard) { self.degradations = degradations }
+    public init(degradations: [Degradation] = Degradation.standard, blind: [Method] = []) {
+        self.degradations = degradations
+        self.blind = blind
+    }
 
     static func psnr(_ a: Planes, _ b: Planes) -> Double {
         var se = 0.0
@@ -112,8 +143,58 @@ public struct RestorationBench: Sendable {
                 rows.append(Row(degradation: d.name, method: method.name, setting: method.settings[best],
                                 psnr: mean(test, d) { method.run($0, d, best) }, tuningPSNR: scores[best]))
             }
+            for method in blind {
+                progress("\(d.name): \(method.name)")
+                rows.append(Row(degradation: d.name, method: method.name, setting: method.settings[0],
+                                psnr: mean(test, d) { method.run($0, d, 0) }, tuningPSNR: mean(tuning, d) { method.run($0, d, 0) }))
+            }
         }
         return rows
+    }
+
+    /// What denoising before compression saves: per noise level, the mean bits per pixel and
+    /// PSNR (against the clean image) of compressing the noisy image, and of compressing it
+    /// after `denoiser`, with the codec model `codec`.
+    public struct CompressionRow: Sendable, Codable, Equatable {
+        public var degradation: String
+        public var noisyBPP: Double
+        public var noisyPSNR: Double
+        public var denoisedBPP: Double
+        public var denoisedPSNR: Double
+    }
+
+    public func compression(test: [(String, Planes)], denoiser: Denoiser, codec: CodecModel,
+                            progress: (String) -> Void = { _ in }) throws -> [CompressionRow] {
+        var rows: [CompressionRow] = []
+        for d in degradations {
+            var sums = [0.0, 0.0, 0.0, 0.0]
+            for (name, clean) in test {
+                progress("\(d.name): compressing \(name)")
+                let noisy = d.apply(clean, imageName: name).image()
+                for (k, image) in [noisy, ImageDenoiser.denoise(noisy, model: denoiser)].enumerated() {
+                    let bytes = try ImageCodec.encode(image, model: codec).serialized()
+                    let decoded = try ImageCodec.decode(Container.parse(bytes), model: codec)
+                    sums[2 * k] += Double(bytes.count * 8) / Double(image.pixelCount)
+                    sums[2 * k + 1] += Self.psnr(Planes(decoded), clean)
+                }
+            }
+            let n = Double(test.count)
+            rows.append(CompressionRow(degradation: d.name, noisyBPP: sums[0] / n, noisyPSNR: sums[1] / n,
+                                       denoisedBPP: sums[2] / n, denoisedPSNR: sums[3] / n))
+        }
+        return rows
+    }
+
+    /// The compression table in Markdown.
+    public static func compressionMarkdown(_ rows: [CompressionRow], quality: String) -> String {
+        var out = "\nCompressing with vlat \(quality), without and with `--denoise` (PSNR against the clean image):\n\n"
+        out += "| degradation | noisy: bpp | noisy: PSNR (dB) | denoised first: bpp | denoised first: PSNR (dB) | bits saved |\n|---|---:|---:|---:|---:|---:|\n"
+        for r in rows {
+            out += "| \(r.degradation) | " + [r.noisyBPP, r.noisyPSNR, r.denoisedBPP, r.denoisedPSNR].enumerated()
+                .map { String(format: $0.offset % 2 == 0 ? "%.3f" : "%.2f", $0.element) }.joined(separator: " | ")
+            out += " | \(String(format: "%.0f", (1 - r.denoisedBPP / r.noisyBPP) * 100)) % |\n"
+        }
+        return out
     }
 
     /// Published colour-denoising results on CBSD68 (PSNR-RGB, dB), quoted from Zhang, Zuo and

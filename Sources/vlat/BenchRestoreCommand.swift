@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VlatBench
+import VlatCodec
 import VlatFiles
 import VlatFilters
 import VlatImageIO
@@ -17,10 +18,14 @@ struct BenchRestoreCommand: ParsableCommand {
         and median filters for noise; unsharp masking, Richardson-Lucy and Wiener deconvolution \
         (with the true kernel) for blur. Each method's parameter is chosen on the tuning images, \
         the held-out validation split of --tune (the same split `vlat train` holds out), never \
-        on the test images. Published CBSD68 results are added, marked as quoted.
+        on the test images. Published CBSD68 results are added, marked as quoted. With \
+        --denoiser, the trained network runs on every degradation too (blind, one model); \
+        with --compress-quality as well, noisy images are compressed with and without \
+        denoising first, to show the bits a clean image saves.
 
         Examples:
           vlat bench-restore ../shared/corpus/cbsd68 --tune ../shared/corpus/train --out restore-bench
+          vlat bench-restore ../shared/corpus/cbsd68 --tune ../shared/corpus/train --denoiser Sources/VlatCodec/Models/denoise.vlatmodel --compress-quality 4
           vlat bench-restore ../shared/corpus/cbsd68 --tune ../shared/corpus/train --limit 8 --tune-limit 4
         """)
 
@@ -29,7 +34,14 @@ struct BenchRestoreCommand: ParsableCommand {
     @Option(help: "Folder for summary.md and results.json.") var out = "restore-out"
     @Option(help: "Use only the first N test images.") var limit: Int?
     @Option(help: "Use only the first N tuning images.") var tuneLimit: Int?
+    @Option(help: "A trained denoising model to measure beside the classical filters.") var denoiser: String?
+    @Option(help: "With --denoiser: also compress the noisy images at this installed quality level, without and with denoising.") var compressQuality: UInt8?
     @Flag(help: "Replace results already in --out.") var force = false
+
+    func validate() throws {
+        if let q = compressQuality, !(1...8).contains(q) { throw ValidationError("--compress-quality must be in 1...8") }
+        if compressQuality != nil && denoiser == nil { throw ValidationError("--compress-quality needs --denoiser") }
+    }
 
     func run() throws {
         var testPaths: [String]
@@ -47,17 +59,36 @@ struct BenchRestoreCommand: ParsableCommand {
             throw CLIError("\(out)/\(name): already exists (use --force to overwrite)")
         }
         try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let network = try denoiser.map(loadDenoiser)
+        let codec: CodecModel?
+        do { codec = try compressQuality.map { try ModelRegistry(folders: []).model(quality: $0) } } catch { throw CLIError("\(error)") }
         let progress = Terminal.Progress(every: 1)
-        let rows = RestorationBench().run(tuning: tuning, test: test, progress: progress.update)
+        let bench = RestorationBench(blind: network.map { [RestorationBench.learned(name: "vlat denoiser", denoiser: $0)] } ?? [])
+        let rows = bench.run(tuning: tuning, test: test, progress: progress.update)
+        var compression: [RestorationBench.CompressionRow] = []
+        if let network, let codec {
+            let noiseOnly = RestorationBench(degradations: RestorationBench.Degradation.standard.filter { $0.blurSigma == 0 })
+            do { compression = try noiseOnly.compression(test: test, denoiser: network, codec: codec, progress: progress.update) } catch {
+                progress.finish()
+                throw CLIError("\(error)")
+            }
+        }
         progress.finish()
         let command = (["vlat"] + CommandLine.arguments.dropFirst().map(BenchCommand.shellQuoted)).joined(separator: " ")
-        let markdown = RestorationBench.markdown(rows, command: command, tuningCount: tuning.count, testCount: test.count)
+        var markdown = RestorationBench.markdown(rows, command: command, tuningCount: tuning.count, testCount: test.count)
+        if let q = compressQuality, !compression.isEmpty { markdown += RestorationBench.compressionMarkdown(compression, quality: "quality \(q)") }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         do {
             try AtomicFile.write(Array(markdown.utf8), to: "\(out)/summary.md", overwrite: true)
-            try AtomicFile.write(Array(try encoder.encode(rows)), to: "\(out)/results.json", overwrite: true)
+            try AtomicFile.write(Array(try encoder.encode(RestoreResults(rows: rows, compression: compression))), to: "\(out)/results.json", overwrite: true)
         } catch { throw CLIError("\(error)") }
         print(markdown, terminator: "")
     }
+}
+
+/// What `vlat bench-restore` writes to results.json.
+struct RestoreResults: Encodable {
+    var rows: [RestorationBench.Row]
+    var compression: [RestorationBench.CompressionRow]
 }
