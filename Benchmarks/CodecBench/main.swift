@@ -5,6 +5,11 @@
 //   swift build -c release --product CodecBench
 //   .build/release/CodecBench speed [--images DIR] [--quality N] [--jpeg-quality Q] [--repeats R] [--out DIR]
 //   .build/release/CodecBench picture [--image FILE] [--bpp 0.25] [--crop X,Y,W,H] [--zoom Z] [--out DIR]
+//   .build/release/CodecBench restore-picture --denoiser MODEL [--images DIR] [--count N] [--out DIR]
+//
+// restore-picture: for a few images, crops of the degraded input, the best classical filter
+// (its parameter as bench-restore chose it on the held-out photos), the vlat denoiser and the
+// clean original, side by side, for noise sigma 25 and for blur sigma 2 + noise 2.
 //
 // Times are in-process (models loaded, files in memory): the median over images of each
 // image's median of --repeats runs, with every core (vlat's engine threads; libjpeg has one).
@@ -15,9 +20,11 @@ import Foundation
 import VlatBench
 import VlatCodec
 import VlatFiles
+import VlatFilters
 import VlatFormat
 import VlatImageIO
 import VlatMetrics
+import VlatModels
 import VlatTensor
 
 #if canImport(Glibc)
@@ -252,4 +259,58 @@ if args.first == "picture" {
     exit(0)
 }
 
-fail("usage: CodecBench speed|picture [options] (see the comment at the top of Benchmarks/CodecBench/main.swift)")
+// MARK: restoration picture
+
+if args.first == "restore-picture" {
+    guard let modelPath = option("--denoiser") else { fail("restore-picture needs --denoiser MODEL") }
+    let folder = option("--images") ?? "../shared/corpus/cbsd68"
+    let count = Int(option("--count") ?? "3") ?? 3
+    let denoiser: Denoiser
+    do { denoiser = try Denoiser(modelFile: ModelFile.parse(FileReader.read(modelPath))) } catch { fail("\(modelPath): \(error)") }
+    let paths: [String]
+    do { paths = Array(try RDSweep.imagePaths(in: folder).prefix(count)) } catch { fail("\(error)") }
+    let side = 128, zoom = 2, gap = 8
+    let cases: [(file: String, degradation: RestorationBench.Degradation, classical: String, restore: (Planes) -> Planes)] = [
+        ("restore-noise25", .init(name: "noise 25", blurSigma: 0, noiseSigma: 25), "Gaussian filter sigma 0.75",
+         { GaussianBlur.apply($0, sigma: 0.75) }),
+        ("restore-blur2", .init(name: "blur 2 + noise 2", blurSigma: 2, noiseSigma: 2), "Wiener (true kernel) nsr 0.01",
+         { WienerDeconvolution.apply($0, sigma: 2, nsr: 0.01) }),
+    ]
+    let learned = RestorationBench.learned(name: "vlat", denoiser: denoiser)
+    var md = "Command: `\(command)`\n\n"
+    for c in cases {
+        let tile = side * zoom, width = 4 * tile + 3 * gap, height = paths.count * tile + (paths.count - 1) * gap
+        var pixels = [UInt8](repeating: 255, count: width * height * 3)
+        md += "`\(c.file).png`: \(c.degradation.name); columns: degraded input, \(c.classical), vlat denoiser, clean. "
+        md += "Rows: \(paths.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")) (centre \(side)x\(side) crops, enlarged \(zoom)x).\n\n"
+        md += "| image | input (dB) | classical (dB) | vlat (dB) |\n|---|---:|---:|---:|\n"
+        for (row, path) in paths.enumerated() {
+            let clean: Planes
+            do { clean = Planes(try ImageFile.read(path)) } catch { fail("\(path): \(error)") }
+            let name = (path as NSString).lastPathComponent
+            let degraded = c.degradation.apply(clean, imageName: name)
+            let columns = [degraded, c.restore(degraded), learned.run(degraded, c.degradation, 0), clean]
+            md += "| \(name) | " + columns.prefix(3).map { f(RestorationBench.psnr($0, clean), 2) }.joined(separator: " | ") + " |\n"
+            let x0 = (clean.width - side) / 2, y0 = (clean.height - side) / 2
+            for (col, planes) in columns.enumerated() {
+                for y in 0..<tile {
+                    for x in 0..<tile {
+                        let src = (y0 + y / zoom) * planes.width + x0 + x / zoom
+                        let dst = ((row * (tile + gap) + y) * width + col * (tile + gap) + x) * 3
+                        for ch in 0..<3 { pixels[dst + ch] = UInt8(min(255, max(0, planes.channels[ch][src].rounded()))) }
+                    }
+                }
+            }
+        }
+        md += "\n"
+        if let out {
+            let image = Image(width: width, height: height, layout: .rgb, pixels: pixels)
+            do { try AtomicFile.write(PNGCodec.encode(image), to: "\(out)/\(c.file).png", overwrite: true) } catch { fail("\(error)") }
+        }
+    }
+    print(md, terminator: "")
+    if let out { write(md, to: "\(out)/restore-picture.md") }
+    exit(0)
+}
+
+fail("usage: CodecBench speed|picture|restore-picture [options] (see the comment at the top of Benchmarks/CodecBench/main.swift)")

@@ -27,6 +27,12 @@ public struct RestorationBench: Sendable {
         public var blurSigma: Double
         public var noiseSigma: Double
 
+        public init(name: String, blurSigma: Double, noiseSigma: Double) {
+            self.name = name
+            self.blurSigma = blurSigma
+            self.noiseSigma = noiseSigma
+        }
+
         public static let standard: [Degradation] = [
             .init(name: "noise 15", blurSigma: 0, noiseSigma: 15),
             .init(name: "noise 25", blurSigma: 0, noiseSigma: 25),
@@ -119,7 +125,8 @@ public struct RestorationBench: Sendable {
         self.blind = blind
     }
 
-    static func psnr(_ a: Planes, _ b: Planes) -> Double {
+    /// PSNR-RGB of `a` rounded to 8 bits against `b`.
+    public static func psnr(_ a: Planes, _ b: Planes) -> Double {
         var se = 0.0
         for c in 0..<3 { for i in 0..<a.channels[c].count { let d = a.channels[c][i].rounded() - b.channels[c][i]; se += d * d } }
         return PSNR.fromMSE(se / Double(3 * a.width * a.height))

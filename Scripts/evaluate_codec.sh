@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Measures the shipped quality levels (Sources/VlatCodec/Models/q1...q8) and writes:
+#   Benchmarks/kodak-codec/   vlat bench on ../shared/corpus/kodak: every level (rANS and zstd),
+#                             JPEG, WebP, AVIF, JPEG XL in the same run, and CompressAI's
+#                             published curves (quoted); summary.md, CSV, JSON, SVG plots
+#   Benchmarks/codec/speed.md encode/decode times and peak memory of vlat beside libjpeg
+#                             (CodecBench speed, same run, default quality)
+#   Benchmarks/codec/picture.png, picture.md
+#                             one crop at about 0.25 bpp: original, JPEG, WebP, vlat
+#   Benchmarks/codec/info-example.md
+#                             vlat compress on a Corpus photo with the default level, then vlat info
+# Run on a quiet machine (times are medians, but still). Needs Scripts/install-deps.sh --codecs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build -c release >&2
+bin="$(swift build -c release --show-bin-path)"
+mkdir -p Benchmarks/codec
+
+"$bin/vlat" bench ../shared/corpus/kodak --codecs jpeg,webp,avif,jxl,vlat,vlat-zstd \
+    --quoted Benchmarks/quoted/compressai-bmshj2018-factorized-mse.json \
+    --quoted Benchmarks/quoted/compressai-bmshj2018-hyperprior-mse.json \
+    --out Benchmarks/kodak-codec --title "Kodak (24 images): vlat and the classical codecs" --force > /dev/null
+
+"$bin/CodecBench" speed --images ../shared/corpus/kodak --out Benchmarks/codec > /dev/null
+"$bin/CodecBench" picture --image Corpus/photos/astronaut.png --crop 150,40,160,160 --out Benchmarks/codec > /dev/null
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+"$bin/vlat" compress Corpus/photos/astronaut.png -o "$tmp/astronaut.vlat" 2> /dev/null
+{
+    echo "Commands: \`vlat compress Corpus/photos/astronaut.png -o astronaut.vlat\` (the default level), then \`vlat info astronaut.vlat\`"
+    echo
+    echo '```text'
+    "$bin/vlat" info "$tmp/astronaut.vlat" | sed "s|$tmp/||"
+    echo '```'
+} > Benchmarks/codec/info-example.md
+echo "wrote Benchmarks/kodak-codec and Benchmarks/codec" >&2
