@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "VlatTensorTests", dependencies: ["VlatTestSupport", "VlatTensor"]),
         .testTarget(name: "VlatModelsTests", dependencies: ["VlatTestSupport", "VlatModels", "VlatTensor", "VlatFormat"]),
         .testTarget(name: "VlatTrainingTests", dependencies: ["VlatTestSupport", "VlatFilters", "VlatTraining", "VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO"]),
-        .testTarget(name: "VlatCodecTests", dependencies: ["VlatTestSupport", "VlatCodec", "VlatModels", "VlatTraining", "VlatFormat", "VlatImageIO", "VlatTensor"]),
+        .testTarget(name: "VlatCodecTests", dependencies: ["VlatTestSupport", "VlatCodec", "VlatModels", "VlatTraining", "VlatFormat", "VlatImageIO", "VlatTensor", "VlatMetrics"]),
         .testTarget(name: "VlatFiltersTests", dependencies: ["VlatTestSupport", "VlatFilters", "VlatImageIO", "VlatMetrics"]),
         .testTarget(name: "VlatBenchTests", dependencies: ["VlatTestSupport", "VlatBench", "VlatImageIO", "VlatMetrics", "VlatCodec", "VlatModels", "VlatTensor"]),
         .testTarget(name: "VlatCLITests", dependencies: ["VlatTestSupport", "vlat", "VlatFormat", "VlatImageIO", "VlatCodec", "VlatModels"]),

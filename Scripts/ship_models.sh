@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Copies the trained quality levels into the package's resources as compact model files
-# (float16 weights, entropy tables) and writes Sources/VlatCodec/Models/README.md from what
-# each file records about how it was made.
+# (float16 weights, entropy tables) and writes Sources/VlatCodec/Models/README.md (and the
+# table alone, levels.md, for the project README) from what each file records about how it
+# was made.
 #
 #   Scripts/ship_models.sh [RUN_DIR]     (default runs/qualities, as Scripts/train_qualities.sh)
 #
-# Only finished levels (RUN_DIR/qN.done) are shipped.
+# Only finished levels (RUN_DIR/qN.done) are shipped. The denoiser is shipped too when
+# DENOISE_CKPT (default runs/denoise/denoise.ckpt) exists: Sources/VlatCodec/Models/denoise.vlatmodel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN=${1:-runs/qualities}
@@ -19,6 +21,14 @@ for n in 1 2 3 4 5 6 7 8; do
   shipped+=("q$n")
 done
 [[ ${#shipped[@]} -gt 0 ]] || { echo "no finished level in $RUN" >&2; exit 1; }
+DENOISE_CKPT=${DENOISE_CKPT:-runs/denoise/denoise.ckpt}
+if [[ -f "$DENOISE_CKPT" ]]; then
+  "$VLAT" export "$DENOISE_CKPT" -o "$MODELS/denoise.vlatmodel" --force
+fi
+
+paths=()
+for q in "${shipped[@]}"; do paths+=("$MODELS/$q.vlatmodel"); done
+Scripts/model_table.py "$VLAT" "${paths[@]}" > "$MODELS/levels.md"
 
 {
   cat <<'HEAD'
@@ -38,20 +48,8 @@ level is fine-tuned from its neighbour (q3, q2, q1 downwards from q4; q5 ... q8 
 "steps" counts this level's own run; "validation" is PSNR / bpp on centre crops of the
 held-out images with rounded latents, at the last validation.
 
-| level | lambda | steps | wall (s) | validation | started from | size (bytes) | sha256 (first 16) |
-|---|---:|---:|---:|---|---|---:|---|
 HEAD
-  for q in "${shipped[@]}"; do
-    "$VLAT" info --json "$MODELS/$q.vlatmodel" | python3 -c '
-import json, sys, os
-q, path = sys.argv[1], sys.argv[2]
-d = json.load(sys.stdin)[0]
-m = d.get("metadata", {})
-start = m.get("initFrom", "first run (resumed)").split(" (sha256")[0]
-print(f"| {q} | {m.get(\"lambda\", \"\")} | {m.get(\"steps\", \"\")} | {m.get(\"wallSeconds\", \"\")} | "
-      f"{m.get(\"validationPSNR\", \"\")} dB / {m.get(\"validationBPP\", \"\")} bpp | {os.path.basename(start)} | "
-      f"{os.path.getsize(path)} | {d[\"sha256\"][:16]} |")' "$q" "$MODELS/$q.vlatmodel"
-  done
+  cat "$MODELS/levels.md"
   echo
   echo "Full records (\`vlat info\`):"
   for q in "${shipped[@]}"; do
@@ -60,5 +58,15 @@ print(f"| {q} | {m.get(\"lambda\", \"\")} | {m.get(\"steps\", \"\")} | {m.get(\"
     "$VLAT" info "$MODELS/$q.vlatmodel"
     echo '```'
   done
+  if [[ -f "$MODELS/denoise.vlatmodel" ]]; then
+    echo
+    echo "## The denoiser"
+    echo
+    echo "\`denoise.vlatmodel\` is what \`vlat denoise\` and \`vlat compress --denoise\` use (see the project README):"
+    echo
+    echo '```text'
+    "$VLAT" info "$MODELS/denoise.vlatmodel"
+    echo '```'
+  fi
 } > "$MODELS/README.md"
 echo "shipped: ${shipped[*]}"

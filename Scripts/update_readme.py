@@ -11,6 +11,12 @@ import os, re, sys
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 SECTIONS = {
     "kodak-baselines": "Benchmarks/kodak-baselines/summary.md",
+    "kodak-codec": "Benchmarks/kodak-codec/summary.md",
+    "codec-speed": "Benchmarks/codec/speed.md",
+    "codec-picture": "Benchmarks/codec/picture.md",
+    "codec-info-example": "Benchmarks/codec/info-example.md",
+    "models": "Sources/VlatCodec/Models/levels.md",
+    "restore-picture": "Benchmarks/restoration/restore-picture.md",
     "engine": "Benchmarks/engine/engine.md",
     "autoencoder": "Benchmarks/autoencoder/summary.md",
     "restoration": "Benchmarks/restoration-classical/summary.md",

@@ -83,7 +83,7 @@ struct CompressCommandTests {
         let models = dir.appendingPathComponent("models")
         try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: model, toPath: models.appendingPathComponent("q1.vlatmodel").path)
-        let levels = try CLI.run(["bench", "Corpus/generated/edges_256x192.png", "--codecs", "vlat", "--model-dir", models.path,
+        let levels = try CLI.run(["bench", "Corpus/generated/size_17x9.png", "--codecs", "vlat", "--model-dir", models.path,
                                   "--out", dir.appendingPathComponent("b2").path])
         #expect(levels.status == 0, "\(levels.stderr)")
         let settings = try String(contentsOfFile: dir.appendingPathComponent("b2/results.csv").path, encoding: .utf8)
