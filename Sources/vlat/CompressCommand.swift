@@ -163,12 +163,15 @@ final class ModelCache: @unchecked Sendable {
         return d
     }
 
+    /// The --model file, loaded once.
+    private func explicitModel(_ file: String) throws -> CodecModel {
+        if explicit == nil { explicit = try loadCodecModel(file) }
+        return explicit!
+    }
+
     /// The --model file when given, else the installed level `quality`.
     func model(quality: UInt8) throws -> CodecModel {
-        if let file {
-            if explicit == nil { explicit = try loadCodecModel(file) }
-            return explicit!
-        }
+        if let file { return try explicitModel(file) }
         if let m = byQuality[quality] { return m }
         let m = try registry.model(quality: quality)
         byQuality[quality] = m
@@ -177,10 +180,7 @@ final class ModelCache: @unchecked Sendable {
 
     /// The --model file when given, else the installed model with this digest.
     func model(digest: [UInt8]) throws -> CodecModel {
-        if let file {
-            if explicit == nil { explicit = try loadCodecModel(file) }
-            return explicit!
-        }
+        if let file { return try explicitModel(file) }
         if let m = byDigest[digest] { return m }
         let m = try registry.model(digest: digest)
         byDigest[digest] = m
