@@ -7,6 +7,8 @@
 public final class Conv2d: Layer {
     public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int
     public let weight: Parameter
+    /// Largest column buffer of one inference band (see `ConvGeometry.inferenceBandBytes`).
+    public var inferenceBandBytes = ConvGeometry.inferenceBandBytes
     public let bias: Parameter
     private var input: Tensor?
 
@@ -46,7 +48,10 @@ public final class Conv2d: Layer {
         let g = geometry(x)
         precondition(g.outHeight > 0 && g.outWidth > 0, "Conv2d input \(x.h)x\(x.w) is smaller than the kernel")
         var y = Tensor(zeros: [x.n, outChannels, g.outHeight, g.outWidth])
-        var col = [Float](repeating: 0, count: isPointwise ? 0 : g.patchSize * g.positions)
+        // Training keeps one whole-image column matrix (its shapes are small and fixed);
+        // inference goes in bands of output rows so a large photo needs a bounded buffer.
+        let bandRows = training ? g.outHeight : g.rowsPerBand(bytes: inferenceBandBytes)
+        var col = [Float](repeating: 0, count: isPointwise ? 0 : g.patchSize * bandRows * g.outWidth)
         let inStride = inChannels * x.h * x.w, outStride = outChannels * g.positions
         x.data.withUnsafeBufferPointer { xp in
             weight.value.data.withUnsafeBufferPointer { wp in
@@ -57,15 +62,17 @@ public final class Conv2d: Layer {
                                 let out = yp.baseAddress! + b * outStride
                                 // Start from the bias, then accumulate W x col (beta = 1).
                                 for o in 0..<outChannels { (out + o * g.positions).update(repeating: bp[o], count: g.positions) }
-                                let source: UnsafePointer<Float>
                                 if isPointwise {
-                                    source = xp.baseAddress! + b * inStride
-                                } else {
-                                    Im2Col.im2col(xp.baseAddress! + b * inStride, g, cp.baseAddress!)
-                                    source = UnsafePointer(cp.baseAddress!)
+                                    BLAS.sgemm(m: outChannels, n: g.positions, k: g.patchSize, a: wp.baseAddress!, lda: g.patchSize,
+                                               b: xp.baseAddress! + b * inStride, ldb: g.positions, beta: 1, c: out, ldc: g.positions)
+                                    continue
                                 }
-                                BLAS.sgemm(m: outChannels, n: g.positions, k: g.patchSize, a: wp.baseAddress!, lda: g.patchSize,
-                                           b: source, ldb: g.positions, beta: 1, c: out, ldc: g.positions)
+                                for first in Swift.stride(from: 0, to: g.outHeight, by: bandRows) {
+                                    let rows = first..<min(g.outHeight, first + bandRows), n = rows.count * g.outWidth
+                                    Im2Col.im2col(xp.baseAddress! + b * inStride, g, cp.baseAddress!, rows: rows)
+                                    BLAS.sgemm(m: outChannels, n: n, k: g.patchSize, a: wp.baseAddress!, lda: g.patchSize,
+                                               b: cp.baseAddress!, ldb: n, beta: 1, c: out + first * g.outWidth, ldc: g.positions)
+                                }
                             }
                         }
                     }

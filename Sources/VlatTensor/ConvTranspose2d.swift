@@ -7,6 +7,8 @@
 public final class ConvTranspose2d: Layer {
     public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, outputPadding: Int
     public let weight: Parameter
+    /// Largest column buffer of one inference band (see `ConvGeometry.inferenceBandBytes`).
+    public var inferenceBandBytes = ConvGeometry.inferenceBandBytes
     public let bias: Parameter
     private var input: Tensor?
 
@@ -46,7 +48,10 @@ public final class ConvTranspose2d: Layer {
         let g = geometry(x)
         precondition(g.outHeight == x.h && g.outWidth == x.w, "ConvTranspose2d geometry mismatch")
         var y = Tensor(zeros: [x.n, outChannels, g.height, g.width])
-        var col = [Float](repeating: 0, count: g.patchSize * g.positions)
+        // Inference goes in bands of input rows (the geometry's output rows), bounding the
+        // column buffer for large photos; training keeps one whole-image matrix.
+        let bandRows = training ? g.outHeight : g.rowsPerBand(bytes: inferenceBandBytes)
+        var col = [Float](repeating: 0, count: g.patchSize * bandRows * g.outWidth)
         let inStride = inChannels * g.positions, outStride = outChannels * g.height * g.width, plane = g.height * g.width
         x.data.withUnsafeBufferPointer { xp in
             weight.value.data.withUnsafeBufferPointer { wp in
@@ -56,10 +61,13 @@ public final class ConvTranspose2d: Layer {
                             for b in 0..<x.n {
                                 let out = yp.baseAddress! + b * outStride
                                 for o in 0..<outChannels { (out + o * plane).update(repeating: bp[o], count: plane) }
-                                BLAS.sgemm(transposeA: true, m: g.patchSize, n: g.positions, k: inChannels,
-                                           a: wp.baseAddress!, lda: g.patchSize, b: xp.baseAddress! + b * inStride,
-                                           ldb: g.positions, beta: 0, c: cp.baseAddress!, ldc: g.positions)
-                                Im2Col.col2im(cp.baseAddress!, g, out)
+                                for first in Swift.stride(from: 0, to: g.outHeight, by: bandRows) {
+                                    let rows = first..<min(g.outHeight, first + bandRows), n = rows.count * g.outWidth
+                                    BLAS.sgemm(transposeA: true, m: g.patchSize, n: n, k: inChannels,
+                                               a: wp.baseAddress!, lda: g.patchSize, b: xp.baseAddress! + b * inStride + first * g.outWidth,
+                                               ldb: g.positions, beta: 0, c: cp.baseAddress!, ldc: n)
+                                    Im2Col.col2im(cp.baseAddress!, g, out, rows: rows)
+                                }
                             }
                         }
                     }

@@ -18,19 +18,25 @@ public struct ConvGeometry: Sendable, Equatable {
 /// im2col and its adjoint col2im. The column matrix has `patchSize` rows, ordered
 /// (channel, ky, kx), and `positions` columns, ordered (oy, ox): row-major `[patchSize, positions]`,
 /// which makes a convolution `W[Cout, patchSize] x col`.
+///
+/// Both take an optional band of output rows `rows`: the column matrix then holds only those
+/// rows' positions (`rows.count * outWidth` columns), so that inference on a large image can
+/// go band by band with a bounded buffer.
 public enum Im2Col {
-    public static func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, _ col: UnsafeMutablePointer<Float>) {
-        let k = g.kernel, s = g.stride, p = g.padding, oh = g.outHeight, ow = g.outWidth, h = g.height, w = g.width
-        let positions = oh * ow
+    public static func im2col(_ x: UnsafePointer<Float>, _ g: ConvGeometry, _ col: UnsafeMutablePointer<Float>,
+                              rows: Range<Int>? = nil) {
+        let k = g.kernel, s = g.stride, p = g.padding, ow = g.outWidth, h = g.height, w = g.width
+        let band = rows ?? 0..<g.outHeight
+        let positions = band.count * ow
         Parallel.forRanges(g.channels, minimumPerThread: 2) { channels in
             for c in channels {
                 let plane = x + c * h * w
                 for ky in 0..<k {
                     for kx in 0..<k {
                         let row = col + ((c * k + ky) * k + kx) * positions
-                        for oy in 0..<oh {
+                        for oy in band {
                             let iy = oy * s - p + ky
-                            let dst = row + oy * ow
+                            let dst = row + (oy - band.lowerBound) * ow
                             if iy < 0 || iy >= h {
                                 dst.update(repeating: 0, count: ow)
                                 continue
@@ -62,19 +68,21 @@ public enum Im2Col {
     }
 
     /// Adds the column matrix back into an image (the adjoint of `im2col`): `x += col2im(col)`.
-    public static func col2im(_ col: UnsafePointer<Float>, _ g: ConvGeometry, _ x: UnsafeMutablePointer<Float>) {
-        let k = g.kernel, s = g.stride, p = g.padding, oh = g.outHeight, ow = g.outWidth, h = g.height, w = g.width
-        let positions = oh * ow
+    public static func col2im(_ col: UnsafePointer<Float>, _ g: ConvGeometry, _ x: UnsafeMutablePointer<Float>,
+                              rows: Range<Int>? = nil) {
+        let k = g.kernel, s = g.stride, p = g.padding, ow = g.outWidth, h = g.height, w = g.width
+        let band = rows ?? 0..<g.outHeight
+        let positions = band.count * ow
         Parallel.forRanges(g.channels, minimumPerThread: 2) { channels in
             for c in channels {
                 let plane = x + c * h * w
                 for ky in 0..<k {
                     for kx in 0..<k {
                         let row = col + ((c * k + ky) * k + kx) * positions
-                        for oy in 0..<oh {
+                        for oy in band {
                             let iy = oy * s - p + ky
                             if iy < 0 || iy >= h { continue }
-                            let src = row + oy * ow
+                            let src = row + (oy - band.lowerBound) * ow
                             let dst = plane + iy * w
                             let lo = min(ow, max(0, (p - kx + s - 1) / s))
                             let hi = max(lo, min(ow, (w + p - kx + s - 1) / s))
@@ -89,4 +97,15 @@ public enum Im2Col {
             }
         }
     }
+}
+
+extension ConvGeometry {
+    /// Output rows per band so that a band's column matrix stays under `bytes` (at least one row).
+    public func rowsPerBand(bytes: Int) -> Int {
+        max(1, min(outHeight, bytes / max(1, patchSize * outWidth * MemoryLayout<Float>.size)))
+    }
+
+    /// Inference works in bands whose column matrix is at most this big: whole-image im2col of
+    /// a large photo would need gigabytes (25 floats per channel and position for a 5x5 kernel).
+    public static let inferenceBandBytes = 16 << 20
 }

@@ -45,10 +45,15 @@ struct ReferenceConvolutionTests {
         var g = SeededGenerator(seed: 10)
         let layer = Conv2d(name: "c", inChannels: c.0, outChannels: c.1, kernel: c.2, stride: c.3, padding: c.4, generator: &g)
         let x = GradientCheck.random([2, c.0, c.5, c.6], &g)
-        let y = layer.forward(x, training: false)
         let ref = Self.directConv(x, layer.weight.value, layer.bias.value, stride: c.3, padding: c.4)
-        #expect(y.count == ref.count)
-        for i in 0..<ref.count { #expect(abs(Double(y.data[i]) - ref[i]) < 1e-5) }
+        // Training (one whole-image column matrix), and inference in bands of 1 row, a few
+        // rows, and all rows: the same result.
+        for (training, bandBytes) in [(true, 0), (false, 1), (false, 4 * c.0 * c.2 * c.2 * c.6), (false, 1 << 30)] {
+            layer.inferenceBandBytes = bandBytes
+            let y = layer.forward(x, training: training)
+            #expect(y.count == ref.count)
+            for i in 0..<ref.count { #expect(abs(Double(y.data[i]) - ref[i]) < 1e-5, "band bytes \(bandBytes)") }
+        }
     }
 
     @Test(arguments: [(3, 8, 5, 2, 2, 1, 7, 5), (4, 2, 3, 1, 1, 0, 6, 6), (2, 3, 4, 2, 1, 0, 5, 3), (3, 2, 3, 3, 0, 2, 2, 4)])
@@ -57,10 +62,13 @@ struct ReferenceConvolutionTests {
         let layer = ConvTranspose2d(name: "t", inChannels: c.0, outChannels: c.1, kernel: c.2, stride: c.3, padding: c.4,
                                     outputPadding: c.5, generator: &g)
         let x = GradientCheck.random([2, c.0, c.6, c.7], &g)
-        let y = layer.forward(x, training: false)
         let ref = Self.directTransposed(x, layer.weight.value, layer.bias.value, stride: c.3, padding: c.4, outputPadding: c.5)
-        #expect(y.count == ref.count)
-        for i in 0..<ref.count { #expect(abs(Double(y.data[i]) - ref[i]) < 1e-5) }
+        for (training, bandBytes) in [(true, 0), (false, 1), (false, 4 * c.1 * c.2 * c.2 * c.7 * 2), (false, 1 << 30)] {
+            layer.inferenceBandBytes = bandBytes
+            let y = layer.forward(x, training: training)
+            #expect(y.count == ref.count)
+            for i in 0..<ref.count { #expect(abs(Double(y.data[i]) - ref[i]) < 1e-5, "band bytes \(bandBytes)") }
+        }
     }
 
     @Test func gdnForwardKnownValues() {
