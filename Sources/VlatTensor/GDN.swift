@@ -40,8 +40,16 @@ public final class GDN: Layer {
         return 0
     }
 
+    /// Positions per chunk in inference: the normaliser is computed chunk by chunk, so only
+    /// the input and the output are whole-image tensors.
+    public var inferenceChunk = 8192
+
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         precondition(x.shape.count == 4 && x.c == channels, "GDN expects [N, \(channels), H, W], got \(x.shape)")
+        if !training {
+            cache = nil
+            return inferenceForward(x)
+        }
         let plane = x.h * x.w
         let betaEff = beta.value.data.map { GDN.effective($0, bound: GDN.betaBound) }
         let gammaEff = gamma.value.data.map { GDN.effective($0, bound: GDN.gammaBound) }
@@ -73,6 +81,48 @@ public final class GDN: Layer {
             }
         }
         cache = training ? (x, norm) : nil
+        return y
+    }
+
+    /// The forward pass without keeping the normaliser: the same values, computed over chunks
+    /// of positions with bounded scratch memory.
+    func inferenceForward(_ x: Tensor) -> Tensor {
+        let plane = x.h * x.w, chunk = max(1, min(plane, inferenceChunk))
+        let betaEff = beta.value.data.map { GDN.effective($0, bound: GDN.betaBound) }
+        let gammaEff = gamma.value.data.map { GDN.effective($0, bound: GDN.gammaBound) }
+        var y = Tensor(zeros: x.shape)
+        var squares = [Float](repeating: 0, count: channels * chunk), norm = [Float](repeating: 0, count: channels * chunk)
+        let inverse = self.inverse
+        x.data.withUnsafeBufferPointer { xp in
+            y.data.withUnsafeMutableBufferPointer { yp in
+                squares.withUnsafeMutableBufferPointer { sp in
+                    norm.withUnsafeMutableBufferPointer { np in
+                        gammaEff.withUnsafeBufferPointer { gp in
+                            for b in 0..<x.n {
+                                let base = b * channels * plane
+                                for start in Swift.stride(from: 0, to: plane, by: chunk) {
+                                    let n = min(chunk, plane - start)
+                                    for c in 0..<channels {
+                                        let src = base + c * plane + start
+                                        for i in 0..<n { sp[c * n + i] = xp[src + i] * xp[src + i] }
+                                        (np.baseAddress! + c * n).update(repeating: betaEff[c], count: n)
+                                    }
+                                    BLAS.sgemm(m: channels, n: n, k: channels, a: gp.baseAddress!, lda: channels,
+                                               b: sp.baseAddress!, ldb: n, beta: 1, c: np.baseAddress!, ldc: n)
+                                    for c in 0..<channels {
+                                        let at = base + c * plane + start
+                                        for i in 0..<n {
+                                            let r = np[c * n + i].squareRoot()
+                                            yp[at + i] = inverse ? xp[at + i] * r : xp[at + i] / r
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         return y
     }
 

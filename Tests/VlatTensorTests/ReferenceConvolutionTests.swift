@@ -83,6 +83,23 @@ struct ReferenceConvolutionTests {
         // IGDN is not the exact inverse of GDN, but with these values it is close.
         #expect(abs(back.data[0] - 2) < 0.3)
     }
+
+    /// Inference computes the normaliser in chunks of positions; training in one product. Both
+    /// must give the same values, for any chunk size, with random (non-initial) parameters.
+    @Test(arguments: [false, true])
+    func gdnInferenceChunksMatchTheWholeForward(inverse: Bool) {
+        var g = SeededGenerator(seed: 12)
+        let gdn = GDN(name: "g", channels: 5, inverse: inverse)
+        gdn.beta.value = Tensor(shape: [5], data: GradientCheck.random([5], &g).data.map { abs($0) + 0.5 })
+        gdn.gamma.value = Tensor(shape: [5, 5], data: GradientCheck.random([5, 5], &g, scale: 0.5).data.map { abs($0) })
+        let x = GradientCheck.random([2, 5, 7, 9], &g, scale: 2)
+        let whole = gdn.forward(x, training: true)
+        for chunk in [1, 10, 63, 1000] {
+            gdn.inferenceChunk = chunk
+            let y = gdn.forward(x, training: false)
+            for i in 0..<y.count { #expect(abs(y.data[i] - whole.data[i]) <= 1e-6 * max(1, abs(whole.data[i])), "chunk \(chunk)") }
+        }
+    }
 }
 
 @Suite("Adam")
