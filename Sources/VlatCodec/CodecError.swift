@@ -5,6 +5,7 @@ public enum CodecError: Error, Equatable, CustomStringConvertible {
     case wrongModel(fileDigest: String, modelDigest: String)
     case corruptPayload(String)
     case tooLarge(width: Int, height: Int)
+    case needsMemory(required: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -14,6 +15,8 @@ public enum CodecError: Error, Equatable, CustomStringConvertible {
             return "encoded with model sha256:\(file), but the model given is sha256:\(model); decode with the model that encoded it"
         case .corruptPayload(let s): return "corrupt payload: \(s)"
         case .tooLarge(let w, let h): return "a \(w)x\(h) image is too large for a .vlat file (at most 65535 x 16 = 1048560 pixels per side)"
+        case .needsMemory(let required, let limit):
+            return "coding this image needs about \(required >> 20) MiB of memory, over the limit of \(limit >> 20) MiB (--max-memory; the default is 3/4 of this machine's memory)"
         }
     }
 }

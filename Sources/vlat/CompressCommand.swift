@@ -48,6 +48,7 @@ struct CompressCommand: ParsableCommand {
     @Flag(help: "Clean the image with the denoising network before compressing it.") var denoise = false
     @Option(help: "Denoising model for --denoise (default: the installed denoise.vlatmodel).") var denoiseModel: String?
     @Option(help: "Files compressed at once (default: one per core).") var jobs: Int?
+    @Option(help: "Refuse images whose coding would need more memory than this, in MiB (default: 3/4 of this machine's).") var maxMemory: Int?
     @Option(help: "Refuse images with more pixels than this (checked before decoding).") var maxPixels: Int = ImageLimits.default.maxPixels
     @Flag(help: "Replace existing output files.") var force = false
 
@@ -61,6 +62,7 @@ struct CompressCommand: ParsableCommand {
         if let targetBpp, !(targetBpp > 0 && targetBpp <= 64) { throw ValidationError("--target-bpp must be in (0, 64]") }
         if let jobs, !(1...64).contains(jobs) { throw ValidationError("--jobs must be in 1...64") }
         if denoiseModel != nil && !denoise { throw ValidationError("--denoise-model needs --denoise") }
+        if let maxMemory, maxMemory < 1 { throw ValidationError("--max-memory must be at least 1 (MiB)") }
     }
 
     func run() throws {
@@ -83,6 +85,8 @@ struct CompressCommand: ParsableCommand {
         if denoise { for c in caches { _ = try c.denoiser() } }
         let limits = ImageLimits(maxPixels: maxPixels)
         let (targetBpp, quality, force, allInputs, denoise) = (targetBpp, quality, force, files, denoise)
+        // Workers share the memory budget.
+        let memoryLimit = (maxMemory.map { $0 << 20 } ?? ImageCodec.defaultMemoryLimit) / workers
         let failed = BatchJobs.run(count: files.count, jobs: workers, names: files) { index, worker in
             let (input, destination) = (files[index], destinations[index])
             var image = try ImageFile.read(input, limits: limits)
@@ -92,13 +96,13 @@ struct CompressCommand: ParsableCommand {
             var bytes: [UInt8]
             var remark = ""
             if let targetBpp {
-                let pick = try Self.encode(image, under: targetBpp, levels: levels, coder: chosenCoder, cache: cache)
+                let pick = try Self.encode(image, under: targetBpp, levels: levels, coder: chosenCoder, cache: cache, memoryLimit: memoryLimit)
                 bytes = pick.bytes
                 remark = pick.fits ? " (q\(pick.quality), target \(targetBpp))"
                     : " (q\(pick.quality), the lowest level, is above --target-bpp \(targetBpp))"
             } else {
                 let codecModel = try cache.model(quality: quality ?? ModelRegistry.defaultQuality)
-                bytes = try ImageCodec.encode(image, model: codecModel, coder: chosenCoder).serialized()
+                bytes = try ImageCodec.encode(image, model: codecModel, coder: chosenCoder, memoryLimit: memoryLimit).serialized()
             }
             try AtomicFile.write(bytes, to: destination, overwrite: force, inputs: allInputs)
             if destination != "-" {
@@ -115,13 +119,13 @@ struct CompressCommand: ParsableCommand {
     /// The highest quality level whose file is at most `target` bits per pixel (binary search:
     /// rate grows with the level), or the lowest level when none fits.
     static func encode(_ image: Image, under target: Double, levels: [UInt8], coder: ContainerHeader.Coder,
-                       cache: ModelCache) throws -> (bytes: [UInt8], quality: UInt8, fits: Bool) {
+                       cache: ModelCache, memoryLimit: Int) throws -> (bytes: [UInt8], quality: UInt8, fits: Bool) {
         var lo = 0, hi = levels.count - 1
         var best: (bytes: [UInt8], quality: UInt8)?
         var lowest: [UInt8] = []
         while lo <= hi {
             let mid = (lo + hi) / 2
-            let bytes = try ImageCodec.encode(image, model: cache.model(quality: levels[mid]), coder: coder).serialized()
+            let bytes = try ImageCodec.encode(image, model: cache.model(quality: levels[mid]), coder: coder, memoryLimit: memoryLimit).serialized()
             if mid == 0 { lowest = bytes }
             if Double(bytes.count * 8) / Double(image.pixelCount) <= target {
                 best = (bytes, levels[mid])

@@ -29,10 +29,12 @@ struct DecompressCommand: ParsableCommand {
     @Option(help: "The model file that encoded the inputs (default: found by digest).") var model: String?
     @Option(help: "Extra folder to search for models (before $VLAT_MODELS and the shipped ones).") var modelDir: [String] = []
     @Option(help: "Files decoded at once (default: one per core).") var jobs: Int?
+    @Option(help: "Refuse files whose decoding would need more memory than this, in MiB (default: 3/4 of this machine's).") var maxMemory: Int?
     @Flag(help: "Replace existing output files.") var force = false
 
     func validate() throws {
         if let jobs, !(1...64).contains(jobs) { throw ValidationError("--jobs must be in 1...64") }
+        if let maxMemory, maxMemory < 1 { throw ValidationError("--max-memory must be at least 1 (MiB)") }
     }
 
     func run() throws {
@@ -45,11 +47,12 @@ struct DecompressCommand: ParsableCommand {
         let registry = ModelRegistry(folders: modelDir)
         let caches = (0..<workers).map { _ in ModelCache(registry: registry, file: model) }
         let (force, allInputs) = (force, files)
+        let memoryLimit = (maxMemory.map { $0 << 20 } ?? ImageCodec.defaultMemoryLimit) / workers
         let failed = BatchJobs.run(count: files.count, jobs: workers, names: files) { index, worker in
             let (input, destination) = (files[index], destinations[index])
             let container = try Container.parse(FileReader.read(input))
             let codecModel = try caches[worker].model(digest: container.header.modelDigest)
-            let image = try ImageCodec.decode(container, model: codecModel)
+            let image = try ImageCodec.decode(container, model: codecModel, memoryLimit: memoryLimit)
             try ImageFile.write(image, to: destination, format: destination == "-" ? .png : nil, overwrite: force, inputs: allInputs)
         }
         if failed > 0 {

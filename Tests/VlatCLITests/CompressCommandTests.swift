@@ -59,6 +59,14 @@ struct CompressCommandTests {
         try FileManager.default.copyItem(atPath: input, toPath: copy)
         let clobber = try CLI.run(["decompress", vlat, "-o", vlat, "--model", model, "--force"])
         #expect(clobber.status == 1 && clobber.stderr.contains("would overwrite an input"))
+        // An image that would need more memory than allowed is refused before coding, and so is
+        // a file whose decoding would.
+        let big = try CLI.run(["compress", CLI.packageRoot.appendingPathComponent("Corpus/photos/chelsea.png").path, "-o",
+                               dir.appendingPathComponent("big.vlat").path, "--model", model, "--max-memory", "64"])
+        #expect(big.status == 1 && big.stderr.contains("needs about") && big.stderr.contains("over the limit of 64 MiB"), "\(big.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("big.vlat").path))
+        let heavy = try CLI.run(["decompress", vlat, "-o", dir.appendingPathComponent("h.png").path, "--model", model, "--max-memory", "1"])
+        #expect(heavy.status == 1 && heavy.stderr.contains("over the limit of 1 MiB"))
         // Not a codec model.
         let notModel = try CLI.run(["compress", input, "-o", dir.appendingPathComponent("x.vlat").path, "--model", input])
         #expect(notModel.status == 1 && notModel.stderr.contains("not a vlat model file"))
