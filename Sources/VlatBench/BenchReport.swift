@@ -8,7 +8,7 @@ public struct BenchReport: Sendable {
     public var summary: [BenchSummary]
     /// Every other codec against JPEG.
     public var bd: [BDResult]
-    /// vlat (rANS) against every other codec, when vlat ran.
+    /// vlat (rANS, then zstd) against every other codec, when it ran.
     public var vlatBD: [BDResult]
     public var notes: [String]
 
@@ -19,7 +19,7 @@ public struct BenchReport: Sendable {
         self.records = records
         self.summary = RDSweep.summarize(records) + quoted.flatMap(\.summaries)
         self.bd = RDSweep.bjontegaard(summary, interpolation: interpolation)
-        self.vlatBD = RDSweep.bjontegaard(against: "vlat", summary, interpolation: interpolation)
+        self.vlatBD = ["vlat", "vlat-zstd"].flatMap { RDSweep.bjontegaard(against: $0, summary, interpolation: interpolation) }
         self.notes = notes + quoted.map { "\($0.label): \($0.source ?? "source not given")" }
     }
 
@@ -93,9 +93,9 @@ public struct BenchReport: Sendable {
             }
         }
         if !vlatBD.isEmpty {
-            out += "\n| vlat against | BD-rate (PSNR) | BD-PSNR (dB) | BD-rate (MS-SSIM dB) |\n|---|---:|---:|---:|\n"
+            out += "\n| codec | against | BD-rate (PSNR) | BD-PSNR (dB) | BD-rate (MS-SSIM dB) |\n|---|---|---:|---:|---:|\n"
             for b in vlatBD {
-                out += "| \(b.anchor) | \(b.rateOnPSNR.map { Self.number($0, 1) + " %" } ?? "n/a") | \(Self.number(b.psnrDelta, 2)) | \(b.rateOnMSSSIM.map { Self.number($0, 1) + " %" } ?? "n/a") |\n"
+                out += "| \(b.codec) | \(b.anchor) | \(b.rateOnPSNR.map { Self.number($0, 1) + " %" } ?? "n/a") | \(Self.number(b.psnrDelta, 2)) | \(b.rateOnMSSSIM.map { Self.number($0, 1) + " %" } ?? "n/a") |\n"
             }
         }
         let quotedNotes = notes.filter { $0.contains("(quoted)") }

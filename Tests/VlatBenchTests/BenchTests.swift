@@ -72,7 +72,7 @@ struct BenchTests {
         #expect(abs(report.vlatBD[0].rateOnPSNR! + 50) < 1e-9)
         #expect(abs(report.vlatBD[1].rateOnPSNR! - 100) < 1e-9)
         let markdown = report.markdown()
-        #expect(markdown.contains("| vlat against |") && markdown.contains("paper (quoted): Table 1"))
+        #expect(markdown.contains("| vlat | jpeg | -50.0 % |") && markdown.contains("paper (quoted): Table 1"))
         // Quoted rows carry no times and no per-image records.
         #expect(report.records.allSatisfy { !$0.codec.contains("quoted") })
         // Malformed curves are refused with the file's name.
