@@ -19,7 +19,8 @@ public struct BenchReport: Sendable {
         self.records = records
         self.summary = RDSweep.summarize(records) + quoted.flatMap(\.summaries)
         self.bd = RDSweep.bjontegaard(summary, interpolation: interpolation)
-        self.vlatBD = ["vlat", "vlat-zstd"].flatMap { RDSweep.bjontegaard(against: $0, summary, interpolation: interpolation) }
+        let all = summary
+        self.vlatBD = ["vlat", "vlat-zstd"].flatMap { RDSweep.bjontegaard(against: $0, all, interpolation: interpolation) }
         self.notes = notes + quoted.map { "\($0.label): \($0.source ?? "source not given")" }
     }
 
