@@ -53,6 +53,8 @@ public final class Trainer {
     private let validationCrops: [Tensor]
     /// Denoise: the validation crops corrupted once, from a fixed seed.
     private let validationInputs: [Tensor]
+    /// Denoise: mean PSNR of the corrupted validation crops themselves (what doing nothing scores).
+    public private(set) var validationInputPSNR: Double?
 
     /// A fresh run (its weights copied where they match from `initial`, if given), or a resumed
     /// one when `checkpoint` is given.
@@ -124,6 +126,9 @@ public final class Trainer {
             validationInputs = validationCrops.enumerated().map { i, x in
                 var g = SeededGenerator(seed: 0x7A11_DA7E, stream: UInt64(i))
                 return corruption.apply(x, generator: &g)
+            }
+            if !validationCrops.isEmpty {
+                validationInputPSNR = zip(validationInputs, validationCrops).reduce(0.0) { $0 + Self.psnr($1.0, $1.1) } / Double(validationCrops.count)
             }
         } else {
             validationInputs = []

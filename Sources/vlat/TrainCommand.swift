@@ -138,6 +138,7 @@ struct TrainCommand: ParsableCommand {
         let count = network.parameters.reduce(0) { $0 + $1.value.count }
         if let denoiser = trainer.denoiser {
             let c = denoiser.config
+            if let p = trainer.validationInputPSNR { Terminal.note(String(format: "validation crops as corrupted: %.2f dB", p)) }
             Terminal.note("denoise: C=\(c.channels), \(c.levels) levels, \(c.blocks) blocks, skips \(c.skips ? "on" : "off"), residual \(c.residual ? "on" : "off"), \(count) parameters, \(String(format: "%.1f", c.macsPerPixel / 1000)) kMAC/pixel; step \(trainer.step) of \(trainer.options.steps)")
         } else {
             let config = trainer.options.config
@@ -181,6 +182,7 @@ struct TrainCommand: ParsableCommand {
                     ]
                     if let initFromNote { trainer.network.metadata["initFrom"] = initFromNote }
                     if trainer.options.objective == .rd { trainer.network.metadata["lambda"] = "\(trainer.options.lambda)" }
+                    if let p = trainer.validationInputPSNR { trainer.network.metadata["validationInputPSNR"] = String(format: "%.3f", p) }
                     try AtomicFile.write(trainer.checkpoint(elapsed: elapsed).serialized(), to: checkpointPath, overwrite: true)
                     // A rate-distortion model is written with its integer entropy tables, ready for compress.
                     let file: ModelFile

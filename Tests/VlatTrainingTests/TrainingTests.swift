@@ -194,6 +194,9 @@ struct TrainerTests {
         _ = try trainer.run(report: { _ in }, save: { _, _ in }, shouldStop: { false })
         let after = trainer.validate()!
         #expect(before < 22 && after > before + 3, "validation \(before) -> \(after) dB")
+        // Doing nothing scores the noisy input's PSNR: about 20.2 dB at sigma 25 (a bit more, clipped).
+        let input = try #require(trainer.validationInputPSNR)
+        #expect(input > 20 && input < 21.5 && after > input, "input \(input), after \(after)")
     }
 
     @Test func mixedCorruptionGivesNoiseBlurOrBoth() {
