@@ -17,12 +17,13 @@ SECTIONS = {
     "codec-info-example": "Benchmarks/codec/info-example.md",
     "models": "Sources/VlatCodec/Models/levels.md",
     "restore-picture": "Benchmarks/restoration/restore-picture.md",
+    "denoise-ablation": "Benchmarks/denoise-ablation/summary.md",
     "engine": "Benchmarks/engine/engine.md",
     "autoencoder": "Benchmarks/autoencoder/summary.md",
     "restoration": "Benchmarks/restoration-classical/summary.md",
     "codec-first-run": "Benchmarks/codec-first-run/kodak.md",
     "codec-first-model": "Benchmarks/codec-first-run/summary.md",
-    "info-example": "Benchmarks/codec-first-run/info-example.md",
+    "info-example": "Benchmarks/codec/info-example.md",
 }
 
 
