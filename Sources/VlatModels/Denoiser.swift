@@ -123,6 +123,12 @@ public final class Denoiser: TrainableNetwork {
         up = (0..<config.levels).map { Sequential(name: "up.\($0)", specs: config.upSpecs($0), generator: &g) }
         decoder = (0..<config.levels).map { Sequential(name: "decoder.\($0)", specs: config.decoderSpecs($0), generator: &g) }
         head = Sequential(name: "head", specs: config.headSpecs, generator: &g)
+        if config.residual {
+            // Start as (almost) the identity: a residual network whose last layer is small
+            // outputs about its input, so training improves on doing nothing from the first
+            // step instead of first undoing a random correction.
+            for p in head.parameters { p.value.scale(by: 0.01) }
+        }
         self.metadata = metadata
     }
 
