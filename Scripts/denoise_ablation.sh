@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Which denoiser shape wins? Trains four variants for the same short budget and the same data,
-# seed and corruptions, and tabulates their validation PSNR (held-out crops of
-# ../shared/corpus/train, corrupted once with the training mixture: noise sigma 0-50, blur
-# sigma 0-3, or both):
+# seed and corruptions (noise sigma 0-50, blur sigma 0-3, or both), and tabulates their
+# validation PSNR (held-out crops of ../shared/corpus/train, half with noise sigma 25, half
+# with blur sigma 2 + noise sigma 2):
 #   plain encoder-decoder (bottleneck, no skips, no residual)   --no-skips --no-residual
 #   + residual learning                                        --no-skips
 #   + U-Net skips                                              --no-residual

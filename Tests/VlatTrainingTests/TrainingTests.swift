@@ -199,6 +199,16 @@ struct TrainerTests {
         #expect(after > input + 1.5, "validation \(before) -> \(after) dB, input \(input) dB")
     }
 
+    @Test func denoiseValidationUsesTheBenchmarksHeadlineCases() {
+        let mixed = Corruption(noiseSigma: 0...50, blurSigma: 0...3, clip: true, mixed: true)
+        #expect(Trainer.validationCorruption(mixed, index: 0) == Corruption(noiseSigma: 25...25, clip: true))
+        #expect(Trainer.validationCorruption(mixed, index: 1) == Corruption(noiseSigma: 2...2, blurSigma: 2...2, clip: true))
+        let noiseOnly = Corruption(noiseSigma: 0...15, clip: true)
+        #expect(Trainer.validationCorruption(noiseOnly, index: 1) == Corruption(noiseSigma: 15...15, clip: true))
+        let blurOnly = Corruption(blurSigma: 0...1, clip: true)
+        #expect(Trainer.validationCorruption(blurOnly, index: 0) == Corruption(blurSigma: 1...1, clip: true))
+    }
+
     @Test func mixedCorruptionGivesNoiseBlurOrBoth() {
         let corruption = Corruption(noiseSigma: 20...20, blurSigma: 2...2, clip: false, mixed: true)
         var g = SeededGenerator(seed: 3)
