@@ -7,7 +7,7 @@
 #   + residual learning                                        --no-skips
 #   + U-Net skips                                              --no-residual
 #   + both (the shipped shape)
-# Writes Benchmarks/denoise-ablation/summary.md (and each run's model, log and plot there).
+# Writes Benchmarks/denoise-ablation/summary.md (and each run's CSV log and plot there).
 #   Scripts/denoise_ablation.sh [STEPS]      (default 600)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +33,9 @@ for name in plain residual skips both; do
   echo "| $name | \`${flags[$name]:-(none)}\` | $psnr | $params |" >> "$OUT/summary.md.tmp"
   rm -f "$OUT/$name.ckpt" "$OUT/$name.log"
 done
+# Only the table, logs and plots are kept; the models are quick to remake.
 input=$("$VLAT" info --json "$OUT/both.vlatmodel" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["metadata"].get("validationInputPSNR", "?"))')
 echo "| (the corrupted input itself) | | $input | |" >> "$OUT/summary.md.tmp"
 mv "$OUT/summary.md.tmp" "$OUT/summary.md"
+rm -f "$OUT"/*.vlatmodel
 cat "$OUT/summary.md"
