@@ -44,7 +44,9 @@ as float16. This file is written by `Scripts/ship_models.sh` from what each mode
 How they were made: `Scripts/train_qualities.sh` (data `../shared/corpus/train`, 410 training
 images, 22 held out for validation; never Kodak). q4 continues the first rate-distortion run
 (`Benchmarks/codec-first-run`, itself warm-started from the issue-3 autoencoder); every other
-level is fine-tuned from its neighbour (q3, q2, q1 downwards from q4; q5 ... q8 upwards).
+level is fine-tuned from its neighbour (q3, q2, q1 downwards from q4; q5 ... q8 upwards), for
+300 steps in this release (q3 at lr 2e-4, the later ones at 4e-4 to move the rate faster; each
+record's command chain says exactly).
 "steps" counts this level's own run; "validation" is PSNR / bpp on centre crops of the
 held-out images with rounded latents, at the last validation.
 
