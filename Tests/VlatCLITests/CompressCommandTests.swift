@@ -24,7 +24,7 @@ struct CompressCommandTests {
         #expect(c.status == 0, "\(c.stderr)")
         let vlat = dir.appendingPathComponent("chelsea.vlat").path
         let info = try CLI.run(["info", vlat])
-        #expect(info.stdout.contains("451 x 300, source RGB 8-bit") && info.stdout.contains("entropy coder   rans"))
+        #expect(info.stdout.contains("451 x 300, source RGB 8-bit") && info.stdout.contains("entropy coder   zstd"))
         let out = dir.appendingPathComponent("back.png").path
         let d = try CLI.run(["decompress", vlat, "-o", out, "--model", model])
         #expect(d.status == 0, "\(d.stderr)")
