@@ -5,6 +5,7 @@
 //   swift build -c release --product CodecBench
 //   .build/release/CodecBench speed [--images DIR] [--quality N] [--jpeg-quality Q] [--repeats R] [--out DIR]
 //   .build/release/CodecBench picture [--image FILE] [--bpp 0.25] [--crop X,Y,W,H] [--zoom Z] [--out DIR]
+//     (vlat at its level closest to --bpp, JPEG and WebP matched to the rate vlat reached)
 //   .build/release/CodecBench restore-picture --denoiser MODEL [--images DIR] [--count N] [--out DIR]
 //
 // restore-picture: for a few images, crops of the degraded input, the best classical filter
@@ -199,32 +200,36 @@ if args.first == "picture" {
     try! FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: scratch) }
 
-    /// The setting whose whole-image rate is closest to the target.
-    func closest(_ codec: any BenchCodec) throws -> (setting: Int, run: CodecRun) {
+    /// The setting whose whole-image rate is closest to `rate`.
+    func closest(_ codec: any BenchCodec, to rate: Double) throws -> (setting: Int, run: CodecRun) {
         var best: (Int, CodecRun, Double)?
         for s in codec.settings {
             let run = try codec.run(image, setting: s, scratch: scratch)
-            let gap = abs(Double(run.bytes * 8) / Double(image.pixelCount) - target)
+            let gap = abs(Double(run.bytes * 8) / Double(image.pixelCount) - rate)
             if best == nil || gap < best!.2 { best = (s, run, gap) }
         }
         return (best!.0, best!.1)
     }
     var tiles: [(label: String, image: Image, bpp: Double)] = [("original", image, 24)]
     func bpp(_ run: CodecRun) -> Double { Double(run.bytes * 8) / Double(image.pixelCount) }
+    // vlat first (its default coder), at its level closest to the target; the other codecs are
+    // then matched to the rate vlat actually reached, so every tile costs about the same.
+    var rate = target
     do {
-        let jpeg = try closest(LibJPEGCodec(settings: Array(1...100)))
+        let models = try registry.qualities.map { try registry.model(quality: $0) }
+        guard !models.isEmpty else { fail("no vlat quality level installed") }
+        let v = try closest(VlatBenchCodec(models: models, coder: .zstd), to: target)
+        rate = bpp(v.run)
+        let jpeg = try closest(LibJPEGCodec(settings: Array(1...100)), to: rate)
         tiles.append(("JPEG q\(jpeg.setting) (libjpeg 4:2:0)", jpeg.run.decoded, bpp(jpeg.run)))
         let webp = ExternalToolCodec.webp(settings: Array(stride(from: 0, through: 100, by: 2)))
         if webp.isAvailable {
-            let w = try closest(webp)
+            let w = try closest(webp, to: rate)
             tiles.append(("WebP q\(w.setting)", w.run.decoded, bpp(w.run)))
         } else {
             FileHandle.standardError.write(Data("note: \(webp.missingNote)\n".utf8))
         }
-        let models = try registry.qualities.map { try registry.model(quality: $0) }
-        guard !models.isEmpty else { fail("no vlat quality level installed") }
-        let v = try closest(VlatBenchCodec(models: models))
-        tiles.append(("vlat q\(v.setting)", v.run.decoded, bpp(v.run)))
+        tiles.append(("vlat q\(v.setting) (zstd)", v.run.decoded, bpp(v.run)))
     } catch { fail("\(error)") }
 
     // Tiles side by side, each crop enlarged `zoom` times (nearest neighbour), 8-pixel white gaps.
@@ -243,7 +248,7 @@ if args.first == "picture" {
     }
     let strip = Image(width: width, height: ch, layout: .rgb, pixels: pixels)
     var md = "Command: `\(command)`\n\n`\(path)`, crop \(crop.map(String.init).joined(separator: ",")) (x, y, w, h) enlarged \(zoom)x; "
-    md += "each codec at the setting whose whole-image rate is closest to \(target) bpp. Left to right:\n\n"
+    md += "vlat at its level closest to \(target) bpp on the whole image (\(f(rate, 3)) bpp), JPEG and WebP at their settings closest to that rate. Left to right:\n\n"
     md += "| tile | bpp | PSNR-RGB (dB) | MS-SSIM |\n|---|---:|---:|---:|\n"
     for tile in tiles {
         if tile.label == "original" { md += "| original | 24 | | |\n"; continue }
