@@ -10,6 +10,11 @@
 # session can stop at any time. Step budgets are environment variables so a later session can
 # train further: BASE_STEPS (total for q4, counted from the first run's step 0) and TUNE_STEPS.
 # Finished models are copied into Sources/VlatCodec/Models by Scripts/ship_models.sh, not here.
+#
+# FROM_SHIPPED=1 continues every level from its own shipped model instead (for TUNE_STEPS
+# steps at TUNE_LR): the way to train the levels further on a machine without the first
+# run's checkpoint (checkpoints are not committed). Example, a later session:
+#   FROM_SHIPPED=1 TUNE_STEPS=2000 TUNE_LR=2e-4 Scripts/train_qualities.sh runs/qualities-2
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN=${1:-runs/qualities}
@@ -40,8 +45,18 @@ train() {
   touch "$RUN/$level.done"
 }
 
+if [[ "${FROM_SHIPPED:-0}" == 1 ]]; then
+  for q in q4 q3 q5 q2 q6 q1 q7 q8; do
+    train "$q" "Sources/VlatCodec/Models/$q.vlatmodel" "$TUNE_STEPS" "$TUNE_LR"
+  done
+  echo "== all eight levels trained in $RUN"
+  exit 0
+fi
+
 # q4 continues the first run bit for bit: same options, Adam state, log.
 if [[ ! -f "$RUN/q4.ckpt" && ! -f "$RUN/q4.done" ]]; then
+  [[ -f Benchmarks/codec-first-run/rd-lambda0.013.ckpt ]] || {
+    echo "Benchmarks/codec-first-run/rd-lambda0.013.ckpt is not here (checkpoints are not committed): use FROM_SHIPPED=1" >&2; exit 1; }
   cp Benchmarks/codec-first-run/rd-lambda0.013.ckpt "$RUN/q4.ckpt"
   cp Benchmarks/codec-first-run/rd-lambda0.013.csv "$RUN/q4.csv"
 fi
