@@ -20,7 +20,7 @@ SECTIONS = {
     "denoise-ablation": "Benchmarks/denoise-ablation/summary.md",
     "engine": "Benchmarks/engine/engine.md",
     "autoencoder": "Benchmarks/autoencoder/summary.md",
-    "restoration": "Benchmarks/restoration-classical/summary.md",
+    "restoration": "Benchmarks/restoration/summary.md",
     "codec-first-run": "Benchmarks/codec-first-run/kodak.md",
     "codec-first-model": "Benchmarks/codec-first-run/summary.md",
     "info-example": "Benchmarks/codec/info-example.md",
