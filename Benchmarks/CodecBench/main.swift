@@ -8,7 +8,8 @@
 //     (vlat at its level closest to --bpp, JPEG and WebP matched to the rate vlat reached)
 //   .build/release/CodecBench restore-picture --denoiser MODEL [--images DIR] [--count N] [--out DIR]
 //
-// restore-picture: for a few images, crops of the degraded input, the best classical filter
+// restore-picture: for a few images (default: the first three of Corpus/photos, which may be
+// committed, unlike the shared test sets), crops of the degraded input, the best classical filter
 // (its parameter as bench-restore chose it on the held-out photos), the vlat denoiser and the
 // clean original, side by side, for noise sigma 25 and for blur sigma 2 + noise 2.
 //
@@ -268,7 +269,8 @@ if args.first == "picture" {
 
 if args.first == "restore-picture" {
     guard let modelPath = option("--denoiser") else { fail("restore-picture needs --denoiser MODEL") }
-    let folder = option("--images") ?? "../shared/corpus/cbsd68"
+    // Corpus/ by default: the picture is committed, and the shared test sets must not be.
+    let folder = option("--images") ?? "Corpus/photos"
     let count = Int(option("--count") ?? "3") ?? 3
     let denoiser: Denoiser
     do { denoiser = try Denoiser(modelFile: ModelFile.parse(FileReader.read(modelPath))) } catch { fail("\(modelPath): \(error)") }
