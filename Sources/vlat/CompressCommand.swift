@@ -44,10 +44,7 @@ struct CompressCommand: ParsableCommand {
     @Option(help: "Bits per pixel to stay under: picks the highest quality that fits, per image.") var targetBpp: Double?
     @Option(help: "Model file (.vlatmodel) trained with --objective rd, instead of a quality level.") var model: String?
     @Option(help: "Extra folder to search for models (before $VLAT_MODELS and the shipped ones).") var modelDir: [String] = []
-    /// zstd is the default because it makes smaller files with the shipped models: 2 to 14 %
-    /// smaller than rANS at every level on Kodak (Benchmarks/kodak-codec): the factorized prior
-    /// fits the latents less well than zstd's own statistics do, so far.
-    @Option(help: "Entropy coder: zstd (default: the smaller on Kodak with the shipped levels) or rans (the learned prior).") var coder: String = "zstd"
+    @Option(help: "Entropy coder: zstd (default: the smaller on Kodak with the shipped levels) or rans (the learned prior).") var coder: String = ImageCodec.defaultCoder.description
     @Flag(help: "Clean the image with the denoising network before compressing it.") var denoise = false
     @Option(help: "Denoising model for --denoise (default: the installed denoise.vlatmodel).") var denoiseModel: String?
     @Option(help: "Files compressed at once (default: one per core).") var jobs: Int?

@@ -147,7 +147,7 @@ struct InfoCommand: ParsableCommand {
                          ("compute", String(format: "%.1f kMAC per pixel (analysis + synthesis)", kmacPerPixel))]
             }
             for key in metadata.keys.sorted() where !(metadata[key] ?? "").isEmpty { rows.append((key, metadata[key]!)) }
-            return ([file] + rows.map { "  " + $0.0.padding(toLength: 18, withPad: " ", startingAt: 0) + $0.1 }).joined(separator: "\n")
+            return InfoCommand.table(file, rows)
         }
     }
 
@@ -167,7 +167,12 @@ struct InfoCommand: ParsableCommand {
             ("file size", "\(i.fileBytes) bytes"),
             ("bits per pixel", String(format: "%.4f", i.bitsPerPixel)),
         ] + (i.skippedChunks.isEmpty ? [] : [("skipped chunks", i.skippedChunks.joined(separator: ", "))])
-        return ([i.file] + rows.map { "  " + $0.0.padding(toLength: 16, withPad: " ", startingAt: 0) + $0.1 })
-            .joined(separator: "\n")
+        return table(i.file, rows)
+    }
+
+    /// `title`, then one indented row per pair, values aligned two spaces after the longest key.
+    static func table(_ title: String, _ rows: [(String, String)]) -> String {
+        let width = (rows.map(\.0.count).max() ?? 0) + 2
+        return ([title] + rows.map { "  " + $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + $0.1 }).joined(separator: "\n")
     }
 }

@@ -66,6 +66,34 @@ struct DenoiseCommandTests {
         #expect(try CLI.run(["denoise", png, "--tile", "3"]).status == 64)
     }
 
+    @Test func strengthBlendsBetweenInputAndNetwork() throws {
+        let dir = CLI.scratch()
+        let model = try installDenoiser(in: dir)
+        // An untrained network's correction is small but not zero on a photo.
+        let png = CLI.packageRoot.appendingPathComponent("Corpus/photos/coffee.png").path
+        func run(_ strength: String) throws -> [UInt8] {
+            let out = dir.appendingPathComponent("s\(strength).png").path
+            let r = try CLI.run(["denoise", png, "-o", out, "--model", model, "--strength", strength])
+            #expect(r.status == 0, "\(r.stderr)")
+            return try ImageFile.read(out).pixels
+        }
+        let input = try ImageFile.read(png).pixels
+        let (none, half, full) = (try run("0"), try run("0.5"), try run("1"))
+        #expect(none == input)
+        #expect(full != input)
+        // Halfway lies between the two, to the rounding of each.
+        var worst = 0
+        for i in input.indices {
+            let mid = (Int(input[i]) + Int(full[i])) / 2
+            worst = max(worst, abs(Int(half[i]) - mid))
+        }
+        #expect(worst <= 1)
+        for bad in ["1.5", "-0.1", "nan"] {
+            #expect(try CLI.run(["denoise", png, "--model", model, "--strength", bad]).status == 64, "\(bad)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: CLI.packageRoot.appendingPathComponent("Corpus/photos/coffee.denoised.png").path))
+    }
+
     @Test func compressDenoiseCodesTheCleanedImage() throws {
         let dir = CLI.scratch()
         let denoiser = try installDenoiser(in: dir)

@@ -60,6 +60,20 @@ struct InfoCommandTests {
         }
     }
 
+    @Test func modelInfoKeepsLongKeysApartFromTheirValues() throws {
+        let r = try CLI.run(["info", CLI.packageRoot.appendingPathComponent("Sources/VlatCodec/Models/denoise.vlatmodel").path])
+        #expect(r.status == 0, "\(r.stderr)")
+        // Once, the 19-letter key ran into its value ("validationInputPSN22.349").
+        #expect(r.stdout.contains("validationInputPSNR  "), "\(r.stdout)")
+        // Every value starts in the same column, after a gap of at least two spaces.
+        let valueColumns = r.stdout.split(separator: "\n").dropFirst().map { row -> Int in
+            let body = Array(row.dropFirst(2))
+            guard let gap = body.indices.first(where: { $0 + 1 < body.count && body[$0] == " " && body[$0 + 1] == " " }) else { return -1 }
+            return body[gap...].firstIndex(where: { $0 != " " }) ?? -1
+        }
+        #expect(!valueColumns.contains(-1) && Set(valueColumns).count == 1, "\(r.stdout)")
+    }
+
     @Test func usageErrorsExit64() throws {
         #expect(try CLI.run(["info"]).status == 64)
         #expect(try CLI.run(["no-such-command"]).status == 64)
