@@ -162,7 +162,7 @@ if args.first == "speed" {
     let jEnc = median(rows.map(\.jEnc)) * 1000, jDec = median(rows.map(\.jDec)) * 1000
     var md = "# vlat and libjpeg: speed and memory\n\nCommand: `\(command)`\n\n"
     md += "\(paths.count) images from `\(folder)`; vlat quality \(quality) (`\((entry.path as NSString).lastPathComponent)`, "
-    md += "N=\(model.network.config.channels), M=\(model.network.config.latentChannels), rANS), libjpeg quality \(jpegQuality) (4:2:0); "
+    md += "N=\(model.network.config.channels), M=\(model.network.config.latentChannels), \(ImageCodec.defaultCoder.description)), libjpeg quality \(jpegQuality) (4:2:0); "
     md += "\(ProcessInfo.processInfo.activeProcessorCount) cores, vlat engine threads \(Parallel.threads). "
     md += "Times: median over images of each image's median of \(repeats) runs, in-process.\n\n"
     md += "| | vlat | libjpeg | vlat / libjpeg |\n|---|---:|---:|---:|\n"
