@@ -52,7 +52,7 @@ let package = Package(
         // Benchmarks live under Benchmarks/ and are run by hand (see Benchmarks/README.md).
         .executableTarget(name: "EngineBench", dependencies: ["VlatTensor", "VlatModels", "VlatEntropy", "VlatCodec"],
                          path: "Benchmarks/EngineBench"),
-        .executableTarget(name: "CodecBench", dependencies: ["VlatBench", "VlatCodec", "VlatFiles", "VlatFilters", "VlatFormat", "VlatImageIO", "VlatMetrics", "VlatModels", "VlatTensor"],
+        .executableTarget(name: "CodecBench", dependencies: ["VlatBench", "VlatCodec", "VlatEntropy", "VlatFiles", "VlatFilters", "VlatFormat", "VlatImageIO", "VlatMetrics", "VlatModels", "VlatTensor"],
                          path: "Benchmarks/CodecBench"),
 
         // Shared by the test targets: package paths and finite-difference gradient checks.

@@ -7,6 +7,8 @@
 //   .build/release/CodecBench picture [--image FILE] [--bpp 0.25] [--crop X,Y,W,H] [--zoom Z] [--out DIR]
 //     (vlat at its level closest to --bpp, JPEG and WebP matched to the rate vlat reached)
 //   .build/release/CodecBench restore-picture --denoiser MODEL [--images DIR] [--count N] [--out DIR]
+//   .build/release/CodecBench prior-fit [--images DIR] [--out DIR]
+//     (per level: the prior's estimate, rANS and zstd payloads, and the best factorized entropy)
 //
 // restore-picture: for a few images (default: the first three of Corpus/photos, which may be
 // committed, unlike the shared test sets), crops of the degraded input, the best classical filter
@@ -21,6 +23,7 @@
 import Foundation
 import VlatBench
 import VlatCodec
+import VlatEntropy
 import VlatFiles
 import VlatFilters
 import VlatFormat
@@ -320,4 +323,56 @@ if args.first == "restore-picture" {
     exit(0)
 }
 
-fail("usage: CodecBench speed|picture|restore-picture [options] (see the comment at the top of Benchmarks/CodecBench/main.swift)")
+// MARK: how well the prior fits
+
+// For every installed level: the bits the latents of the test images cost under the model's
+// prior (its own continuous estimate), in real rANS and zstd payloads, and the entropy of the
+// best factorized model for exactly these latents (each channel's histogram over all the
+// images, an oracle no shipped prior can beat). rANS far above the oracle: the prior is
+// undertrained. zstd under the oracle: the latents have spatial structure that no factorized
+// prior can use (a hyperprior or a context model would).
+if args.first == "prior-fit" {
+    let folder = option("--images") ?? "../shared/corpus/kodak"
+    guard FileManager.default.fileExists(atPath: folder) else { fail("\(folder) not found (the Kodak images live in ../shared/corpus/kodak)") }
+    let images: [Image]
+    do { images = try RDSweep.imagePaths(in: folder).map { try ImageFile.read($0).toRGB() } } catch { fail("\(error)") }
+    let pixels = Double(images.reduce(0) { $0 + $1.pixelCount })
+    var md = "# The factorized prior against the latents it codes\n\nCommand: `\(command)`\n\n"
+    md += "\(images.count) images from `\(folder)`; bits per pixel summed over all of them. *Oracle*: the entropy of each latent channel's own "
+    md += "histogram over these latents (the best any factorized prior could do on them, knowing them in advance). "
+    md += "*Dead channels*: channels whose every symbol is 0.\n\n"
+    md += "| level | prior's estimate | rANS payload | zstd payload | oracle | rANS / oracle | zstd / oracle | dead channels |\n"
+    md += "|---|---:|---:|---:|---:|---:|---:|---:|\n"
+    for quality in registry.qualities {
+        let model: CodecModel
+        do { model = try registry.model(quality: quality) } catch { fail("\(error)") }
+        FileHandle.standardError.write(Data("q\(quality)\n".utf8))
+        let channels = model.network.config.latentChannels
+        var histograms = [[Int32: Int]](repeating: [:], count: channels)
+        var estimate = 0.0, rans = 0, zstd = 0
+        for image in images {
+            do {
+                let latent = try ImageCodec.latents(of: image, model: model)
+                let plane = latent.h * latent.w
+                let symbols = latent.data.map { Int32($0) }
+                for (i, s) in symbols.enumerated() { histograms[i / plane][s, default: 0] += 1 }
+                estimate += model.network.prior?.forward(latent, training: false).bits ?? .nan
+                rans += try RANSCoder.encode(symbols, tables: model.tables, tableIndex: { $0 / plane }).count
+                zstd += LatentPacking.pack(symbols).count
+            } catch { fail("\(error)") }
+        }
+        var oracle = 0.0
+        for h in histograms {
+            let n = Double(h.values.reduce(0, +))
+            for count in h.values { oracle -= Double(count) * log2(Double(count) / n) }
+        }
+        let dead = histograms.filter { $0.keys.allSatisfy { $0 == 0 } }.count
+        let (e, r, z, o) = (estimate / pixels, Double(rans * 8) / pixels, Double(zstd * 8) / pixels, oracle / pixels)
+        md += "| q\(quality) | \(f(e, 4)) | \(f(r, 4)) | \(f(z, 4)) | \(f(o, 4)) | \(f(r / o, 3)) | \(f(z / o, 3)) | \(dead) of \(channels) |\n"
+    }
+    print(md, terminator: "")
+    if let out { write(md, to: "\(out)/prior-fit.md") }
+    exit(0)
+}
+
+fail("usage: CodecBench speed|picture|restore-picture|prior-fit [options] (see the comment at the top of Benchmarks/CodecBench/main.swift)")
