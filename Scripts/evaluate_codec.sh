@@ -7,6 +7,8 @@
 #                             (CodecBench speed, same run, default quality)
 #   Benchmarks/codec/picture.png, picture.md
 #                             one crop at about 0.25 bpp: original, JPEG, WebP, vlat
+#   Benchmarks/codec/prior-fit.md
+#                             per level: the prior's fit to the Kodak latents (CodecBench prior-fit)
 #   Benchmarks/codec/info-example.md
 #                             vlat compress on a Corpus photo with the default level, then vlat info
 # Run on a quiet machine (times are medians, but still). Needs Scripts/install-deps.sh --codecs.
@@ -23,6 +25,7 @@ mkdir -p Benchmarks/codec
 
 "$bin/CodecBench" speed --images ../shared/corpus/kodak --out Benchmarks/codec > /dev/null
 "$bin/CodecBench" picture --image Corpus/photos/astronaut.png --crop 150,40,160,160 --out Benchmarks/codec > /dev/null
+"$bin/CodecBench" prior-fit --images ../shared/corpus/kodak --out Benchmarks/codec > /dev/null
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT

@@ -4,7 +4,8 @@ in the README is the output of the command printed with it. Run after re-running
 
     python3 Scripts/update_readme.py
 
-Markers: <!-- begin:NAME --> ... <!-- end:NAME -->, where NAME is a key of SECTIONS.
+Markers: <!-- begin:NAME --> ... <!-- end:NAME -->, where NAME is a key of SECTIONS. A result
+file's leading "# Title" line is left out (the README's own heading introduces it).
 """
 import os, re, sys
 
@@ -13,6 +14,7 @@ SECTIONS = {
     "kodak-baselines": "Benchmarks/kodak-baselines/summary.md",
     "kodak-codec": "Benchmarks/kodak-codec/summary.md",
     "codec-speed": "Benchmarks/codec/speed.md",
+    "prior-fit": "Benchmarks/codec/prior-fit.md",
     "codec-picture": "Benchmarks/codec/picture.md",
     "codec-info-example": "Benchmarks/codec/info-example.md",
     "models": "Sources/VlatCodec/Models/levels.md",
@@ -38,6 +40,9 @@ def main():
         if not os.path.exists(full):
             sys.exit(f"{source} is missing: run its benchmark first (see Benchmarks/README.md)")
         body = open(full).read().rstrip("\n") + "\n"
+        # A result file's own "# Title" would be a second top-level heading in the README,
+        # which introduces each section itself.
+        body = re.sub(r"\A# [^\n]*\n\n?", "", body)
         text = pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
     open(path, "w").write(text)
     print("updated", path)
