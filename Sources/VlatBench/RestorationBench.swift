@@ -91,14 +91,15 @@ public struct RestorationBench: Sendable {
 
     /// A trained denoiser as a blind method (one setting, the same network for every
     /// degradation). It sees the degraded samples as they are (clipped, not rounded), like the
-    /// classical filters, and works in tiles as `vlat denoise` does.
-    public static func learned(name: String, denoiser: Denoiser) -> Method {
+    /// classical filters, and works in tiles as `vlat denoise` does; with `ensemble`, averaged
+    /// over the eight orientations as `vlat denoise --ensemble` does.
+    public static func learned(name: String, denoiser: Denoiser, ensemble: Bool = false) -> Method {
         let box = DenoiserBox(denoiser)
         return Method(name: name, settings: ["blind"]) { p, _, _ in
             let n = p.width * p.height
             var x = Tensor(zeros: [1, 3, p.height, p.width])
             for c in 0..<3 { for i in 0..<n { x.data[c * n + i] = Float(p.channels[c][i] / 255) } }
-            let y = box.denoiser.denoise(x)
+            let y = ensemble ? box.denoiser.denoiseSelfEnsemble(x) : box.denoiser.denoise(x)
             var out = p
             for c in 0..<3 { for i in 0..<n { out.channels[c][i] = Double(min(1, max(0, y.data[c * n + i]))) * 255 } }
             return out
@@ -128,12 +129,12 @@ public struct RestorationBench: Sendable {
     /// PSNR-RGB of `a` rounded to 8 bits against `b`.
     public static func psnr(_ a: Planes, _ b: Planes) -> Double {
         var se = 0.0
-        for c in 0..<3 { for i in 0..<a.channels[c].count { let d = a.channels[c][i].rounded() - b.channels[c][i]; se += d * d } }
+        for c in 0..<3 { for i in 0..<a.channels[c].count { let d = min(255, max(0, a.channels[c][i])).rounded() - b.channels[c][i]; se += d * d } }
         return PSNR.fromMSE(se / Double(3 * a.width * a.height))
     }
 
-    /// Runs the benchmark. `tuning` and `test` are (name, image) pairs; outputs are rounded to
-    /// 8 bits before PSNR, as a saved result would be.
+    /// Runs the benchmark. `tuning` and `test` are (name, image) pairs; outputs are clamped to
+    /// 0...255 and rounded to 8 bits before PSNR, as a saved result would be.
     public func run(tuning: [(String, Planes)], test: [(String, Planes)], progress: (String) -> Void = { _ in }) -> [Row] {
         var rows: [Row] = []
         func mean(_ images: [(String, Planes)], _ d: Degradation, _ f: (Planes) -> Planes) -> Double {

@@ -170,6 +170,17 @@ public final class Denoiser: TrainableNetwork {
         _ = encoder[0].backward(g)
     }
 
+    /// `denoise` averaged over the eight orientations of `x` (`Dihedral`: rotations, flips and
+    /// transposes), each turned back before averaging: a self-ensemble. Eight times the work for
+    /// a better estimate, since the network's errors differ between orientations more than
+    /// the photo's statistics do.
+    public func denoiseSelfEnsemble(_ x: Tensor, tile: Int = 256) -> Tensor {
+        var sum = Tensor(zeros: x.shape)
+        for g in Dihedral.allCases { sum.add(g.invert(denoise(g.apply(x), tile: tile))) }
+        sum.scale(by: 1 / Float(Dihedral.allCases.count))
+        return sum
+    }
+
     /// Cleans one image `[1, 3, H, W]` of any size: edges replicated up to the network's
     /// multiple, then tiles of `tile` x `tile` output pixels, each computed with a margin of at
     /// least the receptive radius, so the result equals one whole-image pass (no seams) up to

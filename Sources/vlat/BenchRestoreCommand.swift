@@ -19,13 +19,14 @@ struct BenchRestoreCommand: ParsableCommand {
         (with the true kernel) for blur. Each method's parameter is chosen on the tuning images, \
         the held-out validation split of --tune (the same split `vlat train` holds out), never \
         on the test images. Published CBSD68 results are added, marked as quoted. With \
-        --denoiser, the trained network runs on every degradation too (blind, one model); \
+        --denoiser, the trained network runs on every degradation too (blind, one model; with \
+        --ensemble also averaged over the image's 8 orientations); \
         with --compress-quality as well, noisy images are compressed with and without \
         denoising first, to show the bits a clean image saves.
 
         Examples:
           vlat bench-restore ../shared/corpus/cbsd68 --tune ../shared/corpus/train --out restore-bench
-          vlat bench-restore ../shared/corpus/cbsd68 --tune ../shared/corpus/train --denoiser Sources/VlatCodec/Models/denoise.vlatmodel --compress-quality 4
+          vlat bench-restore ../shared/corpus/cbsd68 --tune ../shared/corpus/train --denoiser Sources/VlatCodec/Models/denoise.vlatmodel --ensemble --compress-quality 4
           vlat bench-restore ../shared/corpus/cbsd68 --tune ../shared/corpus/train --limit 8 --tune-limit 4
         """)
 
@@ -35,12 +36,14 @@ struct BenchRestoreCommand: ParsableCommand {
     @Option(help: "Use only the first N test images.") var limit: Int?
     @Option(help: "Use only the first N tuning images.") var tuneLimit: Int?
     @Option(help: "A trained denoising model to measure beside the classical filters.") var denoiser: String?
+    @Flag(help: "With --denoiser: also measure it averaged over the 8 orientations (vlat denoise --ensemble).") var ensemble = false
     @Option(help: "With --denoiser: also compress the noisy images at this installed quality level, without and with denoising.") var compressQuality: UInt8?
     @Flag(help: "Replace results already in --out.") var force = false
 
     func validate() throws {
         if let q = compressQuality, !(1...8).contains(q) { throw ValidationError("--compress-quality must be in 1...8") }
         if compressQuality != nil && denoiser == nil { throw ValidationError("--compress-quality needs --denoiser") }
+        if ensemble && denoiser == nil { throw ValidationError("--ensemble needs --denoiser") }
     }
 
     func run() throws {
@@ -63,7 +66,12 @@ struct BenchRestoreCommand: ParsableCommand {
         let codec: CodecModel?
         do { codec = try compressQuality.map { try ModelRegistry(folders: []).model(quality: $0) } } catch { throw CLIError("\(error)") }
         let progress = Terminal.Progress(every: 1)
-        let bench = RestorationBench(blind: network.map { [RestorationBench.learned(name: "vlat denoiser", denoiser: $0)] } ?? [])
+        var blind: [RestorationBench.Method] = []
+        if let network {
+            blind.append(RestorationBench.learned(name: "vlat denoiser", denoiser: network))
+            if ensemble { blind.append(RestorationBench.learned(name: "vlat denoiser --ensemble", denoiser: network, ensemble: true)) }
+        }
+        let bench = RestorationBench(blind: blind)
         let rows = bench.run(tuning: tuning, test: test, progress: progress.update)
         var compression: [RestorationBench.CompressionRow] = []
         if let network, let codec {

@@ -88,6 +88,12 @@ struct DenoiseCommandTests {
             worst = max(worst, abs(Int(half[i]) - mid))
         }
         #expect(worst <= 1)
+        // The self-ensemble is another image, and no slower to refuse bad options.
+        let ensembleOut = dir.appendingPathComponent("e.png").path
+        let e = try CLI.run(["denoise", png, "-o", ensembleOut, "--model", model, "--ensemble"])
+        #expect(e.status == 0, "\(e.stderr)")
+        #expect(try ImageFile.read(ensembleOut).pixels != full)
+        #expect(try CLI.run(["bench-restore", png, "--tune", dir.path, "--ensemble"]).status == 64)
         for bad in ["1.5", "-0.1", "nan"] {
             #expect(try CLI.run(["denoise", png, "--model", model, "--strength", bad]).status == 64, "\(bad)")
         }

@@ -66,6 +66,25 @@ struct DenoiserTests {
         #expect(worst < 1e-5, "largest difference \(worst)")
     }
 
+    @Test func selfEnsembleIsEquivariantAndDiffersFromOnePass() {
+        // Without the residual path, so that the network's own output (not the input) dominates.
+        let net = Denoiser(config: DenoiserConfig(channels: 4, levels: 2, blocks: 1, residual: false), seed: 9)
+        var g = SeededGenerator(seed: 10)
+        let x = Tensor(shape: [1, 3, 13, 21], data: (0..<(3 * 13 * 21)).map { _ in g.uniform() })
+        let ensemble = net.denoiseSelfEnsemble(x, tile: 8)
+        #expect(ensemble.shape == x.shape)
+        #expect(zip(ensemble.data, net.denoise(x).data).map { abs($0 - $1) }.max()! > 1e-4)
+        // Turning the input turns the output the same way (to float rounding): one pass of an
+        // untrained network is not, the average over the group is.
+        for d in Dihedral.allCases {
+            let turned = net.denoiseSelfEnsemble(d.apply(x), tile: 8)
+            let worst = zip(turned.data, d.apply(ensemble).data).map { abs($0 - $1) }.max()!
+            #expect(worst < 1e-5, "\(d): \(worst)")
+        }
+        let onePass = zip(net.denoise(Dihedral.allCases[5].apply(x)).data, Dihedral.allCases[5].apply(net.denoise(x)).data)
+        #expect(onePass.map { abs($0 - $1) }.max()! > 1e-4)
+    }
+
     @Test func receptiveRadiusBoundsWhatAnOutputSees() {
         let config = DenoiserConfig(channels: 4, levels: 2, blocks: 2)
         let net = Denoiser(config: config, seed: 7)

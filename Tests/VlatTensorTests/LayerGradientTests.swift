@@ -80,6 +80,33 @@ struct TensorOpsTests {
         #expect(TensorOps.crop(TensorOps.padReplicate(x, toHeight: 3, width: 3), height: 2, width: 2) == x)
     }
 
+    @Test func dihedralKnownAnswersAndInverses() {
+        // [[1, 2, 3], [4, 5, 6]]
+        let m = Tensor(shape: [1, 1, 2, 3], data: [1, 2, 3, 4, 5, 6])
+        let t = Dihedral(transpose: true, flipY: false, flipX: false).apply(m)
+        #expect(t.shape == [1, 1, 3, 2] && t.data == [1, 4, 2, 5, 3, 6])
+        #expect(Dihedral(transpose: false, flipY: false, flipX: true).apply(m).data == [3, 2, 1, 6, 5, 4])
+        #expect(Dihedral(transpose: false, flipY: true, flipX: false).apply(m).data == [4, 5, 6, 1, 2, 3])
+        // Transpose then flip rows: a quarter turn anticlockwise.
+        #expect(Dihedral(transpose: true, flipY: true, flipX: false).apply(m).data == [3, 6, 2, 5, 1, 4])
+        // All eight are different on an asymmetric tensor, and each inverse undoes its own.
+        var g = SeededGenerator(seed: 8)
+        let x = GradientCheck.random([2, 3, 5, 7], &g)
+        let images = Dihedral.allCases.map { $0.apply(x) }
+        #expect(Set(images.map(\.data)).count == 8)
+        for (d, y) in zip(Dihedral.allCases, images) {
+            #expect(y.shape == (d.transpose ? [2, 3, 7, 5] : [2, 3, 5, 7]), "\(d)")
+            #expect(d.invert(y) == x, "\(d)")
+        }
+        // A group: applying any two in a row gives one of the eight.
+        for a in Dihedral.allCases {
+            for b in Dihedral.allCases {
+                let twice = b.apply(a.apply(x)).data
+                #expect(images.contains { $0.data == twice }, "\(a) then \(b)")
+            }
+        }
+    }
+
     @Test func concatAndSplit() {
         var g = SeededGenerator(seed: 7)
         let a = GradientCheck.random([2, 3, 4, 5], &g), b = GradientCheck.random([2, 2, 4, 5], &g)
