@@ -102,6 +102,9 @@ public final class Trainer {
             } else {
                 network = Autoencoder(config: options.config, seed: options.seed)
             }
+            if options.priorOnly == true && initial == nil {
+                throw TrainingError.invalidOption("--prior-only needs --init-from: the trained transforms whose latents the prior learns")
+            }
             if let initial {
                 // Everything must match but an autoencoder's prior, which may start fresh.
                 var copied: Set<String> = []
@@ -164,7 +167,8 @@ public final class Trainer {
         var validationPSNR: Double?
     }
 
-    /// One optimisation step on `x`. Returns (loss, mse, kl in bits per pixel).
+    /// One optimisation step on `x`. Returns (loss, mse, kl in bits per pixel); the MSE is NaN
+    /// when the step does not reconstruct (`priorOnly`).
     func trainStep(on x: Tensor) -> (Double, Double, Double?) {
         let pixels = Double(x.n * x.h * x.w)
         switch options.objective {
@@ -204,6 +208,18 @@ public final class Trainer {
             _ = model.analysis.backward(TensorOps.concatChannels(dMu, dLogvar))
             adam.step()
             return (mse + Double(beta) * kl.value, mse, kl.value / log(2))
+        case .rd where options.priorOnly == true:
+            // The transforms stay as they are: no synthesis, no backward through the analysis,
+            // so their gradients are zero and Adam leaves them exactly unchanged.
+            let prior = model.prior!
+            var y = model.analysis.forward(x, training: false)
+            var g = SeededGenerator(seed: options.seed ^ 0x0000_0015_E0A5, stream: UInt64(step))
+            for i in 0..<y.count { y.data[i] += g.uniform() - 0.5 }
+            let (_, bits) = prior.forward(y, training: true)
+            _ = prior.backward(scale: 1 / pixels)
+            adam.step()
+            let bpp = bits / pixels
+            return (bpp, .nan, bpp)
         case .rd:
             let prior = model.prior!
             var y = model.analysis.forward(x, training: true)

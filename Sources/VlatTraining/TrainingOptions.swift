@@ -29,6 +29,10 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// The denoising objective's network and corruptions (optional so that checkpoints written
     /// before it existed still decode).
     public var denoise: DenoiseOptions?
+    /// Rate-distortion: train only the entropy model's prior, on the latents of frozen
+    /// transforms taken from the initial model (nil, like false, trains everything; optional so
+    /// that older checkpoints still decode).
+    public var priorOnly: Bool?
 
     public init(data: String) { self.data = data }
 
@@ -75,5 +79,6 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         try require(beta >= 0, "--beta must be non-negative")
         try require(lambda > 0, "--lambda must be positive")
         try require(validationEvery >= 1 && checkpointEvery >= 1, "--val-every and --checkpoint-every must be positive")
+        try require(priorOnly != true || objective == .rd, "--prior-only is for --objective rd")
     }
 }

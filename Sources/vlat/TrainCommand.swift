@@ -33,6 +33,7 @@ struct TrainCommand: ParsableCommand {
           vlat train --data photos --objective vae --beta 0.001 --out vae.vlatmodel
           vlat train --data ../shared/corpus/train --out Models/ae.vlatmodel --resume Models/ae.ckpt --steps 4000
           vlat train --data ../shared/corpus/train --objective rd --lambda 0.013 --init-from ae.vlatmodel --out q4.vlatmodel
+          vlat train --data ../shared/corpus/train --objective rd --prior-only --init-from q1.vlatmodel --lr 1e-3 --out q1-prior.vlatmodel
           vlat train --data ../shared/corpus/train --objective denoise --crop 128 --batch 16 --out denoise.vlatmodel
         """)
 
@@ -60,6 +61,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Checkpoint every N steps.") var checkpointEvery: Int = 100
     @Option(help: "Continue from this checkpoint.") var resume: String?
     @Option(help: "Start from the weights of this model where names and shapes match (warm start).") var initFrom: String?
+    @Flag(help: "Rate-distortion: train only the prior, on the latents of the --init-from model's frozen transforms (no synthesis, no backward through them: several times faster per step).") var priorOnly = false
     @Option(help: "Checkpoint path (default: --out with .ckpt).") var checkpoint: String?
     @Option(help: "Threads for the engine.") var threads: Int = 2
     @Option(help: "Skip images with more pixels than this (checked before decoding).") var maxPixels: Int = ImageLimits.default.maxPixels
@@ -97,6 +99,7 @@ struct TrainCommand: ParsableCommand {
         options.channels = channels ?? (isDenoise ? 32 : 128)
         options.latentChannels = latentChannels; options.beta = beta; options.lambda = lambda; options.clipNorm = clipNorm
         options.validationEvery = valEvery; options.checkpointEvery = checkpointEvery
+        if priorOnly { options.priorOnly = true }
         if isDenoise {
             let noise = try Self.range(noiseSigma, name: "--noise-sigma"), blur = try Self.range(blurSigma, name: "--blur-sigma")
             if noise == nil && blur == nil { throw ValidationError("--noise-sigma and --blur-sigma cannot both be none") }
@@ -165,8 +168,9 @@ struct TrainCommand: ParsableCommand {
             outcome = try trainer.run(
                 report: { p in
                     log.append(p)
-                    var line = String(format: "step %d/%d  %.2f steps/s  %.1f crops/s  loss %.5f  train %.2f dB",
-                                      p.step, p.steps, p.stepsPerSecond, p.stepsPerSecond * Double(trainer.options.batch), p.loss, p.psnr)
+                    var line = String(format: "step %d/%d  %.2f steps/s  %.1f crops/s  loss %.5f",
+                                      p.step, p.steps, p.stepsPerSecond, p.stepsPerSecond * Double(trainer.options.batch), p.loss)
+                    if !p.mse.isNaN { line += String(format: "  train %.2f dB", p.psnr) }
                     if let kl = p.klBitsPerPixel { line += String(format: trainer.options.objective == .rd ? "  rate %.3f bpp" : "  KL %.3f bpp", kl) }
                     if let v = trainer.lastValidationPSNR { line += String(format: "  val %.2f dB", v) }
                     if let b = trainer.lastValidationBPP { line += String(format: " at %.3f bpp", b) }
@@ -271,7 +275,9 @@ final class TrainingLog {
         let kl = p.klBitsPerPixel.map { String(format: "%.5f", $0) } ?? ""
         let val = p.validationPSNR.map { String(format: "%.4f", $0) } ?? ""
         let valBPP = p.validationBPP.map { String(format: "%.5f", $0) } ?? ""
-        let line = String(format: "%d,%.2f,%.3e,%.6f,%.6f,%.4f,", p.step, p.elapsed, p.learningRate, p.loss, p.mse, p.psnr) + "\(kl),\(val),\(valBPP)\n"
+        // Steps that do not reconstruct (--prior-only) leave the MSE and PSNR fields empty.
+        let reconstruction = p.mse.isNaN ? "," : String(format: "%.6f,%.4f", p.mse, p.psnr)
+        let line = String(format: "%d,%.2f,%.3e,%.6f,", p.step, p.elapsed, p.learningRate, p.loss) + reconstruction + ",\(kl),\(val),\(valBPP)\n"
         handle.write(Data(line.utf8))
     }
 }

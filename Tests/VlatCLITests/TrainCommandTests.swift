@@ -25,6 +25,21 @@ struct TrainCommandTests {
         #expect(again.status == 1 && again.stderr.contains("already exists"))
     }
 
+    @Test func priorOnlyNeedsAnRDModelToStartFrom() throws {
+        let dir = CLI.scratch()
+        let rd = dir.appendingPathComponent("rd.vlatmodel").path
+        #expect(try CLI.run(["train", "--data", "Corpus/photos", "--out", rd, "--objective", "rd", "--steps", "5"] + tiny).status == 0)
+        let out = dir.appendingPathComponent("p.vlatmodel").path
+        let alone = try CLI.run(["train", "--data", "Corpus/photos", "--out", out, "--objective", "rd", "--prior-only", "--steps", "5"] + tiny)
+        #expect(alone.status == 1 && alone.stderr.contains("--prior-only needs --init-from"), "\(alone.stderr)")
+        let r = try CLI.run(["train", "--data", "Corpus/photos", "--out", out, "--objective", "rd", "--prior-only", "--init-from", rd, "--steps", "5"] + tiny)
+        #expect(r.status == 0, "\(r.stderr)")
+        // The log has no reconstruction columns for steps that did not reconstruct.
+        let log = try String(contentsOfFile: dir.appendingPathComponent("p.csv").path, encoding: .utf8).split(separator: "\n")
+        #expect(log.count == 6 && log[1].split(separator: ",", omittingEmptySubsequences: false)[4].isEmpty, "\(log)")
+        #expect(try CLI.run(["train", "--data", "Corpus/photos", "--out", out, "--prior-only", "--init-from", rd, "--force"] + tiny).status == 64)
+    }
+
     @Test func trainsAResumableDenoiserThatDenoiseUses() throws {
         let dir = CLI.scratch()
         let out = dir.appendingPathComponent("d.vlatmodel").path

@@ -227,6 +227,37 @@ struct TrainerTests {
         #expect(kinds["none"] == nil && (kinds["blur"] ?? 0) > 10 && (kinds["both or noise"] ?? 0) + (kinds["noise"] ?? 0) > 30)
     }
 
+    @Test func priorOnlyFitsThePriorAndLeavesTheTransformsExactlyAlone() throws {
+        let images = try TrainingImages.load(folder: TrainingFixtures.photos)
+        var base = TrainingFixtures.tinyOptions(.rd)
+        base.steps = 10
+        let first = try Trainer(options: base, images: images)
+        _ = try first.run(report: { _ in }, save: { _, _ in }, shouldStop: { false })
+        var o = TrainingFixtures.tinyOptions(.rd)
+        o.priorOnly = true
+        o.steps = 40
+        o.schedule = "constant"
+        o.learningRate = 1e-2
+        o.validationEvery = 40
+        // The transforms must come from somewhere, and only rate-distortion models have a prior.
+        #expect(throws: TrainingError.self) { try Trainer(options: o, images: images) }
+        var notRD = o
+        notRD.objective = .ae
+        #expect(throws: TrainingError.self) { try Trainer(options: notRD, images: images, initial: first.model.modelFile()) }
+
+        let trainer = try Trainer(options: o, images: images, initial: first.model.modelFile())
+        func transforms() -> [Tensor] { (trainer.model.analysis.parameters + trainer.model.synthesis.parameters).map(\.value) }
+        let (before, priorBefore) = (transforms(), trainer.model.prior!.parameters.map(\.value))
+        let start = trainer.evaluate()!
+        var reports: [TrainingProgress] = []
+        _ = try trainer.run(report: { reports.append($0) }, save: { _, _ in }, shouldStop: { false })
+        #expect(transforms() == before)
+        #expect(trainer.model.prior!.parameters.map(\.value) != priorBefore)
+        let end = trainer.evaluate()!
+        #expect(end.psnr == start.psnr && end.bpp! < start.bpp!, "\(start) -> \(end)")
+        #expect(reports.count == 40 && reports.allSatisfy { $0.mse.isNaN && $0.klBitsPerPixel! > 0 })
+    }
+
     @Test func lambdaTradesRateForDistortion() throws {
         // From identical weights, fit one fixed batch: a small lambda must end at the lower rate,
         // a large one at the lower distortion. (Generalisation needs far longer runs than a test.)
