@@ -15,6 +15,9 @@
 # steps at TUNE_LR): the way to train the levels further on a machine without the first
 # run's checkpoint (checkpoints are not committed). Example, a later session:
 #   FROM_SHIPPED=1 TUNE_STEPS=2000 TUNE_LR=2e-4 Scripts/train_qualities.sh runs/qualities-2
+# PRIOR_ONLY=1 (with FROM_SHIPPED=1) refits only each level's prior on its frozen transforms
+# (vlat train --prior-only), lowest levels first, where the prior is furthest from its best:
+#   FROM_SHIPPED=1 PRIOR_ONLY=1 TUNE_STEPS=500 TUNE_LR=1e-3 Scripts/train_qualities.sh runs/prior
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN=${1:-runs/qualities}
@@ -40,13 +43,16 @@ train() {
   else
     "$VLAT" train --data "$DATA" --objective rd --lambda "$(lambda_of "$level")" --init-from "$parent" \
       --channels 96 --latent-channels 128 --out "$out" --steps "$steps" --batch 8 --crop 256 \
-      --lr "$lr" --lr-schedule cosine --val-every 100 --checkpoint-every 50 --seed "${level#q}"
+      --lr "$lr" --lr-schedule cosine --val-every 100 --checkpoint-every 50 --seed "${level#q}" \
+      ${PRIOR_ONLY:+--prior-only}
   fi
   touch "$RUN/$level.done"
 }
 
 if [[ "${FROM_SHIPPED:-0}" == 1 ]]; then
-  for q in q4 q3 q5 q2 q6 q1 q7 q8; do
+  order="q4 q3 q5 q2 q6 q1 q7 q8"
+  [[ -n "${PRIOR_ONLY:-}" ]] && order="q1 q2 q3 q4 q5 q6 q7 q8"
+  for q in $order; do
     train "$q" "Sources/VlatCodec/Models/$q.vlatmodel" "$TUNE_STEPS" "$TUNE_LR"
   done
   echo "== all eight levels trained in $RUN"
