@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Measures the shipped quality levels (Sources/VlatCodec/Models/q1...q8) and writes:
-#   Benchmarks/kodak-codec/   vlat bench on ../shared/corpus/kodak: every level (rANS and zstd),
+#   Benchmarks/kodak-codec/   vlat bench on ../shared/corpus/kodak: every level (auto, rANS, zstd),
 #                             JPEG, WebP, AVIF, JPEG XL in the same run, and CompressAI's
 #                             published curves (quoted); summary.md, CSV, JSON, SVG plots
 #   Benchmarks/codec/speed.md encode/decode times and peak memory of vlat beside libjpeg
@@ -18,7 +18,7 @@ swift build -c release >&2
 bin="$(swift build -c release --show-bin-path)"
 mkdir -p Benchmarks/codec
 
-"$bin/vlat" bench ../shared/corpus/kodak --codecs jpeg,webp,avif,jxl,vlat,vlat-zstd \
+"$bin/vlat" bench ../shared/corpus/kodak --codecs jpeg,webp,avif,jxl,vlat,vlat-rans,vlat-zstd \
     --quoted Benchmarks/quoted/compressai-bmshj2018-factorized-mse.json \
     --quoted Benchmarks/quoted/compressai-bmshj2018-hyperprior-mse.json \
     --out Benchmarks/kodak-codec --title "Kodak (24 images): vlat and the classical codecs" --force > /dev/null

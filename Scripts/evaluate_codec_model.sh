@@ -14,7 +14,7 @@ bin="$(swift build -c release --show-bin-path)/vlat"
 
 Scripts/model_summary.sh "$model" > "$dir/summary.md"
 
-"$bin" bench ../shared/corpus/kodak --codecs jpeg,vlat,vlat-zstd --vlat-model "$model" \
+"$bin" bench ../shared/corpus/kodak --codecs jpeg,vlat,vlat-rans,vlat-zstd --vlat-model "$model" \
     --out "$dir/kodak" --title "Kodak: JPEG and a first vlat model" --force > /dev/null
 cp "$dir/kodak/summary.md" "$dir/kodak.md"
 

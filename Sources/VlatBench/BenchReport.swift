@@ -20,7 +20,7 @@ public struct BenchReport: Sendable {
         self.summary = RDSweep.summarize(records) + quoted.flatMap(\.summaries)
         self.bd = RDSweep.bjontegaard(summary, interpolation: interpolation)
         let all = summary
-        self.vlatBD = ["vlat", "vlat-zstd"].flatMap { RDSweep.bjontegaard(against: $0, all, interpolation: interpolation) }
+        self.vlatBD = VlatBenchCodec.names.flatMap { RDSweep.bjontegaard(against: $0, all, interpolation: interpolation) }
         self.notes = notes + quoted.map { "\($0.label): \($0.source ?? "source not given")" }
     }
 

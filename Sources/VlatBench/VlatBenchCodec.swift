@@ -12,17 +12,23 @@ public struct VlatBenchCodec: BenchCodec, @unchecked Sendable {
     public let settingName: String
     public let settings: [Int]
     let models: [CodecModel]
-    let coder: ContainerHeader.Coder
+    let coder: CoderChoice
 
-    public init(models: [CodecModel], coder: ContainerHeader.Coder = .rans) {
+    /// Named `vlat` with the default coder choice (`auto`), else `vlat-rans` or `vlat-zstd`.
+    public init(models: [CodecModel], coder: CoderChoice = ImageCodec.defaultCoder) {
         self.models = models
         self.coder = coder
         let levels = models.map { Int($0.quality) }
         let byLevel = !levels.contains(0) && Set(levels).count == levels.count
         settings = byLevel ? levels : Array(1...max(1, models.count))
         settingName = byLevel ? "quality" : "model"
-        name = coder == .rans ? "vlat" : "vlat-zstd"
+        name = Self.name(coder)
     }
+
+    public static func name(_ coder: CoderChoice) -> String { coder == ImageCodec.defaultCoder ? "vlat" : "vlat-\(coder)" }
+
+    /// The bench names of vlat with each coder choice.
+    public static let names = CoderChoice.allCases.map(name)
 
     public func run(_ image: Image, setting: Int, scratch: String) throws -> CodecRun {
         let model = models[settings.firstIndex(of: setting)!]

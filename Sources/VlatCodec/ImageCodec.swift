@@ -8,7 +8,7 @@ import VlatTensor
 ///
 /// ```swift
 /// let model = try CodecModel(bytes: FileReader.read("q4.vlatmodel"))
-/// let container = try ImageCodec.encode(image, model: model)        // zstd by default (defaultCoder)
+/// let container = try ImageCodec.encode(image, model: model)        // the smaller of rANS and zstd (defaultCoder)
 /// let bytes = container.serialized()
 /// let back = try ImageCodec.decode(Container.parse(bytes), model: model)
 /// ```
@@ -43,21 +43,21 @@ public enum ImageCodec {
         if required > limit { throw CodecError.needsMemory(required: required, limit: limit) }
     }
 
-    /// The coder used when none is named: zstd, because with the shipped levels it makes files
-    /// 2 to 14 % smaller than rANS at every level on Kodak (Benchmarks/kodak-codec): the
-    /// factorized prior fits the latents less well than zstd's own statistics do, so far.
-    public static let defaultCoder: ContainerHeader.Coder = .zstd
+    /// The coder choice when none is named: whichever of rANS and zstd codes this image's
+    /// latents in fewer bytes. Neither wins everywhere: zstd adapts its statistics to each
+    /// image, the learned prior knows the latents in advance (Benchmarks/kodak-codec).
+    public static let defaultCoder: CoderChoice = .auto
 
     /// Images whose coding would need more than `memoryLimit` bytes are refused before any
     /// large allocation (`CodecError.needsMemory`).
-    public static func encode(_ image: Image, model: CodecModel, coder: ContainerHeader.Coder = defaultCoder,
+    public static func encode(_ image: Image, model: CodecModel, coder: CoderChoice = defaultCoder,
                               memoryLimit: Int = defaultMemoryLimit) throws -> Container {
         try encodeKeepingLatent(image, model: model, coder: coder, memoryLimit: memoryLimit).container
     }
 
     /// `encode`, also returning the rounded latent it coded (for rate estimates without running
     /// the analysis transform twice).
-    public static func encodeKeepingLatent(_ image: Image, model: CodecModel, coder: ContainerHeader.Coder = defaultCoder,
+    public static func encodeKeepingLatent(_ image: Image, model: CodecModel, coder: CoderChoice = defaultCoder,
                                            memoryLimit: Int = defaultMemoryLimit) throws -> (container: Container, latent: Tensor) {
         // The header stores latent sizes as u16 and the image as at most 2^20 per side.
         let limits = ContainerLimits.default
@@ -73,14 +73,18 @@ public enum ImageCodec {
             guard let s = Int32(exactly: v) else { throw CodecError.notACodecModel("the model produced a non-finite or out-of-range latent (\(v))") }
             return s
         }
-        let payload: [UInt8]
+        let rans = { try RANSCoder.encode(symbols, tables: model.tables, tableIndex: { $0 / (h * w) }) }
+        let payload: [UInt8], used: ContainerHeader.Coder
         switch coder {
-        case .rans: payload = try RANSCoder.encode(symbols, tables: model.tables, tableIndex: { $0 / (h * w) })
-        case .zstd: payload = LatentPacking.pack(symbols)
+        case .rans: (payload, used) = (try rans(), .rans)
+        case .zstd: (payload, used) = (LatentPacking.pack(symbols), .zstd)
+        case .auto:
+            let (r, z) = (try rans(), LatentPacking.pack(symbols))
+            (payload, used) = z.count < r.count ? (z, .zstd) : (r, .rans)
         }
         let header = ContainerHeader(
             width: image.width, height: image.height, sourceColorType: image.source.colorType.rawValue,
-            sourceBitDepth: UInt8(image.source.bitDepth), quality: model.quality, coder: coder,
+            sourceBitDepth: UInt8(image.source.bitDepth), quality: model.quality, coder: used,
             paddingMultiple: paddingMultiple, latentChannels: c, latentHeight: h, latentWidth: w, modelDigest: model.digest)
         let alpha = image.alphaPlane().map { Container.AlphaPlane(method: 0, data: Zstd.compress($0, level: 19)) }
         return (Container(header: header, iccProfile: image.iccProfile, alpha: alpha, payload: payload), latent)

@@ -25,14 +25,14 @@ struct BenchCommand: ParsableCommand {
           vlat bench Corpus/photos
           vlat bench ../shared/corpus/kodak --out kodak-bench --force
           vlat bench photos/ --codecs jpeg --jpeg-qualities 10,50,90 --limit 3
-          vlat bench ../shared/corpus/kodak --codecs jpeg,vlat,vlat-zstd --vlat-model q2.vlatmodel --vlat-model q4.vlatmodel
+          vlat bench ../shared/corpus/kodak --codecs jpeg,vlat,vlat-rans,vlat-zstd --vlat-model q2.vlatmodel --vlat-model q4.vlatmodel
           vlat bench ../shared/corpus/kodak --quoted Benchmarks/quoted/compressai-bmshj2018-factorized-mse.json
         """)
 
     @Argument(help: "A folder of PNG/JPEG images (or one image file).")
     var input: String
 
-    @Option(help: "Codecs to run, comma-separated, from: jpeg, webp, avif, jxl, vlat, vlat-zstd.")
+    @Option(help: "Codecs to run, comma-separated, from: jpeg, webp, avif, jxl, vlat (default coder: the smaller of rANS and zstd per image), vlat-rans, vlat-zstd.")
     var codecs = "jpeg,webp,avif,jxl,vlat"
 
     @Option(name: .customLong("vlat-model"), help: "A vlat model file: one rate point each (repeat for a curve; default: every installed quality level).")
@@ -97,7 +97,7 @@ struct BenchCommand: ParsableCommand {
             case "webp", "avif", "jxl":
                 let codec = name == "webp" ? ExternalToolCodec.webp() : name == "avif" ? ExternalToolCodec.avif() : ExternalToolCodec.jxl()
                 if codec.isAvailable { run.append(codec) } else { notes.append(codec.missingNote) }
-            case "vlat", "vlat-zstd":
+            case _ where VlatBenchCodec.names.contains(name):
                 let models: [CodecModel]
                 if vlatModels.isEmpty {
                     let registry = ModelRegistry(folders: modelDir)
@@ -109,7 +109,7 @@ struct BenchCommand: ParsableCommand {
                 } else {
                     models = try vlatModels.map(loadCodecModel)
                 }
-                run.append(VlatBenchCodec(models: models, coder: name == "vlat" ? .rans : .zstd))
+                run.append(VlatBenchCodec(models: models, coder: CoderChoice.allCases.first { VlatBenchCodec.name($0) == name }!))
             default:
                 throw ValidationError(BenchError.unknownCodec(name).description)
             }

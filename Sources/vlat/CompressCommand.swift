@@ -44,7 +44,7 @@ struct CompressCommand: ParsableCommand {
     @Option(help: "Bits per pixel to stay under: picks the highest quality that fits, per image.") var targetBpp: Double?
     @Option(help: "Model file (.vlatmodel) trained with --objective rd, instead of a quality level.") var model: String?
     @Option(help: "Extra folder to search for models (before $VLAT_MODELS and the shipped ones).") var modelDir: [String] = []
-    @Option(help: "Entropy coder: zstd (default: the smaller on Kodak with the shipped levels) or rans (the learned prior).") var coder: String = ImageCodec.defaultCoder.description
+    @Option(help: "Entropy coder: auto (default: the smaller of the two for each image), rans (the learned prior) or zstd.") var coder: String = ImageCodec.defaultCoder.description
     @Flag(help: "Clean the image with the denoising network before compressing it.") var denoise = false
     @Option(help: "Denoising model for --denoise (default: the installed denoise.vlatmodel).") var denoiseModel: String?
     @Option(help: "Files compressed at once (default: one per core).") var jobs: Int?
@@ -53,7 +53,7 @@ struct CompressCommand: ParsableCommand {
     @Flag(help: "Replace existing output files.") var force = false
 
     func validate() throws {
-        if ContainerHeader.Coder.allCases.first(where: { $0.description == coder }) == nil { throw ValidationError("--coder must be rans or zstd") }
+        if CoderChoice(rawValue: coder) == nil { throw ValidationError("--coder must be auto, rans or zstd") }
         if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
         if let quality, !(1...8).contains(quality) { throw ValidationError("--quality must be in 1...8") }
         if [quality != nil, targetBpp != nil, model != nil].filter({ $0 }).count > 1 {
@@ -70,7 +70,7 @@ struct CompressCommand: ParsableCommand {
         let files = try BatchJobs.expand(inputs, extensions: ["png", "jpg", "jpeg"])
         let destinations = try BatchJobs.destinations(for: files, output: output, extension: "vlat")
         let registry = ModelRegistry(folders: modelDir)
-        let chosenCoder = ContainerHeader.Coder.allCases.first { $0.description == coder }!
+        let chosenCoder = CoderChoice(rawValue: coder)!
         // Fail before any work when the models are missing.
         let levels = registry.qualities
         if targetBpp != nil && levels.isEmpty { throw CLIError("\(RegistryError.noQuality(1, searched: registry.folders))") }
@@ -118,7 +118,7 @@ struct CompressCommand: ParsableCommand {
 
     /// The highest quality level whose file is at most `target` bits per pixel (binary search:
     /// rate grows with the level), or the lowest level when none fits.
-    static func encode(_ image: Image, under target: Double, levels: [UInt8], coder: ContainerHeader.Coder,
+    static func encode(_ image: Image, under target: Double, levels: [UInt8], coder: CoderChoice,
                        cache: ModelCache, memoryLimit: Int) throws -> (bytes: [UInt8], quality: UInt8, fits: Bool) {
         var lo = 0, hi = levels.count - 1
         var best: (bytes: [UInt8], quality: UInt8)?

@@ -40,15 +40,21 @@ struct ImageCodecTests {
         let model = CodecFixtures.model()
         let image = CodecFixtures.image(path)
         let expected = try reference(image, model)
-        var decoded: [Image] = []
-        for coder in ContainerHeader.Coder.allCases {
-            let bytes = try ImageCodec.encode(image, model: model, coder: coder).serialized()
-            let back = try ImageCodec.decode(Container.parse(bytes), model: model)
+        var decoded: [Image] = [], payloads: [CoderChoice: Container] = [:]
+        for coder in CoderChoice.allCases {
+            let container = try ImageCodec.encode(image, model: model, coder: coder)
+            let back = try ImageCodec.decode(Container.parse(container.serialized()), model: model)
             #expect(back.width == image.width && back.height == image.height && back.layout == .rgb)
             #expect(back.pixels == expected, "\(coder)")
             decoded.append(back)
+            payloads[coder] = container
         }
-        #expect(decoded[0] == decoded[1])
+        #expect(decoded.allSatisfy { $0 == decoded[0] })
+        // auto keeps the smaller payload and its header says which coder made it.
+        let (auto, rans, zstd) = (payloads[.auto]!, payloads[.rans]!, payloads[.zstd]!)
+        #expect(rans.header.coder == .rans && zstd.header.coder == .zstd)
+        #expect(auto.payload == (zstd.payload.count < rans.payload.count ? zstd.payload : rans.payload))
+        #expect(auto.header.coder == (zstd.payload.count < rans.payload.count ? .zstd : .rans))
     }
 
     @Test func greyStaysGreyAlphaIsExactAndICCIsCarried() throws {
@@ -96,7 +102,7 @@ struct ImageCodecTests {
     @Test func damagedPayloadsAreErrors() throws {
         let model = CodecFixtures.model()
         let image = CodecFixtures.image("Corpus/photos/chelsea.png")
-        for coder in ContainerHeader.Coder.allCases {
+        for coder in CoderChoice.allCases {
             var container = try ImageCodec.encode(image, model: model, coder: coder)
             container.payload = Array(container.payload.prefix(container.payload.count / 2))
             #expect(throws: CodecError.self) { try ImageCodec.decode(container, model: model) }
