@@ -4,7 +4,8 @@
     Scripts/model_table.py VLAT_BINARY MODEL...
 
 Columns: level (from the file name qN), lambda, steps of its own run, wall seconds, last
-validation PSNR / bpp, the model it was started from, file size, the first 16 hex digits of
+validation PSNR / bpp, the model it was started from ("(prior only)" when only its prior was
+trained), file size, the first 16 hex digits of
 its SHA-256 (the identity .vlat files name).
 """
 import json, os, subprocess, sys
@@ -18,6 +19,9 @@ def main():
         info = json.loads(subprocess.run([vlat, "info", "--json", path], check=True, capture_output=True, text=True).stdout)[0]
         m = info.get("metadata", {})
         start = os.path.basename(m.get("initFrom", "first run (resumed)").split(" (sha256")[0])
+        # The last command of the record is this level's own run.
+        if "--prior-only" in m.get("command", "").split(" && ")[-1]:
+            start += " (prior only)"
         level = os.path.basename(path).split(".")[0]
         validation = f"{m.get('validationPSNR', '')} dB / {m.get('validationBPP', '')} bpp"
         print(f"| {level} | {m.get('lambda', '')} | {m.get('steps', '')} | {m.get('wallSeconds', '')} | {validation} | "

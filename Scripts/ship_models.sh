@@ -6,7 +6,7 @@
 #
 #   Scripts/ship_models.sh [RUN_DIR]     (default runs/qualities, as Scripts/train_qualities.sh)
 #
-# Only finished levels (RUN_DIR/qN.done) are shipped. The denoiser is shipped too when
+# Only finished levels (RUN_DIR/qN.done) are shipped; the others stay as they are. The denoiser is shipped too when
 # DENOISE_CKPT (default runs/denoise/denoise.ckpt) exists: Sources/VlatCodec/Models/denoise.vlatmodel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,8 +26,11 @@ if [[ -f "$DENOISE_CKPT" ]]; then
   "$VLAT" export "$DENOISE_CKPT" -o "$MODELS/denoise.vlatmodel" --force
 fi
 
+# The tables list every level in the package, the ones shipped now and the ones kept from before.
+levels=()
+for n in 1 2 3 4 5 6 7 8; do [[ -f "$MODELS/q$n.vlatmodel" ]] && levels+=("q$n"); done
 paths=()
-for q in "${shipped[@]}"; do paths+=("$MODELS/$q.vlatmodel"); done
+for q in "${levels[@]}"; do paths+=("$MODELS/$q.vlatmodel"); done
 Scripts/model_table.py "$VLAT" "${paths[@]}" > "$MODELS/levels.md"
 
 {
@@ -46,7 +49,10 @@ images, 22 held out for validation; never Kodak). q4 continues the first rate-di
 (`Benchmarks/codec-first-run`, itself warm-started from the issue-3 autoencoder); every other
 level is fine-tuned from its neighbour (q3, q2, q1 downwards from q4; q5 ... q8 upwards), for
 300 steps in this release (q3 at lr 2e-4, the later ones at 4e-4 to move the rate faster; each
-record's command chain says exactly).
+record's command chain says exactly). A level "started from" its own file "(prior only)" then
+had only its prior refit, on its frozen transforms (`vlat train --prior-only`, run by
+`FROM_SHIPPED=1 PRIOR_ONLY=1 Scripts/train_qualities.sh`): the prior lagged the transforms
+most at the low levels (`CodecBench prior-fit`).
 "steps" counts this level's own run; "validation" is PSNR / bpp on centre crops of the
 held-out images with rounded latents, at the last validation.
 
@@ -54,7 +60,7 @@ HEAD
   cat "$MODELS/levels.md"
   echo
   echo "Full records (\`vlat info\`):"
-  for q in "${shipped[@]}"; do
+  for q in "${levels[@]}"; do
     echo
     echo '```text'
     "$VLAT" info "$MODELS/$q.vlatmodel"
