@@ -63,6 +63,14 @@ public struct RestorationBench: Sendable {
         public var name: String
         public var settings: [String]
         public var run: @Sendable (Planes, Degradation, Int) -> Planes
+        /// Blind methods: also report the score on the tuning images (a check that the test
+        /// images are not easier or harder than held-out training photos). Costly methods skip it.
+        public var scoreTuningImages = true
+
+        public init(name: String, settings: [String], scoreTuningImages: Bool = true,
+                    run: @escaping @Sendable (Planes, Degradation, Int) -> Planes) {
+            (self.name, self.settings, self.scoreTuningImages, self.run) = (name, settings, scoreTuningImages, run)
+        }
 
         /// Classical methods for noise (Gaussian and median filters).
         public static let forNoise: [Method] = [
@@ -92,10 +100,11 @@ public struct RestorationBench: Sendable {
     /// A trained denoiser as a blind method (one setting, the same network for every
     /// degradation). It sees the degraded samples as they are (clipped, not rounded), like the
     /// classical filters, and works in tiles as `vlat denoise` does; with `ensemble`, averaged
-    /// over the eight orientations as `vlat denoise --ensemble` does.
+    /// over the eight orientations as `vlat denoise --ensemble` does (eight times the work, so
+    /// its tuning-image column is left empty).
     public static func learned(name: String, denoiser: Denoiser, ensemble: Bool = false) -> Method {
         let box = DenoiserBox(denoiser)
-        return Method(name: name, settings: ["blind"]) { p, _, _ in
+        return Method(name: name, settings: ["blind"], scoreTuningImages: !ensemble) { p, _, _ in
             let n = p.width * p.height
             var x = Tensor(zeros: [1, 3, p.height, p.width])
             for c in 0..<3 { for i in 0..<n { x.data[c * n + i] = Float(p.channels[c][i] / 255) } }
@@ -154,7 +163,8 @@ public struct RestorationBench: Sendable {
             for method in blind {
                 progress("\(d.name): \(method.name)")
                 rows.append(Row(degradation: d.name, method: method.name, setting: method.settings[0],
-                                psnr: mean(test, d) { method.run($0, d, 0) }, tuningPSNR: mean(tuning, d) { method.run($0, d, 0) }))
+                                psnr: mean(test, d) { method.run($0, d, 0) },
+                                tuningPSNR: method.scoreTuningImages ? mean(tuning, d) { method.run($0, d, 0) } : nil))
             }
         }
         return rows
