@@ -222,7 +222,7 @@ if args.first == "picture" {
     do {
         let models = try registry.qualities.map { try registry.model(quality: $0) }
         guard !models.isEmpty else { fail("no vlat quality level installed") }
-        let v = try closest(VlatBenchCodec(models: models, coder: .zstd), to: target)
+        let v = try closest(VlatBenchCodec(models: models), to: target)
         rate = bpp(v.run)
         let jpeg = try closest(LibJPEGCodec(settings: Array(1...100)), to: rate)
         tiles.append(("JPEG q\(jpeg.setting) (libjpeg 4:2:0)", jpeg.run.decoded, bpp(jpeg.run)))
@@ -233,7 +233,7 @@ if args.first == "picture" {
         } else {
             FileHandle.standardError.write(Data("note: \(webp.missingNote)\n".utf8))
         }
-        tiles.append(("vlat q\(v.setting) (zstd)", v.run.decoded, bpp(v.run)))
+        tiles.append(("vlat q\(v.setting) (\(ImageCodec.defaultCoder) coder)", v.run.decoded, bpp(v.run)))
     } catch { fail("\(error)") }
 
     // Tiles side by side, each crop enlarged `zoom` times (nearest neighbour), 8-pixel white gaps.
