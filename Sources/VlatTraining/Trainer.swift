@@ -213,8 +213,7 @@ public final class Trainer {
             // so their gradients are zero and Adam leaves them exactly unchanged.
             let prior = model.prior!
             var y = model.analysis.forward(x, training: false)
-            var g = SeededGenerator(seed: options.seed ^ 0x0000_0015_E0A5, stream: UInt64(step))
-            for i in 0..<y.count { y.data[i] += g.uniform() - 0.5 }
+            addRoundingNoise(&y)
             let (_, bits) = prior.forward(y, training: true)
             _ = prior.backward(scale: 1 / pixels)
             adam.step()
@@ -223,9 +222,7 @@ public final class Trainer {
         case .rd:
             let prior = model.prior!
             var y = model.analysis.forward(x, training: true)
-            // Additive uniform noise in [-1/2, 1/2) stands in for rounding (Balle et al. 2017).
-            var g = SeededGenerator(seed: options.seed ^ 0x0000_0015_E0A5, stream: UInt64(step))
-            for i in 0..<y.count { y.data[i] += g.uniform() - 0.5 }
+            addRoundingNoise(&y)
             let (_, bits) = prior.forward(y, training: true)
             let out = model.synthesis.forward(y, training: true)
             var (mse, grad) = Loss.mse(out, x)
@@ -247,6 +244,13 @@ public final class Trainer {
             adam.step()
             return (mse, mse, nil)
         }
+    }
+
+    /// Additive uniform noise in [-1/2, 1/2), standing in for rounding in training (Balle et al.
+    /// 2017); drawn from this step's own stream, so a resumed run draws the same.
+    private func addRoundingNoise(_ y: inout Tensor) {
+        var g = SeededGenerator(seed: options.seed ^ 0x0000_0015_E0A5, stream: UInt64(step))
+        for i in 0..<y.count { y.data[i] += g.uniform() - 0.5 }
     }
 
     /// Mean PSNR (dB, peak 1, outputs clamped to [0, 1]) over the validation crops.
