@@ -25,6 +25,8 @@
 #   FROM_SHIPPED=1 LEVELS=q8 CROP=128 THREADS=1 TUNE_STEPS=3600 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s4 &
 #   FROM_SHIPPED=1 LEVELS=q6 CROP=128 THREADS=1 TUNE_STEPS=3600 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s4
 #   then LEVELS=q7 PARENT=runs/s4/q8.vlatmodel and LEVELS=q5 PARENT=runs/s4/q6.vlatmodel alike.
+# LAMBDA replaces a single level's lambda (CompressAI's are where the levels started; an
+# undertrained model spends more bits at the same lambda, so the ends move to keep the span).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN=${1:-runs/qualities}
@@ -37,7 +39,8 @@ CROP=${CROP:-256}
 THREADS=${THREADS:-2}
 mkdir -p "$RUN"
 
-lambda_of() { case $1 in q1) echo 0.0018;; q2) echo 0.0035;; q3) echo 0.0067;; q4) echo 0.013;;
+lambda_of() { [[ -n "${LAMBDA:-}" ]] && { echo "$LAMBDA"; return; }
+  case $1 in q1) echo 0.0018;; q2) echo 0.0035;; q3) echo 0.0067;; q4) echo 0.013;;
   q5) echo 0.025;; q6) echo 0.0483;; q7) echo 0.0932;; q8) echo 0.18;; esac; }
 
 # train LEVEL PARENT_MODEL STEPS LR
@@ -62,8 +65,8 @@ if [[ "${FROM_SHIPPED:-0}" == 1 ]]; then
   order="q4 q3 q5 q2 q6 q1 q7 q8"
   [[ -n "${PRIOR_ONLY:-}" ]] && order="q1 q2 q3 q4 q5 q6 q7 q8"
   order=${LEVELS:-$order}
-  if [[ -n "${PARENT:-}" && "$order" == *" "* ]]; then
-    echo "PARENT names the parent of one level: set LEVELS to a single level" >&2; exit 1
+  if [[ -n "${PARENT:-}${LAMBDA:-}" && "$order" == *" "* ]]; then
+    echo "PARENT and LAMBDA apply to one level: set LEVELS to a single level" >&2; exit 1
   fi
   for q in $order; do
     train "$q" "${PARENT:-Sources/VlatCodec/Models/$q.vlatmodel}" "$TUNE_STEPS" "$TUNE_LR"
