@@ -3,8 +3,9 @@
 
     Scripts/model_table.py VLAT_BINARY MODEL...
 
-Columns: level (from the file name qN), lambda, steps of its own run, wall seconds, last
-validation PSNR / bpp, the model it was started from ("(prior only)" when only its prior was
+Columns: level (from the file name qN), lambda, steps of its own run, its crop size (the
+validation crops are that size too, so validation numbers compare only at equal crops), wall
+seconds, last validation PSNR / bpp, the model it was started from ("(prior only)" when only its prior was
 trained), file size, the first 16 hex digits of
 its SHA-256 (the identity .vlat files name).
 """
@@ -13,8 +14,8 @@ import json, os, subprocess, sys
 
 def main():
     vlat, paths = sys.argv[1], sys.argv[2:]
-    print("| level | lambda | steps | wall (s) | validation | started from | size (bytes) | sha256 (first 16) |")
-    print("|---|---:|---:|---:|---|---|---:|---|")
+    print("| level | lambda | steps | crop | wall (s) | validation | started from | size (bytes) | sha256 (first 16) |")
+    print("|---|---:|---:|---:|---:|---|---|---:|---|")
     for path in paths:
         info = json.loads(subprocess.run([vlat, "info", "--json", path], check=True, capture_output=True, text=True).stdout)[0]
         m = info.get("metadata", {})
@@ -24,7 +25,7 @@ def main():
             start += " (prior only)"
         level = os.path.basename(path).split(".")[0]
         validation = f"{m.get('validationPSNR', '')} dB / {m.get('validationBPP', '')} bpp"
-        print(f"| {level} | {m.get('lambda', '')} | {m.get('steps', '')} | {m.get('wallSeconds', '')} | {validation} | "
+        print(f"| {level} | {m.get('lambda', '')} | {m.get('steps', '')} | {m.get('crop', '')} | {m.get('wallSeconds', '')} | {validation} | "
               f"{start} | {os.path.getsize(path)} | {info['sha256'][:16]} |")
 
 
