@@ -40,20 +40,25 @@ Scripts/model_table.py "$VLAT" "${paths[@]}" > "$MODELS/levels.md"
 The codec's quality levels: `vlat compress --quality N` uses `qN.vlatmodel`, and
 `vlat decompress` finds a file's model here by the SHA-256 named in its header (see
 `ModelRegistry`). Each level is the same network (N=96, M=128, factorized prior) trained for a
-different rate-distortion trade-off lambda (CompressAI's eight MSE lambdas); weights are stored
+different rate-distortion trade-off lambda (CompressAI's eight MSE lambdas, q1's halved); weights are stored
 as float16. This file is written by `Scripts/ship_models.sh` from what each model file records
 (`vlat info Sources/VlatCodec/Models/qN.vlatmodel` prints the same).
 
 How they were made: `Scripts/train_qualities.sh` (data `../shared/corpus/train`, 410 training
 images, 22 held out for validation; never Kodak). q4 continues the first rate-distortion run
 (`Benchmarks/codec-first-run`, itself warm-started from the issue-3 autoencoder); every other
-level is fine-tuned from its neighbour (q3, q2, q1 downwards from q4; q5 ... q8 upwards), for
-300 steps in this release (q3 at lr 2e-4, the later ones at 4e-4 to move the rate faster; each
-record's command chain says exactly). A level "started from" its own file "(prior only)" then
-had only its prior refit, on its frozen transforms (`vlat train --prior-only`, run by
-`FROM_SHIPPED=1 PRIOR_ONLY=1 Scripts/train_qualities.sh`): the prior lagged the transforms
-most at the low levels (`CodecBench prior-fit`).
-"steps" counts this level's own run; "validation" is PSNR / bpp on centre crops of the
+level was first fine-tuned from its neighbour (q3, q2, q1 downwards from q4; q5 ... q8 upwards)
+for 300 steps of 256x256 crops. Later sessions continue from the shipped files
+(`FROM_SHIPPED=1`); each record's command chain says exactly what each level went through. In
+the fourth session q8 and q6 trained 3600 more steps on 128x128 crops (about 3.5 times the steps per
+second of 256x256, and the transforms are convolutional), q7 and q5 then 2700 steps from those
+new q8 and q6, and q1 2700 steps at a lower lambda (0.0009: an undertrained model spends more
+bits at a given lambda than a converged one, so the lowest level moves down to keep the span).
+A level "started from" its own file "(prior only)" then had only its prior refit, on its
+frozen transforms (`vlat train --prior-only`, run by `FROM_SHIPPED=1 PRIOR_ONLY=1
+Scripts/train_qualities.sh`): the prior lagged the transforms most at the low levels
+(`CodecBench prior-fit`).
+"steps" counts this level's own run; "validation" is PSNR / bpp on centre crops ("crop" wide) of the
 held-out images with rounded latents, at the last validation.
 
 HEAD
