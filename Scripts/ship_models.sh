@@ -52,7 +52,9 @@ for 300 steps of 256x256 crops. Later sessions continue from the shipped files
 (`FROM_SHIPPED=1`); each record's command chain says exactly what each level went through. In
 the fourth session q8 and q6 trained 3600 more steps on 128x128 crops (about 3.5 times the steps per
 second of 256x256, and the transforms are convolutional), q7 and q5 then 2700 steps from those
-new q8 and q6, and q1 2700 steps at a lower lambda (0.0009: an undertrained model spends more
+new q8 and q6 (at their own lambdas), then q8 and q6 1200 more steps from those new q7 and q5 (the
+children, with more training behind them, had overtaken their parents), and q1 2700 steps at a
+lower lambda (0.0009: an undertrained model spends more
 bits at a given lambda than a converged one, so the lowest level moves down to keep the span).
 A level "started from" its own file "(prior only)" then had only its prior refit, on its
 frozen transforms (`vlat train --prior-only`, run by `FROM_SHIPPED=1 PRIOR_ONLY=1

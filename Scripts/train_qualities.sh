@@ -24,7 +24,10 @@
 # runs side by side make about 1.4x the steps of one 2-thread run). The fourth session's run:
 #   FROM_SHIPPED=1 LEVELS=q8 CROP=128 THREADS=1 TUNE_STEPS=3600 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s4 &
 #   FROM_SHIPPED=1 LEVELS=q6 CROP=128 THREADS=1 TUNE_STEPS=3600 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s4
-#   then LEVELS=q7 PARENT=runs/s4/q8.vlatmodel and LEVELS=q5 PARENT=runs/s4/q6.vlatmodel alike.
+#   then LEVELS=q7 PARENT=runs/s4/q8.vlatmodel and LEVELS=q5 PARENT=runs/s4/q6.vlatmodel alike
+#   (TUNE_STEPS=2700, three runs side by side with q1 at LAMBDA=0.0009), then, in runs/s4b,
+#   LEVELS=q8 PARENT=runs/s4/q7.vlatmodel and LEVELS=q6 PARENT=runs/s4/q5.vlatmodel
+#   (TUNE_STEPS=1200 TUNE_LR=2e-4). Each model's record holds the exact commands.
 # LAMBDA replaces a single level's lambda (CompressAI's are where the levels started; an
 # undertrained model spends more bits at the same lambda, so the ends move to keep the span).
 set -euo pipefail
