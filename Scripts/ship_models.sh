@@ -50,8 +50,10 @@ images, 22 held out for validation; never Kodak). q4 continues the first rate-di
 level was first fine-tuned from its neighbour (q3, q2, q1 downwards from q4; q5 ... q8 upwards)
 for 300 steps of 256x256 crops. Later sessions continue from the shipped files
 (`FROM_SHIPPED=1`); each record's command chain says exactly what each level went through. In
-the fourth session q8 and q6 trained 3600 more steps on 128x128 crops (about 3.5 times the steps per
-second of 256x256, and the transforms are convolutional), q7 and q5 then 2700 steps from those
+the fourth session q8 and q6 trained 3600 more steps on 128x128 crops (two such
+1-thread runs side by side made 1.5 steps/s each, where the first run, one 2-thread run on
+256x256 crops, made 0.6; the transforms are convolutional, so smaller crops teach the same
+weights), q7 and q5 then 2700 steps from those
 new q8 and q6 (at their own lambdas), then q8 and q6 1200 more steps from those new q7 and q5 (the
 children, with more training behind them, had overtaken their parents), and q1 2700 steps at a
 lower lambda (0.0009: an undertrained model spends more

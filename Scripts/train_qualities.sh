@@ -19,9 +19,10 @@
 # (vlat train --prior-only), lowest levels first, where the prior is furthest from its best:
 #   FROM_SHIPPED=1 PRIOR_ONLY=1 TUNE_STEPS=500 TUNE_LR=1e-3 Scripts/train_qualities.sh runs/prior
 # With FROM_SHIPPED=1, LEVELS picks the levels (e.g. LEVELS="q8 q6"), PARENT replaces the parent
-# model of a single level (e.g. q7 from a freshly trained q8), CROP sets the crop size (128: about
-# 3.5x the steps per second of 256 on these CPUs) and THREADS the engine threads (two 1-thread
-# runs side by side make about 1.4x the steps of one 2-thread run). The fourth session's run:
+# model of a single level (e.g. q7 from a freshly trained q8), CROP sets the crop size and THREADS
+# the engine threads: two 1-thread runs on 128x128 crops side by side made 1.5 steps/s each
+# (Benchmarks/codec-run), one 2-thread run on 256x256 crops 0.6 (Benchmarks/codec-first-run).
+# The fourth session's run:
 #   FROM_SHIPPED=1 LEVELS=q8 CROP=128 THREADS=1 TUNE_STEPS=3600 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s4 &
 #   FROM_SHIPPED=1 LEVELS=q6 CROP=128 THREADS=1 TUNE_STEPS=3600 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s4
 #   then LEVELS=q7 PARENT=runs/s4/q8.vlatmodel and LEVELS=q5 PARENT=runs/s4/q6.vlatmodel alike
@@ -64,6 +65,9 @@ train() {
   touch "$RUN/$level.done"
 }
 
+if [[ "${FROM_SHIPPED:-0}" != 1 && -n "${LEVELS:-}${PARENT:-}${LAMBDA:-}${PRIOR_ONLY:-}" ]]; then
+  echo "LEVELS, PARENT, LAMBDA and PRIOR_ONLY need FROM_SHIPPED=1" >&2; exit 1
+fi
 if [[ "${FROM_SHIPPED:-0}" == 1 ]]; then
   order="q4 q3 q5 q2 q6 q1 q7 q8"
   [[ -n "${PRIOR_ONLY:-}" ]] && order="q1 q2 q3 q4 q5 q6 q7 q8"
