@@ -45,23 +45,20 @@ as float16. This file is written by `Scripts/ship_models.sh` from what each mode
 (`vlat info Sources/VlatCodec/Models/qN.vlatmodel` prints the same).
 
 How they were made: `Scripts/train_qualities.sh` (data `../shared/corpus/train`, 410 training
-images, 22 held out for validation; never Kodak). q4 continues the first rate-distortion run
-(`Benchmarks/codec-first-run`, itself warm-started from the issue-3 autoencoder); every other
-level was first fine-tuned from its neighbour (q3, q2, q1 downwards from q4; q5 ... q8 upwards)
-for 300 steps of 256x256 crops. Later sessions continue from the shipped files
-(`FROM_SHIPPED=1`); each record's command chain says exactly what each level went through. In
-the fourth session q8 and q6 trained 3600 more steps on 128x128 crops (two such
-1-thread runs side by side made 1.5 steps/s each, where the first run, one 2-thread run on
-256x256 crops, made 0.6; the transforms are convolutional, so smaller crops teach the same
-weights), q7 and q5 then 2700 steps from those
-new q8 and q6 (at their own lambdas), then q8 and q6 1200 more steps from those new q7 and q5 (the
-children, with more training behind them, had overtaken their parents), and q1 2700 steps at a
-lower lambda (0.0009: an undertrained model spends more
-bits at a given lambda than a converged one, so the lowest level moves down to keep the span).
-A level "started from" its own file "(prior only)" then had only its prior refit, on its
-frozen transforms (`vlat train --prior-only`, run by `FROM_SHIPPED=1 PRIOR_ONLY=1
-Scripts/train_qualities.sh`): the prior lagged the transforms most at the low levels
-(`CodecBench prior-fit`).
+images, 22 held out for validation; never Kodak). Each record's command chain says exactly what
+its level went through; the later sessions' training logs are in `Benchmarks/codec-run`. In
+short: q4 began as the first rate-distortion run (`Benchmarks/codec-first-run`, itself
+warm-started from the issue-3 autoencoder) and every other level as a 300-step fine-tune of
+its neighbour on 256x256 crops. Later sessions continue from the shipped files
+(`FROM_SHIPPED=1`) on 128x128 crops: two 1-thread runs side by side make 1.5 steps/s each where
+the first 2-thread run on 256x256 crops made 0.6, and the transforms are convolutional, so
+smaller crops teach the same weights. A level fine-tuned from a neighbour carries all of the
+neighbour's training plus its own, so it tends to overtake the neighbour; the sessions
+therefore leapfrog: in the fourth, q8 and q6 trained 3600 steps, q7 and q5 2700 from those, q8
+and q6 1200 more from those new q7 and q5, and q1 2700 steps at a lower lambda (0.0009: an
+undertrained model spends more bits at a given lambda than a converged one, so the lowest level
+moves down to keep the span). In the fifth, q4, q3 and q2 trained 2700 steps each from the new
+q5, at their own lambdas (three 1-thread runs side by side, 0.9 steps/s each).
 "steps" counts this level's own run; "validation" is PSNR / bpp on centre crops ("crop" wide) of the
 held-out images with rounded latents, at the last validation.
 

@@ -21,7 +21,7 @@
 # With FROM_SHIPPED=1, LEVELS picks the levels (e.g. LEVELS="q8 q6"), PARENT replaces the parent
 # model of a single level (e.g. q7 from a freshly trained q8), CROP sets the crop size and THREADS
 # the engine threads: two 1-thread runs on 128x128 crops side by side made 1.5 steps/s each
-# (Benchmarks/codec-run), one 2-thread run on 256x256 crops 0.6 (Benchmarks/codec-first-run).
+# (Benchmarks/codec-run/session4), one 2-thread run on 256x256 crops 0.6 (Benchmarks/codec-first-run).
 # The fourth session's run:
 #   FROM_SHIPPED=1 LEVELS=q8 CROP=128 THREADS=1 TUNE_STEPS=3600 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s4 &
 #   FROM_SHIPPED=1 LEVELS=q6 CROP=128 THREADS=1 TUNE_STEPS=3600 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s4
@@ -29,6 +29,10 @@
 #   (TUNE_STEPS=2700, three runs side by side with q1 at LAMBDA=0.0009), then, in runs/s4b,
 #   LEVELS=q8 PARENT=runs/s4/q7.vlatmodel and LEVELS=q6 PARENT=runs/s4/q5.vlatmodel
 #   (TUNE_STEPS=1200 TUNE_LR=2e-4). Each model's record holds the exact commands.
+# The fifth session's runs (three side by side, then four):
+#   FROM_SHIPPED=1 LEVELS=q4 PARENT=Sources/VlatCodec/Models/q5.vlatmodel CROP=128 THREADS=1 TUNE_STEPS=2700 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s5 &
+#   and LEVELS=q3, LEVELS=q2 alike (each at its own lambda); then LEVELS=q5 ... q8, each with
+#   PARENT=runs/s5/q4.vlatmodel and TUNE_STEPS=2400, in runs/s6.
 # LAMBDA replaces a single level's lambda (CompressAI's are where the levels started; an
 # undertrained model spends more bits at the same lambda, so the ends move to keep the span).
 set -euo pipefail
