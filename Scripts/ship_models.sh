@@ -58,7 +58,8 @@ therefore leapfrog: in the fourth, q8 and q6 trained 3600 steps, q7 and q5 2700 
 and q6 1200 more from those new q7 and q5, and q1 2700 steps at a lower lambda (0.0009: an
 undertrained model spends more bits at a given lambda than a converged one, so the lowest level
 moves down to keep the span). In the fifth, q4, q3 and q2 trained 2700 steps each from the new
-q5, at their own lambdas (three 1-thread runs side by side, 0.9 steps/s each).
+q5, at their own lambdas (three 1-thread runs side by side, 0.9 steps/s each); then q5, q6, q7
+and q8 2400 steps each from that new q4 (four runs side by side, 0.73 steps/s each).
 "steps" counts this level's own run; "validation" is PSNR / bpp on centre crops ("crop" wide) of the
 held-out images with rounded latents, at the last validation.
 
