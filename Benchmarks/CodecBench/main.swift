@@ -166,7 +166,7 @@ if args.first == "speed" {
     var md = "# vlat and libjpeg: speed and memory\n\nCommand: `\(command)`\n\n"
     md += "\(paths.count) images from `\(folder)`; vlat quality \(quality) (`\((entry.path as NSString).lastPathComponent)`, "
     md += "N=\(model.network.config.channels), M=\(model.network.config.latentChannels), \(ImageCodec.defaultCoder.description)), libjpeg quality \(jpegQuality) (4:2:0); "
-    md += "\(ProcessInfo.processInfo.activeProcessorCount) cores, vlat engine threads \(Parallel.threads). "
+    md += "\(ProcessInfo.processInfo.activeProcessorCount) cores, vlat engine threads \(Parallel.threads), OpenBLAS kernels \(BLAS.kernelName). "
     md += "Times: median over images of each image's median of \(repeats) runs, in-process.\n\n"
     md += "| | vlat | libjpeg | vlat / libjpeg |\n|---|---:|---:|---:|\n"
     md += "| mean bpp | \(f(rows.map(\.vBpp).reduce(0, +) / Double(rows.count), 3)) | \(f(rows.map(\.jBpp).reduce(0, +) / Double(rows.count), 3)) | |\n"

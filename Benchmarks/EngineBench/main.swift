@@ -57,7 +57,7 @@ let sgemm1 = sgemmRate(threads: 1)
 let sgemm2 = sgemmRate(threads: 2)
 report("# Engine benchmark\n")
 report("Command: `swift run -c release EngineBench\(quick ? " --quick" : "")\(outDir.map { " --out \($0)" } ?? "")`; medians of \(repeats) runs.\n")
-report("| baseline | GFLOP/s |\n|---|---:|\n| cblas_sgemm 1024^3, 1 thread | \(String(format: "%.1f", sgemm1)) |\n| cblas_sgemm 1024^3, 2 threads | \(String(format: "%.1f", sgemm2)) |\n")
+report("OpenBLAS kernels: \(BLAS.kernelName).\n\n| baseline | GFLOP/s |\n|---|---:|\n| cblas_sgemm 1024^3, 1 thread | \(String(format: "%.1f", sgemm1)) |\n| cblas_sgemm 1024^3, 2 threads | \(String(format: "%.1f", sgemm2)) |\n")
 json["sgemmGFLOPS"] = ["threads1": sgemm1, "threads2": sgemm2]
 
 let config = AutoencoderConfig(channels: 128, latentChannels: 192)

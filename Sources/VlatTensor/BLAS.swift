@@ -10,6 +10,11 @@ import COpenBLAS
 /// threads. On these machines that is also faster than OpenBLAS's own threading (measured:
 /// 201 vs 189 GFLOP/s on 128x3200x16384).
 public enum BLAS {
+    /// The kernel set OpenBLAS loaded (e.g. "Haswell" for AVX2, "SkylakeX" or "Cooperlake" for
+    /// AVX-512), chosen from the CPU or the `OPENBLAS_CORETYPE` environment variable. Benchmarks
+    /// report it: on one CPU the AVX-512 sets run these products up to twice as fast.
+    public static var kernelName: String { String(cString: openblas_get_corename()) }
+
     /// Column-chunk width; part of the numerical definition of a product (see above).
     public static let chunkColumns = 256
 

@@ -21,6 +21,11 @@ struct BLASTests {
         for i in 0..<(m * n) { #expect(abs(Double(c[i]) - ref[i]) < 1e-5 * Double(k)) }
     }
 
+    @Test func namesItsKernelSet() {
+        // openblas_get_corename: a non-empty name such as "Haswell" or "SkylakeX".
+        #expect(!BLAS.kernelName.isEmpty && !BLAS.kernelName.contains("\0"))
+    }
+
     @Test func transposedOperands() {
         let a: [Float] = [1, 2, 3, 4, 5, 6]      // 2x3, used as A^T (3x2)
         let b: [Float] = [1, 0, 0, 1, 1, 1]      // 3x2, used as B^T (2x3)
