@@ -33,6 +33,12 @@
 #   FROM_SHIPPED=1 LEVELS=q4 PARENT=Sources/VlatCodec/Models/q5.vlatmodel CROP=128 THREADS=1 TUNE_STEPS=2700 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s5 &
 #   and LEVELS=q3, LEVELS=q2 alike (each at its own lambda); then LEVELS=q5 ... q8, each with
 #   PARENT=runs/s5/q4.vlatmodel and TUNE_STEPS=2400, in runs/s6.
+# The sixth session's runs (four side by side), with OpenBLAS's AVX-512 kernels: this machine's
+# environment sets OPENBLAS_CORETYPE=Haswell (AVX2), and SkylakeX made the four runs 0.96 steps/s
+# each instead of 0.75 (Benchmarks/codec-run/session6):
+#   OPENBLAS_CORETYPE=SkylakeX FROM_SHIPPED=1 LEVELS=q4 PARENT=Sources/VlatCodec/Models/q5.vlatmodel CROP=128 THREADS=1 TUNE_STEPS=2200 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s7 &
+#   and LEVELS=q3, q2, q1 alike (q1 with LAMBDA=0.0009; not shipped); then LEVELS=q5 ... q8 with
+#   PARENT=runs/s7/q4.vlatmodel and TUNE_STEPS=2400 in runs/s8 (q8 with LAMBDA=0.25);
 # LAMBDA replaces a single level's lambda (CompressAI's are where the levels started; an
 # undertrained model spends more bits at the same lambda, so the ends move to keep the span).
 set -euo pipefail
