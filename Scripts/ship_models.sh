@@ -62,9 +62,10 @@ q5, at their own lambdas (three 1-thread runs side by side, 0.9 steps/s each); t
 and q8 2400 steps each from that new q4 (four runs side by side, 0.73 steps/s each). In the
 sixth, with OpenBLAS's AVX-512 kernels (0.96 steps/s each, four side by side), q4, q3 and q2
 trained 2200 steps each from the fifth's q5, then q5, q6, q7 and q8 2400 steps each from that
-new q4 (q8 at lambda 0.25, up from 0.18, to keep the top of the span near 1.5 bpp). q1 stayed
-the fifth's: the sixth's q1 from q5 at lambda 0.0009 landed at 0.14 bpp on Kodak and below the
-old q1's curve.
+new q4 (q8 at lambda 0.25, up from 0.18, to keep the top of the span near 1.5 bpp); then q4,
+q3 and q2 1500 more steps each from that new q5, and q1 1500 steps from the 2200-step q2 at
+lambda 0.0006 (a first q1 from q5 at 0.0009 landed at 0.14 bpp on Kodak, below the old q1's
+curve, and was not shipped).
 "steps" counts this level's own run; "validation" is PSNR / bpp on centre crops ("crop" wide) of the
 held-out images with rounded latents, at the last validation.
 

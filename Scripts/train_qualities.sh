@@ -38,7 +38,9 @@
 # each instead of 0.75 (Benchmarks/codec-run/session6):
 #   OPENBLAS_CORETYPE=SkylakeX FROM_SHIPPED=1 LEVELS=q4 PARENT=Sources/VlatCodec/Models/q5.vlatmodel CROP=128 THREADS=1 TUNE_STEPS=2200 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s7 &
 #   and LEVELS=q3, q2, q1 alike (q1 with LAMBDA=0.0009; not shipped); then LEVELS=q5 ... q8 with
-#   PARENT=runs/s7/q4.vlatmodel and TUNE_STEPS=2400 in runs/s8 (q8 with LAMBDA=0.25);
+#   PARENT=runs/s7/q4.vlatmodel and TUNE_STEPS=2400 in runs/s8 (q8 with LAMBDA=0.25); then
+#   LEVELS=q4, q3, q2 with PARENT=runs/s8/q5.vlatmodel and LEVELS=q1 with PARENT=runs/s7/q2.vlatmodel
+#   LAMBDA=0.0006, all TUNE_STEPS=1500, in runs/s9.
 # LAMBDA replaces a single level's lambda (CompressAI's are where the levels started; an
 # undertrained model spends more bits at the same lambda, so the ends move to keep the span).
 set -euo pipefail
