@@ -12,7 +12,8 @@ import COpenBLAS
 public enum BLAS {
     /// The kernel set OpenBLAS loaded (e.g. "Haswell" for AVX2, "SkylakeX" or "Cooperlake" for
     /// AVX-512), chosen from the CPU or the `OPENBLAS_CORETYPE` environment variable. Benchmarks
-    /// report it: on one CPU the AVX-512 sets run these products up to twice as fast.
+    /// report it because timings depend on it: training ran 1.3x faster on the AVX-512 set than
+    /// on the AVX2 one here (`Benchmarks/codec-run/session6`).
     public static var kernelName: String { String(cString: openblas_get_corename()) }
 
     /// Column-chunk width; part of the numerical definition of a product (see above).
