@@ -14,6 +14,7 @@ SECTIONS = {
     "kodak-baselines": "Benchmarks/kodak-baselines/summary.md",
     "kodak-codec": "Benchmarks/kodak-codec/summary.md",
     "codec-speed": "Benchmarks/codec/speed.md",
+    "codec-speed-blas-default": "Benchmarks/codec/blas-default/speed.md",
     "prior-fit": "Benchmarks/codec/prior-fit.md",
     "codec-picture": "Benchmarks/codec/picture.md",
     "codec-info-example": "Benchmarks/codec/info-example.md",

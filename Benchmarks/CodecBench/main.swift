@@ -113,6 +113,10 @@ let out = option("--out")
 if let out { try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
 let registry = ModelRegistry(folders: option("--model-dir").map { [$0] } ?? [])
 let command = "CodecBench " + args.joined(separator: " ")
+// OpenBLAS picks its kernels from the CPU unless OPENBLAS_CORETYPE names a set, and the kernels
+// move the times (see the README's speed section), so the speed report's command line
+// reproduces that choice.
+let blasChoice = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { "OPENBLAS_CORETYPE=\($0) " } ?? "env -u OPENBLAS_CORETYPE "
 
 // MARK: speed and memory
 
@@ -163,7 +167,7 @@ if args.first == "speed" {
     }
     let vEnc = median(rows.map(\.vEnc)) * 1000, vDec = median(rows.map(\.vDec)) * 1000
     let jEnc = median(rows.map(\.jEnc)) * 1000, jDec = median(rows.map(\.jDec)) * 1000
-    var md = "# vlat and libjpeg: speed and memory\n\nCommand: `\(command)`\n\n"
+    var md = "# vlat and libjpeg: speed and memory\n\nCommand: `\(blasChoice)\(command)`\n\n"
     md += "\(paths.count) images from `\(folder)`; vlat quality \(quality) (`\((entry.path as NSString).lastPathComponent)`, "
     md += "N=\(model.network.config.channels), M=\(model.network.config.latentChannels), \(ImageCodec.defaultCoder.description)), libjpeg quality \(jpegQuality) (4:2:0); "
     md += "\(ProcessInfo.processInfo.activeProcessorCount) cores, vlat engine threads \(Parallel.threads), OpenBLAS kernels \(BLAS.kernelName). "
