@@ -13,22 +13,28 @@ public struct VlatBenchCodec: BenchCodec, @unchecked Sendable {
     public let settings: [Int]
     let models: [CodecModel]
     let coder: CoderChoice
+    let refinement: LatentRefinement?
 
-    /// Named `vlat` with the default coder choice (`auto`), else `vlat-rans` or `vlat-zstd`.
-    public init(models: [CodecModel], coder: CoderChoice = ImageCodec.defaultCoder) {
+    /// Named `vlat` with the default coder choice (`auto`), else `vlat-rans` or `vlat-zstd`;
+    /// `vlat-refined` with `refinement` (steps > 0, default coder).
+    public init(models: [CodecModel], coder: CoderChoice = ImageCodec.defaultCoder, refinement: LatentRefinement? = nil) {
         self.models = models
         self.coder = coder
+        self.refinement = (refinement?.steps ?? 0) > 0 ? refinement : nil
         let levels = models.map { Int($0.quality) }
         let byLevel = !levels.contains(0) && Set(levels).count == levels.count
         settings = byLevel ? levels : Array(1...max(1, models.count))
         settingName = byLevel ? "quality" : "model"
-        name = Self.name(coder)
+        name = self.refinement == nil ? Self.name(coder) : Self.refinedName
     }
 
     public static func name(_ coder: CoderChoice) -> String { coder == ImageCodec.defaultCoder ? "vlat" : "vlat-\(coder)" }
 
-    /// The bench names of vlat with each coder choice.
-    public static let names = CoderChoice.allCases.map(name)
+    /// The bench name of vlat with latent refinement (`LatentRefinement`).
+    public static let refinedName = "vlat-refined"
+
+    /// The bench names of vlat with each coder choice, then with refinement.
+    public static let names = CoderChoice.allCases.map(name) + [refinedName]
 
     public func run(_ image: Image, setting: Int, scratch: String) throws -> CodecRun {
         let model = models[settings.firstIndex(of: setting)!]
@@ -36,7 +42,7 @@ public struct VlatBenchCodec: BenchCodec, @unchecked Sendable {
         var bytes: [UInt8] = []
         var latent: Tensor?
         let encode = try clock.measure {
-            let coded = try ImageCodec.encodeKeepingLatent(image, model: model, coder: coder)
+            let coded = try ImageCodec.encodeKeepingLatent(image, model: model, coder: coder, refinement: refinement)
             bytes = coded.container.serialized()
             latent = coded.latent
         }

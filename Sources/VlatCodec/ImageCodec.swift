@@ -31,15 +31,20 @@ public enum ImageCodec {
     /// once (2 x 4N / 4 = 2N bytes per image pixel), plus the input and output planes and fixed
     /// scratch buffers. Measured: 0.92 GB for a 2000x2000 image at N = 96 (229 bytes a pixel;
     /// decoding it 1.05 GB; this formula gives 1.09 GB).
-    public static func requiredMemory(width: Int, height: Int, model: CodecModel) -> Int {
+    ///
+    /// `refining` (`LatentRefinement`) keeps every synthesis activation and its lowered
+    /// (im2col) copies for the backward pass: 12N + 256 bytes per pixel. Measured: 4.82 GB for
+    /// a 2000x2000 image at N = 96 (1205 bytes a pixel; this formula gives 5.7 GB).
+    public static func requiredMemory(width: Int, height: Int, model: CodecModel, refining: Bool = false) -> Int {
         let pixels = padded(width) * padded(height)
-        let perPixel = 2 * model.network.config.channels + 64
+        let n = model.network.config.channels
+        let perPixel = refining ? 12 * n + 256 : 2 * n + 64
         let (product, overflow) = pixels.multipliedReportingOverflow(by: perPixel)
         return overflow ? Int.max : product + (64 << 20)
     }
 
-    static func checkMemory(width: Int, height: Int, model: CodecModel, limit: Int) throws {
-        let required = requiredMemory(width: width, height: height, model: model)
+    static func checkMemory(width: Int, height: Int, model: CodecModel, limit: Int, refining: Bool = false) throws {
+        let required = requiredMemory(width: width, height: height, model: model, refining: refining)
         if required > limit { throw CodecError.needsMemory(required: required, limit: limit) }
     }
 
@@ -50,14 +55,17 @@ public enum ImageCodec {
 
     /// Images whose coding would need more than `memoryLimit` bytes are refused before any
     /// large allocation (`CodecError.needsMemory`).
+    /// `refinement` (steps > 0) spends more time on the encode for a smaller rate-distortion
+    /// loss (`LatentRefinement`); the file decodes the same way either way.
     public static func encode(_ image: Image, model: CodecModel, coder: CoderChoice = defaultCoder,
-                              memoryLimit: Int = defaultMemoryLimit) throws -> Container {
-        try encodeKeepingLatent(image, model: model, coder: coder, memoryLimit: memoryLimit).container
+                              refinement: LatentRefinement? = nil, memoryLimit: Int = defaultMemoryLimit) throws -> Container {
+        try encodeKeepingLatent(image, model: model, coder: coder, refinement: refinement, memoryLimit: memoryLimit).container
     }
 
     /// `encode`, also returning the rounded latent it coded (for rate estimates without running
     /// the analysis transform twice).
     public static func encodeKeepingLatent(_ image: Image, model: CodecModel, coder: CoderChoice = defaultCoder,
+                                           refinement: LatentRefinement? = nil,
                                            memoryLimit: Int = defaultMemoryLimit) throws -> (container: Container, latent: Tensor) {
         // The header stores latent sizes as u16 and the image as at most 2^20 per side.
         let limits = ContainerLimits.default
@@ -65,8 +73,17 @@ public enum ImageCodec {
               padded(image.width) / paddingMultiple <= Int(UInt16.max), padded(image.height) / paddingMultiple <= Int(UInt16.max) else {
             throw CodecError.tooLarge(width: image.width, height: image.height)
         }
-        try checkMemory(width: image.width, height: image.height, model: model, limit: memoryLimit)
-        let latent = try latents(of: image, model: model)
+        let refining = (refinement?.steps ?? 0) > 0
+        try checkMemory(width: image.width, height: image.height, model: model, limit: memoryLimit, refining: refining)
+        let latent: Tensor
+        if let refinement, refining {
+            let lambda = try LatentRefinement.lambda(of: model)
+            let x = paddedTensor(image)
+            latent = refinement.refine(model.network.analysis.forward(x, training: false), image: x, height: image.height,
+                                       width: image.width, network: model.network, lambda: lambda)
+        } else {
+            latent = try latents(of: image, model: model)
+        }
         let (c, h, w) = (latent.c, latent.h, latent.w)
         // A broken model can produce NaN or huge latents; refuse rather than trap.
         let symbols = try latent.data.map { v -> Int32 in
@@ -92,8 +109,12 @@ public enum ImageCodec {
 
     /// The rounded latent of an image: `[1, M, ceil(H/16), ceil(W/16)]`, integer-valued floats.
     public static func latents(of image: Image, model: CodecModel) throws -> Tensor {
-        let x = TensorOps.padReplicate(ImageTensor.tensor(from: image), toHeight: padded(image.height), width: padded(image.width))
-        return model.network.latent(x)
+        model.network.latent(paddedTensor(image))
+    }
+
+    /// The image as a [1, 3, H, W] tensor in [0, 1], padded by edge replication to multiples of 16.
+    static func paddedTensor(_ image: Image) -> Tensor {
+        TensorOps.padReplicate(ImageTensor.tensor(from: image), toHeight: padded(image.height), width: padded(image.width))
     }
 
     public static func decode(_ container: Container, model: CodecModel, memoryLimit: Int = defaultMemoryLimit) throws -> Image {

@@ -32,9 +32,10 @@ struct BenchCommand: ParsableCommand {
     @Argument(help: "A folder of PNG/JPEG images (or one image file).")
     var input: String
 
-    @Option(help: "Codecs to run, comma-separated, from: jpeg, webp, avif, jxl, vlat (default coder: the smaller of rANS and zstd per image), vlat-rans, vlat-zstd.")
+    @Option(help: "Codecs to run, comma-separated, from: jpeg, webp, avif, jxl, vlat (default coder: the smaller of rANS and zstd per image), vlat-rans, vlat-zstd, vlat-refined (vlat with --refine steps of latent refinement: slow).")
     var codecs = "jpeg,webp,avif,jxl,vlat"
 
+    @Option(help: "Adam steps on each image's latents for vlat-refined (see vlat compress --refine).") var refine: Int = 20
     @Option(name: .customLong("vlat-model"), help: "A vlat model file: one rate point each (repeat for a curve; default: every installed quality level).")
     var vlatModels: [String] = []
 
@@ -77,6 +78,7 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
+        if !(1...LatentRefinement.maxSteps).contains(refine) { throw ValidationError("--refine must be in 1...\(LatentRefinement.maxSteps)") }
         if Bjontegaard.Interpolation(rawValue: bd) == nil { throw ValidationError("--bd must be pchip or cubic") }
         if let q = jpegQualities {
             let values = q.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -109,7 +111,11 @@ struct BenchCommand: ParsableCommand {
                 } else {
                     models = try vlatModels.map(loadCodecModel)
                 }
-                run.append(VlatBenchCodec(models: models, coder: CoderChoice.allCases.first { VlatBenchCodec.name($0) == name }!))
+                if name == VlatBenchCodec.refinedName {
+                    run.append(VlatBenchCodec(models: models, refinement: LatentRefinement(steps: refine)))
+                } else {
+                    run.append(VlatBenchCodec(models: models, coder: CoderChoice.allCases.first { VlatBenchCodec.name($0) == name }!))
+                }
             default:
                 throw ValidationError(BenchError.unknownCodec(name).description)
             }

@@ -102,6 +102,27 @@ struct CompressCommandTests {
         #expect(settings.first == "1" && settings.count == ModelRegistry(folders: [models.path]).qualities.count)
     }
 
+    @Test func refineEncodesForThePlainDecoderAndBenchShowsTheRefinedCurve() throws {
+        let dir = CLI.scratch()
+        let input = CLI.packageRoot.appendingPathComponent("Corpus/generated/size_17x9.png").path
+        let vlat = dir.appendingPathComponent("r.vlat").path
+        let c = try CLI.run(["compress", input, "-o", vlat, "--quality", "8", "--refine", "3"])
+        #expect(c.status == 0, "\(c.stderr)")
+        let d = try CLI.run(["decompress", vlat, "-o", dir.appendingPathComponent("r.png").path])
+        #expect(d.status == 0, "\(d.stderr)")
+        for bad in ["-1", "1001"] {
+            let r = try CLI.run(["compress", input, "-o", dir.appendingPathComponent("bad.vlat").path, "--refine=\(bad)"])
+            #expect(r.status == 64 && r.stderr.contains("--refine must be in 0...1000"), "\(r.stderr)")
+        }
+        let q8 = CLI.packageRoot.appendingPathComponent("Sources/VlatCodec/Models/q8.vlatmodel").path
+        let out = dir.appendingPathComponent("bench").path
+        let b = try CLI.run(["bench", input, "--codecs", "vlat,vlat-refined", "--vlat-model", q8, "--refine", "2", "--out", out])
+        #expect(b.status == 0, "\(b.stderr)")
+        let codecs = try String(contentsOfFile: out + "/results.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { $0.split(separator: ",")[0] }
+        #expect(codecs == ["vlat", "vlat-refined"])
+    }
+
     @Test func modelsAreFoundByQualityAndByDigest() throws {
         let dir = CLI.scratch()
         let models = dir.appendingPathComponent("models")

@@ -1,0 +1,124 @@
+import Foundation
+import VlatModels
+import VlatTensor
+
+/// Encoder-side refinement of one image's latents: a slower, better encode that any vlat
+/// decoder reads, since the decoder and the format do not change.
+///
+/// The analysis transform is amortised: trained to do well over the whole training set, so for
+/// any one image its latents are not the ones that minimise that image's own loss
+/// `lambda * 255^2 * MSE + bits per pixel` (Campos et al. 2019, "Content adaptive optimization
+/// for neural image compression"; Yang et al. 2020 call the difference the amortisation gap).
+/// Refinement starts from the analysis output and takes `steps` Adam steps on the latents
+/// themselves, through the frozen synthesis transform and prior, with the uniform-noise
+/// stand-in for rounding the model was trained with. The loss counts only the image's own
+/// pixels, not the padding. At the end the rounded result is kept only if its real loss
+/// (rounded latents, real prior) is below that of the unrefined latents, so refinement never
+/// makes an image's rate-distortion loss worse.
+///
+/// ```swift
+/// let model = try CodecModel(bytes: FileReader.read("q8.vlatmodel"))
+/// let container = try ImageCodec.encode(image, model: model, refinement: LatentRefinement(steps: 20))
+/// ```
+///
+/// Cost: each step is a synthesis forward and backward pass, about three times a decode.
+/// The result is deterministic for a given image, model, settings and thread count.
+public struct LatentRefinement: Sendable, Equatable {
+    /// Adam steps on the latents; 0 is the plain encode.
+    public var steps: Int
+    /// Adam step size, in latent units (one unit is one quantization step).
+    public var learningRate: Float
+    /// Seed of the rounding-noise stream.
+    public var seed: UInt64
+
+    /// At most this many steps (a bound on encode time, not a tuning choice).
+    public static let maxSteps = 1000
+
+    public init(steps: Int, learningRate: Float = 0.03, seed: UInt64 = 1) {
+        self.steps = steps
+        self.learningRate = learningRate
+        self.seed = seed
+    }
+
+    /// The lambda `model` was trained with (its `lambda` metadata): the weight refinement puts
+    /// on distortion against rate.
+    public static func lambda(of model: CodecModel) throws -> Float {
+        guard let text = model.network.metadata["lambda"], let lambda = Float(text), lambda > 0, lambda.isFinite else {
+            throw CodecError.notACodecModel("the model records no training lambda, which latent refinement needs")
+        }
+        return lambda
+    }
+
+    /// The rate-distortion loss of rounded latents `y` for padded image `x`, whose content is
+    /// its top-left `height` x `width`: `lambda * 255^2 * MSE + bits per pixel`.
+    static func loss(_ y: Tensor, image x: Tensor, height: Int, width: Int, network: Autoencoder, lambda: Float) -> Double {
+        let bits = network.prior!.forward(y, training: false).bits
+        let out = network.synthesis.forward(y, training: false)
+        var se = 0.0
+        forEachPixel(x, height: height, width: width) { i in
+            let d = Double(min(1, max(0, out.data[i]))) - Double(x.data[i])
+            se += d * d
+        }
+        let pixels = Double(height * width)
+        return Double(lambda) * 255 * 255 * se / (3 * pixels) + bits / pixels
+    }
+
+    /// Calls `body` with the flat index of every element of `x` ([1, 3, H, W]) inside the
+    /// top-left `height` x `width`.
+    private static func forEachPixel(_ x: Tensor, height: Int, width: Int, _ body: (Int) -> Void) {
+        for c in 0..<x.c {
+            for r in 0..<height {
+                let row = (c * x.h + r) * x.w
+                for col in 0..<width { body(row + col) }
+            }
+        }
+    }
+
+    /// Rounded latents for padded image `x` (content: its top-left `height` x `width`),
+    /// starting from the analysis output `y0`.
+    func refine(_ y0: Tensor, image x: Tensor, height: Int, width: Int, network: Autoencoder, lambda: Float) -> Tensor {
+        func rounded(_ t: Tensor) -> Tensor {
+            var r = t
+            for i in 0..<r.count { r.data[i] = r.data[i].rounded() }
+            return r
+        }
+        let start = rounded(y0)
+        guard steps > 0, let prior = network.prior else { return start }
+        let pixels = Float(height * width)
+        // d(lambda * 255^2 * MSE)/d(output), MSE over the 3 * pixels real samples.
+        let weight = 2 * lambda * 255 * 255 / (3 * pixels)
+        var y = y0
+        var m = [Float](repeating: 0, count: y.count), v = m
+        let (beta1, beta2, epsilon): (Float, Float, Float) = (0.9, 0.999, 1e-8)
+        var g = SeededGenerator(seed: seed)
+        for t in 1...steps {
+            var noisy = y
+            for i in 0..<noisy.count { noisy.data[i] += g.uniform() - 0.5 }
+            _ = prior.forward(noisy, training: true)
+            var dy = prior.backward(scale: 1 / Double(pixels))
+            let out = network.synthesis.forward(noisy, training: true)
+            var grad = Tensor(zeros: out.shape)
+            Self.forEachPixel(x, height: height, width: width) { i in grad.data[i] = weight * (out.data[i] - x.data[i]) }
+            dy.add(network.synthesis.backward(grad))
+            let c1 = 1 - pow(beta1, Float(t)), c2 = 1 - pow(beta2, Float(t))
+            y.data.withUnsafeMutableBufferPointer { yp in
+                m.withUnsafeMutableBufferPointer { mp in
+                    v.withUnsafeMutableBufferPointer { vp in
+                        for i in 0..<yp.count {
+                            let d = dy.data[i]
+                            mp[i] = beta1 * mp[i] + (1 - beta1) * d
+                            vp[i] = beta2 * vp[i] + (1 - beta2) * d * d
+                            yp[i] -= learningRate * (mp[i] / c1) / ((vp[i] / c2).squareRoot() + epsilon)
+                        }
+                    }
+                }
+            }
+        }
+        // The backward passes left weight gradients behind; nothing here trains the model.
+        for p in network.parameters { p.grad = Tensor(zeros: p.value.shape) }
+        let refined = rounded(y)
+        let before = Self.loss(start, image: x, height: height, width: width, network: network, lambda: lambda)
+        let after = Self.loss(refined, image: x, height: height, width: width, network: network, lambda: lambda)
+        return after < before ? refined : start
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+import VlatFormat
+import VlatImageIO
+import VlatModels
+import VlatTensor
+import VlatTestSupport
+@testable import VlatCodec
+
+/// Latent refinement must lower each image's rate-distortion loss, never raise it, and leave
+/// a file the plain decoder reads.
+@Suite("Latent refinement")
+struct LatentRefinementTests {
+    /// A 96x80 crop of a Corpus photo (not a multiple of 16, so padding is exercised).
+    static let crop: Image = {
+        let full = try! ImageFile.read(TestPaths.path("Corpus/photos/astronaut.png")).toRGB()
+        var pixels: [UInt8] = []
+        for y in 120..<200 { pixels += full.pixels[((y * full.width + 200) * 3)..<((y * full.width + 296) * 3)] }
+        return Image(width: 96, height: 80, layout: .rgb, pixels: pixels)
+    }()
+
+    /// The loss computed here, independently of `LatentRefinement.loss`: the decoded 8-bit
+    /// image's MSE against the original, and the prior's bits for the coded latents.
+    static func loss(_ image: Image, decoded: Image, latent: Tensor, model: CodecModel, lambda: Double) -> Double {
+        var se = 0.0
+        for (a, b) in zip(image.pixels, decoded.pixels) { se += Double(Int(a) - Int(b)) * Double(Int(a) - Int(b)) }
+        let pixels = Double(image.pixelCount)
+        let bits = model.network.prior!.forward(latent, training: false).bits
+        return lambda * se / (3 * pixels) + bits / pixels
+    }
+
+    @Test func lowersTheLossOfAShippedModelAndDecodesWithThePlainDecoder() throws {
+        let model = try ModelRegistry(folders: [], environment: [:]).model(quality: 8)
+        let lambda = Double(try LatentRefinement.lambda(of: model))
+        let image = Self.crop
+        var losses: [Double] = []
+        for refinement in [nil, LatentRefinement(steps: 8)] {
+            let (container, latent) = try ImageCodec.encodeKeepingLatent(image, model: model, refinement: refinement)
+            let decoded = try ImageCodec.decode(Container.parse(container.serialized()), model: model)
+            #expect(decoded.width == image.width && decoded.height == image.height)
+            #expect(latent.data.allSatisfy { $0 == $0.rounded() })
+            losses.append(Self.loss(image, decoded: decoded, latent: latent, model: model, lambda: lambda))
+        }
+        #expect(losses[1] < losses[0] * 0.99, "\(losses)")
+    }
+
+    @Test func zeroStepsIsThePlainEncodeAndTheResultIsDeterministic() throws {
+        let model = try ModelRegistry(folders: [], environment: [:]).model(quality: 5)
+        let image = Self.crop
+        let plain = try ImageCodec.encode(image, model: model).serialized()
+        #expect(try ImageCodec.encode(image, model: model, refinement: LatentRefinement(steps: 0)).serialized() == plain)
+        let a = try ImageCodec.encode(image, model: model, refinement: LatentRefinement(steps: 3)).serialized()
+        let b = try ImageCodec.encode(image, model: model, refinement: LatentRefinement(steps: 3)).serialized()
+        #expect(a == b)
+    }
+
+    @Test func neverKeepsAWorseResult() throws {
+        // A huge step size throws the latents far off; the plain latents must be kept then.
+        let model = try ModelRegistry(folders: [], environment: [:]).model(quality: 3)
+        let image = Self.crop
+        let plain = try ImageCodec.encode(image, model: model).serialized()
+        let wild = try ImageCodec.encode(image, model: model, refinement: LatentRefinement(steps: 2, learningRate: 50)).serialized()
+        #expect(wild == plain)
+    }
+
+    @Test func needsTheModelsLambda() throws {
+        // The untrained fixture records no lambda: refinement refuses, the plain encode works.
+        let model = CodecFixtures.model()
+        #expect(throws: CodecError.self) {
+            try ImageCodec.encode(Self.crop, model: model, refinement: LatentRefinement(steps: 1))
+        }
+        _ = try ImageCodec.encode(Self.crop, model: model)
+    }
+
+    @Test func asksForMoreMemoryThanThePlainEncode() throws {
+        let model = try ModelRegistry(folders: [], environment: [:]).model(quality: 1)
+        let (w, h) = (Self.crop.width, Self.crop.height)
+        let plain = ImageCodec.requiredMemory(width: w, height: h, model: model)
+        #expect(ImageCodec.requiredMemory(width: w, height: h, model: model, refining: true) > plain)
+        _ = try ImageCodec.encode(Self.crop, model: model, memoryLimit: plain)
+        #expect(throws: CodecError.self) {
+            try ImageCodec.encode(Self.crop, model: model, refinement: LatentRefinement(steps: 1), memoryLimit: plain)
+        }
+    }
+}
