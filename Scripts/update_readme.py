@@ -13,6 +13,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 SECTIONS = {
     "kodak-baselines": "Benchmarks/kodak-baselines/summary.md",
     "kodak-codec": "Benchmarks/kodak-codec/summary.md",
+    "kodak-refined": "Benchmarks/kodak-refined/summary.md",
     "codec-speed": "Benchmarks/codec/speed.md",
     "codec-speed-blas-default": "Benchmarks/codec/blas-default/speed.md",
     "prior-fit": "Benchmarks/codec/prior-fit.md",
