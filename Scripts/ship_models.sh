@@ -68,6 +68,9 @@ lambda 0.0006 (a first q1 from q5 at 0.0009 landed at 0.14 bpp on Kodak, below t
 curve, and was not shipped). In the seventh, q5, q6, q7 and q8 trained 2400 steps each from
 the sixth's last q4 (q8 at lambda 0.3, up from 0.25), then 2000 more steps each from
 themselves (the top levels were the ones at or below JPEG on Kodak; the span reached 1.5 bpp).
+In the eighth, q6, q7 and q8 trained 2400 more steps each from themselves (q8 at 0.3) and q4
+2000 steps from the seventh's q5; each was shipped because its held-out validation point
+beat its parent's (more PSNR than the local slope of the curve pays for its extra rate).
 "steps" counts this level's own run; "validation" is PSNR / bpp on centre crops ("crop" wide) of the
 held-out images with rounded latents, at the last validation.
 

@@ -45,6 +45,10 @@
 #   OPENBLAS_CORETYPE=SkylakeX FROM_SHIPPED=1 LEVELS=q5 PARENT=runs/s9/q4.vlatmodel CROP=128 THREADS=1 TUNE_STEPS=2400 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s10 &
 #   and LEVELS=q6, q7, q8 alike (q8 with LAMBDA=0.3); then each of q5 ... q8 with
 #   PARENT=runs/s10/<itself>.vlatmodel and TUNE_STEPS=2000 in runs/s11 (q8 again at 0.3).
+# The eighth session's runs (four side by side, AVX-512 kernels as above):
+#   OPENBLAS_CORETYPE=SkylakeX FROM_SHIPPED=1 LEVELS=q6 PARENT=runs/s11/q6.vlatmodel CROP=128 THREADS=1 TUNE_STEPS=2400 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s12 &
+#   and LEVELS=q7, q8 alike, each from itself in runs/s11 (q8 with LAMBDA=0.3), and LEVELS=q4
+#   with PARENT=runs/s11/q5.vlatmodel and TUNE_STEPS=2000.
 # LAMBDA replaces a single level's lambda (CompressAI's are where the levels started; an
 # undertrained model spends more bits at the same lambda, so the ends move to keep the span).
 set -euo pipefail
