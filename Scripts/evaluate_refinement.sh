@@ -4,7 +4,7 @@
 #                               and vlat-refined (20 Adam steps on each image's latents) in the
 #                               same run, with BD-rates between all three; summary.md, CSV, JSON,
 #                               SVG plots. Encode times in it are those of the refined encode.
-# Slow: about 40 minutes on two cores (each refinement step costs about three decodes). Run on
+# Slow: about 70 minutes on two cores (each refinement step costs about five decodes). Run on
 # a quiet machine for meaningful times; the rate-distortion numbers do not depend on it.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -21,7 +21,8 @@ import VlatTensor
 /// let container = try ImageCodec.encode(image, model: model, refinement: LatentRefinement(steps: 20))
 /// ```
 ///
-/// Cost: each step is a synthesis forward and backward pass, about three times a decode.
+/// Cost: each step is a synthesis forward and backward pass (the backward also computes the
+/// weight gradients, which are thrown away), about five times a decode on Kodak.
 /// The result is deterministic for a given image, model, settings and thread count.
 public struct LatentRefinement: Sendable, Equatable {
     /// Adam steps on the latents; 0 is the plain encode.
