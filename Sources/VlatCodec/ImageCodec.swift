@@ -32,9 +32,10 @@ public enum ImageCodec {
     /// scratch buffers. Measured: 0.92 GB for a 2000x2000 image at N = 96 (229 bytes a pixel;
     /// decoding it 1.05 GB; this formula gives 1.09 GB).
     ///
-    /// `refining` (`LatentRefinement`) keeps every synthesis activation and its lowered
-    /// (im2col) copies for the backward pass: 12N + 256 bytes per pixel. Measured: 4.82 GB for
-    /// a 2000x2000 image at N = 96 (1205 bytes a pixel; this formula gives 5.7 GB).
+    /// `refining` (`LatentRefinement`) runs the synthesis transform whole-image in training
+    /// mode, keeping its activations for the backward pass beside the backward's own buffers:
+    /// 12N + 256 bytes per pixel. Measured: 4.82 GB for a 2000x2000 image at N = 96 (1205 bytes
+    /// a pixel; this formula gives 5.7 GB).
     public static func requiredMemory(width: Int, height: Int, model: CodecModel, refining: Bool = false) -> Int {
         let pixels = padded(width) * padded(height)
         let n = model.network.config.channels
