@@ -45,7 +45,7 @@ public struct LatentRefinement: Sendable, Equatable {
     /// on distortion against rate.
     public static func lambda(of model: CodecModel) throws -> Float {
         guard let text = model.network.metadata["lambda"], let lambda = Float(text), lambda > 0, lambda.isFinite else {
-            throw CodecError.notACodecModel("the model records no training lambda, which latent refinement needs")
+            throw CodecError.noTrainingLambda
         }
         return lambda
     }

@@ -114,6 +114,11 @@ struct CompressCommandTests {
             let r = try CLI.run(["compress", input, "-o", dir.appendingPathComponent("bad.vlat").path, "--refine=\(bad)"])
             #expect(r.status == 64 && r.stderr.contains("--refine must be in 0...1000"), "\(r.stderr)")
         }
+        // A model without a recorded training lambda cannot be refined: one line, no file.
+        let untrained = try modelFile(in: dir)
+        let noLambda = try CLI.run(["compress", input, "-o", dir.appendingPathComponent("n.vlat").path, "--model", untrained, "--refine", "1"])
+        #expect(noLambda.status == 1 && noLambda.stderr.contains("records no training lambda"), "\(noLambda.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("n.vlat").path))
         let q8 = CLI.packageRoot.appendingPathComponent("Sources/VlatCodec/Models/q8.vlatmodel").path
         let out = dir.appendingPathComponent("bench").path
         let b = try CLI.run(["bench", input, "--codecs", "vlat,vlat-refined", "--vlat-model", q8, "--refine", "2", "--out", out])

@@ -66,7 +66,7 @@ struct LatentRefinementTests {
     @Test func needsTheModelsLambda() throws {
         // The untrained fixture records no lambda: refinement refuses, the plain encode works.
         let model = CodecFixtures.model()
-        #expect(throws: CodecError.self) {
+        #expect(throws: CodecError.noTrainingLambda) {
             try ImageCodec.encode(Self.crop, model: model, refinement: LatentRefinement(steps: 1))
         }
         _ = try ImageCodec.encode(Self.crop, model: model)
@@ -78,7 +78,8 @@ struct LatentRefinementTests {
         let plain = ImageCodec.requiredMemory(width: w, height: h, model: model)
         #expect(ImageCodec.requiredMemory(width: w, height: h, model: model, refining: true) > plain)
         _ = try ImageCodec.encode(Self.crop, model: model, memoryLimit: plain)
-        #expect(throws: CodecError.self) {
+        #expect(throws: CodecError.needsMemory(required: ImageCodec.requiredMemory(width: w, height: h, model: model, refining: true),
+                                               limit: plain)) {
             try ImageCodec.encode(Self.crop, model: model, refinement: LatentRefinement(steps: 1), memoryLimit: plain)
         }
     }
