@@ -21,8 +21,8 @@ import VlatTensor
 /// let container = try ImageCodec.encode(image, model: model, refinement: LatentRefinement(steps: 20))
 /// ```
 ///
-/// Cost: each step is a synthesis forward and backward pass (the backward also computes the
-/// weight gradients, which are thrown away), about five times a decode on Kodak.
+/// Cost: each step is a synthesis forward and a backward pass to the latents only (the
+/// synthesis weights are frozen, so their gradients are never computed).
 /// The result is deterministic for a given image, model, settings and thread count.
 public struct LatentRefinement: Sendable, Equatable {
     /// Adam steps on the latents; 0 is the plain encode.
@@ -92,6 +92,11 @@ public struct LatentRefinement: Sendable, Equatable {
         var m = [Float](repeating: 0, count: y.count), v = m
         let (beta1, beta2, epsilon): (Float, Float, Float) = (0.9, 0.999, 1e-8)
         var g = SeededGenerator(seed: seed)
+        // Only the latents move: freezing the synthesis skips its weight gradients, which are
+        // most of a training backward pass's cost. The prior's are cheap and left as they are.
+        let frozen = network.synthesis.parameters.filter(\.requiresGradient)
+        for p in frozen { p.requiresGradient = false }
+        defer { for p in frozen { p.requiresGradient = true } }
         for t in 1...steps {
             var noisy = y
             for i in 0..<noisy.count { noisy.data[i] += g.uniform() - 0.5 }
@@ -115,7 +120,7 @@ public struct LatentRefinement: Sendable, Equatable {
                 }
             }
         }
-        // The backward passes left weight gradients behind; nothing here trains the model.
+        // The prior's backward passes left gradients behind; nothing here trains the model.
         for p in network.parameters { p.grad = Tensor(zeros: p.value.shape) }
         let refined = rounded(y)
         let before = Self.loss(start, image: x, height: height, width: width, network: network, lambda: lambda)

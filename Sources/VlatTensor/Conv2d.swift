@@ -88,7 +88,7 @@ public final class Conv2d: Layer {
         input = nil
         let g = geometry(x)
         var dx = Tensor(zeros: x.shape)
-        var col = [Float](repeating: 0, count: isPointwise ? 0 : g.patchSize * g.positions)
+        var col = [Float](repeating: 0, count: isPointwise || !weight.requiresGradient ? 0 : g.patchSize * g.positions)
         var dcol = [Float](repeating: 0, count: isPointwise ? 0 : g.patchSize * g.positions)
         let inStride = inChannels * x.h * x.w, outStride = outChannels * g.positions
         x.data.withUnsafeBufferPointer { xp in
@@ -101,19 +101,23 @@ public final class Conv2d: Layer {
                                     dcol.withUnsafeMutableBufferPointer { dcp in
                                         for b in 0..<x.n {
                                             let d = dyp.baseAddress! + b * outStride
-                                            Parameter.accumulateBiasGradient(d, channels: outChannels, plane: g.positions, into: dbp)
-                                            let xin = xp.baseAddress! + b * inStride
-                                            let source: UnsafePointer<Float>
-                                            if isPointwise {
-                                                source = xin
-                                            } else {
-                                                Im2Col.im2col(xin, g, cp.baseAddress!)
-                                                source = UnsafePointer(cp.baseAddress!)
+                                            if bias.requiresGradient {
+                                                Parameter.accumulateBiasGradient(d, channels: outChannels, plane: g.positions, into: dbp)
                                             }
-                                            // dW += dy x col^T
-                                            BLAS.sgemm(transposeB: true, m: outChannels, n: g.patchSize, k: g.positions,
-                                                       a: d, lda: g.positions, b: source, ldb: g.positions,
-                                                       beta: 1, c: dwp.baseAddress!, ldc: g.patchSize)
+                                            if weight.requiresGradient {
+                                                let xin = xp.baseAddress! + b * inStride
+                                                let source: UnsafePointer<Float>
+                                                if isPointwise {
+                                                    source = xin
+                                                } else {
+                                                    Im2Col.im2col(xin, g, cp.baseAddress!)
+                                                    source = UnsafePointer(cp.baseAddress!)
+                                                }
+                                                // dW += dy x col^T
+                                                BLAS.sgemm(transposeB: true, m: outChannels, n: g.patchSize, k: g.positions,
+                                                           a: d, lda: g.positions, b: source, ldb: g.positions,
+                                                           beta: 1, c: dwp.baseAddress!, ldc: g.patchSize)
+                                            }
                                             // dcol = W^T x dy, then scatter back into dx.
                                             let dxOut = dxp.baseAddress! + b * inStride
                                             if isPointwise {

@@ -94,17 +94,20 @@ public final class ConvTranspose2d: Layer {
                                 dcol.withUnsafeMutableBufferPointer { dcp in
                                     for b in 0..<x.n {
                                         let d = dyp.baseAddress! + b * outStride
-                                        Parameter.accumulateBiasGradient(d, channels: outChannels, plane: plane, into: dbp)
+                                        if bias.requiresGradient {
+                                            Parameter.accumulateBiasGradient(d, channels: outChannels, plane: plane, into: dbp)
+                                        }
                                         Im2Col.im2col(d, g, dcp.baseAddress!)
-                                        let xin = xp.baseAddress! + b * inStride
                                         // dx = W x dcol
                                         BLAS.sgemm(m: inChannels, n: g.positions, k: g.patchSize, a: wp.baseAddress!,
                                                    lda: g.patchSize, b: dcp.baseAddress!, ldb: g.positions, beta: 0,
                                                    c: dxp.baseAddress! + b * inStride, ldc: g.positions)
-                                        // dW += x x dcol^T
-                                        BLAS.sgemm(transposeB: true, m: inChannels, n: g.patchSize, k: g.positions,
-                                                   a: xin, lda: g.positions, b: dcp.baseAddress!, ldb: g.positions,
-                                                   beta: 1, c: dwp.baseAddress!, ldc: g.patchSize)
+                                        if weight.requiresGradient {
+                                            // dW += x x dcol^T
+                                            BLAS.sgemm(transposeB: true, m: inChannels, n: g.patchSize, k: g.positions,
+                                                       a: xp.baseAddress! + b * inStride, lda: g.positions, b: dcp.baseAddress!,
+                                                       ldb: g.positions, beta: 1, c: dwp.baseAddress!, ldc: g.patchSize)
+                                        }
                                     }
                                 }
                             }

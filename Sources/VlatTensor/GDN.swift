@@ -134,7 +134,8 @@ public final class GDN: Layer {
         // t = dL/dn (per element). GDN: dL/dn = -1/2 dy x n^-3/2; IGDN: +1/2 dy x n^-1/2.
         var t = Tensor(zeros: x.shape)
         var dx = Tensor(zeros: x.shape)
-        var squares = [Float](repeating: 0, count: channels * plane)
+        let needGamma = gamma.requiresGradient, needBeta = beta.requiresGradient
+        var squares = [Float](repeating: 0, count: needGamma ? channels * plane : 0)
         var dGammaEff = [Float](repeating: 0, count: channels * channels)
         var dBetaEff = [Float](repeating: 0, count: channels)
         let inverse = self.inverse
@@ -162,16 +163,20 @@ public final class GDN: Layer {
                                         back.withUnsafeMutableBufferPointer { bk in
                                             for b in 0..<x.n {
                                                 let base = b * channels * plane
-                                                for i in 0..<(channels * plane) { sp[i] = xp[base + i] * xp[base + i] }
-                                                for c in 0..<channels {
-                                                    var s: Float = 0
-                                                    for i in 0..<plane { s += tp[base + c * plane + i] }
-                                                    dBetaEff[c] += s
+                                                if needBeta {
+                                                    for c in 0..<channels {
+                                                        var s: Float = 0
+                                                        for i in 0..<plane { s += tp[base + c * plane + i] }
+                                                        dBetaEff[c] += s
+                                                    }
                                                 }
-                                                // dGamma_kj += sum_p t_k(p) x_j(p)^2
-                                                BLAS.sgemm(transposeB: true, m: channels, n: channels, k: plane,
-                                                           a: tp.baseAddress! + base, lda: plane, b: sp.baseAddress!, ldb: plane,
-                                                           beta: 1, c: dgp.baseAddress!, ldc: channels)
+                                                if needGamma {
+                                                    for i in 0..<(channels * plane) { sp[i] = xp[base + i] * xp[base + i] }
+                                                    // dGamma_kj += sum_p t_k(p) x_j(p)^2
+                                                    BLAS.sgemm(transposeB: true, m: channels, n: channels, k: plane,
+                                                               a: tp.baseAddress! + base, lda: plane, b: sp.baseAddress!, ldb: plane,
+                                                               beta: 1, c: dgp.baseAddress!, ldc: channels)
+                                                }
                                                 // dx_j += 2 x_j sum_k gamma_kj t_k
                                                 BLAS.sgemm(transposeA: true, m: channels, n: plane, k: channels,
                                                            a: gp.baseAddress!, lda: channels, b: tp.baseAddress! + base, ldb: plane,
@@ -187,11 +192,15 @@ public final class GDN: Layer {
                 }
             }
         }
-        for c in 0..<channels {
-            beta.grad.data[c] += GDN.effectiveGrad(beta.value.data[c], bound: GDN.betaBound, upstream: dBetaEff[c])
+        if needBeta {
+            for c in 0..<channels {
+                beta.grad.data[c] += GDN.effectiveGrad(beta.value.data[c], bound: GDN.betaBound, upstream: dBetaEff[c])
+            }
         }
-        for i in 0..<(channels * channels) {
-            gamma.grad.data[i] += GDN.effectiveGrad(gamma.value.data[i], bound: GDN.gammaBound, upstream: dGammaEff[i])
+        if needGamma {
+            for i in 0..<(channels * channels) {
+                gamma.grad.data[i] += GDN.effectiveGrad(gamma.value.data[i], bound: GDN.gammaBound, upstream: dGammaEff[i])
+            }
         }
         return dx
     }

@@ -3,6 +3,11 @@ public final class Parameter {
     public let name: String
     public var value: Tensor
     public var grad: Tensor
+    /// Whether backward passes accumulate into `grad`. A frozen parameter (false) is skipped:
+    /// layers still return the gradient with respect to their input, but spend nothing on this
+    /// parameter's own gradient (for a convolution, half the backward pass's matrix products).
+    /// Encoder-side latent refinement freezes the whole synthesis transform this way.
+    public var requiresGradient = true
 
     public init(name: String, value: Tensor) {
         self.name = name

@@ -42,6 +42,32 @@ struct LayerGradientTests {
         GradientCheck.check(LeakyReLU(slope: slope), input: x)
     }
 
+    /// A frozen parameter (`requiresGradient == false`) gets no gradient, and the input
+    /// gradient is bit for bit the one an unfrozen backward returns.
+    @Test(arguments: ["conv", "pointwise", "convTranspose", "gdn", "igdn"])
+    func frozenParametersChangeOnlyTheirOwnGradients(kind: String) {
+        var g = SeededGenerator(seed: 7)
+        let layer: any Layer
+        switch kind {
+        case "conv": layer = Conv2d(name: "c", inChannels: 3, outChannels: 4, kernel: 5, stride: 2, padding: 2, generator: &g)
+        case "pointwise": layer = Conv2d(name: "p", inChannels: 3, outChannels: 4, kernel: 1, stride: 1, padding: 0, generator: &g)
+        case "convTranspose":
+            layer = ConvTranspose2d(name: "t", inChannels: 3, outChannels: 4, kernel: 5, stride: 2, padding: 2, outputPadding: 1,
+                                    generator: &g)
+        default: layer = GDN(name: "g", channels: 3, inverse: kind == "igdn")
+        }
+        let x = GradientCheck.random([2, 3, 6, 7], &g)
+        let dy = GradientCheck.random(layer.forward(x, training: false).shape, &g)
+        _ = layer.forward(x, training: true)
+        let free = layer.backward(dy)
+        #expect(layer.parameters.allSatisfy { $0.grad.data.contains { $0 != 0 } })
+        for p in layer.parameters { p.zeroGrad(); p.requiresGradient = false }
+        _ = layer.forward(x, training: true)
+        let frozen = layer.backward(dy)
+        #expect(frozen == free)
+        #expect(layer.parameters.allSatisfy { $0.grad.data.allSatisfy { $0 == 0 } })
+    }
+
     @Test func wholeSmallAutoencoder() {
         // Analysis and synthesis as in the codec, tiny: conv/GDN down twice, deconv/IGDN up twice.
         var g = SeededGenerator(seed: 5)
