@@ -35,7 +35,11 @@ public struct LatentRefinement: Sendable, Equatable {
     /// At most this many steps (a bound on encode time, not a tuning choice).
     public static let maxSteps = 1000
 
-    public init(steps: Int, learningRate: Float = 0.03, seed: UInt64 = 1) {
+    /// The step size `vlat compress --refine` uses: the best of those tried on held-out
+    /// training images (Scripts/tune_refinement.sh).
+    public static let defaultLearningRate: Float = 0.03
+
+    public init(steps: Int, learningRate: Float = defaultLearningRate, seed: UInt64 = 1) {
         self.steps = steps
         self.learningRate = learningRate
         self.seed = seed

@@ -36,6 +36,7 @@ struct BenchCommand: ParsableCommand {
     var codecs = "jpeg,webp,avif,jxl,vlat"
 
     @Option(help: "Adam steps on each image's latents for vlat-refined (see vlat compress --refine).") var refine: Int = 20
+    @Option(help: "Adam step size of vlat-refined, in quantization steps (vlat compress --refine uses the default; this is for tuning it).") var refineStepSize: Float = LatentRefinement.defaultLearningRate
     @Option(name: .customLong("vlat-model"), help: "A vlat model file: one rate point each (repeat for a curve; default: every installed quality level).")
     var vlatModels: [String] = []
 
@@ -79,6 +80,7 @@ struct BenchCommand: ParsableCommand {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
         if !(1...LatentRefinement.maxSteps).contains(refine) { throw ValidationError("--refine must be in 1...\(LatentRefinement.maxSteps)") }
+        if !(refineStepSize > 0 && refineStepSize <= 10) { throw ValidationError("--refine-step-size must be in (0, 10]") }
         if Bjontegaard.Interpolation(rawValue: bd) == nil { throw ValidationError("--bd must be pchip or cubic") }
         if let q = jpegQualities {
             let values = q.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -112,7 +114,7 @@ struct BenchCommand: ParsableCommand {
                     models = try vlatModels.map(loadCodecModel)
                 }
                 if name == VlatBenchCodec.refinedName {
-                    run.append(VlatBenchCodec(models: models, refinement: LatentRefinement(steps: refine)))
+                    run.append(VlatBenchCodec(models: models, refinement: LatentRefinement(steps: refine, learningRate: refineStepSize)))
                 } else {
                     run.append(VlatBenchCodec(models: models, coder: CoderChoice.allCases.first { VlatBenchCodec.name($0) == name }!))
                 }

@@ -35,10 +35,11 @@ struct TrainCommand: ParsableCommand {
           vlat train --data ../shared/corpus/train --objective rd --lambda 0.013 --init-from ae.vlatmodel --out q4.vlatmodel
           vlat train --data ../shared/corpus/train --objective rd --prior-only --init-from q1.vlatmodel --lr 1e-3 --out q1-prior.vlatmodel
           vlat train --data ../shared/corpus/train --objective denoise --crop 128 --batch 16 --out denoise.vlatmodel
+          vlat train --data ../shared/corpus/train --list-validation
         """)
 
     @Option(help: "Folder of PNG/JPEG training images.") var data: String
-    @Option(help: "Where to write the trained model (.vlatmodel).") var out: String
+    @Option(help: "Where to write the trained model (.vlatmodel).") var out: String?
     @Option(help: "ae, vae, rd or denoise.") var objective: String = "ae"
     @Option(help: "Total optimisation steps.") var steps: Int = 1000
     @Option(help: "Crops per step.") var batch: Int = 8
@@ -66,12 +67,17 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Threads for the engine.") var threads: Int = 2
     @Option(help: "Skip images with more pixels than this (checked before decoding).") var maxPixels: Int = ImageLimits.default.maxPixels
     @Flag(help: "Replace an existing model, log or checkpoint when not resuming.") var force = false
+    @Flag(help: "Print the names of the held-out validation images of --data, one a line, and exit without training (for tuning on the same split).") var listValidation = false
 
     func validate() throws {
         if Objective(rawValue: objective) == nil { throw ValidationError("--objective must be ae, vae, rd or denoise") }
         if threads < 1 || threads > 64 { throw ValidationError("--threads must be in 1...64") }
         if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
+        if out == nil && !listValidation { throw ValidationError("Missing expected argument '--out <out>'") }
     }
+
+    /// --out, which `validate()` requires unless --list-validation.
+    var model: String { out ?? "" }
 
     /// "A-B" as a closed range, "none" as nil.
     static func range(_ text: String, name: String) throws -> ClosedRange<Float>? {
@@ -83,13 +89,19 @@ struct TrainCommand: ParsableCommand {
         return a...b
     }
 
-    var stem: String { out.hasSuffix(".vlatmodel") ? String(out.dropLast(".vlatmodel".count)) : out }
+    var stem: String { model.hasSuffix(".vlatmodel") ? String(model.dropLast(".vlatmodel".count)) : model }
     var checkpointPath: String { checkpoint ?? stem + ".ckpt" }
     var logPath: String { stem + ".csv" }
     var plotPath: String { stem + ".svg" }
 
     func run() throws {
         MemoryTuning.retainFreedMemory()
+        if listValidation {
+            let split: TrainingImages
+            do { split = try TrainingImages.load(folder: data, limits: ImageLimits(maxPixels: maxPixels)) } catch { throw CLIError("\(error)") }
+            for image in split.validation { print(image.name) }
+            return
+        }
         Parallel.threads = threads
         var options = TrainingOptions(data: data)
         options.objective = Objective(rawValue: objective)!
@@ -109,7 +121,7 @@ struct TrainCommand: ParsableCommand {
         do { try options.validate() } catch { throw ValidationError("\(error)") }
 
         if resume == nil && !force {
-            for path in [out, checkpointPath, logPath] where FileManager.default.fileExists(atPath: path) {
+            for path in [model, checkpointPath, logPath] where FileManager.default.fileExists(atPath: path) {
                 throw CLIError("\(path): already exists (use --force to start over, or --resume \(checkpointPath))")
             }
         }
@@ -197,7 +209,7 @@ struct TrainCommand: ParsableCommand {
                     case .denoise: file = trainer.network.modelFile(extra: [], trainer: nil, storage: .float16)
                     default: file = trainer.model.modelFile()
                     }
-                    try AtomicFile.write(file.serialized(), to: out, overwrite: true)
+                    try AtomicFile.write(file.serialized(), to: model, overwrite: true)
                 },
                 shouldStop: { Interrupt.requested })
         } catch {
@@ -205,10 +217,10 @@ struct TrainCommand: ParsableCommand {
             throw CLIError("\(error)")
         }
         progress.finish()
-        try? Self.writePlot(log: logPath, to: plotPath, title: "validation PSNR: \(URL(fileURLWithPath: out).lastPathComponent)")
+        try? Self.writePlot(log: logPath, to: plotPath, title: "validation PSNR: \(URL(fileURLWithPath: model).lastPathComponent)")
         switch outcome {
         case .finished:
-            Terminal.note("done: \(trainer.step) steps; model \(out), checkpoint \(checkpointPath), log \(logPath), plot \(plotPath)")
+            Terminal.note("done: \(trainer.step) steps; model \(model), checkpoint \(checkpointPath), log \(logPath), plot \(plotPath)")
         case .interrupted(let step):
             Terminal.note("interrupted at step \(step); checkpoint saved to \(checkpointPath); continue with --resume \(checkpointPath)")
             throw ExitCode(130)

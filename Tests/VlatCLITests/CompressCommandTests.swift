@@ -126,6 +126,11 @@ struct CompressCommandTests {
         let codecs = try String(contentsOfFile: out + "/results.csv", encoding: .utf8).split(separator: "\n").dropFirst()
             .map { $0.split(separator: ",")[0] }
         #expect(codecs == ["vlat", "vlat-refined"])
+        for bad in ["0", "-0.1", "11", "nan"] {
+            let r = try CLI.run(["bench", input, "--codecs", "vlat-refined", "--vlat-model", q8, "--refine-step-size=\(bad)", "--out", out + bad])
+            #expect(r.status == 64 && r.stderr.contains("--refine-step-size must be in (0, 10]"), "\(bad): \(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out + bad))
+        }
     }
 
     @Test func modelsAreFoundByQualityAndByDigest() throws {

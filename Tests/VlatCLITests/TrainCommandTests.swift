@@ -25,6 +25,22 @@ struct TrainCommandTests {
         #expect(again.status == 1 && again.stderr.contains("already exists"))
     }
 
+    @Test func listsTheValidationSplitTrainingHoldsOut() throws {
+        let r = try CLI.run(["train", "--data", "Corpus/photos", "--list-validation"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let names = r.stdout.split(separator: "\n").map(String.init)
+        #expect(!names.isEmpty && names == names.sorted())
+        for name in names { #expect(FileManager.default.fileExists(atPath: "Corpus/photos/\(name)"), "\(name)") }
+        // A training run on the same folder holds out that many images, and the listing is stable.
+        let dir = CLI.scratch()
+        let train = try CLI.run(["train", "--data", "Corpus/photos", "--out", dir.appendingPathComponent("m.vlatmodel").path, "--steps", "1"] + tiny)
+        #expect(train.stderr.contains(" training and \(names.count) validation images"), "\(train.stderr)")
+        #expect(try CLI.run(["train", "--data", "Corpus/photos", "--list-validation"]).stdout == r.stdout)
+        // Without --list-validation, --out is required.
+        let missing = try CLI.run(["train", "--data", "Corpus/photos"])
+        #expect(missing.status == 64 && missing.stderr.contains("--out"))
+    }
+
     @Test func priorOnlyNeedsAnRDModelToStartFrom() throws {
         let dir = CLI.scratch()
         let rd = dir.appendingPathComponent("rd.vlatmodel").path
