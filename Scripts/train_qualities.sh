@@ -49,6 +49,11 @@
 #   OPENBLAS_CORETYPE=SkylakeX FROM_SHIPPED=1 LEVELS=q6 PARENT=runs/s11/q6.vlatmodel CROP=128 THREADS=1 TUNE_STEPS=2400 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s12 &
 #   and LEVELS=q7, q8 alike, each from itself in runs/s11 (q8 with LAMBDA=0.3), and LEVELS=q4
 #   with PARENT=runs/s11/q5.vlatmodel and TUNE_STEPS=2000.
+# The ninth session's runs (three side by side, then four):
+#   OPENBLAS_CORETYPE=SkylakeX FROM_SHIPPED=1 LEVELS=q3 PARENT=runs/s12/q4.vlatmodel CROP=128 THREADS=1 TUNE_STEPS=2000 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s13 &
+#   and LEVELS=q2, q5 alike (all three from the eighth's q4);
+#   OPENBLAS_CORETYPE=SkylakeX FROM_SHIPPED=1 LEVELS=q6 PARENT=runs/s12/q6.vlatmodel CROP=128 THREADS=1 TUNE_STEPS=4500 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s14 &
+#   and LEVELS=q4, q7, q8 alike, each from itself in runs/s12 (q8 with LAMBDA=0.3).
 # LAMBDA replaces a single level's lambda (CompressAI's are where the levels started; an
 # undertrained model spends more bits at the same lambda, so the ends move to keep the span).
 set -euo pipefail
