@@ -38,25 +38,4 @@ for setting in $SETTINGS; do
         --out "$OUT/$setting" --title "Refinement $steps@$size on $COUNT held-out training images" --force > /dev/null
 done
 
-python3 - "$OUT" "$COUNT" $SETTINGS <<'EOF'
-import csv, re, sys
-out, count, settings = sys.argv[1], sys.argv[2], sys.argv[3:]
-lines = [f"Latent refinement on the first {count} images of the trainer's validation split "
-         "(held-out training photos, not Kodak). Written by `Scripts/tune_refinement.sh`.", "",
-         "| steps@step size | level | plain bpp | plain dB | refined bpp | refined dB | gain (dB) | rate change |",
-         "|---|---:|---:|---:|---:|---:|---:|---:|"]
-bd = []
-for s in settings:
-    rows = list(csv.DictReader(open(f"{out}/{s}/summary.csv")))
-    plain = [r for r in rows if r["codec"] == "vlat"]
-    refined = {r["setting"]: r for r in rows if r["codec"] == "vlat-refined"}
-    for p in plain:
-        r = refined[p["setting"]]
-        pb, pd, rb, rd = (float(x) for x in (p["bpp"], p["psnr_rgb"], r["bpp"], r["psnr_rgb"]))
-        lines.append(f"| {s} | q{p['setting']} | {pb:.4f} | {pd:.3f} | {rb:.4f} | {rd:.3f} | {rd - pd:+.3f} | {100 * (rb / pb - 1):+.1f} % |")
-    md = open(f"{out}/{s}/summary.md").read()
-    m = re.search(r"\| vlat-refined \| vlat \| ([^|]+) \|", md)
-    bd.append(f"- {s}: BD-rate of vlat-refined against the plain encode (PSNR) {m.group(1).strip() if m else 'n/a'}")
-open(f"{out}/summary.md", "w").write("\n".join(lines + [""] + bd) + "\n")
-print("\n".join(lines + [""] + bd))
-EOF
+Scripts/refine_tuning_summary.py "$OUT" "$COUNT" "$LEVELS" $SETTINGS
