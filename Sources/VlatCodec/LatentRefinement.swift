@@ -96,8 +96,9 @@ public struct LatentRefinement: Sendable, Equatable {
         var m = [Float](repeating: 0, count: y.count), v = m
         let (beta1, beta2, epsilon): (Float, Float, Float) = (0.9, 0.999, 1e-8)
         var g = SeededGenerator(seed: seed)
-        // Only the latents move: freezing the synthesis skips its weight gradients, which are
-        // most of a training backward pass's cost. The prior's are cheap and left as they are.
+        // Only the latents move: freezing the synthesis skips its weight gradients, half of the
+        // matrix products of a training backward pass. The prior computes its parameters'
+        // gradients together with the latents' and is left as it is.
         let frozen = network.synthesis.parameters.filter(\.requiresGradient)
         for p in frozen { p.requiresGradient = false }
         defer { for p in frozen { p.requiresGradient = true } }

@@ -7,6 +7,7 @@ public final class Parameter {
     /// layers still return the gradient with respect to their input, but spend nothing on this
     /// parameter's own gradient (for a convolution, half the backward pass's matrix products).
     /// Encoder-side latent refinement freezes the whole synthesis transform this way.
+    /// Optimisers do not look at it: give them only the parameters that should move.
     public var requiresGradient = true
 
     public init(name: String, value: Tensor) {
