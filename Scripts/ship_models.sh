@@ -40,7 +40,8 @@ Scripts/model_table.py "$VLAT" "${paths[@]}" > "$MODELS/levels.md"
 The codec's quality levels: `vlat compress --quality N` uses `qN.vlatmodel`, and
 `vlat decompress` finds a file's model here by the SHA-256 named in its header (see
 `ModelRegistry`). Each level is the same network (N=96, M=128, factorized prior) trained for a
-different rate-distortion trade-off lambda (CompressAI's eight MSE lambdas, q1's halved); weights are stored
+different rate-distortion trade-off lambda (CompressAI's eight MSE lambdas, except q1 at 0.0006 and q8
+at 0.3, to keep the span); weights are stored
 as float16. This file is written by `Scripts/ship_models.sh` from what each model file records
 (`vlat info Sources/VlatCodec/Models/qN.vlatmodel` prints the same).
 
