@@ -54,6 +54,9 @@
 #   and LEVELS=q2, q5 alike (all three from the eighth's q4);
 #   OPENBLAS_CORETYPE=SkylakeX FROM_SHIPPED=1 LEVELS=q6 PARENT=runs/s12/q6.vlatmodel CROP=128 THREADS=1 TUNE_STEPS=4500 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s14 &
 #   and LEVELS=q4, q7, q8 alike, each from itself in runs/s12 (q8 with LAMBDA=0.3).
+#   Left running at the end of the ninth (resume with the same commands):
+#   OPENBLAS_CORETYPE=SkylakeX FROM_SHIPPED=1 LEVELS=q2 PARENT=runs/s14/q4.vlatmodel CROP=128 THREADS=1 TUNE_STEPS=4500 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s15 &
+#   and LEVELS=q3, q5 alike (from that q4), and LEVELS=q1 LAMBDA=0.0006 PARENT=runs/s13/q2.vlatmodel.
 # LAMBDA replaces a single level's lambda (CompressAI's are where the levels started; an
 # undertrained model spends more bits at the same lambda, so the ends move to keep the span).
 set -euo pipefail
