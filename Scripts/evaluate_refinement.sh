@@ -4,7 +4,8 @@
 #                               and vlat-refined (20 Adam steps on each image's latents) in the
 #                               same run, with BD-rates between all three; summary.md, CSV, JSON,
 #                               SVG plots. Encode times in it are those of the refined encode.
-# Slow: about 70 minutes on two cores (each refinement step costs about five decodes). Run on
+# Slow: about 70 minutes on two cores at commit 9c3622a, about 1.14 times less since the synthesis
+# weights are frozen during refinement (Benchmarks/README.md, refine-speed/). Run on
 # a quiet machine for meaningful times; the rate-distortion numbers do not depend on it.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -77,7 +77,12 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// --out, which `validate()` requires unless --list-validation.
-    var model: String { out ?? "" }
+    var outPath: String { out ?? "" }
+
+    /// The --data folder, split into training and held-out validation images.
+    func loadImages() throws -> TrainingImages {
+        do { return try TrainingImages.load(folder: data, limits: ImageLimits(maxPixels: maxPixels)) } catch { throw CLIError("\(error)") }
+    }
 
     /// "A-B" as a closed range, "none" as nil.
     static func range(_ text: String, name: String) throws -> ClosedRange<Float>? {
@@ -89,7 +94,7 @@ struct TrainCommand: ParsableCommand {
         return a...b
     }
 
-    var stem: String { model.hasSuffix(".vlatmodel") ? String(model.dropLast(".vlatmodel".count)) : model }
+    var stem: String { outPath.hasSuffix(".vlatmodel") ? String(outPath.dropLast(".vlatmodel".count)) : outPath }
     var checkpointPath: String { checkpoint ?? stem + ".ckpt" }
     var logPath: String { stem + ".csv" }
     var plotPath: String { stem + ".svg" }
@@ -97,9 +102,7 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         MemoryTuning.retainFreedMemory()
         if listValidation {
-            let split: TrainingImages
-            do { split = try TrainingImages.load(folder: data, limits: ImageLimits(maxPixels: maxPixels)) } catch { throw CLIError("\(error)") }
-            for image in split.validation { print(image.name) }
+            for image in try loadImages().validation { print(image.name) }
             return
         }
         Parallel.threads = threads
@@ -121,7 +124,7 @@ struct TrainCommand: ParsableCommand {
         do { try options.validate() } catch { throw ValidationError("\(error)") }
 
         if resume == nil && !force {
-            for path in [model, checkpointPath, logPath] where FileManager.default.fileExists(atPath: path) {
+            for path in [outPath, checkpointPath, logPath] where FileManager.default.fileExists(atPath: path) {
                 throw CLIError("\(path): already exists (use --force to start over, or --resume \(checkpointPath))")
             }
         }
@@ -139,8 +142,7 @@ struct TrainCommand: ParsableCommand {
         }
 
         Terminal.note("loading images from \(data)")
-        let images: TrainingImages
-        do { images = try TrainingImages.load(folder: data, limits: ImageLimits(maxPixels: maxPixels)) } catch { throw CLIError("\(error)") }
+        let images = try loadImages()
         for (file, reason) in images.skipped { Terminal.note("skipped \(file): \(reason)") }
         Terminal.note("\(images.train.count) training and \(images.validation.count) validation images\(images.skipped.isEmpty ? "" : ", \(images.skipped.count) skipped")")
 
@@ -209,7 +211,7 @@ struct TrainCommand: ParsableCommand {
                     case .denoise: file = trainer.network.modelFile(extra: [], trainer: nil, storage: .float16)
                     default: file = trainer.model.modelFile()
                     }
-                    try AtomicFile.write(file.serialized(), to: model, overwrite: true)
+                    try AtomicFile.write(file.serialized(), to: outPath, overwrite: true)
                 },
                 shouldStop: { Interrupt.requested })
         } catch {
@@ -217,10 +219,10 @@ struct TrainCommand: ParsableCommand {
             throw CLIError("\(error)")
         }
         progress.finish()
-        try? Self.writePlot(log: logPath, to: plotPath, title: "validation PSNR: \(URL(fileURLWithPath: model).lastPathComponent)")
+        try? Self.writePlot(log: logPath, to: plotPath, title: "validation PSNR: \(URL(fileURLWithPath: outPath).lastPathComponent)")
         switch outcome {
         case .finished:
-            Terminal.note("done: \(trainer.step) steps; model \(model), checkpoint \(checkpointPath), log \(logPath), plot \(plotPath)")
+            Terminal.note("done: \(trainer.step) steps; model \(outPath), checkpoint \(checkpointPath), log \(logPath), plot \(plotPath)")
         case .interrupted(let step):
             Terminal.note("interrupted at step \(step); checkpoint saved to \(checkpointPath); continue with --resume \(checkpointPath)")
             throw ExitCode(130)
