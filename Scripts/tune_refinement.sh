@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tunes latent refinement (vlat compress --refine) on held-out TRAINING images, never on Kodak:
 # the first COUNT images of the trainer's own validation split (`vlat train --list-validation`),
-# the shipped levels LEVELS, and each Adam setting STEPS@STEP_SIZE in SETTINGS. For every setting,
+# the shipped levels LEVELS, and each Adam setting STEPS@STEP_SIZE in SETTINGS (STEPS@STEP_SIZE@sgaT:
+# stochastic Gumbel annealing down to temperature T instead of uniform noise). For every setting,
 # one `vlat bench` runs the plain encode and vlat-refined side by side on the same images and
 # writes Benchmarks/refine-tuning/<steps>@<step size>/; Benchmarks/refine-tuning/summary.md then
 # lists, per setting and level, what refinement changed (dB PSNR-RGB, % bpp) and the BD-rate
@@ -9,6 +10,7 @@
 #
 #   Scripts/tune_refinement.sh                       # COUNT=6 LEVELS="2 5 8" SETTINGS="20@0.03 10@0.1 20@0.01"
 #   COUNT=22 SETTINGS="20@0.03 40@0.03" Scripts/tune_refinement.sh
+#   SETTINGS="20@0.03@sga0.1 20@0.1@sga0.05" Scripts/tune_refinement.sh
 #
 # Cost: each refinement step costs a few decodes, so a setting of 20 steps takes about a
 # minute per image and level on two cores.
@@ -32,9 +34,11 @@ models=()
 for q in $LEVELS; do models+=(--vlat-model "Sources/VlatCodec/Models/q$q.vlatmodel"); done
 mkdir -p "$OUT"
 for setting in $SETTINGS; do
-    steps=${setting%@*} size=${setting#*@}
-    echo "== $setting: $steps steps at step size $size on $(ls "$images" | wc -l) validation images" >&2
-    "$vlat" bench "$images" --codecs vlat,vlat-refined --refine "$steps" --refine-step-size "$size" "${models[@]}" \
+    IFS=@ read -r steps size rounding <<< "$setting"
+    anneal=()
+    [[ -n "$rounding" ]] && anneal=(--refine-anneal "${rounding#sga}")
+    echo "== $setting: $steps steps at step size $size ${rounding:-noise} on $(ls "$images" | wc -l) validation images" >&2
+    "$vlat" bench "$images" --codecs vlat,vlat-refined --refine "$steps" --refine-step-size "$size" "${anneal[@]}" "${models[@]}" \
         --out "$OUT/$setting" --title "Refinement $steps@$size on $COUNT held-out training images" --force > /dev/null
 done
 

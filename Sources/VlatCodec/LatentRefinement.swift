@@ -11,7 +11,8 @@ import VlatTensor
 /// for neural image compression"; Yang et al. 2020 call the difference the amortisation gap).
 /// Refinement starts from the analysis output and takes `steps` Adam steps on the latents
 /// themselves, through the frozen synthesis transform and prior, with the uniform-noise
-/// stand-in for rounding the model was trained with. The loss counts only the image's own
+/// stand-in for rounding the model was trained with (or, with `annealing`, stochastic Gumbel
+/// annealing, which hardens towards real rounding over the steps). The loss counts only the image's own
 /// pixels, not the padding. At the end the rounded result is kept only if its real loss
 /// (rounded latents, real prior) is below that of the unrefined latents, so refinement never
 /// makes an image's rate-distortion loss worse.
@@ -31,6 +32,10 @@ public struct LatentRefinement: Sendable, Equatable {
     public var learningRate: Float
     /// Seed of the rounding-noise stream.
     public var seed: UInt64
+    /// The stand-in for rounding: nil is the uniform noise the model was trained with;
+    /// otherwise stochastic Gumbel annealing (`GumbelAnnealing`), whose samples harden over the
+    /// steps towards the rounding the file will hold.
+    public var annealing: GumbelAnnealing?
 
     /// At most this many steps (a bound on encode time, not a tuning choice).
     public static let maxSteps = 1000
@@ -39,10 +44,11 @@ public struct LatentRefinement: Sendable, Equatable {
     /// training images (Scripts/tune_refinement.sh).
     public static let defaultLearningRate: Float = 0.03
 
-    public init(steps: Int, learningRate: Float = defaultLearningRate, seed: UInt64 = 1) {
+    public init(steps: Int, learningRate: Float = defaultLearningRate, seed: UInt64 = 1, annealing: GumbelAnnealing? = nil) {
         self.steps = steps
         self.learningRate = learningRate
         self.seed = seed
+        self.annealing = annealing
     }
 
     /// The lambda `model` was trained with (its `lambda` metadata): the weight refinement puts
@@ -102,9 +108,18 @@ public struct LatentRefinement: Sendable, Equatable {
         let frozen = network.synthesis.parameters.filter(\.requiresGradient)
         for p in frozen { p.requiresGradient = false }
         defer { for p in frozen { p.requiresGradient = true } }
+        var slope = [Float](repeating: 1, count: y.count)
         for t in 1...steps {
             var noisy = y
-            for i in 0..<noisy.count { noisy.data[i] += g.uniform() - 0.5 }
+            if let annealing {
+                let tau = annealing.temperature(step: t, of: steps)
+                for i in 0..<noisy.count {
+                    (noisy.data[i], slope[i]) = GumbelAnnealing.sample(y.data[i], tau: tau,
+                                                                       logistic: GumbelAnnealing.logistic(uniform: g.uniform()))
+                }
+            } else {
+                for i in 0..<noisy.count { noisy.data[i] += g.uniform() - 0.5 }
+            }
             _ = prior.forward(noisy, training: true)
             var dy = prior.backward(scale: 1 / Double(pixels))
             let out = network.synthesis.forward(noisy, training: true)
@@ -116,7 +131,7 @@ public struct LatentRefinement: Sendable, Equatable {
                 m.withUnsafeMutableBufferPointer { mp in
                     v.withUnsafeMutableBufferPointer { vp in
                         for i in 0..<yp.count {
-                            let d = dy.data[i]
+                            let d = dy.data[i] * slope[i]
                             mp[i] = beta1 * mp[i] + (1 - beta1) * d
                             vp[i] = beta2 * vp[i] + (1 - beta2) * d * d
                             yp[i] -= learningRate * (mp[i] / c1) / ((vp[i] / c2).squareRoot() + epsilon)

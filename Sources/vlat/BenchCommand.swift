@@ -37,6 +37,7 @@ struct BenchCommand: ParsableCommand {
 
     @Option(help: "Adam steps on each image's latents for vlat-refined (see vlat compress --refine).") var refine: Int = 20
     @Option(help: "Adam step size of vlat-refined, in quantization steps (vlat compress --refine uses the default; this is for tuning it).") var refineStepSize: Float = LatentRefinement.defaultLearningRate
+    @Option(help: "vlat-refined rounds by stochastic Gumbel annealing instead of uniform noise, its temperature falling from 0.5 to this value over the steps (for tuning it).") var refineAnneal: Float?
     @Option(name: .customLong("vlat-model"), help: "A vlat model file: one rate point each (repeat for a curve; default: every installed quality level).")
     var vlatModels: [String] = []
 
@@ -81,6 +82,7 @@ struct BenchCommand: ParsableCommand {
         if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
         if !(1...LatentRefinement.maxSteps).contains(refine) { throw ValidationError("--refine must be in 1...\(LatentRefinement.maxSteps)") }
         if !(refineStepSize > 0 && refineStepSize <= 10) { throw ValidationError("--refine-step-size must be in (0, 10]") }
+        if let t = refineAnneal, !(t > 0 && t <= 0.5) { throw ValidationError("--refine-anneal must be in (0, 0.5]") }
         if Bjontegaard.Interpolation(rawValue: bd) == nil { throw ValidationError("--bd must be pchip or cubic") }
         if let q = jpegQualities {
             let values = q.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -114,7 +116,8 @@ struct BenchCommand: ParsableCommand {
                     models = try vlatModels.map(loadCodecModel)
                 }
                 if name == VlatBenchCodec.refinedName {
-                    run.append(VlatBenchCodec(models: models, refinement: LatentRefinement(steps: refine, learningRate: refineStepSize)))
+                    run.append(VlatBenchCodec(models: models, refinement: LatentRefinement(steps: refine, learningRate: refineStepSize,
+                                                                                      annealing: refineAnneal.map { GumbelAnnealing(finalTemperature: $0) })))
                 } else {
                     run.append(VlatBenchCodec(models: models, coder: CoderChoice.allCases.first { VlatBenchCodec.name($0) == name }!))
                 }
