@@ -29,7 +29,9 @@ public struct GumbelAnnealing: Sendable, Equatable {
     /// Keeps `r` off 0 and 1, where `atanh` is infinite.
     static let epsilon: Float = 1e-5
 
+    /// Temperatures must be positive and the schedule must not rise.
     public init(initialTemperature: Float = 0.5, finalTemperature: Float = 0.1) {
+        precondition(finalTemperature > 0 && initialTemperature >= finalTemperature, "temperatures must satisfy initial >= final > 0")
         self.initialTemperature = initialTemperature
         self.finalTemperature = finalTemperature
     }

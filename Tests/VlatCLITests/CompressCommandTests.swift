@@ -131,6 +131,14 @@ struct CompressCommandTests {
             #expect(r.status == 64 && r.stderr.contains("--refine-step-size must be in (0, 10]"), "\(bad): \(r.stderr)")
             #expect(!FileManager.default.fileExists(atPath: out + bad))
         }
+        for bad in ["0", "0.6", "nan"] {
+            let r = try CLI.run(["bench", input, "--codecs", "vlat-refined", "--vlat-model", q8, "--refine-anneal=\(bad)", "--out", out + "a" + bad])
+            #expect(r.status == 64 && r.stderr.contains("--refine-anneal must be in (0, 0.5]"), "\(bad): \(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out + "a" + bad))
+        }
+        let annealed = try CLI.run(["bench", input, "--codecs", "vlat-refined", "--vlat-model", q8, "--refine", "2", "--refine-anneal", "0.1",
+                                    "--out", out + "-annealed"])
+        #expect(annealed.status == 0, "\(annealed.stderr)")
     }
 
     @Test func modelsAreFoundByQualityAndByDigest() throws {
