@@ -57,6 +57,10 @@
 #   Left running at the end of the ninth (resume with the same commands):
 #   OPENBLAS_CORETYPE=SkylakeX FROM_SHIPPED=1 LEVELS=q2 PARENT=runs/s14/q4.vlatmodel CROP=128 THREADS=1 TUNE_STEPS=4500 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s15 &
 #   and LEVELS=q3, q5 alike (from that q4), and LEVELS=q1 LAMBDA=0.0006 PARENT=runs/s13/q2.vlatmodel.
+# The tenth session's runs (the ninth's were lost with its machine; restarted from the shipped
+# models, four side by side, shortened to 4000 steps at step ~1080 by stopping and resuming):
+#   OPENBLAS_CORETYPE=SkylakeX FROM_SHIPPED=1 LEVELS=q2 PARENT=Sources/VlatCodec/Models/q4.vlatmodel CROP=128 THREADS=1 TUNE_STEPS=4000 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s15 &
+#   and LEVELS=q3, q5 alike, and LEVELS=q1 LAMBDA=0.0006 PARENT=Sources/VlatCodec/Models/q2.vlatmodel.
 # LAMBDA replaces a single level's lambda (CompressAI's are where the levels started; an
 # undertrained model spends more bits at the same lambda, so the ends move to keep the span).
 set -euo pipefail
