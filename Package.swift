@@ -46,6 +46,7 @@ let package = Package(
             name: "vlat",
             dependencies: [
                 "VlatBench", "VlatFormat", "VlatImageIO", "VlatMetrics", "VlatFiles", "VlatTraining", "VlatModels", "VlatCodec",
+                "VlatTensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -70,6 +71,6 @@ let package = Package(
         .testTarget(name: "VlatCodecTests", dependencies: ["VlatTestSupport", "VlatCodec", "VlatModels", "VlatTraining", "VlatFormat", "VlatImageIO", "VlatTensor", "VlatMetrics"]),
         .testTarget(name: "VlatFiltersTests", dependencies: ["VlatTestSupport", "VlatFilters", "VlatImageIO", "VlatMetrics"]),
         .testTarget(name: "VlatBenchTests", dependencies: ["VlatTestSupport", "VlatBench", "VlatImageIO", "VlatMetrics", "VlatCodec", "VlatModels", "VlatTensor"]),
-        .testTarget(name: "VlatCLITests", dependencies: ["VlatTestSupport", "vlat", "VlatFormat", "VlatImageIO", "VlatCodec", "VlatModels"]),
+        .testTarget(name: "VlatCLITests", dependencies: ["VlatTestSupport", "vlat", "VlatFormat", "VlatImageIO", "VlatCodec", "VlatModels", "VlatTensor"]),
     ]
 )

@@ -15,7 +15,7 @@ SECTIONS = {
     "kodak-codec": "Benchmarks/kodak-codec/summary.md",
     "kodak-refined": "Benchmarks/kodak-refined/summary.md",
     "codec-speed": "Benchmarks/codec/speed.md",
-    "codec-speed-blas-default": "Benchmarks/codec/blas-default/speed.md",
+    "codec-speed-blas-fallback": "Benchmarks/codec/blas-fallback/speed.md",
     "prior-fit": "Benchmarks/codec/prior-fit.md",
     "codec-picture": "Benchmarks/codec/picture.md",
     "codec-info-example": "Benchmarks/codec/info-example.md",

@@ -41,6 +41,7 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
+BLASKernelSelection.reexecIfKernelsMismatchCPU()
 let args = Array(CommandLine.arguments.dropFirst())
 func option(_ name: String) -> String? { args.firstIndex(of: name).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } }
 func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
@@ -113,10 +114,10 @@ let out = option("--out")
 if let out { try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
 let registry = ModelRegistry(folders: option("--model-dir").map { [$0] } ?? [])
 let command = "CodecBench " + args.joined(separator: " ")
-// OpenBLAS picks its kernels from the CPU unless OPENBLAS_CORETYPE names a set, and the kernels
-// move the times (see the README's speed section), so the speed report's command line
-// reproduces that choice.
-let blasChoice = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { "OPENBLAS_CORETYPE=\($0) " } ?? "env -u OPENBLAS_CORETYPE "
+// The kernels move the times (see the README's speed section), so the speed report's command
+// line reproduces the user's OPENBLAS_CORETYPE, or its absence (then OpenBLAS's choice from the
+// CPU, or BLASKernelSelection's where OpenBLAS fell back below the CPU's level).
+let blasChoice = BLASKernelSelection.userKernelSet.map { "OPENBLAS_CORETYPE=\($0) " } ?? "env -u OPENBLAS_CORETYPE "
 
 // MARK: speed and memory
 

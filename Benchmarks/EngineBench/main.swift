@@ -14,6 +14,7 @@ import VlatTensor
 import Glibc
 #endif
 
+BLASKernelSelection.reexecIfKernelsMismatchCPU()
 MemoryTuning.retainFreedMemory()
 let args = CommandLine.arguments
 let quick = args.contains("--quick")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import VlatTensor
 
 /// The `vlat` command line tool.
 @main
@@ -16,6 +17,13 @@ struct VlatCommand: ParsableCommand {
           vlat bench Corpus/photos --out bench-out
           vlat bench ../shared/corpus/kodak --codecs jpeg,webp --out kodak-bench
         """,
-        version: "0.1.0",
+        version: "0.1.0 (OpenBLAS kernels: \(BLAS.kernelName))",
         subcommands: [CompressCommand.self, DecompressCommand.self, DenoiseCommand.self, InfoCommand.self, ExportCommand.self, BenchCommand.self, BenchRestoreCommand.self, TrainCommand.self, SampleCommand.self, InterpolateCommand.self])
+
+    /// Restarts the process with OpenBLAS kernels that match the CPU where OpenBLAS fell back
+    /// to older ones (``BLASKernelSelection``), then parses and runs the command.
+    static func main() {
+        BLASKernelSelection.reexecIfKernelsMismatchCPU()
+        main(nil)
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VlatFormat
+import VlatTensor
 
 @Suite("vlat info")
 struct InfoCommandTests {
@@ -87,5 +88,36 @@ struct InfoCommandTests {
             let r = try CLI.run(command)
             #expect(r.status == 0 && r.stdout.contains("Examples:"))
         }
+    }
+}
+
+@Suite("vlat and OpenBLAS's kernels")
+struct KernelSelectionCLITests {
+    /// The environment without OPENBLAS_CORETYPE or the restart's marker.
+    var plainEnvironment: [String: String] {
+        ProcessInfo.processInfo.environment.filter { $0.key != "OPENBLAS_CORETYPE" && $0.key != BLASKernelSelection.markerVariable }
+    }
+
+    func kernels(_ versionLine: String) -> String? {
+        guard let r = versionLine.range(of: "OpenBLAS kernels: ") else { return nil }
+        return String(versionLine[r.upperBound...].prefix { $0 != ")" })
+    }
+
+    @Test func runsKernelsAtTheCPUsLevel() throws {
+        let r = try CLI.run(["--version"], environment: plainEnvironment)
+        #expect(r.status == 0)
+        let name = try #require(kernels(r.stdout), "no kernel name in: \(r.stdout)")
+        // Where OpenBLAS falls back below the CPU (an unknown model number), vlat restarts itself
+        // with a matching set; on any machine the set it runs is at least the CPU's level.
+        let cpu = BLASKernelSelection.level(ofCPUFlags: BLASKernelSelection.cpuFlags())
+        #expect(BLASKernelSelection.level(ofKernelSet: name) >= cpu, "kernels \(name) below the CPU's \(cpu)")
+    }
+
+    @Test func keepsTheUsersChoice() throws {
+        var env = plainEnvironment
+        env["OPENBLAS_CORETYPE"] = "Prescott"
+        let r = try CLI.run(["--version"], environment: env)
+        #expect(r.status == 0)
+        #expect(kernels(r.stdout) == "Prescott", "\(r.stdout)")
     }
 }
