@@ -35,7 +35,10 @@ public enum ImageCodec {
     /// `refining` (`LatentRefinement`) runs the synthesis transform whole-image in training
     /// mode, keeping its activations for the backward pass beside the backward's own buffers:
     /// 12N + 256 bytes per pixel. Measured: 4.82 GB for a 2000x2000 image at N = 96 (1205 bytes
-    /// a pixel; this formula gives 5.7 GB).
+    /// a pixel; this formula gives 5.7 GB). The latent-sized buffers (latents, Adam's moments,
+    /// the noisy copy, the annealing's slopes: 4 bytes a latent each, M/64 bytes a pixel, 2 at
+    /// M = 128) and the prior's caches are inside the constant; the measurement was without
+    /// annealing, whose slope buffer adds 2 of the 203 bytes a pixel of margin.
     public static func requiredMemory(width: Int, height: Int, model: CodecModel, refining: Bool = false) -> Int {
         let pixels = padded(width) * padded(height)
         let n = model.network.config.channels
