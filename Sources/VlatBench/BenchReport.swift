@@ -8,7 +8,7 @@ public struct BenchReport: Sendable {
     public var summary: [BenchSummary]
     /// Every other codec against JPEG.
     public var bd: [BDResult]
-    /// vlat (rANS, then zstd) against every other codec, when it ran.
+    /// vlat (each coder choice, then refined) against every other codec, when it ran.
     public var vlatBD: [BDResult]
     public var notes: [String]
 

@@ -15,7 +15,7 @@ public struct VlatBenchCodec: BenchCodec, @unchecked Sendable {
     let coder: CoderChoice
     let refinement: LatentRefinement?
 
-    /// Named `vlat` with the default coder choice (`auto`), else `vlat-rans` or `vlat-zstd`;
+    /// Named `vlat` with the default coder choice (`auto`), else `vlat-rans`, `vlat-ctx` or `vlat-zstd`;
     /// `vlat-refined` with `refinement` (steps > 0, default coder).
     public init(models: [CodecModel], coder: CoderChoice = ImageCodec.defaultCoder, refinement: LatentRefinement? = nil) {
         self.models = models

@@ -2,19 +2,22 @@ import VlatFormat
 
 /// Which entropy coder `ImageCodec.encode` uses for an image's latents.
 ///
-/// `.auto` codes the latents with both coders and keeps the smaller payload; the container's
-/// header names the coder it used, so a decoder needs nothing new, and the cost is one more
-/// entropy-coding pass (milliseconds, against the analysis transform's hundreds).
+/// `.auto` codes the latents with every coder and keeps the smallest payload; the container's
+/// header names the coder it used, so a decoder needs nothing new, and the cost is two more
+/// entropy-coding passes (tens of milliseconds, against the analysis transform's hundreds).
 ///
 /// ```swift
 /// let container = try ImageCodec.encode(image, model: model, coder: .auto)
-/// print(container.header.coder)          // rans or zstd, whichever was smaller
+/// print(container.header.coder)          // rans, ctx or zstd, whichever was smallest
 /// ```
 public enum CoderChoice: String, CaseIterable, Sendable, CustomStringConvertible {
-    /// The smaller of the two for this image (ties go to rANS).
+    /// The smallest of the three for this image (ties go to rANS, then ctx).
     case auto
     /// rANS driven by the model's learned prior (its integer CDF tables).
     case rans
+    /// rANS with tables that adapt to the image, one per channel and neighbourhood, starting
+    /// from the prior's (`ContextRANSCoder`).
+    case ctx
     /// zstd on channel-major zigzag planes of the latents.
     case zstd
 
@@ -22,6 +25,7 @@ public enum CoderChoice: String, CaseIterable, Sendable, CustomStringConvertible
         switch coder {
         case .rans: self = .rans
         case .zstd: self = .zstd
+        case .ctx: self = .ctx
         }
     }
 

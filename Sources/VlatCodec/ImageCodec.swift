@@ -95,13 +95,15 @@ public enum ImageCodec {
             return s
         }
         let rans = { try RANSCoder.encode(symbols, tables: model.tables, tableIndex: { $0 / (h * w) }) }
+        let ctx = { try ContextRANSCoder.encode(symbols, channels: c, height: h, width: w, tables: model.tables) }
         let payload: [UInt8], used: ContainerHeader.Coder
         switch coder {
         case .rans: (payload, used) = (try rans(), .rans)
+        case .ctx: (payload, used) = (try ctx(), .ctx)
         case .zstd: (payload, used) = (LatentPacking.pack(symbols), .zstd)
         case .auto:
-            let (r, z) = (try rans(), LatentPacking.pack(symbols))
-            (payload, used) = z.count < r.count ? (z, .zstd) : (r, .rans)
+            let candidates: [([UInt8], ContainerHeader.Coder)] = [(try rans(), .rans), (try ctx(), .ctx), (LatentPacking.pack(symbols), .zstd)]
+            (payload, used) = candidates.min { $0.0.count < $1.0.count }!  // the first of equals
         }
         let header = ContainerHeader(
             width: image.width, height: image.height, sourceColorType: image.source.colorType.rawValue,
@@ -135,6 +137,13 @@ public enum ImageCodec {
         switch h.coder {
         case .rans:
             do { symbols = try RANSCoder.decode(container.payload, count: count, tables: model.tables, tableIndex: { $0 / plane }) } catch {
+                throw CodecError.corruptPayload("\(error)")
+            }
+        case .ctx:
+            do {
+                symbols = try ContextRANSCoder.decode(container.payload, channels: h.latentChannels, height: h.latentHeight,
+                                                      width: h.latentWidth, tables: model.tables)
+            } catch {
                 throw CodecError.corruptPayload("\(error)")
             }
         case .zstd:

@@ -13,8 +13,17 @@ public struct ContainerHeader: Sendable, Equatable {
         case rans = 1
         /// zstd over the integer latents laid out as channel planes.
         case zstd = 2
+        /// rANS with adaptive tables chosen by each latent's coded neighbours, starting from
+        /// the model's CDF tables (`ContextRANSCoder`).
+        case ctx = 3
 
-        public var description: String { self == .rans ? "rans" : "zstd" }
+        public var description: String {
+            switch self {
+            case .rans: "rans"
+            case .zstd: "zstd"
+            case .ctx: "ctx"
+            }
+        }
     }
 
     public var versionMajor: UInt8 = formatMajor

@@ -25,14 +25,14 @@ struct BenchCommand: ParsableCommand {
           vlat bench Corpus/photos
           vlat bench ../shared/corpus/kodak --out kodak-bench --force
           vlat bench photos/ --codecs jpeg --jpeg-qualities 10,50,90 --limit 3
-          vlat bench ../shared/corpus/kodak --codecs jpeg,vlat,vlat-rans,vlat-zstd --vlat-model q2.vlatmodel --vlat-model q4.vlatmodel
+          vlat bench ../shared/corpus/kodak --codecs jpeg,vlat,vlat-rans,vlat-ctx,vlat-zstd --vlat-model q2.vlatmodel --vlat-model q4.vlatmodel
           vlat bench ../shared/corpus/kodak --quoted Benchmarks/quoted/compressai-bmshj2018-factorized-mse.json
         """)
 
     @Argument(help: "A folder of PNG/JPEG images (or one image file).")
     var input: String
 
-    @Option(help: "Codecs to run, comma-separated, from: jpeg, webp, avif, jxl, vlat (default coder: the smaller of rANS and zstd per image), vlat-rans, vlat-zstd, vlat-refined (vlat with --refine steps of latent refinement: slow).")
+    @Option(help: "Codecs to run, comma-separated, from: jpeg, webp, avif, jxl, vlat (default coder: the smallest of rANS, ctx and zstd per image), vlat-rans, vlat-ctx (context-adaptive rANS), vlat-zstd, vlat-refined (vlat with --refine steps of latent refinement: slow).")
     var codecs = "jpeg,webp,avif,jxl,vlat"
 
     @Option(help: "Adam steps on each image's latents for vlat-refined (see vlat compress --refine).") var refine: Int = 20

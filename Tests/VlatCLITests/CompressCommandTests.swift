@@ -72,23 +72,24 @@ struct CompressCommandTests {
         #expect(notModel.status == 1 && notModel.stderr.contains("not a vlat model file"))
     }
 
-    @Test func benchRunsVlatWithBothCoders() throws {
+    @Test func benchRunsVlatWithEveryCoder() throws {
         let dir = CLI.scratch()
         let model = try modelFile(in: dir)
         let out = dir.appendingPathComponent("bench").path
-        let r = try CLI.run(["bench", "Corpus/photos/chelsea.png", "--codecs", "jpeg,vlat,vlat-rans,vlat-zstd", "--jpeg-qualities", "50",
+        let r = try CLI.run(["bench", "Corpus/photos/chelsea.png", "--codecs", "jpeg,vlat,vlat-rans,vlat-ctx,vlat-zstd", "--jpeg-qualities", "50",
                              "--vlat-model", model, "--out", out])
         #expect(r.status == 0, "\(r.stderr)")
         let rows = try String(contentsOfFile: out + "/results.csv", encoding: .utf8).split(separator: "\n").dropFirst()
             .map { $0.split(separator: ",", omittingEmptySubsequences: false) }
         let rans = rows.first { $0[0] == "vlat-rans" }!, zstd = rows.first { $0[0] == "vlat-zstd" }!
-        // Same latents, same decoder: identical quality, different sizes; both carry the model's
+        let ctx = rows.first { $0[0] == "vlat-ctx" }!
+        // Same latents, same decoder: identical quality, different sizes; all carry the model's
         // rate estimate, and the summary compares it with the real size.
-        #expect(rans[7] == zstd[7] && rans[5] != zstd[5])
-        #expect(Double(rans[12]) != nil && rans[12] == zstd[12])
-        // The default (auto) is the smaller of the two.
+        #expect(rans[7] == zstd[7] && rans[7] == ctx[7] && rans[5] != zstd[5] && rans[5] != ctx[5])
+        #expect(Double(rans[12]) != nil && rans[12] == zstd[12] && rans[12] == ctx[12])
+        // The default (auto) is the smallest of the three.
         let auto = rows.first { $0[0] == "vlat" }!
-        #expect(Int(auto[5])! == min(Int(rans[5])!, Int(zstd[5])!) && auto[7] == rans[7])
+        #expect(Int(auto[5])! == min(Int(rans[5])!, Int(ctx[5])!, Int(zstd[5])!) && auto[7] == rans[7])
         #expect(try String(contentsOfFile: out + "/summary.md", encoding: .utf8).contains("model's estimate (bpp)"))
         // Without --vlat-model, every installed quality level runs, labelled by its level.
         let models = dir.appendingPathComponent("models")
