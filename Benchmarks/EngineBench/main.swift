@@ -156,7 +156,9 @@ report("Factorized prior, forward and backward on the latent of that batch (\(la
 json["priorForwardBackwardMs"] = priorTime * 1000
 
 // 6. Entropy coders on a Kodak-sized latent (192 x 32 x 48): per-channel discretised Laplace
-// sources of varying scale, coded with their own integer tables (rANS) or as zstd planes.
+// sources of varying scale, coded with their own integer tables (rANS), with adaptive tables
+// starting from those (context rANS; the planes are i.i.d., so its contexts can only cost), or
+// as zstd planes.
 var coderGenerator = SeededGenerator(seed: 6)
 let (codedChannels, codedPlane) = (192, 32 * 48)
 var coderTables: [QuantizedCDF] = []
@@ -176,19 +178,23 @@ for c in 0..<codedChannels {
         entropyBits -= log2(max(pmf[max(0, min(80, k))], 1e-12))
     }
 }
-var ransBytes: [UInt8] = [], zstdBytes: [UInt8] = []
+var ransBytes: [UInt8] = [], ctxBytes: [UInt8] = [], zstdBytes: [UInt8] = []
 let ransEncode = medianTime { ransBytes = try! RANSCoder.encode(symbols, tables: coderTables, tableIndex: { $0 / codedPlane }) }
 let ransDecode = medianTime { _ = try! RANSCoder.decode(ransBytes, count: symbols.count, tables: coderTables, tableIndex: { $0 / codedPlane }) }
+let ctxEncode = medianTime { ctxBytes = try! ContextRANSCoder.encode(symbols, channels: codedChannels, height: 32, width: 48, tables: coderTables) }
+let ctxDecode = medianTime { _ = try! ContextRANSCoder.decode(ctxBytes, channels: codedChannels, height: 32, width: 48, tables: coderTables) }
 let zstdEncode = medianTime { zstdBytes = LatentPacking.pack(symbols) }
 let zstdDecode = medianTime { _ = try! LatentPacking.unpack(zstdBytes, count: symbols.count) }
 let n = Double(symbols.count)
 report("Entropy coders on a 192x32x48 latent (\(symbols.count) symbols, \(String(format: "%.3f", entropyBits / n)) bits/symbol of entropy):\n")
 report("| coder | bits/symbol | encode Msymbols/s | decode Msymbols/s |\n|---|---:|---:|---:|")
 report("| rANS (16-bit tables) | \(String(format: "%.3f", Double(ransBytes.count * 8) / n)) | \(String(format: "%.1f", n / ransEncode / 1e6)) | \(String(format: "%.1f", n / ransDecode / 1e6)) |")
+report("| context rANS (6 adaptive tables a channel) | \(String(format: "%.3f", Double(ctxBytes.count * 8) / n)) | \(String(format: "%.1f", n / ctxEncode / 1e6)) | \(String(format: "%.1f", n / ctxDecode / 1e6)) |")
 report("| zstd level \(LatentPacking.zstdLevel), planes | \(String(format: "%.3f", Double(zstdBytes.count * 8) / n)) | \(String(format: "%.1f", n / zstdEncode / 1e6)) | \(String(format: "%.1f", n / zstdDecode / 1e6)) |\n")
 json["coders"] = ["entropyBitsPerSymbol": entropyBits / n, "ransBitsPerSymbol": Double(ransBytes.count * 8) / n,
                   "zstdBitsPerSymbol": Double(zstdBytes.count * 8) / n, "ransEncodeMsps": n / ransEncode / 1e6,
-                  "ransDecodeMsps": n / ransDecode / 1e6, "zstdEncodeMsps": n / zstdEncode / 1e6, "zstdDecodeMsps": n / zstdDecode / 1e6]
+                  "ransDecodeMsps": n / ransDecode / 1e6, "zstdEncodeMsps": n / zstdEncode / 1e6, "zstdDecodeMsps": n / zstdDecode / 1e6,
+                  "ctxBitsPerSymbol": Double(ctxBytes.count * 8) / n, "ctxEncodeMsps": n / ctxEncode / 1e6, "ctxDecodeMsps": n / ctxDecode / 1e6]
 
 if let outDir {
     try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
