@@ -22,7 +22,7 @@ swift build -c release >&2
 bin="$(swift build -c release --show-bin-path)"
 mkdir -p Benchmarks/codec
 
-"$bin/vlat" bench ../shared/corpus/kodak --codecs jpeg,webp,avif,jxl,vlat,vlat-rans,vlat-zstd \
+"$bin/vlat" bench ../shared/corpus/kodak --codecs jpeg,webp,avif,jxl,vlat,vlat-rans,vlat-ctx,vlat-zstd \
     --quoted Benchmarks/quoted/compressai-bmshj2018-factorized-mse.json \
     --quoted Benchmarks/quoted/compressai-bmshj2018-hyperprior-mse.json \
     --out Benchmarks/kodak-codec --title "Kodak (24 images): vlat and the classical codecs" --force > /dev/null
