@@ -2,12 +2,20 @@
 # Installs the Debian packages vlat needs, only those that are missing.
 #   Scripts/install-deps.sh            libraries vlat links (libpng, libjpeg, libzstd, OpenBLAS)
 #   Scripts/install-deps.sh --codecs   also cwebp, avifenc, cjxl for `vlat bench` comparisons
+#   Scripts/install-deps.sh --tests    also python3, for the test that decodes .vlat files with
+#                                      Scripts/reference_latents.py (written from docs/FORMAT.md)
 set -euo pipefail
 
 required=(pkg-config libpng-dev libjpeg-dev libzstd-dev libopenblas-dev)
 optional=(webp libavif-bin libjxl-tools)
 wanted=("${required[@]}")
-[[ "${1:-}" == "--codecs" ]] && wanted+=("${optional[@]}")
+for flag in "$@"; do
+  case $flag in
+    --codecs) wanted+=("${optional[@]}") ;;
+    --tests) wanted+=(python3) ;;
+    *) echo "usage: Scripts/install-deps.sh [--codecs] [--tests]" >&2; exit 64 ;;
+  esac
+done
 
 missing=()
 for p in "${wanted[@]}"; do

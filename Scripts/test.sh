@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-Scripts/install-deps.sh
+Scripts/install-deps.sh --tests
 swift build --build-tests
 swift test --skip-build "$@"

@@ -287,3 +287,31 @@ struct CompressCommandTests {
         #expect(try Container.parse(Array(bytes)).header.width == 17)
     }
 }
+
+@Suite("The format specification against the coders")
+struct ReferenceDecoderTests {
+    /// Scripts/reference_latents.py decodes coders 1 and 3 from docs/FORMAT.md alone; the same
+    /// image coded both ways must give it the same latents (`Scripts/install-deps.sh --tests`
+    /// installs python3, so this runs wherever the suite does).
+    @Test func anIndependentDecoderFindsTheSameLatentsInRansAndCtxFiles() throws {
+        let dir = CLI.scratch()
+        var digests: [String] = []
+        for coder in ["rans", "ctx"] {
+            let file = dir.appendingPathComponent("\(coder).vlat").path
+            let r = try CLI.run(["compress", "Corpus/photos/chelsea.png", "--quality", "2", "--coder", coder, "-o", file])
+            #expect(r.status == 0, "\(r.stderr)")
+            let python = Process()
+            python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            python.arguments = ["python3", "Scripts/reference_latents.py", file, "Sources/VlatCodec/Models/q2.vlatmodel"]
+            python.currentDirectoryURL = CLI.packageRoot
+            let out = Pipe()
+            python.standardOutput = out
+            try python.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            python.waitUntilExit()
+            #expect(python.terminationStatus == 0, "reference decoder failed on the \(coder) file")
+            digests.append(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        #expect(digests[0].count > 64 && digests[0] == digests[1], "\(digests)")
+    }
+}
