@@ -61,6 +61,9 @@
 # models, four side by side, shortened to 4000 steps at step ~1080 by stopping and resuming):
 #   OPENBLAS_CORETYPE=SkylakeX FROM_SHIPPED=1 LEVELS=q2 PARENT=Sources/VlatCodec/Models/q4.vlatmodel CROP=128 THREADS=1 TUNE_STEPS=4000 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s15 &
 #   and LEVELS=q3, q5 alike, and LEVELS=q1 LAMBDA=0.0006 PARENT=Sources/VlatCodec/Models/q2.vlatmodel.
+# The eleventh session's runs (four side by side, each level from itself as shipped):
+#   OPENBLAS_CORETYPE=SkylakeX FROM_SHIPPED=1 CROP=128 THREADS=1 TUNE_LR=3e-4 TUNE_STEPS=3500 LEVELS=q4 PARENT=Sources/VlatCodec/Models/q4.vlatmodel Scripts/train_qualities.sh runs/s16 &
+#   and LEVELS=q6, q7, q8 alike (q8 with LAMBDA=0.3).
 # LAMBDA replaces a single level's lambda (CompressAI's are where the levels started; an
 # undertrained model spends more bits at the same lambda, so the ends move to keep the span).
 set -euo pipefail
