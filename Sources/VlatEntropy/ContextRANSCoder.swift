@@ -60,6 +60,31 @@ public enum ContextRANSCoder {
         }
     }
 
+    /// Walks a grid in coding order (channels in turn, each plane in raster order), keeping the
+    /// adaptive tables and the activity map. For each position `body` gets its index, its
+    /// channel's prior table and its context's adaptive table, and returns the symbol coded
+    /// there, which then updates that table. `values` must hold the value at an index by the
+    /// time `body` returns from it (the decoder writes it there).
+    static func traverse(_ values: UnsafeBufferPointer<Int32>, channels: Int, height: Int, width: Int,
+                         tables: [QuantizedCDF],
+                         _ body: (_ index: Int, _ table: QuantizedCDF, _ model: AdaptiveFrequencies) throws -> Int) rethrows {
+        let plane = height * width
+        var activity = [Int32](repeating: 0, count: plane)
+        for c in 0..<channels {
+            var models = [AdaptiveFrequencies](repeating: AdaptiveFrequencies(prior: tables[c]), count: contexts)
+            let base = c * plane
+            for y in 0..<height {
+                for x in 0..<width {
+                    let k = activity.withUnsafeBufferPointer {
+                        context(values, activity: $0, channel: c, base: base, y: y, x: x, width: width)
+                    }
+                    models[k].update(try body(base + y * width + x, tables[c], models[k]))
+                }
+            }
+            accumulate(&activity, values, base: base)
+        }
+    }
+
     /// Encodes `values`, a channel-major `channels` x `height` x `width` grid, channel *c* with
     /// `tables[c]` as its prior. Output: a `RANSWriter` stream.
     public static func encode(_ values: [Int32], channels: Int, height: Int, width: Int,
@@ -69,32 +94,19 @@ public enum ContextRANSCoder {
         // out first, in the decoder's order, and pushed in reverse.
         var starts: [UInt32] = [], frequencies: [UInt32] = [], bits: [UInt8] = []
         starts.reserveCapacity(values.count); frequencies.reserveCapacity(values.count); bits.reserveCapacity(values.count)
-        let plane = height * width
-        var activity = [Int32](repeating: 0, count: plane)
         values.withUnsafeBufferPointer { v in
-            for c in 0..<channels {
-                let table = tables[c]
-                var models = [AdaptiveFrequencies](repeating: AdaptiveFrequencies(prior: table), count: contexts)
-                let base = c * plane
-                for y in 0..<height {
-                    for x in 0..<width {
-                        let k = activity.withUnsafeBufferPointer {
-                            context(v, activity: $0, channel: c, base: base, y: y, x: x, width: width)
-                        }
-                        let relative = Int64(v[base + y * width + x]) - Int64(table.offset)
-                        let inRange = relative >= 0 && relative < Int64(table.escape)
-                        let s = inRange ? Int(relative) : table.escape
-                        let (start, f) = models[k].interval(of: s)
-                        starts.append(start); frequencies.append(f); bits.append(UInt8(precision))
-                        if !inRange {
-                            for chunk in RANSBypass.chunks(value: relative, escape: table.escape) {
-                                starts.append(chunk); frequencies.append(1); bits.append(UInt8(RANSBypass.bits))
-                            }
-                        }
-                        models[k].update(s)
+            traverse(v, channels: channels, height: height, width: width, tables: tables) { i, table, model in
+                let relative = Int64(v[i]) - Int64(table.offset)
+                let inRange = relative >= 0 && relative < Int64(table.escape)
+                let s = inRange ? Int(relative) : table.escape
+                let (start, f) = model.interval(of: s)
+                starts.append(start); frequencies.append(f); bits.append(UInt8(precision))
+                if !inRange {
+                    for chunk in RANSBypass.chunks(value: relative, escape: table.escape) {
+                        starts.append(chunk); frequencies.append(1); bits.append(UInt8(RANSBypass.bits))
                     }
                 }
-                accumulate(&activity, v, base: base)
+                return s
             }
         }
         var writer = RANSWriter(capacity: values.count / 2 + 16)
@@ -112,30 +124,16 @@ public enum ContextRANSCoder {
         try check(count: count, channels: channels, height: height, width: width, tables: tables)
         var reader = try RANSReader(bytes, symbols: count)
         var out = [Int32](repeating: 0, count: count)
-        let plane = height * width
-        var activity = [Int32](repeating: 0, count: plane)
         try out.withUnsafeMutableBufferPointer { o in
-            let view = UnsafeBufferPointer(o)
-            for c in 0..<channels {
-                let table = tables[c]
-                var models = [AdaptiveFrequencies](repeating: AdaptiveFrequencies(prior: table), count: contexts)
-                let base = c * plane
-                for y in 0..<height {
-                    for x in 0..<width {
-                        let k = activity.withUnsafeBufferPointer {
-                            context(view, activity: $0, channel: c, base: base, y: y, x: x, width: width)
-                        }
-                        let (s, start, f) = models[k].symbol(forSlot: reader.slot(bits: precision))
-                        try reader.consume(start: start, frequency: f, bits: precision)
-                        let v = s < table.escape ? Int64(s) : try RANSBypass.read(from: &reader, escape: table.escape)
-                        guard let value = Int32(exactly: v + Int64(table.offset)) else {
-                            throw EntropyError.corrupt("escaped value out of range")
-                        }
-                        o[base + y * width + x] = value
-                        models[k].update(s)
-                    }
+            try traverse(UnsafeBufferPointer(o), channels: channels, height: height, width: width, tables: tables) { i, table, model in
+                let (s, start, f) = model.symbol(forSlot: reader.slot(bits: precision))
+                try reader.consume(start: start, frequency: f, bits: precision)
+                let v = s < table.escape ? Int64(s) : try RANSBypass.read(from: &reader, escape: table.escape)
+                guard let value = Int32(exactly: v + Int64(table.offset)) else {
+                    throw EntropyError.corrupt("escaped value out of range")
                 }
-                accumulate(&activity, view, base: base)
+                o[i] = value
+                return s
             }
         }
         try reader.finish()
