@@ -92,8 +92,10 @@ public enum BLASKernelSelection {
     /// or `execv` fails, in which case the process goes on with the kernels it has.
     /// Call it before anything else: before reading stdin, printing, or starting threads.
     public static func reexecIfKernelsMismatchCPU() {
-        guard let kernels = kernelSetToRequest(loaded: BLAS.kernelName, cpuFlags: cpuFlags(),
-                                               environment: ProcessInfo.processInfo.environment) else { return }
+        // The common case (the user named a set, or a previous start did) skips reading cpuinfo.
+        let environment = ProcessInfo.processInfo.environment
+        guard environment["OPENBLAS_CORETYPE"] == nil,
+              let kernels = kernelSetToRequest(loaded: BLAS.kernelName, cpuFlags: cpuFlags(), environment: environment) else { return }
         setenv("OPENBLAS_CORETYPE", kernels, 1)
         setenv(markerVariable, "1", 1)
         execv("/proc/self/exe", CommandLine.unsafeArgv)
