@@ -64,6 +64,9 @@
 # The eleventh session's runs (four side by side, each level from itself as shipped):
 #   OPENBLAS_CORETYPE=SkylakeX FROM_SHIPPED=1 CROP=128 THREADS=1 TUNE_LR=3e-4 TUNE_STEPS=3500 LEVELS=q4 PARENT=Sources/VlatCodec/Models/q4.vlatmodel Scripts/train_qualities.sh runs/s16 &
 #   and LEVELS=q6, q7, q8 alike (q8 with LAMBDA=0.3).
+# The twelfth session's runs (two side by side, 1.4 steps/s each; the first was shipped):
+#   OPENBLAS_CORETYPE=SkylakeX FROM_SHIPPED=1 CROP=128 THREADS=1 TUNE_LR=3e-4 TUNE_STEPS=2500 LEVELS=q1 LAMBDA=0.001 PARENT=Sources/VlatCodec/Models/q1.vlatmodel Scripts/train_qualities.sh runs/s17 &
+#   and the same with LAMBDA=0.0013 in runs/s17b.
 # LAMBDA replaces a single level's lambda (CompressAI's are where the levels started; an
 # undertrained model spends more bits at the same lambda, so the ends move to keep the span).
 set -euo pipefail
