@@ -189,7 +189,7 @@ let n = Double(symbols.count)
 report("Entropy coders on a 192x32x48 latent (\(symbols.count) symbols, \(String(format: "%.3f", entropyBits / n)) bits/symbol of entropy):\n")
 report("| coder | bits/symbol | encode Msymbols/s | decode Msymbols/s |\n|---|---:|---:|---:|")
 report("| rANS (16-bit tables) | \(String(format: "%.3f", Double(ransBytes.count * 8) / n)) | \(String(format: "%.1f", n / ransEncode / 1e6)) | \(String(format: "%.1f", n / ransDecode / 1e6)) |")
-report("| context rANS (6 adaptive tables a channel) | \(String(format: "%.3f", Double(ctxBytes.count * 8) / n)) | \(String(format: "%.1f", n / ctxEncode / 1e6)) | \(String(format: "%.1f", n / ctxDecode / 1e6)) |")
+report("| context rANS (16 adaptive tables a channel) | \(String(format: "%.3f", Double(ctxBytes.count * 8) / n)) | \(String(format: "%.1f", n / ctxEncode / 1e6)) | \(String(format: "%.1f", n / ctxDecode / 1e6)) |")
 report("| zstd level \(LatentPacking.zstdLevel), planes | \(String(format: "%.3f", Double(zstdBytes.count * 8) / n)) | \(String(format: "%.1f", n / zstdEncode / 1e6)) | \(String(format: "%.1f", n / zstdDecode / 1e6)) |\n")
 json["coders"] = ["entropyBitsPerSymbol": entropyBits / n, "ransBitsPerSymbol": Double(ransBytes.count * 8) / n,
                   "zstdBitsPerSymbol": Double(zstdBytes.count * 8) / n, "ransEncodeMsps": n / ransEncode / 1e6,
