@@ -68,10 +68,12 @@ public enum BLASKernelSelection {
 
     /// The kernel set to restart with, or nil to keep the loaded one: nil when the
     /// environment already names a set, or when the loaded set is at least the CPU's level.
-    public static func kernelSetToRequest(loaded: String, cpuFlags: Set<String>,
+    /// `cpuFlags` is evaluated only when the environment names no set: every restarted process
+    /// and every user who names one skips reading `/proc/cpuinfo`.
+    public static func kernelSetToRequest(loaded: String, cpuFlags: @autoclosure () -> Set<String>,
                                           environment: [String: String]) -> String? {
         guard environment["OPENBLAS_CORETYPE"] == nil else { return nil }
-        let cpu = level(ofCPUFlags: cpuFlags)
+        let cpu = level(ofCPUFlags: cpuFlags())
         return level(ofKernelSet: loaded) < cpu ? cpu.kernelSet : nil
     }
 
@@ -92,10 +94,8 @@ public enum BLASKernelSelection {
     /// or `execv` fails, in which case the process goes on with the kernels it has.
     /// Call it before anything else: before reading stdin, printing, or starting threads.
     public static func reexecIfKernelsMismatchCPU() {
-        // The common case (the user named a set, or a previous start did) skips reading cpuinfo.
-        let environment = ProcessInfo.processInfo.environment
-        guard environment["OPENBLAS_CORETYPE"] == nil,
-              let kernels = kernelSetToRequest(loaded: BLAS.kernelName, cpuFlags: cpuFlags(), environment: environment) else { return }
+        guard let kernels = kernelSetToRequest(loaded: BLAS.kernelName, cpuFlags: cpuFlags(),
+                                               environment: ProcessInfo.processInfo.environment) else { return }
         setenv("OPENBLAS_CORETYPE", kernels, 1)
         setenv(markerVariable, "1", 1)
         execv("/proc/self/exe", CommandLine.unsafeArgv)

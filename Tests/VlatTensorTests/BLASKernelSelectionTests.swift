@@ -40,6 +40,13 @@ struct BLASKernelSelectionTests {
         // The user's OPENBLAS_CORETYPE wins, whatever it says (and stops any restart loop).
         #expect(S.kernelSetToRequest(loaded: "Prescott", cpuFlags: Self.avx512,
                                      environment: ["OPENBLAS_CORETYPE": "Prescott"]) == nil)
+        // ... and then the CPU's flags are not even read.
+        var flagsRead = false
+        _ = S.kernelSetToRequest(loaded: "Prescott", cpuFlags: { flagsRead = true; return Self.avx512 }(),
+                                 environment: ["OPENBLAS_CORETYPE": "Haswell"])
+        #expect(!flagsRead)
+        _ = S.kernelSetToRequest(loaded: "Prescott", cpuFlags: { flagsRead = true; return Self.avx512 }(), environment: [:])
+        #expect(flagsRead)
     }
 
     @Test func readsTheFlagsLineOfCpuinfo() throws {
