@@ -42,7 +42,16 @@ def entropy_tables(model):
     tables, at = [], 0
     for length in lengths:
         tables.append(flat[at:at + length]); at += length
-    return offsets, tables
+    # Optional fitted starting counts of coder 3: per channel, 16 contexts of (length - 1) counts.
+    starts, at = None, 0
+    if "entropy.context_counts" in tensors:
+        counts = [int(v) for v in tensors["entropy.context_counts"]]
+        starts = []
+        for length in lengths:
+            starts.append([counts[at + k * (length - 1):at + (k + 1) * (length - 1)] for k in range(16)])
+            at += 16 * (length - 1)
+        assert at == len(counts)
+    return offsets, tables, starts
 
 class Reader:
     def __init__(self, data):
@@ -75,15 +84,18 @@ def decode_rans(payload, offsets, tables, c, h, w):
     assert r.x == 65536 and r.pos == len(payload)
     return out
 
-def decode_ctx(payload, offsets, tables, c, h, w):
+def decode_ctx(payload, offsets, tables, starts, c, h, w):
     r, out = Reader(payload), [0] * (c * h * w)
     activity = [0] * (h * w)
     for ch in range(c):
         prior = tables[ch]; n = len(prior) - 1
         models = []
-        for _ in range(16):
-            count = [(prior[j + 1] - prior[j]) >> 7 for j in range(n)]
-            count[n - 1] = max(count[n - 1], 1)
+        for k in range(16):
+            if starts is None:
+                count = [(prior[j + 1] - prior[j]) >> 7 for j in range(n)]
+                count[n - 1] = max(count[n - 1], 1)
+            else:
+                count = list(starts[ch][k])
             models.append([count, sum(count)])
         base = ch * h * w
         for y in range(h):
@@ -123,9 +135,9 @@ def main():
     c, h, w = struct.unpack_from("<3H", head, 18)
     assert head[24:56] == hashlib.sha256(model[:-32]).digest(), "the file names another model"
     payload = b"".join(d for k, d in parts if k == "DATA")
-    offsets, tables = entropy_tables(model)
+    offsets, tables, starts = entropy_tables(model)
     if coder == 1: latents = decode_rans(payload, offsets, tables, c, h, w)
-    elif coder == 3: latents = decode_ctx(payload, offsets, tables, c, h, w)
+    elif coder == 3: latents = decode_ctx(payload, offsets, tables, starts, c, h, w)
     else: sys.exit("coder %d is not decoded here" % coder)
     print(hashlib.sha256(struct.pack("<%di" % len(latents), *latents)).hexdigest(), c, h, w)
 

@@ -1,5 +1,6 @@
 import VlatEntropy
 import VlatFormat
+import VlatImageIO
 import VlatModels
 
 /// A trained rate-distortion model ready to code images: the transforms, the integer entropy
@@ -7,6 +8,8 @@ import VlatModels
 public final class CodecModel {
     public let network: Autoencoder
     public let tables: [QuantizedCDF]
+    /// The context coder's fitted starting tables, when the model file has them.
+    public let contextPriors: ContextPriors?
     /// SHA-256 of the model file: what `.vlat` headers name.
     public let digest: [UInt8]
     /// Quality level 1...8 for a shipped model, 0 otherwise.
@@ -20,6 +23,7 @@ public final class CodecModel {
         }
         self.network = network
         tables = try EntropyTables.read(file, channels: network.config.latentChannels)
+        contextPriors = try EntropyTables.readContextPriors(file, tables: tables)
         digest = ModelFile.digest(of: bytes)
         self.quality = quality
     }
@@ -28,8 +32,25 @@ public final class CodecModel {
     /// now, once, from the learned prior. Weights are stored as float16 by default (half the
     /// size; the transforms' outputs move by far less than a quantization step); the tables are
     /// integers and stay float32, where they are exact.
-    public static func export(_ network: Autoencoder, storage: ModelFile.Storage = .float16) throws -> ModelFile {
+    ///
+    /// `contextImages` (training images, never test images) fit the context coder's starting
+    /// tables (`ContextPriors`) on those images' latents; `contextTotal` is their weight.
+    public static func export(_ network: Autoencoder, storage: ModelFile.Storage = .float16,
+                              contextImages: [Image] = [], contextTotal: Int = ContextPriors.defaultTotal) throws -> ModelFile {
         guard let prior = network.prior else { throw CodecError.notACodecModel("not a rate-distortion network") }
-        return network.modelFile(extra: EntropyTables.entries(try prior.quantizedTables()), storage: storage)
+        let tables = try prior.quantizedTables()
+        var extra = EntropyTables.entries(tables)
+        if !contextImages.isEmpty {
+            let grids = try contextImages.map { image -> ContextPriors.Grid in
+                let latent = network.latent(ImageCodec.paddedTensor(image))
+                let values = try latent.data.map { v -> Int32 in
+                    guard let s = Int32(exactly: v) else { throw CodecError.notACodecModel("the model produced a non-finite latent (\(v))") }
+                    return s
+                }
+                return .init(values: values, channels: latent.c, height: latent.h, width: latent.w)
+            }
+            extra += EntropyTables.entries(try ContextPriors.fit(grids, tables: tables, total: contextTotal))
+        }
+        return network.modelFile(extra: extra, storage: storage)
     }
 }

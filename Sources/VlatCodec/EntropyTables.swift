@@ -8,7 +8,39 @@ import VlatFormat
 /// Tensors: `entropy.offsets` [C] (the value of each table's first symbol), `entropy.lengths`
 /// [C] (CDF entries per table), `entropy.cdf` [sum of lengths] (all CDFs, concatenated). Integers
 /// are stored as float32, exact below 2^24.
+///
+/// Optional: `entropy.context_counts` [C x 16 x symbols], the fitted starting counts of the
+/// context coder's tables (`ContextPriors`): for each channel in turn, its 16 contexts in turn,
+/// one count per symbol of the channel's table. Models without it start those tables from the
+/// prior.
 public enum EntropyTables {
+    public static let contextCountsName = "entropy.context_counts"
+
+    public static func entries(_ priors: ContextPriors) -> [ModelFile.Entry] {
+        let flat = priors.counts.flatMap { $0.map { Float($0) } }
+        return [.init(name: contextCountsName, shape: [flat.count], values: flat)]
+    }
+
+    /// The model's fitted context priors, or nil for a model without them.
+    public static func readContextPriors(_ file: ModelFile, tables: [QuantizedCDF]) throws -> ContextPriors? {
+        guard let tensor = file[contextCountsName] else { return nil }
+        let sizes = tables.map { $0.count * ContextRANSCoder.contexts }
+        guard tensor.values.count == sizes.reduce(0, +) else {
+            throw CodecError.notACodecModel("context counts do not match the entropy tables")
+        }
+        var rows: [[UInt64]] = [], at = 0
+        for table in tables {
+            for _ in 0..<ContextRANSCoder.contexts {
+                let row = tensor.values[at..<(at + table.count)].compactMap { UInt64(exactly: $0) }
+                guard row.count == table.count else { throw CodecError.notACodecModel("context counts hold a non-integer") }
+                rows.append(row); at += table.count
+            }
+        }
+        do { return try ContextPriors(counts: rows, tables: tables) } catch {
+            throw CodecError.notACodecModel("\(error)")
+        }
+    }
+
     public static func entries(_ tables: [QuantizedCDF]) -> [ModelFile.Entry] {
         let cdf = tables.flatMap { $0.cdf.map { Float($0) } } // not map(Float.init): that picks init(bitPattern:)
         return [

@@ -95,7 +95,7 @@ public enum ImageCodec {
             return s
         }
         let rans = { try RANSCoder.encode(symbols, tables: model.tables, tableIndex: { $0 / (h * w) }) }
-        let ctx = { try ContextRANSCoder.encode(symbols, channels: c, height: h, width: w, tables: model.tables) }
+        let ctx = { try ContextRANSCoder.encode(symbols, channels: c, height: h, width: w, tables: model.tables, priors: model.contextPriors) }
         let payload: [UInt8], used: ContainerHeader.Coder
         switch coder {
         case .rans: (payload, used) = (try rans(), .rans)
@@ -142,7 +142,7 @@ public enum ImageCodec {
         case .ctx:
             do {
                 symbols = try ContextRANSCoder.decode(container.payload, channels: h.latentChannels, height: h.latentHeight,
-                                                      width: h.latentWidth, tables: model.tables)
+                                                      width: h.latentWidth, tables: model.tables, priors: model.contextPriors)
             } catch {
                 throw CodecError.corruptPayload("\(error)")
             }

@@ -27,6 +27,13 @@ struct AdaptiveFrequencies {
         rescale()
     }
 
+    /// Starts from fitted counts (`ContextPriors`), already checked: the escape's at least 1.
+    init(counts: [UInt64]) {
+        self.counts = counts
+        total = counts.reduce(0, +)
+        rescale()
+    }
+
     var symbolCount: Int { counts.count }
 
     private mutating func rescale() {

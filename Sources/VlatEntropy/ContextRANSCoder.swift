@@ -7,7 +7,8 @@
 /// for each latent by two things already decoded: the magnitudes of its four neighbours in the
 /// same channel (left, up-left, up, up-right), and the mean magnitude of the earlier channels
 /// at the same position (the local activity every channel sees). Flat and busy regions so get
-/// their own statistics, learned on the fly from the prior's starting point. On the 22
+/// their own statistics, learned on the fly from a starting point: the prior, or better the
+/// model's `ContextPriors`, fitted on training images (docs/FORMAT.md). On the 22
 /// held-out training photos this saved 13 % (q1), 9 % (q4) and 3 % (q8) of the static prior's
 /// bits, where the neighbours alone saved 12, 6 and 3 %; docs/FORMAT.md (coder 3) specifies it
 /// exactly.
@@ -51,7 +52,12 @@ public enum ContextRANSCoder {
         for i in activity.indices { activity[i] += Int32(min(values[base + i].magnitude, 4)) }
     }
 
-    static func check(count: Int, channels: Int, height: Int, width: Int, tables: [QuantizedCDF]) throws {
+    static func check(count: Int, channels: Int, height: Int, width: Int, tables: [QuantizedCDF],
+                      priors: ContextPriors? = nil) throws {
+        if let priors, priors.counts.count != tables.count * contexts
+            || priors.counts.indices.contains(where: { priors.counts[$0].count != tables[$0 / contexts].count }) {
+            throw EntropyError.invalidTable("the context priors do not fit the tables")
+        }
         guard channels >= 0, height >= 0, width >= 0, channels * height * width == count else {
             throw EntropyError.invalidTable("\(count) latents for a \(channels) x \(height) x \(width) grid")
         }
@@ -62,23 +68,25 @@ public enum ContextRANSCoder {
 
     /// Walks a grid in coding order (channels in turn, each plane in raster order), keeping the
     /// adaptive tables and the activity map. For each position `body` gets its index, its
-    /// channel's prior table and its context's adaptive table, and returns the symbol coded
-    /// there, which then updates that table. `values` must hold the value at an index by the
-    /// time `body` returns from it (the decoder writes it there).
+    /// channel's prior table, its context's adaptive table and that context's number, and
+    /// returns the symbol coded there, which then updates that table. `values` must hold the
+    /// value at an index by the time `body` returns from it (the decoder writes it there).
+    /// The tables start from `priors` when given, else from the channel's prior table.
     static func traverse(_ values: UnsafeBufferPointer<Int32>, channels: Int, height: Int, width: Int,
-                         tables: [QuantizedCDF],
-                         _ body: (_ index: Int, _ table: QuantizedCDF, _ model: AdaptiveFrequencies) throws -> Int) rethrows {
+                         tables: [QuantizedCDF], priors: ContextPriors?,
+                         _ body: (_ index: Int, _ table: QuantizedCDF, _ model: AdaptiveFrequencies, _ context: Int) throws -> Int) rethrows {
         let plane = height * width
         var activity = [Int32](repeating: 0, count: plane)
         for c in 0..<channels {
-            var models = [AdaptiveFrequencies](repeating: AdaptiveFrequencies(prior: tables[c]), count: contexts)
+            var models = priors.map { p in (0..<contexts).map { AdaptiveFrequencies(counts: p.counts[c * contexts + $0]) } }
+                ?? [AdaptiveFrequencies](repeating: AdaptiveFrequencies(prior: tables[c]), count: contexts)
             let base = c * plane
             for y in 0..<height {
                 for x in 0..<width {
                     let k = activity.withUnsafeBufferPointer {
                         context(values, activity: $0, channel: c, base: base, y: y, x: x, width: width)
                     }
-                    models[k].update(try body(base + y * width + x, tables[c], models[k]))
+                    models[k].update(try body(base + y * width + x, tables[c], models[k], k))
                 }
             }
             accumulate(&activity, values, base: base)
@@ -86,16 +94,17 @@ public enum ContextRANSCoder {
     }
 
     /// Encodes `values`, a channel-major `channels` x `height` x `width` grid, channel *c* with
-    /// `tables[c]` as its prior. Output: a `RANSWriter` stream.
+    /// `tables[c]` as its prior and its contexts starting from `priors` (fitted on training
+    /// latents) when given. Output: a `RANSWriter` stream.
     public static func encode(_ values: [Int32], channels: Int, height: Int, width: Int,
-                              tables: [QuantizedCDF]) throws -> [UInt8] {
-        try check(count: values.count, channels: channels, height: height, width: width, tables: tables)
+                              tables: [QuantizedCDF], priors: ContextPriors? = nil) throws -> [UInt8] {
+        try check(count: values.count, channels: channels, height: height, width: width, tables: tables, priors: priors)
         // The adaptive tables run forwards; rANS codes backwards. So the intervals are worked
         // out first, in the decoder's order, and pushed in reverse.
         var starts: [UInt32] = [], frequencies: [UInt32] = [], bits: [UInt8] = []
         starts.reserveCapacity(values.count); frequencies.reserveCapacity(values.count); bits.reserveCapacity(values.count)
         values.withUnsafeBufferPointer { v in
-            traverse(v, channels: channels, height: height, width: width, tables: tables) { i, table, model in
+            traverse(v, channels: channels, height: height, width: width, tables: tables, priors: priors) { i, table, model, _ in
                 let relative = Int64(v[i]) - Int64(table.offset)
                 let inRange = relative >= 0 && relative < Int64(table.escape)
                 let s = inRange ? Int(relative) : table.escape
@@ -116,16 +125,17 @@ public enum ContextRANSCoder {
         return writer.bytes()
     }
 
-    /// Decodes a `channels` x `height` x `width` grid. Damaged input is reported, never trapped on.
+    /// Decodes a `channels` x `height` x `width` grid coded with the same `tables` and `priors`.
+    /// Damaged input is reported, never trapped on.
     public static func decode(_ bytes: [UInt8], channels: Int, height: Int, width: Int,
-                              tables: [QuantizedCDF]) throws -> [Int32] {
+                              tables: [QuantizedCDF], priors: ContextPriors? = nil) throws -> [Int32] {
         let (count, overflow) = channels.multipliedReportingOverflow(by: height * width)
         guard !overflow else { throw EntropyError.invalidTable("latent grid too large") }
-        try check(count: count, channels: channels, height: height, width: width, tables: tables)
+        try check(count: count, channels: channels, height: height, width: width, tables: tables, priors: priors)
         var reader = try RANSReader(bytes, symbols: count)
         var out = [Int32](repeating: 0, count: count)
         try out.withUnsafeMutableBufferPointer { o in
-            try traverse(UnsafeBufferPointer(o), channels: channels, height: height, width: width, tables: tables) { i, table, model in
+            try traverse(UnsafeBufferPointer(o), channels: channels, height: height, width: width, tables: tables, priors: priors) { i, table, model, _ in
                 let (s, start, f) = model.symbol(forSlot: reader.slot(bits: precision))
                 try reader.consume(start: start, frequency: f, bits: precision)
                 let v = s < table.escape ? Int64(s) : try RANSBypass.read(from: &reader, escape: table.escape)

@@ -3,7 +3,10 @@ import Foundation
 import VlatCodec
 import VlatFiles
 import VlatFormat
+import VlatImageIO
 import VlatModels
+import VlatTraining
+import VlatEntropy
 
 /// `vlat export`: a checkpoint or model file rewritten as a model ready to ship.
 struct ExportCommand: ParsableCommand {
@@ -14,42 +17,70 @@ struct ExportCommand: ParsableCommand {
         Reads a training checkpoint (.ckpt) or a model file and writes only what coding needs: \
         the architecture, the metadata (how it was trained) and the weights, stored as float16 \
         by default; rate-distortion models also get their integer entropy tables, computed once \
-        here. The result has its own digest: .vlat files made with the input model need the \
+        here; with --fit-contexts, also the context coder's starting tables, fitted on that \
+        folder's training split (the images `vlat train` trains on, never its held-out ones). \
+        The result has its own digest: .vlat files made with the input model need the \
         input model to decode.
 
         Examples:
           vlat export runs/q4.ckpt -o q4.vlatmodel
+          vlat export runs/q4.ckpt -o q4.vlatmodel --fit-contexts ../shared/corpus/train
           vlat export big.vlatmodel -o big-f32.vlatmodel --storage float32
         """)
 
     @Argument(help: "A checkpoint or model file.") var input: String
     @Option(name: .shortAndLong, help: "The model file to write.") var output: String
     @Option(help: "Weight storage: float16 or float32.") var storage: String = "float16"
+    @Option(help: "Fit the context coder's starting tables on this training folder's training split.") var fitContexts: String?
+    @Option(help: "How many of those images (evenly spaced by name).") var fitImages: Int = 100
     @Flag(help: "Replace an existing output file.") var force = false
 
     func validate() throws {
         if !["float16", "float32"].contains(storage) { throw ValidationError("--storage must be float16 or float32") }
+        if fitImages < 1 { throw ValidationError("--fit-images must be at least 1") }
     }
 
     func run() throws {
         let kind: ModelFile.Storage = storage == "float16" ? .float16 : .float32
+        let images = try contextImages()
         let file: ModelFile
         do {
             let bytes = try FileReader.read(input)
             let parsed = try ModelFile.parse(bytes)
             let origin = "\((input as NSString).lastPathComponent) (sha256 \(SHA256.hex(ModelFile.digest(of: bytes))))"
             if Denoiser.isDenoiser(parsed) {
+                if fitContexts != nil { throw CLIError("--fit-contexts needs a rate-distortion model") }
                 let network = try Denoiser(modelFile: parsed)
                 network.metadata["exportedFrom"] = origin
                 file = network.modelFile(extra: [], trainer: nil, storage: kind)
             } else {
                 let network = try Autoencoder(modelFile: parsed)
                 network.metadata["exportedFrom"] = origin
-                file = network.config.objective == .rd ? try CodecModel.export(network, storage: kind) : network.modelFile(storage: kind)
+                if network.config.objective == .rd {
+                    if let folder = fitContexts {
+                        network.metadata["contextPriors"] = "fitted on \(images.count) training-split images of \((folder as NSString).lastPathComponent), weight \(ContextPriors.defaultTotal)"
+                    }
+                    file = try CodecModel.export(network, storage: kind, contextImages: images)
+                } else {
+                    if fitContexts != nil { throw CLIError("--fit-contexts needs a rate-distortion model") }
+                    file = network.modelFile(storage: kind)
+                }
             }
         } catch { throw CLIError(file: input, error) }
         let out = file.serialized()
         do { try AtomicFile.write(out, to: output, overwrite: force, inputs: [input]) } catch { throw CLIError(file: output, error) }
         Terminal.note("\(input) -> \(output): \(out.count) bytes, sha256 \(SHA256.hex(ModelFile.digest(of: out)))")
+    }
+
+    /// `--fit-images` of the training split of `--fit-contexts`, evenly spaced by name; none without it.
+    func contextImages() throws -> [Image] {
+        guard let folder = fitContexts else { return [] }
+        let train: [RGBImage]
+        do { train = try TrainingImages.load(folder: folder).train } catch { throw CLIError("\(error)") }
+        let n = min(fitImages, train.count)
+        return (0..<n).map { i in
+            let image = train[i * train.count / n]
+            return Image.assemble(width: image.width, height: image.height, rgb: image.pixels, alpha: nil, layout: .rgb)
+        }
     }
 }

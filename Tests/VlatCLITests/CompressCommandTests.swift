@@ -230,6 +230,15 @@ struct CompressCommandTests {
         let notModel = try CLI.run(["export", CLI.packageRoot.appendingPathComponent("Corpus/photos/chelsea.png").path, "-o", dir.appendingPathComponent("x").path])
         #expect(notModel.status == 1 && notModel.stderr.contains("not a vlat model file"))
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("x").path))
+        // --fit-contexts fits the context coder's tables on a folder's training split.
+        let fitted = dir.appendingPathComponent("fitted.vlatmodel").path
+        let f = try CLI.run(["export", full, "-o", fitted, "--fit-contexts", "Corpus/photos", "--fit-images", "2"])
+        #expect(f.status == 0, "\(f.stderr)")
+        let fittedModel = try CodecModel(bytes: Array(Data(contentsOf: URL(fileURLWithPath: fitted))))
+        #expect(fittedModel.contextPriors != nil && fittedModel.network.metadata["contextPriors"]?.contains("2 training-split images") == true)
+        let noFolder = try CLI.run(["export", full, "-o", dir.appendingPathComponent("y").path, "--fit-contexts", dir.appendingPathComponent("nowhere").path])
+        #expect(noFolder.status == 1 && noFolder.stderr.split(separator: "\n").count == 1, "\(noFolder.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("y").path))
     }
 
     @Test func targetBppPicksTheHighestLevelThatFits() throws {

@@ -144,5 +144,38 @@ struct EntropyTablesTests {
         let file = try ModelFile.parse(CodecModel.export(network).serialized())
         #expect(try EntropyTables.read(file, channels: 5) == tables)
         #expect(throws: CodecError.self) { try EntropyTables.read(file, channels: 4) }
+        #expect(try EntropyTables.readContextPriors(file, tables: tables) == nil)
+    }
+
+    @Test func contextPriorsAreFittedStoredAndUsedByTheContextCoder() throws {
+        let network = Autoencoder(config: AutoencoderConfig(objective: .rd, channels: 8, latentChannels: 6), seed: 11)
+        let photo = CodecFixtures.image("Corpus/photos/chelsea.png")
+        let file = try CodecModel.export(network, contextImages: [photo])
+        let model = try CodecModel(bytes: file.serialized())
+        let plain = CodecFixtures.model()  // the same network without fitted priors
+        let priors = try #require(model.contextPriors)
+        #expect(plain.contextPriors == nil && model.tables == plain.tables)
+        #expect(priors.counts.count == 6 * 16)
+        // Counts survive the file exactly, and the context coder codes with them: another
+        // image round-trips, and the photo they were fitted on takes fewer bytes than with
+        // tables started from the prior.
+        #expect(try EntropyTables.readContextPriors(file, tables: model.tables) == priors)
+        let other = CodecFixtures.image("Corpus/generated/size_17x9.png")
+        let back = try ImageCodec.decode(ImageCodec.encode(other, model: model, coder: .ctx), model: model)
+        #expect(back.pixels == (try ImageCodec.decode(ImageCodec.encode(other, model: plain, coder: .ctx), model: plain)).pixels)
+        let fitted = try ImageCodec.encode(photo, model: model, coder: .ctx).payload.count
+        let unfitted = try ImageCodec.encode(photo, model: plain, coder: .ctx).payload.count
+        #expect(fitted < unfitted, "\(fitted) vs \(unfitted)")
+        // A damaged count tensor makes the model unusable, with a reason.
+        for damage in [{ (v: inout [Float]) in v[3] = 0.5 }, { v in v.removeLast() }, { v in v[15] = 1e7 }] {
+            var tensors = file.tensors
+            let i = tensors.firstIndex { $0.name == EntropyTables.contextCountsName }!
+            var values = tensors[i].values
+            damage(&values)
+            tensors[i] = .init(name: tensors[i].name, shape: [values.count], values: values)
+            #expect(throws: CodecError.self) {
+                try CodecModel(bytes: ModelFile(json: file.json, tensors: tensors).serialized())
+            }
+        }
     }
 }
