@@ -345,17 +345,18 @@ if args.first == "prior-fit" {
     var md = "# The factorized prior against the latents it codes\n\nCommand: `\(command)`\n\n"
     md += "\(images.count) images from `\(folder)`; bits per pixel summed over all of them. *Oracle*: the entropy of each latent channel's own "
     md += "histogram over these latents (the best any factorized prior could do on them, knowing them in advance). "
-    md += "*ctx*: the context-adaptive rANS coder (coder 3), which is not factorized and can go below the oracle. "
+    md += "*ctx*: the context-adaptive rANS coder (coder 3), which is not factorized and can go below the oracle, with its tables "
+    md += "starting from the model's fitted context priors; *ctx, prior start*: the same coder with its tables starting from the prior. "
     md += "*Dead channels*: channels whose every symbol is 0.\n\n"
-    md += "| level | prior's estimate | rANS payload | ctx payload | zstd payload | oracle | rANS / oracle | ctx / oracle | zstd / oracle | dead channels |\n"
-    md += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+    md += "| level | prior's estimate | rANS payload | ctx payload | ctx, prior start | zstd payload | oracle | rANS / oracle | ctx / oracle | zstd / oracle | dead channels |\n"
+    md += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
     for quality in registry.qualities {
         let model: CodecModel
         do { model = try registry.model(quality: quality) } catch { fail("\(error)") }
         FileHandle.standardError.write(Data("q\(quality)\n".utf8))
         let channels = model.network.config.latentChannels
         var histograms = [[Int32: Int]](repeating: [:], count: channels)
-        var estimate = 0.0, rans = 0, ctx = 0, zstd = 0
+        var estimate = 0.0, rans = 0, ctx = 0, ctxPlain = 0, zstd = 0
         for image in images {
             do {
                 let latent = try ImageCodec.latents(of: image, model: model)
@@ -364,7 +365,9 @@ if args.first == "prior-fit" {
                 for (i, s) in symbols.enumerated() { histograms[i / plane][s, default: 0] += 1 }
                 estimate += model.network.prior?.forward(latent, training: false).bits ?? .nan
                 rans += try RANSCoder.encode(symbols, tables: model.tables, tableIndex: { $0 / plane }).count
-                ctx += try ContextRANSCoder.encode(symbols, channels: latent.c, height: latent.h, width: latent.w, tables: model.tables).count
+                ctx += try ContextRANSCoder.encode(symbols, channels: latent.c, height: latent.h, width: latent.w, tables: model.tables,
+                                                   priors: model.contextPriors).count
+                ctxPlain += try ContextRANSCoder.encode(symbols, channels: latent.c, height: latent.h, width: latent.w, tables: model.tables).count
                 zstd += LatentPacking.pack(symbols).count
             } catch { fail("\(error)") }
         }
@@ -375,7 +378,7 @@ if args.first == "prior-fit" {
         }
         let dead = histograms.filter { $0.keys.allSatisfy { $0 == 0 } }.count
         let (e, r, x, z, o) = (estimate / pixels, Double(rans * 8) / pixels, Double(ctx * 8) / pixels, Double(zstd * 8) / pixels, oracle / pixels)
-        md += "| q\(quality) | \(f(e, 4)) | \(f(r, 4)) | \(f(x, 4)) | \(f(z, 4)) | \(f(o, 4)) | \(f(r / o, 3)) | \(f(x / o, 3)) | \(f(z / o, 3)) | \(dead) of \(channels) |\n"
+        md += "| q\(quality) | \(f(e, 4)) | \(f(r, 4)) | \(f(x, 4)) | \(f(Double(ctxPlain * 8) / pixels, 4)) | \(f(z, 4)) | \(f(o, 4)) | \(f(r / o, 3)) | \(f(x / o, 3)) | \(f(z / o, 3)) | \(dead) of \(channels) |\n"
     }
     print(md, terminator: "")
     if let out { write(md, to: "\(out)/prior-fit.md") }

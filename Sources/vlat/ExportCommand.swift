@@ -55,7 +55,8 @@ struct ExportCommand: ParsableCommand {
                 file = network.modelFile(extra: [], trainer: nil, storage: kind)
             } else {
                 let network = try Autoencoder(modelFile: parsed)
-                network.metadata["exportedFrom"] = origin
+                // A model exported again keeps where its first export came from.
+                network.metadata["exportedFrom"] = network.metadata["exportedFrom"].map { "\(origin), itself from \($0)" } ?? origin
                 if network.config.objective == .rd {
                     if let folder = fitContexts {
                         network.metadata["contextPriors"] = "fitted on \(images.count) training-split images of \((folder as NSString).lastPathComponent), weight \(ContextPriors.defaultTotal)"
