@@ -22,6 +22,7 @@ struct ShippedModelsTests {
             var results: [(bytes: Int, psnr: Double)] = []
             for level in registry.qualities {
                 let model = try registry.model(quality: level)
+                #expect(model.contextPriors != nil, "q\(level) ships without fitted context priors")
                 let bytes = try ImageCodec.encode(image, model: model, coder: coder).serialized()
                 let decoded = try ImageCodec.decode(Container.parse(bytes), model: model)
                 results.append((bytes.count, try PSNR.compute(reference: image, distorted: decoded).rgb))
