@@ -108,7 +108,8 @@ validation rate (0.74) it lands at about 0.11 bpp on Kodak, the chosen one at 0.
 In the thirteenth, q8 (at 0.3), q7, q6 and q5 trained 3000 more steps each from themselves
 (two side by side, about 1.4 steps/s each, OpenBLAS AVX-512 kernels, 128x128 crops); and every
 level got the context coder's fitted starting tables (`vlat export --fit-contexts`, 100
-training-split images; the record's `contextPriors` line), which made files 2-4 % smaller.
+training-split images; the record's `contextPriors` line); the README's prior-fit table
+compares the context coder with and without them on Kodak.
 "steps" counts this level's own run; "validation" is PSNR / bpp on centre crops ("crop" wide) of the
 held-out images with rounded latents, at the last validation.
 
