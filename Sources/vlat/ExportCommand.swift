@@ -18,7 +18,8 @@ struct ExportCommand: ParsableCommand {
         the architecture, the metadata (how it was trained) and the weights, stored as float16 \
         by default; rate-distortion models also get their integer entropy tables, computed once \
         here; with --fit-contexts, also the context coder's starting tables, fitted on that \
-        folder's training split (the images `vlat train` trains on, never its held-out ones). \
+        folder's training split (the images `vlat train` trains on, never its held-out ones); \
+        without it, a model file's fitted tables are kept. \
         The result has its own digest: .vlat files made with the input model need the \
         input model to decode.
 
@@ -61,7 +62,14 @@ struct ExportCommand: ParsableCommand {
                     if let folder = fitContexts {
                         network.metadata["contextPriors"] = "fitted on \(images.count) training-split images of \((folder as NSString).lastPathComponent), weight \(ContextPriors.defaultTotal)"
                     }
-                    file = try CodecModel.export(network, storage: kind, contextImages: images)
+                    var model = try CodecModel.export(network, storage: kind, contextImages: images)
+                    // Exported again without refitting, a model keeps its fitted context tables
+                    // (its entropy tables come out the same from the same prior).
+                    if fitContexts == nil, let counts = parsed[EntropyTables.contextCountsName] {
+                        model.tensors.append(counts)
+                        _ = try CodecModel(bytes: model.serialized())  // still consistent
+                    }
+                    file = model
                 } else {
                     if fitContexts != nil { throw CLIError("--fit-contexts needs a rate-distortion model") }
                     file = network.modelFile(storage: kind)

@@ -236,6 +236,10 @@ struct CompressCommandTests {
         #expect(f.status == 0, "\(f.stderr)")
         let fittedModel = try CodecModel(bytes: Array(Data(contentsOf: URL(fileURLWithPath: fitted))))
         #expect(fittedModel.contextPriors != nil && fittedModel.network.metadata["contextPriors"]?.contains("2 training-split images") == true)
+        // Exported again without refitting, it keeps them.
+        let again = dir.appendingPathComponent("again.vlatmodel").path
+        #expect(try CLI.run(["export", fitted, "-o", again, "--storage", "float32"]).status == 0)
+        #expect(try CodecModel(bytes: Array(Data(contentsOf: URL(fileURLWithPath: again)))).contextPriors == fittedModel.contextPriors)
         let noFolder = try CLI.run(["export", full, "-o", dir.appendingPathComponent("y").path, "--fit-contexts", dir.appendingPathComponent("nowhere").path])
         #expect(noFolder.status == 1 && noFolder.stderr.split(separator: "\n").count == 1, "\(noFolder.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("y").path))
