@@ -106,7 +106,8 @@ and q2 (26.96 at 0.359) interpolated in log-rate (24.33 there). A twin at 0.0013
 0.151, also on that curve) was not shipped: scaled by the old q1's ratio of Kodak to
 validation rate (0.74) it lands at about 0.11 bpp on Kodak, the chosen one at 0.09.
 In the thirteenth, q8 (at 0.3), q7, q6 and q5 trained 3000 more steps each from themselves
-(two side by side, about 1.4 steps/s each, OpenBLAS AVX-512 kernels, 128x128 crops); and every
+(two side by side, about 1.4 steps/s each, OpenBLAS AVX-512 kernels, 128x128 crops), then q8
+and q7 2500 more steps each from those (each beat its parent on the held-out photos); and every
 level got the context coder's fitted starting tables (`vlat export --fit-contexts`, 100
 training-split images; the record's `contextPriors` line); the README's prior-fit table
 compares the context coder with and without them on Kodak.
