@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """An independent decoder of the latents of a .vlat file, written from docs/FORMAT.md alone
-(no code shared with the Swift implementation), for entropy coders 1 (rANS) and 3 (context-
-adaptive rANS). It prints the SHA-256 of the decoded latents as little-endian int32 in
+(no code shared with the Swift implementation), for entropy coders 1 (rANS), 3 (context-
+adaptive rANS) and 4 (the same with fitted starting tables). It prints the SHA-256 of the decoded latents as little-endian int32 in
 channel-major order, then C, h, w:
 
     python3 Scripts/reference_latents.py photo.vlat Sources/VlatCodec/Models/q4.vlatmodel
@@ -137,7 +137,10 @@ def main():
     payload = b"".join(d for k, d in parts if k == "DATA")
     offsets, tables, starts = entropy_tables(model)
     if coder == 1: latents = decode_rans(payload, offsets, tables, c, h, w)
-    elif coder == 3: latents = decode_ctx(payload, offsets, tables, starts, c, h, w)
+    elif coder == 3: latents = decode_ctx(payload, offsets, tables, None, c, h, w)
+    elif coder == 4:
+        assert starts is not None, "coder 4 needs the model's entropy.context_counts"
+        latents = decode_ctx(payload, offsets, tables, starts, c, h, w)
     else: sys.exit("coder %d is not decoded here" % coder)
     print(hashlib.sha256(struct.pack("<%di" % len(latents), *latents)).hexdigest(), c, h, w)
 

@@ -15,8 +15,9 @@ public enum CoderChoice: String, CaseIterable, Sendable, CustomStringConvertible
     case auto
     /// rANS driven by the model's learned prior (its integer CDF tables).
     case rans
-    /// rANS with tables that adapt to the image, one per channel and neighbourhood, starting
-    /// from the prior's (`ContextRANSCoder`).
+    /// rANS with tables that adapt to the image, sixteen per channel, starting from the model's
+    /// fitted context tables when it has them (header coder 4), else from the prior's (coder 3;
+    /// `ContextRANSCoder`).
     case ctx
     /// zstd on channel-major zigzag planes of the latents.
     case zstd
@@ -25,7 +26,7 @@ public enum CoderChoice: String, CaseIterable, Sendable, CustomStringConvertible
         switch coder {
         case .rans: self = .rans
         case .zstd: self = .zstd
-        case .ctx: self = .ctx
+        case .ctx, .ctxFitted: self = .ctx
         }
     }
 

@@ -96,13 +96,14 @@ public enum ImageCodec {
         }
         let rans = { try RANSCoder.encode(symbols, tables: model.tables, tableIndex: { $0 / (h * w) }) }
         let ctx = { try ContextRANSCoder.encode(symbols, channels: c, height: h, width: w, tables: model.tables, priors: model.contextPriors) }
+        let ctxCoder: ContainerHeader.Coder = model.contextPriors == nil ? .ctx : .ctxFitted
         let payload: [UInt8], used: ContainerHeader.Coder
         switch coder {
         case .rans: (payload, used) = (try rans(), .rans)
-        case .ctx: (payload, used) = (try ctx(), .ctx)
+        case .ctx: (payload, used) = (try ctx(), ctxCoder)
         case .zstd: (payload, used) = (LatentPacking.pack(symbols), .zstd)
         case .auto:
-            let candidates: [([UInt8], ContainerHeader.Coder)] = [(try rans(), .rans), (try ctx(), .ctx), (LatentPacking.pack(symbols), .zstd)]
+            let candidates: [([UInt8], ContainerHeader.Coder)] = [(try rans(), .rans), (try ctx(), ctxCoder), (LatentPacking.pack(symbols), .zstd)]
             (payload, used) = candidates.min { $0.0.count < $1.0.count }!  // the first of equals
         }
         let header = ContainerHeader(
@@ -139,10 +140,15 @@ public enum ImageCodec {
             do { symbols = try RANSCoder.decode(container.payload, count: count, tables: model.tables, tableIndex: { $0 / plane }) } catch {
                 throw CodecError.corruptPayload("\(error)")
             }
-        case .ctx:
+        case .ctx, .ctxFitted:
+            // Coder 3 starts from the prior whatever the model holds; coder 4 needs its fitted tables.
+            let priors = h.coder == .ctxFitted ? model.contextPriors : nil
+            if h.coder == .ctxFitted && priors == nil {
+                throw CodecError.corruptPayload("the file's coder needs fitted context tables that the model does not have")
+            }
             do {
                 symbols = try ContextRANSCoder.decode(container.payload, channels: h.latentChannels, height: h.latentHeight,
-                                                      width: h.latentWidth, tables: model.tables, priors: model.contextPriors)
+                                                      width: h.latentWidth, tables: model.tables, priors: priors)
             } catch {
                 throw CodecError.corruptPayload("\(error)")
             }

@@ -10,7 +10,7 @@
 /// their own statistics, learned on the fly from a starting point: the prior, or better the
 /// model's `ContextPriors`, fitted on training images (docs/FORMAT.md). On the 22
 /// held-out training photos this saved 13 % (q1), 9 % (q4) and 3 % (q8) of the static prior's
-/// bits, where the neighbours alone saved 12, 6 and 3 %; docs/FORMAT.md (coder 3) specifies it
+/// bits, where the neighbours alone saved 12, 6 and 3 %; docs/FORMAT.md (coders 3 and 4) specifies it
 /// exactly.
 ///
 /// Escapes and bypass chunks are those of `RANSCoder`, and so is the stream (`RANSWriter`).

@@ -16,12 +16,18 @@ public struct ContainerHeader: Sendable, Equatable {
         /// rANS with adaptive tables chosen by each latent's coded neighbours, starting from
         /// the model's CDF tables (`ContextRANSCoder`).
         case ctx = 3
+        /// The same coder with its tables starting from the model's fitted context priors
+        /// (`ContextPriors`, the model file's `entropy.context_counts`). A value of its own so
+        /// that a reader that does not know those tables refuses the file instead of
+        /// misdecoding it.
+        case ctxFitted = 4
 
         public var description: String {
             switch self {
             case .rans: "rans"
             case .zstd: "zstd"
             case .ctx: "ctx"
+            case .ctxFitted: "ctx (fitted start)"
             }
         }
     }

@@ -163,6 +163,8 @@ struct EntropyTablesTests {
         let other = CodecFixtures.image("Corpus/generated/size_17x9.png")
         let back = try ImageCodec.decode(ImageCodec.encode(other, model: model, coder: .ctx), model: model)
         #expect(back.pixels == (try ImageCodec.decode(ImageCodec.encode(other, model: plain, coder: .ctx), model: plain)).pixels)
+        #expect(try ImageCodec.encode(other, model: model, coder: .ctx).header.coder == .ctxFitted)
+        #expect(try ImageCodec.encode(other, model: plain, coder: .ctx).header.coder == .ctx)
         let fitted = try ImageCodec.encode(photo, model: model, coder: .ctx).payload.count
         let unfitted = try ImageCodec.encode(photo, model: plain, coder: .ctx).payload.count
         #expect(fitted < unfitted, "\(fitted) vs \(unfitted)")
