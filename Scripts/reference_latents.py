@@ -42,7 +42,7 @@ def entropy_tables(model):
     tables, at = [], 0
     for length in lengths:
         tables.append(flat[at:at + length]); at += length
-    # Optional fitted starting counts of coder 3: per channel, 16 contexts of (length - 1) counts.
+    # Optional fitted starting counts of coder 4: per channel, 16 contexts of (length - 1) counts.
     starts, at = None, 0
     if "entropy.context_counts" in tensors:
         counts = [int(v) for v in tensors["entropy.context_counts"]]

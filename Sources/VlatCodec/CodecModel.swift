@@ -31,26 +31,33 @@ public final class CodecModel {
     /// The model file for a trained rate-distortion network, with its entropy tables computed
     /// now, once, from the learned prior. Weights are stored as float16 by default (half the
     /// size; the transforms' outputs move by far less than a quantization step); the tables are
-    /// integers and stay float32, where they are exact.
-    ///
-    /// `contextImages` (training images, never test images) fit the context coder's starting
-    /// tables (`ContextPriors`) on those images' latents; `contextTotal` is their weight.
+    /// integers and stay float32, where they are exact. `contextPriors` (from
+    /// `fitContextPriors`, or kept from an earlier export) are stored beside them.
     public static func export(_ network: Autoencoder, storage: ModelFile.Storage = .float16,
-                              contextImages: [Image] = [], contextTotal: Int = ContextPriors.defaultTotal) throws -> ModelFile {
-        guard let prior = network.prior else { throw CodecError.notACodecModel("not a rate-distortion network") }
-        let tables = try prior.quantizedTables()
+                              contextPriors: ContextPriors? = nil) throws -> ModelFile {
+        let tables = try entropyTables(of: network)
         var extra = EntropyTables.entries(tables)
-        if !contextImages.isEmpty {
-            let grids = try contextImages.map { image -> ContextPriors.Grid in
-                let latent = network.latent(ImageCodec.paddedTensor(image))
-                let values = try latent.data.map { v -> Int32 in
-                    guard let s = Int32(exactly: v) else { throw CodecError.notACodecModel("the model produced a non-finite latent (\(v))") }
-                    return s
-                }
-                return .init(values: values, channels: latent.c, height: latent.h, width: latent.w)
-            }
-            extra += EntropyTables.entries(try ContextPriors.fit(grids, tables: tables, total: contextTotal))
+        if let contextPriors {
+            // Priors made for other tables would make the file unreadable; refuse them here.
+            extra += EntropyTables.entries(try ContextPriors(counts: contextPriors.counts, tables: tables))
         }
         return network.modelFile(extra: extra, storage: storage)
+    }
+
+    /// The integer CDF tables of a rate-distortion network's learned prior.
+    public static func entropyTables(of network: Autoencoder) throws -> [QuantizedCDF] {
+        guard let prior = network.prior else { throw CodecError.notACodecModel("not a rate-distortion network") }
+        return try prior.quantizedTables()
+    }
+
+    /// The context coder's starting tables fitted on `images`' latents (training images, never
+    /// test images), with weight `total`.
+    public static func fitContextPriors(_ network: Autoencoder, on images: [Image],
+                                        total: Int = ContextPriors.defaultTotal) throws -> ContextPriors {
+        let grids = try images.map { image -> ContextPriors.Grid in
+            let latent = network.latent(ImageCodec.paddedTensor(image))
+            return .init(values: try ImageCodec.symbols(of: latent), channels: latent.c, height: latent.h, width: latent.w)
+        }
+        return try ContextPriors.fit(grids, tables: entropyTables(of: network), total: total)
     }
 }

@@ -89,11 +89,7 @@ public enum ImageCodec {
             latent = try latents(of: image, model: model)
         }
         let (c, h, w) = (latent.c, latent.h, latent.w)
-        // A broken model can produce NaN or huge latents; refuse rather than trap.
-        let symbols = try latent.data.map { v -> Int32 in
-            guard let s = Int32(exactly: v) else { throw CodecError.notACodecModel("the model produced a non-finite or out-of-range latent (\(v))") }
-            return s
-        }
+        let symbols = try symbols(of: latent)
         let rans = { try RANSCoder.encode(symbols, tables: model.tables, tableIndex: { $0 / (h * w) }) }
         let ctx = { try ContextRANSCoder.encode(symbols, channels: c, height: h, width: w, tables: model.tables, priors: model.contextPriors) }
         let ctxCoder: ContainerHeader.Coder = model.contextPriors == nil ? .ctx : .ctxFitted
@@ -112,6 +108,15 @@ public enum ImageCodec {
             paddingMultiple: paddingMultiple, latentChannels: c, latentHeight: h, latentWidth: w, modelDigest: model.digest)
         let alpha = image.alphaPlane().map { Container.AlphaPlane(method: 0, data: Zstd.compress($0, level: 19)) }
         return (Container(header: header, iccProfile: image.iccProfile, alpha: alpha, payload: payload), latent)
+    }
+
+    /// A rounded latent as the integers the coders take. A broken model can produce NaN or
+    /// huge latents; refuse rather than trap.
+    static func symbols(of latent: Tensor) throws -> [Int32] {
+        try latent.data.map { v -> Int32 in
+            guard let s = Int32(exactly: v) else { throw CodecError.notACodecModel("the model produced a non-finite or out-of-range latent (\(v))") }
+            return s
+        }
     }
 
     /// The rounded latent of an image: `[1, M, ceil(H/16), ceil(W/16)]`, integer-valued floats.
@@ -142,9 +147,12 @@ public enum ImageCodec {
             }
         case .ctx, .ctxFitted:
             // Coder 3 starts from the prior whatever the model holds; coder 4 needs its fitted tables.
-            let priors = h.coder == .ctxFitted ? model.contextPriors : nil
-            if h.coder == .ctxFitted && priors == nil {
-                throw CodecError.corruptPayload("the file's coder needs fitted context tables that the model does not have")
+            var priors: ContextPriors?
+            if h.coder == .ctxFitted {
+                guard let fitted = model.contextPriors else {
+                    throw CodecError.corruptPayload("the file's coder needs fitted context tables that the model does not have")
+                }
+                priors = fitted
             }
             do {
                 symbols = try ContextRANSCoder.decode(container.payload, channels: h.latentChannels, height: h.latentHeight,

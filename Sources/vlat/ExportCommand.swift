@@ -49,8 +49,9 @@ struct ExportCommand: ParsableCommand {
             let bytes = try FileReader.read(input)
             let parsed = try ModelFile.parse(bytes)
             let origin = "\((input as NSString).lastPathComponent) (sha256 \(SHA256.hex(ModelFile.digest(of: bytes))))"
+            let fitNeedsCodec = CLIError("--fit-contexts needs a rate-distortion model")
             if Denoiser.isDenoiser(parsed) {
-                if fitContexts != nil { throw CLIError("--fit-contexts needs a rate-distortion model") }
+                if fitContexts != nil { throw fitNeedsCodec }
                 let network = try Denoiser(modelFile: parsed)
                 network.metadata["exportedFrom"] = origin
                 file = network.modelFile(extra: [], trainer: nil, storage: kind)
@@ -59,19 +60,18 @@ struct ExportCommand: ParsableCommand {
                 // A model exported again keeps where its first export came from.
                 network.metadata["exportedFrom"] = network.metadata["exportedFrom"].map { "\(origin), itself from \($0)" } ?? origin
                 if network.config.objective == .rd {
+                    let priors: ContextPriors?
                     if let folder = fitContexts {
+                        priors = try CodecModel.fitContextPriors(network, on: images)
                         network.metadata["contextPriors"] = "fitted on \(images.count) training-split images of \((folder as NSString).lastPathComponent), weight \(ContextPriors.defaultTotal)"
+                    } else {
+                        // Exported again without refitting, a model keeps its fitted tables
+                        // (its entropy tables come out the same from the same prior).
+                        priors = try EntropyTables.readContextPriors(parsed, tables: CodecModel.entropyTables(of: network))
                     }
-                    var model = try CodecModel.export(network, storage: kind, contextImages: images)
-                    // Exported again without refitting, a model keeps its fitted context tables
-                    // (its entropy tables come out the same from the same prior).
-                    if fitContexts == nil, let counts = parsed[EntropyTables.contextCountsName] {
-                        model.tensors.append(counts)
-                        _ = try CodecModel(bytes: model.serialized())  // still consistent
-                    }
-                    file = model
+                    file = try CodecModel.export(network, storage: kind, contextPriors: priors)
                 } else {
-                    if fitContexts != nil { throw CLIError("--fit-contexts needs a rate-distortion model") }
+                    if fitContexts != nil { throw fitNeedsCodec }
                     file = network.modelFile(storage: kind)
                 }
             }

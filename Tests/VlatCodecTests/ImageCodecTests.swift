@@ -150,7 +150,7 @@ struct EntropyTablesTests {
     @Test func contextPriorsAreFittedStoredAndUsedByTheContextCoder() throws {
         let network = Autoencoder(config: AutoencoderConfig(objective: .rd, channels: 8, latentChannels: 6), seed: 11)
         let photo = CodecFixtures.image("Corpus/photos/chelsea.png")
-        let file = try CodecModel.export(network, contextImages: [photo])
+        let file = try CodecModel.export(network, contextPriors: CodecModel.fitContextPriors(network, on: [photo]))
         let model = try CodecModel(bytes: file.serialized())
         let plain = CodecFixtures.model()  // the same network without fitted priors
         let priors = try #require(model.contextPriors)
