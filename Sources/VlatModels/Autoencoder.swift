@@ -139,7 +139,7 @@ public final class Autoencoder {
     public func latent(_ x: Tensor) -> Tensor {
         var y = analysis.forward(x, training: false)
         switch config.objective {
-        case .ae, .denoise: break
+        case .ae, .denoise, .hyperprior: break
         case .vae: y = TensorOps.splitChannels(y, at: config.latentChannels).0
         case .rd: for i in 0..<y.count { y.data[i] = y.data[i].rounded() }
         }

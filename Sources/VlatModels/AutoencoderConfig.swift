@@ -10,6 +10,9 @@ public enum Objective: String, Codable, Sendable, CaseIterable {
     /// Not an autoencoder objective: trains a `Denoiser` on corrupted -> clean pairs (MSE to the
     /// clean crop). An `Autoencoder` built with it behaves as `ae`.
     case denoise
+    /// Not an autoencoder objective: trains a variable-rate `MeanScaleHyperprior`, every crop
+    /// at a rate level of its own (`VariableRateStep`).
+    case hyperprior
 }
 
 /// The shape of a convolutional autoencoder in the style of Balle et al. (2017, 2018):

@@ -41,6 +41,12 @@ public final class Trainer {
     public var model: Autoencoder! { network as? Autoencoder }
     /// The network when the objective is denoise.
     public var denoiser: Denoiser? { network as? Denoiser }
+    /// The network when the objective is hyperprior.
+    public var hyperprior: MeanScaleHyperprior? { network as? MeanScaleHyperprior }
+    /// Hyperprior: validation PSNR and rate of each level, at the last validation.
+    public private(set) var lastLevelValidation: [(psnr: Double, bpp: Double)] = []
+    /// Hyperprior: validation crops are this wide (at least the training crop).
+    public static let hyperpriorValidationCrop = 256
     public let adam: Adam
     public private(set) var step: Int = 0
     /// Wall seconds spent training across all sessions of this run (restored on resume).
@@ -62,12 +68,14 @@ public final class Trainer {
         try options.validate()
         var options = options
         if let checkpoint {
-            guard let json = Autoencoder.trainerState(in: checkpoint) ?? Denoiser.trainerState(in: checkpoint),
+            guard let json = Autoencoder.trainerState(in: checkpoint) ?? Denoiser.trainerState(in: checkpoint)
+                    ?? MeanScaleHyperprior.trainerState(in: checkpoint),
                   let state = try? JSONDecoder().decode(CheckpointState.self, from: Data(json.utf8)) else {
                 throw TrainingError.incompatibleCheckpoint("not a training checkpoint (no trainer state): resume from the .ckpt file")
             }
             let saved = state.options
-            guard saved.config == options.config, saved.objective != .denoise || saved.denoiserConfig == options.denoiserConfig else {
+            guard saved.config == options.config, saved.objective != .denoise || saved.denoiserConfig == options.denoiserConfig,
+                  saved.objective != .hyperprior || saved.hyperpriorConfig == options.hyperpriorConfig else {
                 throw TrainingError.incompatibleCheckpoint(
                     "checkpoint is from another architecture (\(saved.objective.rawValue), N=\(saved.channels), M=\(saved.latentChannels)); this run asks for \(options.objective.rawValue), N=\(options.channels), M=\(options.latentChannels)")
             }
@@ -77,7 +85,11 @@ public final class Trainer {
             options.steps = steps
             options.data = data
             self.options = options
-            network = options.objective == .denoise ? try Denoiser(modelFile: checkpoint) : try Autoencoder(modelFile: checkpoint)
+            switch options.objective {
+            case .denoise: network = try Denoiser(modelFile: checkpoint)
+            case .hyperprior: network = try MeanScaleHyperprior(modelFile: checkpoint)
+            default: network = try Autoencoder(modelFile: checkpoint)
+            }
             adam = Trainer.makeAdam(network: network, options: options)
             let m = try network.parameters.map { p -> [Float] in
                 guard let e = checkpoint["optimizer.m.\(p.name)"], e.values.count == p.value.count else {
@@ -97,10 +109,10 @@ public final class Trainer {
             lastValidationPSNR = state.validationPSNR
         } else {
             self.options = options
-            if options.objective == .denoise {
-                network = Denoiser(config: options.denoiserConfig, seed: options.seed)
-            } else {
-                network = Autoencoder(config: options.config, seed: options.seed)
+            switch options.objective {
+            case .denoise: network = Denoiser(config: options.denoiserConfig, seed: options.seed)
+            case .hyperprior: network = MeanScaleHyperprior(config: options.hyperpriorConfig, seed: options.seed)
+            default: network = Autoencoder(config: options.config, seed: options.seed)
             }
             if options.priorOnly == true && initial == nil {
                 throw TrainingError.invalidOption("--prior-only needs --init-from: the trained transforms whose latents the prior learns")
@@ -114,7 +126,11 @@ public final class Trainer {
                         copied.insert(p.name)
                     }
                 }
-                let required = (network as? Autoencoder).map { $0.analysis.parameters + $0.synthesis.parameters } ?? network.parameters
+                // An autoencoder's or a hyperprior's transforms must come from the initial model;
+                // its entropy models (and a hyperprior's hyper-transforms and gains) may start fresh.
+                let required = (network as? Autoencoder).map { $0.analysis.parameters + $0.synthesis.parameters }
+                    ?? (network as? MeanScaleHyperprior).map { $0.analysis.parameters + $0.synthesis.parameters }
+                    ?? network.parameters
                 if let missing = required.first(where: { !copied.contains($0.name) }) {
                     throw TrainingError.incompatibleCheckpoint("the initial model has no tensor '\(missing.name)' of shape \(missing.value.shape): it is another architecture")
                 }
@@ -123,7 +139,8 @@ public final class Trainer {
             adam = Trainer.makeAdam(network: network, options: options)
         }
         sampler = BatchSampler(images: images.train, batchSize: options.batch, crop: options.crop, seed: options.seed)
-        validationCrops = BatchSampler.centreCrops(Array(images.validation.prefix(options.validationImages)), size: options.crop)
+        let validationCrop = options.objective == .hyperprior ? max(options.crop, Self.hyperpriorValidationCrop) : options.crop
+        validationCrops = BatchSampler.centreCrops(Array(images.validation.prefix(options.validationImages)), size: validationCrop)
         if options.objective == .denoise {
             let corruption = options.denoise?.corruption ?? TrainingOptions.DenoiseOptions().corruption
             validationInputs = validationCrops.enumerated().map { i, x in
@@ -234,6 +251,10 @@ public final class Trainer {
             adam.step()
             let bpp = bits / pixels
             return (Double(weight) * mse + bpp, mse, bpp)
+        case .hyperprior:
+            let (loss, mse, bpp) = VariableRateStep(network: hyperprior!, seed: options.seed).run(x, step: step)
+            adam.step()
+            return (loss, mse, bpp)
         case .denoise:
             let denoiser = self.denoiser!
             let corruption = options.denoise?.corruption ?? TrainingOptions.DenoiseOptions().corruption
@@ -266,6 +287,13 @@ public final class Trainer {
                 psnr += Self.psnr(denoiser.forward(input, training: false), x)
             }
             return (psnr / Double(validationCrops.count), nil)
+        }
+        if let hyperprior {
+            // The summary is the mean over levels; every level's point is kept beside it.
+            let levels = VariableRateStep.evaluate(hyperprior, crops: validationCrops)
+            lastLevelValidation = levels
+            let n = Double(levels.count)
+            return (levels.reduce(0) { $0 + $1.psnr } / n, levels.reduce(0) { $0 + $1.bpp } / n)
         }
         for x in validationCrops {
             let latent = model.latent(x)

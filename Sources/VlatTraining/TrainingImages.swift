@@ -79,4 +79,27 @@ public struct TrainingImages: Sendable {
         return TrainingImages(train: Array(images[held...]).sorted { $0.name < $1.name },
                               validation: Array(images[..<held]).sorted { $0.name < $1.name }, skipped: skipped)
     }
+
+    /// Several folders, each split on its own as `load(folder:)` splits it (so every folder
+    /// gives validation images, and a folder's split does not depend on the others). Training
+    /// images are joined in the order given; validation images are interleaved one from each
+    /// folder in turn, so that a run validating on the first few sees every folder. Image names
+    /// are prefixed by their folder's last component.
+    public static func load(folders: [String], validationFraction: Double = 0.05, limits: ImageLimits = .default) throws -> TrainingImages {
+        if folders.count == 1 { return try load(folder: folders[0], validationFraction: validationFraction, limits: limits) }
+        var all = TrainingImages(train: [], validation: [], skipped: [])
+        var held: [[RGBImage]] = []
+        for folder in folders {
+            let part = try load(folder: folder, validationFraction: validationFraction, limits: limits)
+            let prefix = (folder as NSString).lastPathComponent + "/"
+            func named(_ images: [RGBImage]) -> [RGBImage] { images.map { var i = $0; i.name = prefix + i.name; return i } }
+            all.train += named(part.train)
+            held.append(named(part.validation))
+            all.skipped += part.skipped.map { (prefix + $0.0, $0.1) }
+        }
+        for k in 0..<(held.map(\.count).max() ?? 0) {
+            for part in held where k < part.count { all.validation.append(part[k]) }
+        }
+        return all
+    }
 }

@@ -33,6 +33,8 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// transforms taken from the initial model (nil, like false, trains everything; optional so
     /// that older checkpoints still decode).
     public var priorOnly: Bool?
+    /// The hyperprior objective's network (optional so that older checkpoints still decode).
+    public var hyperprior: HyperpriorConfig?
 
     public init(data: String) { self.data = data }
 
@@ -53,6 +55,11 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// The denoiser's configuration (the default one when not set).
     public var denoiserConfig: DenoiserConfig { denoise?.network ?? DenoiserConfig() }
 
+    /// The hyperprior's configuration (the default one at this run's N and M when not set).
+    public var hyperpriorConfig: HyperpriorConfig {
+        hyperprior ?? HyperpriorConfig(channels: channels, latentChannels: latentChannels)
+    }
+
     public var config: AutoencoderConfig {
         AutoencoderConfig(objective: objective, channels: channels, latentChannels: latentChannels)
     }
@@ -69,6 +76,10 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         func require(_ ok: Bool, _ message: String) throws { if !ok { throw TrainingError.invalidOption(message) } }
         try require(steps >= 1, "--steps must be at least 1")
         try require(batch >= 1, "--batch must be at least 1")
+        if objective == .hyperprior {
+            try require(hyperpriorConfig.isValid, "the hyperprior needs channel counts in 1...\(HyperpriorConfig.maxChannels) and 1...\(HyperpriorConfig.maxLevels) positive lambdas")
+            try require(crop % HyperpriorConfig.hyperDownsampling == 0, "--crop must be a multiple of \(HyperpriorConfig.hyperDownsampling) for the hyperprior (its z is 64x smaller per side)")
+        }
         try require(crop >= 16 && crop % 16 == 0, "--crop must be a multiple of 16 (the transform's downsampling), at least 16")
         if objective == .denoise {
             try require(denoiserConfig.isValid, "the denoiser needs --channels 1...\(DenoiserConfig.maxChannels), --levels 0...\(DenoiserConfig.maxLevels), --blocks 1...\(DenoiserConfig.maxBlocks)")

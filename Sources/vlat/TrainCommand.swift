@@ -38,9 +38,9 @@ struct TrainCommand: ParsableCommand {
           vlat train --data ../shared/corpus/train --list-validation
         """)
 
-    @Option(help: "Folder of PNG/JPEG training images.") var data: String
+    @Option(help: "Folder of PNG/JPEG training images (repeat it to train on several; each folder gives its own 5 % of validation images).") var data: [String]
     @Option(help: "Where to write the trained model (.vlatmodel).") var out: String?
-    @Option(help: "ae, vae, rd or denoise.") var objective: String = "ae"
+    @Option(help: "ae, vae, rd, denoise or hyperprior.") var objective: String = "ae"
     @Option(help: "Total optimisation steps.") var steps: Int = 1000
     @Option(help: "Crops per step.") var batch: Int = 8
     @Option(help: "Crop size in pixels (a multiple of 16).") var crop: Int = 256
@@ -49,6 +49,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seed for weights, crops and noise.") var seed: UInt64 = 1
     @Option(help: "Hidden channels N (default 128; denoise: channels at full resolution, default 32).") var channels: Int?
     @Option(help: "Latent channels M.") var latentChannels: Int = 192
+    @Option(help: "Hyperprior: channels of z and of the hyper-transforms.") var hyperChannels: Int = 96
+    @Option(help: "Hyperprior: the levels' lambdas, lowest rate first, comma-separated (default: \(HyperpriorConfig.defaultLambdas.map { "\($0)" }.joined(separator: ","))).") var lambdas: String?
     @Option(help: "VAE: weight of the KL term.") var beta: Float = 1e-3
     @Option(help: "Rate-distortion: lambda in lambda * 255^2 * MSE + bpp.") var lambda: Float = 0.013
     @Option(help: "Denoise: 2x downsamplings in the network.") var levels: Int = 2
@@ -70,7 +72,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Print the names of the held-out validation images of --data, one a line, and exit without training (for tuning on the same split).") var listValidation = false
 
     func validate() throws {
-        if Objective(rawValue: objective) == nil { throw ValidationError("--objective must be ae, vae, rd or denoise") }
+        if Objective(rawValue: objective) == nil { throw ValidationError("--objective must be ae, vae, rd, denoise or hyperprior") }
         if threads < 1 || threads > 64 { throw ValidationError("--threads must be in 1...64") }
         if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
         if out == nil && !listValidation { throw ValidationError("Missing expected argument '--out <out>'") }
@@ -81,7 +83,7 @@ struct TrainCommand: ParsableCommand {
 
     /// The --data folder, split into training and held-out validation images.
     func loadImages() throws -> TrainingImages {
-        do { return try TrainingImages.load(folder: data, limits: ImageLimits(maxPixels: maxPixels)) } catch { throw CLIError("\(error)") }
+        do { return try TrainingImages.load(folders: data, limits: ImageLimits(maxPixels: maxPixels)) } catch { throw CLIError("\(error)") }
     }
 
     /// "A-B" as a closed range, "none" as nil.
@@ -98,6 +100,7 @@ struct TrainCommand: ParsableCommand {
     var checkpointPath: String { checkpoint ?? stem + ".ckpt" }
     var logPath: String { stem + ".csv" }
     var plotPath: String { stem + ".svg" }
+    var levelLogPath: String { stem + "-levels.csv" }
 
     func run() throws {
         MemoryTuning.retainFreedMemory()
@@ -106,7 +109,7 @@ struct TrainCommand: ParsableCommand {
             return
         }
         Parallel.threads = threads
-        var options = TrainingOptions(data: data)
+        var options = TrainingOptions(data: data.joined(separator: ","))
         options.objective = Objective(rawValue: objective)!
         options.steps = steps; options.batch = batch; options.crop = crop; options.learningRate = lr
         options.schedule = lrSchedule; options.seed = seed
@@ -115,6 +118,16 @@ struct TrainCommand: ParsableCommand {
         options.latentChannels = latentChannels; options.beta = beta; options.lambda = lambda; options.clipNorm = clipNorm
         options.validationEvery = valEvery; options.checkpointEvery = checkpointEvery
         if priorOnly { options.priorOnly = true }
+        if options.objective == .hyperprior {
+            var lambdaList = HyperpriorConfig.defaultLambdas
+            if let lambdas {
+                let parsed = lambdas.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+                guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else { throw ValidationError("--lambdas must be numbers separated by commas") }
+                lambdaList = parsed.map { $0! }
+            }
+            options.hyperprior = HyperpriorConfig(channels: options.channels, latentChannels: latentChannels,
+                                                  hyperChannels: hyperChannels, lambdas: lambdaList)
+        }
         if isDenoise {
             let noise = try Self.range(noiseSigma, name: "--noise-sigma"), blur = try Self.range(blurSigma, name: "--blur-sigma")
             if noise == nil && blur == nil { throw ValidationError("--noise-sigma and --blur-sigma cannot both be none") }
@@ -141,7 +154,7 @@ struct TrainCommand: ParsableCommand {
             } catch { throw CLIError(file: initFrom, error) }
         }
 
-        Terminal.note("loading images from \(data)")
+        Terminal.note("loading images from \(data.joined(separator: ", "))")
         let images = try loadImages()
         for (file, reason) in images.skipped { Terminal.note("skipped \(file): \(reason)") }
         Terminal.note("\(images.train.count) training and \(images.validation.count) validation images\(images.skipped.isEmpty ? "" : ", \(images.skipped.count) skipped")")
@@ -159,6 +172,9 @@ struct TrainCommand: ParsableCommand {
                 Terminal.note(String(format: "validation: half the crops with noise sigma 25, half blur sigma 2 + noise 2; as corrupted: %.2f dB", p))
             }
             Terminal.note("denoise: C=\(c.channels), \(c.levels) levels, \(c.blocks) blocks, skips \(c.skips ? "on" : "off"), residual \(c.residual ? "on" : "off"), \(count) parameters, \(String(format: "%.1f", c.macsPerPixel / 1000)) kMAC/pixel; step \(trainer.step) of \(trainer.options.steps)")
+        } else if let hyperprior = trainer.hyperprior {
+            let c = hyperprior.config, macs = c.transforms.macsPerPixel, hyper = c.hyperMacsPerPixel
+            Terminal.note("hyperprior: N=\(c.channels), M=\(c.latentChannels), z \(c.hyperChannels), \(c.levels) levels, \(count) parameters, \(String(format: "%.1f", (macs.analysis + macs.synthesis + hyper.analysis + hyper.synthesis) / 1000)) kMAC/pixel; step \(trainer.step) of \(trainer.options.steps)")
         } else {
             let config = trainer.options.config
             let macs = config.macsPerPixel
@@ -166,6 +182,7 @@ struct TrainCommand: ParsableCommand {
         }
 
         let log = try TrainingLog(path: logPath, append: resume != nil)
+        let levelLog = try trainer.hyperprior.map { _ in try LevelLog(path: levelLogPath, append: resume != nil) }
         let commit = Self.gitCommit()
         // A resumed run records every command that built it, in order.
         let thisCommand = (["vlat"] + CommandLine.arguments.dropFirst().map(BenchCommand.shellQuoted)).joined(separator: " ")
@@ -182,10 +199,13 @@ struct TrainCommand: ParsableCommand {
             outcome = try trainer.run(
                 report: { p in
                     log.append(p)
+                    if p.validationPSNR != nil, let h = trainer.hyperprior {
+                        levelLog?.append(step: p.step, lambdas: h.config.lambdas, points: trainer.lastLevelValidation)
+                    }
                     var line = String(format: "step %d/%d  %.2f steps/s  %.1f crops/s  loss %.5f",
                                       p.step, p.steps, p.stepsPerSecond, p.stepsPerSecond * Double(trainer.options.batch), p.loss)
                     if !p.mse.isNaN { line += String(format: "  train %.2f dB", p.psnr) }
-                    if let kl = p.klBitsPerPixel { line += String(format: trainer.options.objective == .rd ? "  rate %.3f bpp" : "  KL %.3f bpp", kl) }
+                    if let kl = p.klBitsPerPixel { line += String(format: [.rd, .hyperprior].contains(trainer.options.objective) ? "  rate %.3f bpp" : "  KL %.3f bpp", kl) }
                     if let v = trainer.lastValidationPSNR { line += String(format: "  val %.2f dB", v) }
                     if let b = trainer.lastValidationBPP { line += String(format: " at %.3f bpp", b) }
                     line += "  ETA " + Self.duration(p.eta)
@@ -193,7 +213,7 @@ struct TrainCommand: ParsableCommand {
                 },
                 save: { trainer, elapsed in
                     trainer.network.metadata = [
-                        "command": command, "data": data, "trainingImages": "\(images.train.count)",
+                        "command": command, "data": data.joined(separator: ","), "trainingImages": "\(images.train.count)",
                         "validationImages": "\(images.validation.count)", "steps": "\(trainer.step)",
                         "wallSeconds": String(format: "%.0f", elapsed), "trainerCommit": commit,
                         "validationPSNR": trainer.lastValidationPSNR.map { String(format: "%.3f", $0) } ?? "",
@@ -202,6 +222,10 @@ struct TrainCommand: ParsableCommand {
                     ]
                     if let initFromNote { trainer.network.metadata["initFrom"] = initFromNote }
                     if trainer.options.objective == .rd { trainer.network.metadata["lambda"] = "\(trainer.options.lambda)" }
+                    if let h = trainer.hyperprior {
+                        trainer.network.metadata["lambdas"] = h.config.lambdas.map { "\($0)" }.joined(separator: ",")
+                        trainer.network.metadata["validationLevels"] = trainer.lastLevelValidation.map { String(format: "%.3f dB / %.4f bpp", $0.psnr, $0.bpp) }.joined(separator: "; ")
+                    }
                     if let p = trainer.validationInputPSNR { trainer.network.metadata["validationInputPSNR"] = String(format: "%.3f", p) }
                     try AtomicFile.write(trainer.checkpoint(elapsed: elapsed).serialized(), to: checkpointPath, overwrite: true)
                     // A rate-distortion model is written with its integer entropy tables, ready for compress.
@@ -209,6 +233,7 @@ struct TrainCommand: ParsableCommand {
                     switch trainer.options.objective {
                     case .rd: file = try CodecModel.export(trainer.model)
                     case .denoise: file = trainer.network.modelFile(extra: [], trainer: nil, storage: .float16)
+                    case .hyperprior: file = trainer.network.modelFile(extra: [], trainer: nil, storage: .float32)
                     default: file = trainer.model.modelFile()
                     }
                     try AtomicFile.write(file.serialized(), to: outPath, overwrite: true)
@@ -293,5 +318,28 @@ final class TrainingLog {
         let reconstruction = p.mse.isNaN ? "," : String(format: "%.6f,%.4f", p.mse, p.psnr)
         let line = String(format: "%d,%.2f,%.3e,%.6f,", p.step, p.elapsed, p.learningRate, p.loss) + reconstruction + ",\(kl),\(val),\(valBPP)\n"
         handle.write(Data(line.utf8))
+    }
+}
+
+/// The hyperprior's per-level validation log: one row per level at every validation.
+final class LevelLog {
+    let handle: FileHandle
+
+    init(path: String, append: Bool) throws {
+        if !append || !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: Data("step,level,lambda,val_psnr,val_bpp\n".utf8)) else {
+                throw CLIError("\(path): cannot create the log file")
+            }
+        }
+        guard let h = FileHandle(forWritingAtPath: path) else { throw CLIError("\(path): cannot open the log file") }
+        h.seekToEndOfFile()
+        handle = h
+    }
+
+    func append(step: Int, lambdas: [Float], points: [(psnr: Double, bpp: Double)]) {
+        let rows = zip(lambdas, points).enumerated().map { k, item in
+            String(format: "%d,%d,%g,%.4f,%.5f\n", step, k + 1, Double(item.0), item.1.psnr, item.1.bpp)
+        }
+        handle.write(Data(rows.joined().utf8))
     }
 }

@@ -1,0 +1,87 @@
+import VlatTensor
+
+/// The shape of a variable-rate mean-scale hyperprior (Minnen et al. 2018, CompressAI's
+/// `MeanScaleHyperprior`) and its rate levels.
+///
+/// - The transforms are those of `AutoencoderConfig` (four 5x5 stride-2 layers with GDN each
+///   way, N hidden channels, M latent channels), so a factorized model's trained transforms
+///   warm-start this one.
+/// - The hyper-analysis maps the latent y to z (`hyperChannels` channels, a further 4x
+///   downsampling per side); z is coded with a factorized prior.
+/// - The hyper-synthesis maps z back to 2M channels: a mean and a natural-log scale per latent.
+/// - One gain vector per level scales the latent before quantization (QVRF, Tong et al. 2023;
+///   gain units, Cui et al. 2021): a larger gain is a finer quantizer and a higher rate.
+///   Fractional levels interpolate the gains' logarithms.
+public struct HyperpriorConfig: Codable, Sendable, Equatable {
+    /// Hidden channels N of the transforms.
+    public var channels: Int
+    /// Latent channels M.
+    public var latentChannels: Int
+    /// Channels of z, and of the hyper-transforms' hidden layers.
+    public var hyperChannels: Int
+    /// The rate-distortion trade-off of each level, lowest rate first: level k is trained with
+    /// loss `lambdas[k] * 255^2 * MSE + bits per pixel`.
+    public var lambdas: [Float]
+
+    /// The factorized models' levels q1-q7 (CompressAI's MSE lambdas with q1 lowered to 0.001),
+    /// and a top level at 0.45, above CompressAI's 0.18 and the factorized q8's 0.3, for the
+    /// high-quality end.
+    public static let defaultLambdas: [Float] = [0.001, 0.0035, 0.0067, 0.013, 0.025, 0.0483, 0.0932, 0.45]
+
+    public init(channels: Int = 96, latentChannels: Int = 128, hyperChannels: Int = 96,
+                lambdas: [Float] = HyperpriorConfig.defaultLambdas) {
+        self.channels = channels
+        self.latentChannels = latentChannels
+        self.hyperChannels = hyperChannels
+        self.lambdas = lambdas
+    }
+
+    public var levels: Int { lambdas.count }
+    /// Largest channel count and level count a model file may declare.
+    public static let maxChannels = AutoencoderConfig.maxChannels
+    public static let maxLevels = 64
+
+    public var isValid: Bool {
+        (1...Self.maxChannels).contains(channels) && (1...Self.maxChannels).contains(latentChannels)
+            && (1...Self.maxChannels).contains(hyperChannels) && (1...Self.maxLevels).contains(lambdas.count)
+            && lambdas.allSatisfy { $0 > 0 && $0.isFinite }
+    }
+
+    /// The analysis and synthesis transforms' shape.
+    public var transforms: AutoencoderConfig { AutoencoderConfig(objective: .rd, channels: channels, latentChannels: latentChannels) }
+
+    /// Image pixels per z position along each side.
+    public static let hyperDownsampling = 64
+
+    public var hyperAnalysisSpecs: [LayerSpec] {
+        let (m, h) = (latentChannels, hyperChannels)
+        return [
+            LayerSpec(kind: .conv, inChannels: m, outChannels: h, kernel: 3, stride: 1, padding: 1),
+            LayerSpec(kind: .relu),
+            LayerSpec(kind: .conv, inChannels: h, outChannels: h, kernel: 5, stride: 2, padding: 2),
+            LayerSpec(kind: .relu),
+            LayerSpec(kind: .conv, inChannels: h, outChannels: h, kernel: 5, stride: 2, padding: 2),
+        ]
+    }
+
+    public var hyperSynthesisSpecs: [LayerSpec] {
+        let (m, h) = (latentChannels, hyperChannels)
+        let wide = h * 3 / 2
+        return [
+            LayerSpec(kind: .convTranspose, inChannels: h, outChannels: h, kernel: 5, stride: 2, padding: 2, outputPadding: 1),
+            LayerSpec(kind: .relu),
+            LayerSpec(kind: .convTranspose, inChannels: h, outChannels: wide, kernel: 5, stride: 2, padding: 2, outputPadding: 1),
+            LayerSpec(kind: .relu),
+            LayerSpec(kind: .conv, inChannels: wide, outChannels: 2 * m, kernel: 3, stride: 1, padding: 1),
+        ]
+    }
+
+    /// Multiply-accumulates per image pixel of the hyper-transforms (analysis, synthesis).
+    public var hyperMacsPerPixel: (analysis: Double, synthesis: Double) {
+        let (m, h) = (Double(latentChannels), Double(hyperChannels)), wide = Double(hyperChannels * 3 / 2)
+        let y = 1.0 / 256, y2 = y / 4, z = y2 / 4
+        let analysis = m * h * 9 * y + h * h * 25 * y2 + h * h * 25 * z
+        let synthesis = h * h * 25 * z + h * wide * 25 * y2 + wide * 2 * m * 9 * y
+        return (analysis, synthesis)
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import VlatEntropy
+import VlatFormat
+import VlatTensor
+
+/// A variable-rate mean-scale hyperprior (see `HyperpriorConfig`): analysis `g_a`, synthesis
+/// `g_s`, hyper-analysis `h_a`, hyper-synthesis `h_s`, the factorized prior of z, and one gain
+/// vector per rate level.
+///
+/// At level `t` (0-based, fractional values interpolate), with per-channel gain `g`:
+/// ```
+/// y = g_a(x);  z = h_a(y);  z^ = round(z)
+/// (mean, log scale) = h_s(z^)
+/// k = round(g * y - g * mean)                      // the coded symbols
+/// y^ = (k + g * mean) / g;  x^ = g_s(y^)
+/// ```
+/// `k` is coded with a zero-mean Gaussian conditional of scale `g * exp(log scale)`.
+public final class MeanScaleHyperprior: TrainableNetwork {
+    public let config: HyperpriorConfig
+    public let analysis: Sequential
+    public let synthesis: Sequential
+    public let hyperAnalysis: Sequential
+    public let hyperSynthesis: Sequential
+    /// The factorized prior of z.
+    public let hyperPrior: FactorizedPrior
+    /// `[levels, M]`: each level's per-channel log2 gain divided by `gainScale`.
+    public let gains: Parameter
+    public var metadata: [String: String]
+
+    /// The stored gain is `log2(gain) / gainScale`: Adam moves every parameter by about its
+    /// learning rate a step, and a gain needs to travel octaves while weights travel hundredths.
+    public static let gainScale: Float = 16
+
+    public init(config: HyperpriorConfig, seed: UInt64, metadata: [String: String] = [:]) {
+        self.config = config
+        var g = SeededGenerator(seed: seed)
+        let t = config.transforms
+        analysis = Sequential(name: "analysis", specs: t.analysisSpecs, generator: &g)
+        synthesis = Sequential(name: "synthesis", specs: t.synthesisSpecs, generator: &g)
+        hyperAnalysis = Sequential(name: "hyper_analysis", specs: config.hyperAnalysisSpecs, generator: &g)
+        hyperSynthesis = Sequential(name: "hyper_synthesis", specs: config.hyperSynthesisSpecs, generator: &g)
+        hyperPrior = FactorizedPrior(name: "hyper_prior", channels: config.hyperChannels, generator: &g)
+        // Start with gains spread from 1/11 (lowest level) to 1.4 (highest), log-uniformly.
+        let levels = config.levels, m = config.latentChannels
+        var values = [Float](repeating: 0, count: levels * m)
+        for l in 0..<levels {
+            let octaves: Float = levels == 1 ? 0 : -3.5 + 4 * Float(l) / Float(levels - 1)
+            for c in 0..<m { values[l * m + c] = octaves / Self.gainScale }
+        }
+        gains = Parameter(name: "gain", value: Tensor(shape: [levels, m], data: values))
+        self.metadata = metadata
+    }
+
+    public var parameters: [Parameter] {
+        analysis.parameters + synthesis.parameters + hyperAnalysis.parameters + hyperSynthesis.parameters
+            + hyperPrior.parameters + [gains]
+    }
+
+    public static let kind = "mean-scale-hyperprior"
+
+    struct Description: Codable {
+        var kind: String
+        var hyperprior: HyperpriorConfig
+        var metadata: [String: String]
+        var trainer: String?
+    }
+
+    public func modelFile(extra: [ModelFile.Entry] = [], trainer: String? = nil, storage: ModelFile.Storage = .float32) -> ModelFile {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = String(decoding: try! encoder.encode(Description(kind: Self.kind, hyperprior: config, metadata: metadata, trainer: trainer)),
+                          as: UTF8.self)
+        // Gains stay float32: a float16 gain would move every level's rate.
+        let weights = parameters.map {
+            ModelFile.Entry(name: $0.name, shape: $0.value.shape, values: $0.value.data, storage: $0 === gains ? .float32 : storage)
+        }
+        return ModelFile(json: json, tensors: weights + extra)
+    }
+
+    /// Rebuilds the network from a model file, bounding the architecture before building it and
+    /// checking every tensor's name and shape.
+    public convenience init(modelFile file: ModelFile) throws {
+        let description: Description
+        do { description = try JSONDecoder().decode(Description.self, from: Data(file.json.utf8)) } catch {
+            throw ModelFileError.incompatible("not a mean-scale hyperprior model")
+        }
+        guard description.kind == Self.kind else { throw ModelFileError.incompatible("model kind '\(description.kind)' is not \(Self.kind)") }
+        guard description.hyperprior.isValid else { throw ModelFileError.malformed("hyperprior configuration out of bounds") }
+        self.init(config: description.hyperprior, seed: 0, metadata: description.metadata)
+        let expected = parameters.reduce(0) { $0 + $1.value.count }
+        let present = file.tensors.reduce(0) { $0 + $1.values.count }
+        guard present >= expected else {
+            throw ModelFileError.incompatible("the file holds \(present) values but the architecture needs \(expected)")
+        }
+        for p in parameters {
+            guard let entry = file[p.name], entry.shape == p.value.shape else {
+                throw ModelFileError.incompatible("model file has no tensor '\(p.name)' of shape \(p.value.shape)")
+            }
+            p.value = Tensor(shape: entry.shape, data: entry.values)
+        }
+    }
+
+    /// The checkpoint's trainer JSON, if any.
+    public static func trainerState(in file: ModelFile) -> String? {
+        (try? JSONDecoder().decode(Description.self, from: Data(file.json.utf8)))?.trainer
+    }
+
+    /// The configuration a model file describes, without building it.
+    public static func config(in file: ModelFile) throws -> HyperpriorConfig {
+        do { return try JSONDecoder().decode(Description.self, from: Data(file.json.utf8)).hyperprior } catch {
+            throw ModelFileError.malformed("hyperprior JSON: \(error)")
+        }
+    }
+
+    // MARK: - Levels
+
+    /// Per-channel log2 gains at `level` (0-based; fractional levels interpolate linearly
+    /// between the two neighbouring levels' log2 gains; clamped to the trained range).
+    public func log2Gains(level: Double) -> [Double] {
+        let m = config.latentChannels, top = config.levels - 1
+        let t = min(max(level, 0), Double(top))
+        let lo = min(Int(t.rounded(.down)), top), hi = min(lo + 1, top), f = t - Double(lo)
+        return (0..<m).map { c in
+            let a = Double(gains.value.data[lo * m + c]), b = Double(gains.value.data[hi * m + c])
+            return Double(Self.gainScale) * (a + (b - a) * f)
+        }
+    }
+
+    // MARK: - Inference in floating point (validation, analysis)
+
+    /// z rounded to integers: what the codec transmits first.
+    public func hyperLatent(_ y: Tensor) -> Tensor {
+        var z = hyperAnalysis.forward(y, training: false)
+        for i in 0..<z.count { z.data[i] = z.data[i].rounded() }
+        return z
+    }
+
+    /// Means and natural-log scales `[N, M, h, w]` each, predicted from `zHat`, cropped to the
+    /// latent's `height x width`.
+    public func meanAndLogScale(_ zHat: Tensor, height: Int, width: Int) -> (Tensor, Tensor) {
+        var p = hyperSynthesis.forward(zHat, training: false)
+        if p.h != height || p.w != width { p = TensorOps.crop(p, height: height, width: width) }
+        return TensorOps.splitChannels(p, at: config.latentChannels)
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import VlatModels
+import VlatTensor
+
+/// One training step of a variable-rate `MeanScaleHyperprior`: every crop of the batch is
+/// trained at a rate level of its own (a batch of `levels` crops holds each level once), with
+/// loss
+/// ```
+/// sum over crops n of  w(n) * (lambda(n) * 255^2 * MSE(n) + bpp_y(n)) / B  +  bpp_z
+/// ```
+/// where `w = sqrt(lambda_mid / lambda)` evens out the levels' very different loss sizes (a
+/// level's loss grows about as the square root of its lambda), so the top level does not
+/// drown out the bottom one; each level's own optimum is unchanged.
+///
+/// The rate uses additive uniform noise in place of rounding (Balle et al. 2017); the
+/// synthesis sees the rounded residual plus the mean, with a straight-through gradient
+/// (Minnen & Singh 2020), so the decoder trains on what it will decode.
+public struct VariableRateStep {
+    public let network: MeanScaleHyperprior
+    public let seed: UInt64
+
+    public init(network: MeanScaleHyperprior, seed: UInt64) {
+        self.network = network
+        self.seed = seed
+    }
+
+    /// Loss weight of each level.
+    public static func weights(_ lambdas: [Float]) -> [Double] {
+        let logMid = lambdas.reduce(0.0) { $0 + log(Double($1)) } / Double(lambdas.count)
+        return lambdas.map { (exp(logMid) / Double($0)).squareRoot() }
+    }
+
+    /// The level of each crop of step `step`'s batch: successive blocks of `levels` crops are
+    /// permutations of the levels.
+    public func levels(batch: Int, step: Int) -> [Int] {
+        var g = SeededGenerator(seed: seed ^ 0x1E7E_15EE_D000, stream: UInt64(step))
+        let count = network.config.levels
+        var out: [Int] = []
+        while out.count < batch {
+            var perm = Array(0..<count)
+            for i in stride(from: count - 1, to: 0, by: -1) { perm.swapAt(i, Int(g.next() % UInt64(i + 1))) }
+            out += perm
+        }
+        return Array(out.prefix(batch))
+    }
+
+    /// Forward and backward on `x` `[B, 3, H, W]` (H, W multiples of 64), accumulating every
+    /// parameter's gradient. Returns (loss, mean MSE, mean bits per pixel).
+    public func run(_ x: Tensor, step: Int) -> (loss: Double, mse: Double, bpp: Double) {
+        let net = network, config = net.config
+        let b = x.n, pixels = Double(x.h * x.w), m = config.latentChannels
+        let levelOf = levels(batch: b, step: step)
+        let weights = Self.weights(config.lambdas)
+        var noise = SeededGenerator(seed: seed ^ 0x0000_0015_E0A5, stream: UInt64(step))
+
+        let y = net.analysis.forward(x, training: true)
+        var z = net.hyperAnalysis.forward(y, training: true)
+        for i in 0..<z.count { z.data[i] += noise.uniform() - 0.5 }
+        let zBits = net.hyperPrior.forward(z, training: true).bits
+        let params = net.hyperSynthesis.forward(z, training: true)
+        precondition(params.h == y.h && params.w == y.w, "crops must be multiples of \(HyperpriorConfig.hyperDownsampling)")
+
+        // Per element: the quantized latent for the synthesis, and what the backward needs.
+        let plane = y.h * y.w
+        var yHat = Tensor(zeros: y.shape)
+        var dRate = [Float](repeating: 0, count: y.count)      // d bits / d residual
+        var dLogScale = [Float](repeating: 0, count: y.count)  // d bits / d log(gained scale)
+        var yBits = [Double](repeating: 0, count: b)
+        let uniforms = (0..<y.count).map { _ in noise.uniform() - 0.5 }
+        let gainsPerLevel = (0..<config.levels).map { net.log2Gains(level: Double($0)) }
+        for n in 0..<b {
+            let log2g = gainsPerLevel[levelOf[n]]
+            var bits = 0.0
+            for c in 0..<m {
+                let g = exp2(log2g[c]), logG = log2g[c] * M_LN2
+                for p in 0..<plane {
+                    let i = (n * m + c) * plane + p
+                    let j = (n * 2 * m + c) * plane + p, js = j + m * plane
+                    let yg = Double(y.data[i]) * g, mug = Double(params.data[j]) * g
+                    var scale = exp(Double(params.data[js]) + logG)
+                    let bounded = scale < GaussianConditional.scaleBound
+                    if bounded { scale = GaussianConditional.scaleBound }
+                    let r = yg + Double(uniforms[i]) - mug
+                    let (bitsHere, dr, ds) = GaussianConditional.bits(residual: r, scale: scale)
+                    bits += bitsHere
+                    dRate[i] = Float(dr)
+                    dLogScale[i] = bounded ? 0 : Float(ds * scale)
+                    yHat.data[i] = Float(((yg - mug).rounded() + mug) / g)
+                }
+            }
+            yBits[n] = bits
+        }
+
+        let out = net.synthesis.forward(yHat, training: true)
+        var dOut = Tensor(zeros: out.shape)
+        let perSample = out.count / b
+        var mse = [Double](repeating: 0, count: b)
+        for n in 0..<b {
+            let l = levelOf[n]
+            let scale = Float(weights[l] * Double(config.lambdas[l]) * 255 * 255 * 2 / Double(perSample * b))
+            var s = 0.0
+            for k in (n * perSample)..<((n + 1) * perSample) {
+                let d = out.data[k] - x.data[k]
+                s += Double(d) * Double(d)
+                dOut.data[k] = scale * d
+            }
+            mse[n] = s / Double(perSample)
+        }
+
+        let dYHat = net.synthesis.backward(dOut)
+        var dY = Tensor(zeros: y.shape)
+        var dParams = Tensor(zeros: params.shape)
+        var dGain = [Double](repeating: 0, count: config.levels * m)
+        for n in 0..<b {
+            let l = levelOf[n], log2g = gainsPerLevel[l]
+            let rateWeight = weights[l] / (Double(b) * pixels)
+            for c in 0..<m {
+                let g = exp2(log2g[c])
+                var dg = 0.0, dLogG = 0.0
+                for p in 0..<plane {
+                    let i = (n * m + c) * plane + p
+                    let j = (n * 2 * m + c) * plane + p, js = j + m * plane
+                    let yv = Double(y.data[i]), mu = Double(params.data[j])
+                    let dyhat = Double(dYHat.data[i])
+                    let dr = rateWeight * Double(dRate[i])
+                    // Straight-through: the synthesis input moves with g*y one for one, not with the mean.
+                    let dyg = dyhat / g + dr
+                    let dmug = -dr
+                    let dls = rateWeight * Double(dLogScale[i])
+                    dY.data[i] = Float(dyg * g)
+                    dParams.data[j] = Float(dmug * g)
+                    dParams.data[js] = Float(dls)
+                    let yHatG = Double(yHat.data[i]) * g
+                    dg += dyg * yv + dmug * mu - dyhat * yHatG / (g * g)
+                    dLogG += dls
+                }
+                dGain[l * m + c] += (dg * g + dLogG) * M_LN2
+            }
+        }
+        for k in 0..<dGain.count { net.gains.grad.data[k] += Float(dGain[k] * Double(MeanScaleHyperprior.gainScale)) }
+
+        var dZ = net.hyperSynthesis.backward(dParams)
+        dZ.add(net.hyperPrior.backward(scale: 1 / (Double(b) * pixels)))
+        dY.add(net.hyperAnalysis.backward(dZ))
+        _ = net.analysis.backward(dY)
+
+        var loss = zBits / (Double(b) * pixels)
+        for n in 0..<b {
+            let l = levelOf[n]
+            loss += weights[l] * (Double(config.lambdas[l]) * 255 * 255 * mse[n] + yBits[n] / pixels) / Double(b)
+        }
+        let bpp = (zBits + yBits.reduce(0, +)) / (Double(b) * pixels)
+        return (loss, mse.reduce(0, +) / Double(b), bpp)
+    }
+}
+
+extension VariableRateStep {
+    /// PSNR (dB, outputs clamped to [0, 1]) and rate (bits per pixel of y and z) of `crops` at
+    /// each level, with rounded z and rounded residuals, as the codec would code them (its
+    /// scales come from a fixed table, which costs a little more; `vlat bench` measures files).
+    public static func evaluate(_ net: MeanScaleHyperprior, crops: [Tensor]) -> [(psnr: Double, bpp: Double)] {
+        let config = net.config, m = config.latentChannels
+        var sums = [(psnr: Double, bpp: Double)](repeating: (0, 0), count: config.levels)
+        guard !crops.isEmpty else { return sums }
+        let gains = (0..<config.levels).map { net.log2Gains(level: Double($0)) }
+        for x in crops {
+            let pixels = Double(x.h * x.w)
+            let y = net.analysis.forward(x, training: false)
+            let zHat = net.hyperLatent(y)
+            let zBits = net.hyperPrior.forward(zHat, training: false).bits
+            let (mean, logScale) = net.meanAndLogScale(zHat, height: y.h, width: y.w)
+            let plane = y.h * y.w
+            for level in 0..<config.levels {
+                var yHat = y, bits = zBits
+                for c in 0..<m {
+                    let g = exp2(gains[level][c]), logG = gains[level][c] * M_LN2
+                    for p in 0..<(y.n * plane) {
+                        let i = ((p / plane) * m + c) * plane + p % plane
+                        let mug = Double(mean.data[i]) * g
+                        let k = (Double(y.data[i]) * g - mug).rounded()
+                        let scale = max(exp(Double(logScale.data[i]) + logG), GaussianConditional.scaleBound)
+                        bits += GaussianConditional.bits(residual: k, scale: scale).bits
+                        yHat.data[i] = Float((k + mug) / g)
+                    }
+                }
+                sums[level].psnr += Trainer.psnr(net.synthesis.forward(yHat, training: false), x)
+                sums[level].bpp += bits / pixels
+            }
+        }
+        let n = Double(crops.count)
+        return sums.map { ($0.psnr / n, $0.bpp / n) }
+    }
+}
