@@ -42,6 +42,18 @@ public enum BLAS {
         }
     }
 
+    /// `C = A * B` (`m x k` times `k x n`, row-major float64), one call, no chunking. Used
+    /// where the result must be exact on every machine: when every element of A and B is an
+    /// integer and every partial sum stays below 2^53 in magnitude, each addition is exact,
+    /// so the order a kernel adds in cannot change the result (`IntegerHyperSynthesis`).
+    public static func dgemm(transposeA: Bool = false, m: Int, n: Int, k: Int, a: UnsafePointer<Double>, lda: Int,
+                             b: UnsafePointer<Double>, ldb: Int, c: UnsafeMutablePointer<Double>, ldc: Int) {
+        _ = singleThreaded
+        guard m > 0, n > 0 else { return }
+        cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
+                    a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
+    }
+
     /// Convenience for whole arrays: returns `A (m x k) * B (k x n)`.
     public static func matmul(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int) -> [Float] {
         precondition(a.count == m * k && b.count == k * n, "matmul shape mismatch")

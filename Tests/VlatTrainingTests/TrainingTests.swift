@@ -22,6 +22,10 @@ enum TrainingFixtures {
         o.learningRate = 1e-3
         o.validationEvery = 2
         o.checkpointEvery = 1000
+        if objective == .hyperprior {
+            o.crop = 64
+            o.hyperprior = HyperpriorConfig(channels: 6, latentChannels: 4, hyperChannels: 4, lambdas: [0.005, 0.05])
+        }
         return o
     }
 

@@ -18,10 +18,22 @@ import VlatTensor
 public struct VariableRateStep {
     public let network: MeanScaleHyperprior
     public let seed: UInt64
+    public let synthesisInput: SynthesisInput
 
-    public init(network: MeanScaleHyperprior, seed: UInt64) {
+    /// What the synthesis transform is given in training. Both pass the gradient to `g * y`
+    /// one for one and none to the mean, so they share the backward pass.
+    public enum SynthesisInput: Sendable {
+        /// `round(g * y - g * mean) + g * mean`, scaled back: what the decoder will see.
+        case straightThrough
+        /// `g * y + u` with the rate's own uniform noise `u`, scaled back: differentiable
+        /// everywhere, which is what the finite-difference test of the gradients needs.
+        case noisy
+    }
+
+    public init(network: MeanScaleHyperprior, seed: UInt64, synthesisInput: SynthesisInput = .straightThrough) {
         self.network = network
         self.seed = seed
+        self.synthesisInput = synthesisInput
     }
 
     /// Loss weight of each level.
@@ -85,7 +97,10 @@ public struct VariableRateStep {
                     bits += bitsHere
                     dRate[i] = Float(dr)
                     dLogScale[i] = bounded ? 0 : Float(ds * scale)
-                    yHat.data[i] = Float(((yg - mug).rounded() + mug) / g)
+                    switch synthesisInput {
+                    case .straightThrough: yHat.data[i] = Float(((yg - mug).rounded() + mug) / g)
+                    case .noisy: yHat.data[i] = Float((yg + Double(uniforms[i])) / g)
+                    }
                 }
             }
             yBits[n] = bits

@@ -1,0 +1,224 @@
+import Foundation
+import VlatTensor
+
+/// The hyper-synthesis `h_s` in integer arithmetic (Balle et al. 2019, "Integer networks for
+/// data compression"), so that the means and scales that choose the entropy coder's tables
+/// are the same integers on every machine, whatever BLAS kernels it loads.
+///
+/// Each layer holds integer weights `W` and biases `b`. With integer input activations `a`,
+/// the accumulator `acc = W * a + b` is computed as a float64 matrix product: weights and
+/// activations are at most `limit` (2^15 - 1) in magnitude and a layer sums at most
+/// `maxTerms` products, so every partial sum is an integer below 2^53 and every float64
+/// addition is exact; the order in which a kernel adds cannot change the result. The next
+/// activation is `clamp(round(acc / 2^shift))` (ties up; ReLU layers clamp at 0), in Int64.
+///
+/// Float weights map to integers at export (`quantize`): each layer's weights get the largest
+/// power-of-two scale that keeps them within `limit`, each activation the largest that keeps
+/// the calibration images' activations within `limit / headroom`. The output is in units of
+/// `2^-outputFraction`.
+public struct IntegerHyperSynthesis: Sendable, Equatable {
+    public struct Layer: Sendable, Equatable {
+        /// A convolution or transposed convolution (its kernel, stride, padding, channels).
+        public var spec: LayerSpec
+        /// Laid out as the float layer's weight (`[out, in, k, k]`, or `[in, out, k, k]` for a
+        /// transposed convolution).
+        public var weights: [Int32]
+        /// In accumulator units.
+        public var bias: [Int64]
+        /// The accumulator is divided by `2^shift` (rounded) to give the output activation.
+        public var shift: Int
+        /// Negative outputs become 0.
+        public var relu: Bool
+
+        public init(spec: LayerSpec, weights: [Int32], bias: [Int64], shift: Int, relu: Bool) {
+            self.spec = spec
+            self.weights = weights
+            self.bias = bias
+            self.shift = shift
+            self.relu = relu
+        }
+
+        /// Products summed into one accumulator, at most.
+        var terms: Int { spec.inChannels * spec.kernel * spec.kernel }
+    }
+
+    public var layers: [Layer]
+    /// The output is in units of `2^-outputFraction`.
+    public var outputFraction: Int
+
+    public static let limit: Int64 = (1 << 15) - 1
+    /// Largest accumulator terms a layer may have: `maxTerms * limit^2 + max |bias|` < 2^53.
+    public static let maxTerms = 1 << 20
+    public static let maxBias: Int64 = 1 << 51
+
+    public init(layers: [Layer], outputFraction: Int) throws {
+        for (k, l) in layers.enumerated() {
+            let s = l.spec
+            guard s.kind == .conv || s.kind == .convTranspose, s.kernel >= 1, s.kernel <= 15, s.stride >= 1, s.stride <= 4,
+                  s.padding >= 0, s.padding < s.kernel, s.outputPadding >= 0, s.outputPadding < s.stride,
+                  s.inChannels >= 1, s.outChannels >= 1, l.terms <= Self.maxTerms else {
+                throw IntegerNetworkError.invalid("layer \(k) has an unsupported shape")
+            }
+            guard l.weights.count == s.inChannels * s.outChannels * s.kernel * s.kernel, l.bias.count == s.outChannels,
+                  l.weights.allSatisfy({ Int64(abs($0)) <= Self.limit }), l.bias.allSatisfy({ abs($0) <= Self.maxBias }),
+                  (0...62).contains(l.shift) else {
+                throw IntegerNetworkError.invalid("layer \(k) has out-of-range integers")
+            }
+            if k > 0 && layers[k - 1].spec.outChannels != s.inChannels { throw IntegerNetworkError.invalid("layer \(k) does not follow layer \(k - 1)") }
+        }
+        guard !layers.isEmpty, (0...30).contains(outputFraction) else { throw IntegerNetworkError.invalid("no layers or a bad output fraction") }
+        self.layers = layers
+        self.outputFraction = outputFraction
+    }
+
+    public var inputChannels: Int { layers[0].spec.inChannels }
+    public var outputChannels: Int { layers[layers.count - 1].spec.outChannels }
+
+    /// Output size of one layer for an input of `h x w`.
+    static func outputSize(_ s: LayerSpec, _ h: Int, _ w: Int) -> (Int, Int) {
+        switch s.kind {
+        case .convTranspose:
+            return ((h - 1) * s.stride - 2 * s.padding + s.kernel + s.outputPadding, (w - 1) * s.stride - 2 * s.padding + s.kernel + s.outputPadding)
+        default:
+            return ((h + 2 * s.padding - s.kernel) / s.stride + 1, (w + 2 * s.padding - s.kernel) / s.stride + 1)
+        }
+    }
+
+    /// Runs the network on integer activations `[channels, height, width]` (one image), first
+    /// clamped to `limit` like every later activation (a damaged file may hold any z).
+    /// Returns the output activations and their height and width.
+    public func run(_ input: [Int32], height: Int, width: Int) -> (values: [Int32], height: Int, width: Int) {
+        precondition(input.count == inputChannels * height * width)
+        var a = input.map { Double(min(max(Int64($0), -Self.limit), Self.limit)) }, h = height, w = width
+        for layer in layers {
+            let s = layer.spec
+            let (oh, ow) = Self.outputSize(s, h, w)
+            let plane = oh * ow, k2 = s.kernel * s.kernel
+            var acc = [Double](repeating: 0, count: s.outChannels * plane)
+            let weights = layer.weights.map { Double($0) }
+            if s.kind == .conv {
+                // im2col, then W [out, in*k*k] x col [in*k*k, oh*ow].
+                var col = [Double](repeating: 0, count: s.inChannels * k2 * plane)
+                for c in 0..<s.inChannels {
+                    for ky in 0..<s.kernel {
+                        for kx in 0..<s.kernel {
+                            let row = (c * k2 + ky * s.kernel + kx) * plane
+                            for oy in 0..<oh {
+                                let iy = oy * s.stride - s.padding + ky
+                                guard iy >= 0 && iy < h else { continue }
+                                for ox in 0..<ow {
+                                    let ix = ox * s.stride - s.padding + kx
+                                    if ix >= 0 && ix < w { col[row + oy * ow + ox] = a[(c * h + iy) * w + ix] }
+                                }
+                            }
+                        }
+                    }
+                }
+                weights.withUnsafeBufferPointer { wp in
+                    col.withUnsafeBufferPointer { cp in
+                        acc.withUnsafeMutableBufferPointer { ap in
+                            BLAS.dgemm(m: s.outChannels, n: plane, k: s.inChannels * k2, a: wp.baseAddress!, lda: s.inChannels * k2,
+                                       b: cp.baseAddress!, ldb: plane, c: ap.baseAddress!, ldc: plane)
+                        }
+                    }
+                }
+            } else {
+                // col = W^T [out*k*k, in] x a [in, h*w], then scattered (col2im) into the output.
+                let inPlane = h * w
+                var col = [Double](repeating: 0, count: s.outChannels * k2 * inPlane)
+                weights.withUnsafeBufferPointer { wp in
+                    a.withUnsafeBufferPointer { xp in
+                        col.withUnsafeMutableBufferPointer { cp in
+                            BLAS.dgemm(transposeA: true, m: s.outChannels * k2, n: inPlane, k: s.inChannels, a: wp.baseAddress!,
+                                       lda: s.outChannels * k2, b: xp.baseAddress!, ldb: inPlane, c: cp.baseAddress!, ldc: inPlane)
+                        }
+                    }
+                }
+                for o in 0..<s.outChannels {
+                    for ky in 0..<s.kernel {
+                        for kx in 0..<s.kernel {
+                            let row = (o * k2 + ky * s.kernel + kx) * inPlane
+                            for iy in 0..<h {
+                                let oy = iy * s.stride - s.padding + ky
+                                guard oy >= 0 && oy < oh else { continue }
+                                for ix in 0..<w {
+                                    let ox = ix * s.stride - s.padding + kx
+                                    if ox >= 0 && ox < ow { acc[(o * oh + oy) * ow + ox] += col[row + iy * w + ix] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let half: Int64 = layer.shift > 0 ? 1 << (layer.shift - 1) : 0
+            let low: Int64 = layer.relu ? 0 : -Self.limit
+            for o in 0..<s.outChannels {
+                let b = layer.bias[o]
+                for p in 0..<plane {
+                    let i = o * plane + p
+                    let v = (Int64(acc[i]) + b + half) >> Int64(layer.shift)
+                    acc[i] = Double(min(max(v, low), Self.limit))
+                }
+            }
+            a = acc
+            h = oh
+            w = ow
+        }
+        return (a.map { Int32($0) }, h, w)
+    }
+
+    /// Integer weights for the float `layers` (convolutions, each optionally followed by a
+    /// ReLU), with activation scales calibrated on `calibration` inputs (integer z, `[1, C, h, w]`
+    /// each): each activation keeps a factor `headroom` below `limit` at the largest value seen.
+    public static func quantize(_ network: Sequential, calibration: [Tensor], headroom: Double = 2,
+                                maxOutputFraction: Int = 16) throws -> IntegerHyperSynthesis {
+        var convs: [(layer: any VlatTensor.Layer, relu: Bool)] = []
+        for layer in network.layers {
+            switch layer.spec.kind {
+            case .conv, .convTranspose: convs.append((layer, false))
+            case .relu:
+                guard !convs.isEmpty else { throw IntegerNetworkError.invalid("a ReLU before any convolution") }
+                convs[convs.count - 1].relu = true
+            default: throw IntegerNetworkError.invalid("layer kind \(layer.spec.kind) has no integer version")
+            }
+        }
+        // Largest pre-activation magnitude of each convolution over the calibration inputs.
+        var peaks = [Double](repeating: 1e-6, count: convs.count)
+        for z in calibration {
+            var x = z
+            var k = 0
+            for layer in network.layers {
+                x = layer.forward(x, training: false)
+                if layer.spec.kind == .conv || layer.spec.kind == .convTranspose {
+                    peaks[k] = max(peaks[k], x.data.reduce(0) { max($0, Double(abs($1))) })
+                    k += 1
+                }
+            }
+        }
+        var layers: [Layer] = []
+        var inputFraction = 0
+        for (k, item) in convs.enumerated() {
+            let params = item.layer.parameters
+            let w = params[0].value.data, b = params[1].value.data
+            let wMax = max(1e-12, w.reduce(0) { max($0, Double(abs($1))) })
+            let weightFraction = min(24, Int(floor(log2(Double(limit) / wMax))))
+            var outFraction = Int(floor(log2(Double(limit) / (peaks[k] * headroom))))
+            if k == convs.count - 1 { outFraction = min(outFraction, maxOutputFraction) }
+            outFraction = min(outFraction, weightFraction + inputFraction)
+            let weights = w.map { Int32((Double($0) * exp2(Double(weightFraction))).rounded()) }
+            let accFraction = weightFraction + inputFraction
+            let bias = b.map { Int64((Double($0) * exp2(Double(accFraction))).rounded()) }
+            layers.append(Layer(spec: item.layer.spec, weights: weights, bias: bias, shift: accFraction - outFraction, relu: item.relu))
+            inputFraction = outFraction
+        }
+        return try IntegerHyperSynthesis(layers: layers, outputFraction: inputFraction)
+    }
+}
+
+public enum IntegerNetworkError: Error, Equatable, CustomStringConvertible {
+    case invalid(String)
+
+    public var description: String {
+        switch self { case .invalid(let s): return "invalid integer network: \(s)" }
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+import VlatTestSupport
+import VlatModels
+import VlatTensor
+@testable import VlatTraining
+
+@Suite("Variable-rate hyperprior training")
+struct VariableRateStepTests {
+    static func tinyNetwork(seed: UInt64 = 3) -> MeanScaleHyperprior {
+        MeanScaleHyperprior(config: HyperpriorConfig(channels: 5, latentChannels: 3, hyperChannels: 2, lambdas: [0.01, 0.1]), seed: seed)
+    }
+
+    /// Every parameter's gradient, gains included, against central differences of the loss,
+    /// with the differentiable synthesis input (the straight-through one shares this backward).
+    @Test func gradientsMatchFiniteDifferences() {
+        let net = Self.tinyNetwork()
+        // Latents of a fresh network are tiny; larger gains put residuals and scales in the
+        // range where the rate's gradients are large.
+        for i in 0..<net.gains.value.count { net.gains.value.data[i] = Float(i % 3) / MeanScaleHyperprior.gainScale }
+        var g = SeededGenerator(seed: 11)
+        let x = Tensor(shape: [2, 3, 64, 64], data: (0..<(2 * 3 * 64 * 64)).map { _ in g.uniform() })
+        let step = VariableRateStep(network: net, seed: 5, synthesisInput: .noisy)
+        func loss() -> Double {
+            net.parameters.forEach { $0.zeroGrad() }
+            return step.run(x, step: 7).loss
+        }
+        net.parameters.forEach { $0.zeroGrad() }
+        _ = step.run(x, step: 7)
+        let analytic = net.parameters.map(\.grad)
+        // checkParameters reads the gradients from the parameters: put them back after each probe.
+        var probe = SeededGenerator(seed: 2)
+        var worst = 0.0
+        for (k, p) in net.parameters.enumerated() {
+            for i in GradientCheck.probes(p.value.count, &probe, limit: 6) {
+                let saved = p.value.data[i], h: Float = 1e-2
+                p.value.data[i] = saved + h
+                let fp = loss()
+                p.value.data[i] = saved - h
+                let fm = loss()
+                p.value.data[i] = saved
+                worst = max(worst, GradientCheck.compare(numeric: (fp - fm) / (2 * Double(h)), analytic: Double(analytic[k].data[i]),
+                                                         tolerance: 3e-2, "\(p.name)[\(i)]"))
+            }
+        }
+        #expect(worst < 3e-2)
+    }
+
+    @Test func everyBatchOfLevelsCropsHoldsEachLevelOnce() {
+        let net = MeanScaleHyperprior(config: HyperpriorConfig(channels: 4, latentChannels: 2, hyperChannels: 2), seed: 1)
+        let step = VariableRateStep(network: net, seed: 9)
+        for s in 0..<20 {
+            let levels = step.levels(batch: 16, step: s)
+            #expect(levels[..<8].sorted() == Array(0..<8) && levels[8...].sorted() == Array(0..<8))
+            #expect(levels == step.levels(batch: 16, step: s))
+        }
+        #expect(step.levels(batch: 8, step: 0) != step.levels(batch: 8, step: 1))
+    }
+
+    @Test func levelWeightsAreOneAtTheGeometricMeanLambda() {
+        let w = VariableRateStep.weights([0.001, 0.01, 0.1])
+        #expect(abs(w[1] - 1) < 1e-6 && abs(w[0] - 10.0.squareRoot()) < 1e-5 && abs(w[2] - 0.1.squareRoot()) < 1e-6)
+    }
+
+    @Test func higherLevelsSpendMoreBitsForMoreQuality() throws {
+        let net = Self.tinyNetwork()
+        for c in 0..<3 { net.gains.value.data[c] = -1 / MeanScaleHyperprior.gainScale; net.gains.value.data[3 + c] = 3 / MeanScaleHyperprior.gainScale }
+        var g = SeededGenerator(seed: 4)
+        let crop = Tensor(shape: [1, 3, 64, 64], data: (0..<(3 * 64 * 64)).map { _ in g.uniform() })
+        let points = VariableRateStep.evaluate(net, crops: [crop])
+        #expect(points.count == 2 && points[1].bpp > points[0].bpp)
+    }
+}
