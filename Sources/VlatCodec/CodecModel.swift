@@ -5,18 +5,41 @@ import VlatModels
 
 /// A trained rate-distortion model ready to code images: the transforms, the integer entropy
 /// tables, and the model's identity (the SHA-256 of its file).
+///
+/// Two kinds: a factorized-prior model (one rate; `tables`, `contextPriors`), or a
+/// variable-rate mean-scale hyperprior (`hyperprior`, every rate; `level` picks one). For
+/// both, `network` holds the analysis and synthesis transforms.
 public final class CodecModel {
     public let network: Autoencoder
     public let tables: [QuantizedCDF]
     /// The context coder's fitted starting tables, when the model file has them.
     public let contextPriors: ContextPriors?
+    /// The hyperprior's integer tables and networks, for a hyperprior model.
+    public let hyperprior: HyperpriorCodecModel?
     /// SHA-256 of the model file: what `.vlat` headers name.
     public let digest: [UInt8]
     /// Quality level 1...8 for a shipped model, 0 otherwise.
     public let quality: UInt8
+    /// A hyperprior model's rate: the quality (1 = lowest rate; fractional values interpolate).
+    public let hyperpriorQuality: Double
 
     public init(bytes: [UInt8], quality: UInt8 = 0) throws {
         let file = try ModelFile.parse(bytes)
+        digest = ModelFile.digest(of: bytes)
+        self.quality = quality
+        if (try? MeanScaleHyperprior.config(in: file)) != nil {
+            let hyper = try HyperpriorCodecModel(file: file)
+            let c = hyper.network.config
+            // The transforms alone, as an autoencoder (no entropy model of its own).
+            let transforms = Autoencoder(config: AutoencoderConfig(objective: .ae, channels: c.channels, latentChannels: c.latentChannels), seed: 0)
+            transforms.initialize(from: file)
+            network = transforms
+            hyperprior = hyper
+            tables = []
+            contextPriors = nil
+            hyperpriorQuality = quality > 0 ? Double(quality) : Double(HyperpriorCodecModel.defaultQuality)
+            return
+        }
         let network = try Autoencoder(modelFile: file)
         guard network.config.objective == .rd else {
             throw CodecError.notACodecModel("a '\(network.config.objective.rawValue)' model has no entropy model; train with --objective rd")
@@ -24,8 +47,29 @@ public final class CodecModel {
         self.network = network
         tables = try EntropyTables.read(file, channels: network.config.latentChannels)
         contextPriors = try EntropyTables.readContextPriors(file, tables: tables)
-        digest = ModelFile.digest(of: bytes)
+        hyperprior = nil
+        hyperpriorQuality = 0
+    }
+
+    private init(_ other: CodecModel, quality: UInt8, hyperpriorQuality: Double) {
+        network = other.network
+        tables = other.tables
+        contextPriors = other.contextPriors
+        hyperprior = other.hyperprior
+        digest = other.digest
         self.quality = quality
+        self.hyperpriorQuality = hyperpriorQuality
+    }
+
+    /// This hyperprior model at quality `q` (1...levels; fractional values interpolate), sharing
+    /// its weights and tables.
+    public func atQuality(_ q: Double) throws -> CodecModel {
+        guard let hyperprior else { throw CodecError.notACodecModel("only a hyperprior model has a quality of its own") }
+        guard q >= 1, q <= Double(hyperprior.levels) else {
+            throw CodecError.notACodecModel("quality \(q) is outside this model's 1...\(hyperprior.levels)")
+        }
+        let whole = q == q.rounded() && q <= 8 ? UInt8(q) : 0
+        return CodecModel(self, quality: whole, hyperpriorQuality: q)
     }
 
     /// The model file for a trained rate-distortion network, with its entropy tables computed

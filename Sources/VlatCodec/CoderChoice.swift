@@ -21,12 +21,15 @@ public enum CoderChoice: String, CaseIterable, Sendable, CustomStringConvertible
     case ctx
     /// zstd on channel-major zigzag planes of the latents.
     case zstd
+    /// A hyperprior model's own coder (header coder 5), the only one such a model uses.
+    case hyperprior
 
     public init(_ coder: ContainerHeader.Coder) {
         switch coder {
         case .rans: self = .rans
         case .zstd: self = .zstd
         case .ctx, .ctxFitted: self = .ctx
+        case .hyperprior: self = .hyperprior
         }
     }
 

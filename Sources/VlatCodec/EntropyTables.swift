@@ -41,17 +41,19 @@ public enum EntropyTables {
         }
     }
 
-    public static func entries(_ tables: [QuantizedCDF]) -> [ModelFile.Entry] {
+    /// `prefix` names the set: `entropy` for a factorized model's tables, `entropy.z` and
+    /// `entropy.y` for a hyperprior's (`HyperpriorCodecModel`).
+    public static func entries(_ tables: [QuantizedCDF], prefix: String = "entropy") -> [ModelFile.Entry] {
         let cdf = tables.flatMap { $0.cdf.map { Float($0) } } // not map(Float.init): that picks init(bitPattern:)
         return [
-            .init(name: "entropy.offsets", shape: [tables.count], values: tables.map { Float($0.offset) }),
-            .init(name: "entropy.lengths", shape: [tables.count], values: tables.map { Float($0.cdf.count) }),
-            .init(name: "entropy.cdf", shape: [cdf.count], values: cdf),
+            .init(name: "\(prefix).offsets", shape: [tables.count], values: tables.map { Float($0.offset) }),
+            .init(name: "\(prefix).lengths", shape: [tables.count], values: tables.map { Float($0.cdf.count) }),
+            .init(name: "\(prefix).cdf", shape: [cdf.count], values: cdf),
         ]
     }
 
-    public static func read(_ file: ModelFile, channels: Int) throws -> [QuantizedCDF] {
-        guard let offsets = file["entropy.offsets"], let lengths = file["entropy.lengths"], let cdf = file["entropy.cdf"] else {
+    public static func read(_ file: ModelFile, channels: Int, prefix: String = "entropy") throws -> [QuantizedCDF] {
+        guard let offsets = file["\(prefix).offsets"], let lengths = file["\(prefix).lengths"], let cdf = file["\(prefix).cdf"] else {
             throw CodecError.missingTables
         }
         // Every float must be an exact integer in range: the file may be damaged or hostile.

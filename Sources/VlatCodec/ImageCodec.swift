@@ -79,6 +79,9 @@ public enum ImageCodec {
         }
         let refining = (refinement?.steps ?? 0) > 0
         try checkMemory(width: image.width, height: image.height, model: model, limit: memoryLimit, refining: refining)
+        if let hyper = model.hyperprior {
+            return try encodeHyperprior(image, model: model, hyper: hyper, coder: coder, refining: refining)
+        }
         let latent: Tensor
         if let refinement, refining {
             let lambda = try LatentRefinement.lambda(of: model)
@@ -101,11 +104,29 @@ public enum ImageCodec {
         case .auto:
             let candidates: [([UInt8], ContainerHeader.Coder)] = [(try rans(), .rans), (try ctx(), ctxCoder), (LatentPacking.pack(symbols), .zstd)]
             (payload, used) = candidates.min { $0.0.count < $1.0.count }!  // the first of equals
+        case .hyperprior: throw CodecError.wrongCoder("--coder hyperprior needs a hyperprior model")
         }
         let header = ContainerHeader(
             width: image.width, height: image.height, sourceColorType: image.source.colorType.rawValue,
             sourceBitDepth: UInt8(image.source.bitDepth), quality: model.quality, coder: used,
             paddingMultiple: paddingMultiple, latentChannels: c, latentHeight: h, latentWidth: w, modelDigest: model.digest)
+        let alpha = image.alphaPlane().map { Container.AlphaPlane(method: 0, data: Zstd.compress($0, level: 19)) }
+        return (Container(header: header, iccProfile: image.iccProfile, alpha: alpha, payload: payload), latent)
+    }
+
+    /// A hyperprior model's encode: its own coder, at the model's quality.
+    static func encodeHyperprior(_ image: Image, model: CodecModel, hyper: HyperpriorCodecModel, coder: CoderChoice,
+                                 refining: Bool) throws -> (container: Container, latent: Tensor) {
+        guard coder == .auto || coder == .hyperprior else {
+            throw CodecError.wrongCoder("a hyperprior model codes with its own coder (--coder auto or hyperprior), not \(coder)")
+        }
+        guard !refining else { throw CodecError.wrongCoder("--refine works with factorized models only") }
+        let y = model.network.analysis.forward(paddedTensor(image), training: false)
+        let (payload, latent) = try HyperpriorCoding.encode(y, model: hyper, levelCode: hyper.levelCode(model.hyperpriorQuality - 1))
+        let header = ContainerHeader(
+            width: image.width, height: image.height, sourceColorType: image.source.colorType.rawValue,
+            sourceBitDepth: UInt8(image.source.bitDepth), quality: model.quality, coder: .hyperprior,
+            paddingMultiple: paddingMultiple, latentChannels: latent.c, latentHeight: latent.h, latentWidth: latent.w, modelDigest: model.digest)
         let alpha = image.alphaPlane().map { Container.AlphaPlane(method: 0, data: Zstd.compress($0, level: 19)) }
         return (Container(header: header, iccProfile: image.iccProfile, alpha: alpha, payload: payload), latent)
     }
@@ -139,6 +160,13 @@ public enum ImageCodec {
         }
         try checkMemory(width: h.width, height: h.height, model: model, limit: memoryLimit)
         let plane = h.latentHeight * h.latentWidth, count = h.latentChannels * plane
+        guard (h.coder == .hyperprior) == (model.hyperprior != nil) else {
+            throw CodecError.corruptPayload("coder \(h.coder) does not fit the model's kind")
+        }
+        let latent: Tensor
+        if let hyper = model.hyperprior {
+            latent = try HyperpriorCoding.decode(container.payload, model: hyper, height: h.latentHeight, width: h.latentWidth)
+        } else {
         let symbols: [Int32]
         switch h.coder {
         case .rans:
@@ -162,8 +190,11 @@ public enum ImageCodec {
             }
         case .zstd:
             symbols = try LatentPacking.unpack(container.payload, count: count)
+        case .hyperprior:
+            throw CodecError.corruptPayload("coder \(h.coder) does not fit the model's kind")
         }
-        let latent = Tensor(shape: [1, h.latentChannels, h.latentHeight, h.latentWidth], data: symbols.map { Float($0) })
+        latent = Tensor(shape: [1, h.latentChannels, h.latentHeight, h.latentWidth], data: symbols.map { Float($0) })
+        }
         let y = TensorOps.crop(model.network.synthesis.forward(latent, training: false), height: h.height, width: h.width)
         let n = h.width * h.height
         let source = ImageSource.ColorType(rawValue: h.sourceColorType) ?? .rgb

@@ -21,6 +21,10 @@ public struct ContainerHeader: Sendable, Equatable {
         /// that a reader that does not know those tables refuses the file instead of
         /// misdecoding it.
         case ctxFitted = 4
+        /// A mean-scale hyperprior's two rANS streams: z with the model's factorized tables,
+        /// then the latents' residuals with Gaussian tables picked by the integer
+        /// hyper-synthesis (`HyperpriorCoding`).
+        case hyperprior = 5
 
         public var description: String {
             switch self {
@@ -28,6 +32,7 @@ public struct ContainerHeader: Sendable, Equatable {
             case .zstd: "zstd"
             case .ctx: "ctx"
             case .ctxFitted: "ctx (fitted start)"
+            case .hyperprior: "hyperprior"
             }
         }
     }

@@ -41,7 +41,7 @@ struct CompressCommand: ParsableCommand {
 
     @Argument(help: "PNG or JPEG files or folders of them ('-' for standard input).") var inputs: [String]
     @Option(name: .shortAndLong, help: "Output file (one input), or folder; '-' for standard output.") var output: String?
-    @Option(help: "Quality level 1...8 (a shipped model); higher is better and larger.") var quality: UInt8?
+    @Option(help: "Quality level 1...8; higher is better and larger. A hyperprior model takes any value in its range (fractional values interpolate).") var quality: Double?
     @Option(help: "Bits per pixel to stay under: picks the highest quality that fits, per image.") var targetBpp: Double?
     @Option(help: "Model file (.vlatmodel) trained with --objective rd, instead of a quality level.") var model: String?
     @Option(help: "Extra folder to search for models (before $VLAT_MODELS and the shipped ones).") var modelDir: [String] = []
@@ -58,9 +58,7 @@ struct CompressCommand: ParsableCommand {
         if CoderChoice(rawValue: coder) == nil { throw ValidationError("--coder must be auto, rans, ctx or zstd") }
         if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
         if let quality, !(1...8).contains(quality) { throw ValidationError("--quality must be in 1...8") }
-        if [quality != nil, targetBpp != nil, model != nil].filter({ $0 }).count > 1 {
-            throw ValidationError("give one of --quality, --target-bpp and --model")
-        }
+        if quality != nil && targetBpp != nil { throw ValidationError("give one of --quality and --target-bpp") }
         if let targetBpp, !(targetBpp > 0 && targetBpp <= 64) { throw ValidationError("--target-bpp must be in (0, 64]") }
         if let jobs, !(1...64).contains(jobs) { throw ValidationError("--jobs must be in 1...64") }
         if denoiseModel != nil && !denoise { throw ValidationError("--denoise-model needs --denoise") }
@@ -77,9 +75,16 @@ struct CompressCommand: ParsableCommand {
         // Fail before any work when the models are missing.
         let levels = registry.qualities
         if targetBpp != nil && levels.isEmpty { throw CLIError("\(RegistryError.noQuality(1, searched: registry.folders))") }
-        if let model { _ = try loadCodecModel(model) } else if targetBpp == nil {
-            let q = quality ?? ModelRegistry.defaultQuality
-            guard levels.contains(q) else { throw CLIError("\(RegistryError.noQuality(q, searched: registry.folders))") }
+        if let model {
+            let loaded = try loadCodecModel(model)
+            if loaded.hyperprior == nil && (quality != nil || targetBpp != nil) {
+                throw ValidationError("--quality and --target-bpp pick among installed levels or a hyperprior model's rates; --model \(model) has one rate")
+            }
+        } else if targetBpp == nil {
+            let q = quality ?? Double(ModelRegistry.defaultQuality)
+            guard q == q.rounded(), levels.contains(UInt8(q)) else {
+                throw CLIError("\(RegistryError.noQuality(UInt8(q.rounded()), searched: registry.folders)) (fractional qualities need a hyperprior model)")
+            }
         }
 
         let workers = BatchJobs.workers(for: files.count, requested: jobs)
@@ -106,7 +111,7 @@ struct CompressCommand: ParsableCommand {
                 remark = pick.fits ? " (q\(pick.quality), target \(targetBpp))"
                     : " (q\(pick.quality), the lowest level, is above --target-bpp \(targetBpp))"
             } else {
-                let codecModel = try cache.model(quality: quality ?? ModelRegistry.defaultQuality)
+                let codecModel = try cache.model(quality: quality ?? Double(ModelRegistry.defaultQuality))
                 bytes = try ImageCodec.encode(image, model: codecModel, coder: chosenCoder, refinement: refinement,
                                               memoryLimit: memoryLimit).serialized()
             }
@@ -180,9 +185,17 @@ final class ModelCache: @unchecked Sendable {
         return explicit!
     }
 
-    /// The --model file when given, else the installed level `quality`.
+    /// The --model file when given (a hyperprior at `quality`), else the installed level `quality`.
+    func model(quality: Double) throws -> CodecModel {
+        if let file {
+            let m = try explicitModel(file)
+            return m.hyperprior == nil ? m : try m.atQuality(quality)
+        }
+        return try model(quality: UInt8(quality))
+    }
+
+    /// The installed level `quality`.
     func model(quality: UInt8) throws -> CodecModel {
-        if let file { return try explicitModel(file) }
         if let m = byQuality[quality] { return m }
         let m = try registry.model(quality: quality)
         byQuality[quality] = m

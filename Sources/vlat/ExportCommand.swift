@@ -19,7 +19,9 @@ struct ExportCommand: ParsableCommand {
         by default; rate-distortion models also get their integer entropy tables, computed once \
         here; with --fit-contexts, also the context coder's starting tables, fitted on that \
         folder's training split (the images `vlat train` trains on, never its held-out ones); \
-        without it, a model file's fitted tables are kept. \
+        without it, a model file's fitted tables are kept. A hyperprior model also gets its \
+        integer hyper-synthesis, whose activation scales are calibrated on the training split \
+        of --calibrate (required for it). \
         The result has its own digest: .vlat files made with the input model need the \
         input model to decode.
 
@@ -27,12 +29,14 @@ struct ExportCommand: ParsableCommand {
           vlat export runs/q4.ckpt -o q4.vlatmodel
           vlat export runs/q4.ckpt -o q4.vlatmodel --fit-contexts ../shared/corpus/train
           vlat export big.vlatmodel -o big-f32.vlatmodel --storage float32
+          vlat export runs/hp.ckpt -o hyperprior.vlatmodel --calibrate ../shared/corpus/train
         """)
 
     @Argument(help: "A checkpoint or model file.") var input: String
     @Option(name: .shortAndLong, help: "The model file to write.") var output: String
     @Option(help: "Weight storage: float16 or float32.") var storage: String = "float16"
     @Option(help: "Fit the context coder's starting tables on this training folder's training split.") var fitContexts: String?
+    @Option(help: "Hyperprior: calibrate the integer hyper-synthesis on this training folder's training split.") var calibrate: String?
     @Option(help: "How many of those images (evenly spaced by name).") var fitImages: Int = 100
     @Flag(help: "Replace an existing output file.") var force = false
 
@@ -50,7 +54,15 @@ struct ExportCommand: ParsableCommand {
             let parsed = try ModelFile.parse(bytes)
             let origin = "\((input as NSString).lastPathComponent) (sha256 \(SHA256.hex(ModelFile.digest(of: bytes))))"
             let fitNeedsCodec = CLIError("--fit-contexts needs a rate-distortion model")
-            if Denoiser.isDenoiser(parsed) {
+            if (try? MeanScaleHyperprior.config(in: parsed)) != nil {
+                if fitContexts != nil { throw CLIError("--fit-contexts is for factorized models; a hyperprior takes --calibrate") }
+                guard let folder = calibrate else { throw CLIError("a hyperprior model needs --calibrate FOLDER (training images)") }
+                let network = try MeanScaleHyperprior(modelFile: parsed)
+                network.metadata["exportedFrom"] = network.metadata["exportedFrom"].map { "\(origin), itself from \($0)" } ?? origin
+                let images = try trainingImages(folder)
+                network.metadata["calibration"] = "\(images.count) training-split images of \((folder as NSString).lastPathComponent)"
+                file = try HyperpriorCodecModel.export(network, calibration: images, storage: kind)
+            } else if Denoiser.isDenoiser(parsed) {
                 if fitContexts != nil { throw fitNeedsCodec }
                 let network = try Denoiser(modelFile: parsed)
                 network.metadata["exportedFrom"] = origin
@@ -84,6 +96,11 @@ struct ExportCommand: ParsableCommand {
     /// `--fit-images` of the training split of `--fit-contexts`, evenly spaced by name; none without it.
     func contextImages() throws -> [Image] {
         guard let folder = fitContexts else { return [] }
+        return try trainingImages(folder)
+    }
+
+    /// `--fit-images` of the training split of `folder`, evenly spaced by name.
+    func trainingImages(_ folder: String) throws -> [Image] {
         let train: [RGBImage]
         do { train = try TrainingImages.load(folder: folder).train } catch { throw CLIError("\(error)") }
         let n = min(fitImages, train.count)

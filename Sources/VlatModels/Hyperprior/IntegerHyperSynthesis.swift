@@ -29,13 +29,16 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
         public var shift: Int
         /// Negative outputs become 0.
         public var relu: Bool
+        /// The float weights these integers stand for are `weights * 2^-weightFraction`.
+        public var weightFraction: Int
 
-        public init(spec: LayerSpec, weights: [Int32], bias: [Int64], shift: Int, relu: Bool) {
+        public init(spec: LayerSpec, weights: [Int32], bias: [Int64], shift: Int, relu: Bool, weightFraction: Int) {
             self.spec = spec
             self.weights = weights
             self.bias = bias
             self.shift = shift
             self.relu = relu
+            self.weightFraction = weightFraction
         }
 
         /// Products summed into one accumulator, at most.
@@ -65,6 +68,7 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
                 throw IntegerNetworkError.invalid("layer \(k) has out-of-range integers")
             }
             if k > 0 && layers[k - 1].spec.outChannels != s.inChannels { throw IntegerNetworkError.invalid("layer \(k) does not follow layer \(k - 1)") }
+            guard (-30...30).contains(l.weightFraction) else { throw IntegerNetworkError.invalid("layer \(k) has a bad weight fraction") }
         }
         guard !layers.isEmpty, (0...30).contains(outputFraction) else { throw IntegerNetworkError.invalid("no layers or a bad output fraction") }
         self.layers = layers
@@ -72,6 +76,18 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
     }
 
     public var inputChannels: Int { layers[0].spec.inChannels }
+
+    /// The float weights and biases the integers stand for, layer by layer (what the float
+    /// network computes with, up to the activations' rounding).
+    public var floatParameters: [(weight: [Float], bias: [Float])] {
+        var inputFraction = 0
+        return layers.map { l in
+            let accFraction = l.weightFraction + inputFraction
+            defer { inputFraction = accFraction - l.shift }
+            return (l.weights.map { Float(Double($0) * exp2(Double(-l.weightFraction))) },
+                    l.bias.map { Float(Double($0) * exp2(Double(-accFraction))) })
+        }
+    }
     public var outputChannels: Int { layers[layers.count - 1].spec.outChannels }
 
     /// Output size of one layer for an input of `h x w`.
@@ -170,8 +186,11 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
     /// Integer weights for the float `layers` (convolutions, each optionally followed by a
     /// ReLU), with activation scales calibrated on `calibration` inputs (integer z, `[1, C, h, w]`
     /// each): each activation keeps a factor `headroom` below `limit` at the largest value seen.
+    ///
+    /// Weights are kept within `weightLimit` (2047 by default: integers that float16 holds
+    /// exactly, so a model file stores them in two bytes).
     public static func quantize(_ network: Sequential, calibration: [Tensor], headroom: Double = 2,
-                                maxOutputFraction: Int = 16) throws -> IntegerHyperSynthesis {
+                                maxOutputFraction: Int = 16, weightLimit: Double = 2047) throws -> IntegerHyperSynthesis {
         var convs: [(layer: any VlatTensor.Layer, relu: Bool)] = []
         for layer in network.layers {
             switch layer.spec.kind {
@@ -201,14 +220,15 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
             let params = item.layer.parameters
             let w = params[0].value.data, b = params[1].value.data
             let wMax = max(1e-12, w.reduce(0) { max($0, Double(abs($1))) })
-            let weightFraction = min(24, Int(floor(log2(Double(limit) / wMax))))
+            let weightFraction = min(24, Int(floor(log2(weightLimit / wMax))))
             var outFraction = Int(floor(log2(Double(limit) / (peaks[k] * headroom))))
             if k == convs.count - 1 { outFraction = min(outFraction, maxOutputFraction) }
             outFraction = min(outFraction, weightFraction + inputFraction)
             let weights = w.map { Int32((Double($0) * exp2(Double(weightFraction))).rounded()) }
             let accFraction = weightFraction + inputFraction
             let bias = b.map { Int64((Double($0) * exp2(Double(accFraction))).rounded()) }
-            layers.append(Layer(spec: item.layer.spec, weights: weights, bias: bias, shift: accFraction - outFraction, relu: item.relu))
+            layers.append(Layer(spec: item.layer.spec, weights: weights, bias: bias, shift: accFraction - outFraction, relu: item.relu,
+                                weightFraction: weightFraction))
             inputFraction = outFraction
         }
         return try IntegerHyperSynthesis(layers: layers, outputFraction: inputFraction)

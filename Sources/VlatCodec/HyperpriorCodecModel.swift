@@ -1,0 +1,185 @@
+import Foundation
+import VlatEntropy
+import VlatFormat
+import VlatImageIO
+import VlatModels
+import VlatTensor
+
+/// A trained variable-rate mean-scale hyperprior ready to code images: the float transforms,
+/// and everything that decides symbols and tables in exact integers, read from the model file
+/// so that encoder and decoder agree on every machine:
+/// - `zTables`: integer CDFs of z, one per channel (from the factorized prior);
+/// - `yTables`: integer CDFs of a zero-mean Gaussian at each scale of `scaleTable`;
+/// - `hyperSynthesis`: the hyper-synthesis as an integer network (`IntegerHyperSynthesis`);
+/// - `logGains`: each level's per-channel natural-log gain in units of 2^-16.
+///
+/// Model-file tensors (beside the network's own): `entropy.z.*` and `entropy.y.*` (as
+/// `EntropyTables`), `integer_hyper_synthesis.<k>.weight`, `.bias_high`, `.bias_low` (bias =
+/// high * 2^24 + low) for each convolution k, `integer_hyper_synthesis.shifts` (each layer's
+/// shift, then the output fraction), and `integer_gains` `[levels, M]`. Layout in docs/FORMAT.md.
+public final class HyperpriorCodecModel {
+    public let network: MeanScaleHyperprior
+    public let hyperSynthesis: IntegerHyperSynthesis
+    public let zTables: [QuantizedCDF]
+    public let yTables: [QuantizedCDF]
+    /// `[level][channel]`: ln(gain) * 2^16, rounded.
+    public let logGains: [[Int64]]
+
+    /// Fraction bits of log-gains and of the log-scales the scale index is computed from.
+    public static let logFraction = 16
+    /// The scale table: `scaleCount` scales, log-uniform, `exp((scaleLow + k * scaleStep) / 2^16)`.
+    public static let scaleCount = 64
+    public static let scaleLow = Int64((log(0.11) * 65536).rounded())
+    public static let scaleStep = Int64(((log(256.0) - log(0.11)) / 63 * 65536).rounded())
+    /// Largest level code (`level * 256`) a model of `levels` levels takes.
+    public static let levelFraction = 8
+
+    public static func scale(index k: Int) -> Double { exp(Double(scaleLow + Int64(k) * scaleStep) / 65536) }
+
+    public init(file: ModelFile) throws {
+        let config = try MeanScaleHyperprior.config(in: file)
+        guard config.isValid else { throw CodecError.notACodecModel("hyperprior configuration out of bounds") }
+        hyperSynthesis = try Self.readIntegerNetwork(file, specs: config.hyperSynthesisSpecs)
+        // The file stores the hyper-synthesis once, as integers; the float network gets the
+        // weights those integers stand for.
+        var full = file
+        let floats = hyperSynthesis.floatParameters
+        let convIndices = config.hyperSynthesisSpecs.indices.filter { [.conv, .convTranspose].contains(config.hyperSynthesisSpecs[$0].kind) }
+        for (k, index) in convIndices.enumerated() where file["hyper_synthesis.\(index).weight"] == nil {
+            let s = config.hyperSynthesisSpecs[index]
+            let shape = s.kind == .conv ? [s.outChannels, s.inChannels, s.kernel, s.kernel] : [s.inChannels, s.outChannels, s.kernel, s.kernel]
+            full.tensors.append(.init(name: "hyper_synthesis.\(index).weight", shape: shape, values: floats[k].weight))
+            full.tensors.append(.init(name: "hyper_synthesis.\(index).bias", shape: [s.outChannels], values: floats[k].bias))
+        }
+        let network = try MeanScaleHyperprior(modelFile: full)
+        self.network = network
+        zTables = try EntropyTables.read(file, channels: config.hyperChannels, prefix: "entropy.z")
+        yTables = try EntropyTables.read(file, channels: Self.scaleCount, prefix: "entropy.y")
+        guard hyperSynthesis.inputChannels == config.hyperChannels, hyperSynthesis.outputChannels == 2 * config.latentChannels,
+              hyperSynthesis.outputFraction <= Self.logFraction else {
+            throw CodecError.notACodecModel("the integer hyper-synthesis does not fit the network")
+        }
+        guard let gains = file["integer_gains"], gains.shape == [config.levels, config.latentChannels] else {
+            throw CodecError.notACodecModel("the model has no integer gains")
+        }
+        let ints = gains.values.compactMap { Int64(exactly: $0) }
+        guard ints.count == gains.values.count, ints.allSatisfy({ abs($0) < 1 << 24 }) else {
+            throw CodecError.notACodecModel("the integer gains are not integers")
+        }
+        logGains = (0..<config.levels).map { Array(ints[($0 * config.latentChannels)..<(($0 + 1) * config.latentChannels)]) }
+    }
+
+    public var levels: Int { network.config.levels }
+    /// The quality a hyperprior model codes at when none is named.
+    public static let defaultQuality = 4
+
+    /// The level code of a 0-based level: `level * 256`, rounded.
+    public func levelCode(_ level: Double) -> Int {
+        Int((min(max(level, 0), Double(levels - 1)) * 256).rounded())
+    }
+
+    /// Per-channel ln(gain) * 2^16 at `levelCode`: exact integer interpolation between levels.
+    public func logGains(levelCode code: Int) throws -> [Int64] {
+        let lo = code >> Self.levelFraction, frac = Int64(code & 0xFF)
+        guard code >= 0, lo < levels, lo < levels - 1 || frac == 0 else {
+            throw CodecError.corruptPayload("level code \(code) is outside the model's \(levels) levels")
+        }
+        guard frac > 0 else { return logGains[lo] }
+        return zip(logGains[lo], logGains[lo + 1]).map { a, b in a + (((b - a) * frac) >> 8) }
+    }
+
+    /// The table index of a latent from its integer log-scale (units `2^-outputFraction`) and
+    /// its channel's log-gain: the nearest scale of the table, clamped to it.
+    @inline(__always)
+    public static func scaleIndex(logScale: Int32, fraction: Int, logGain: Int64) -> Int {
+        let l = (Int64(logScale) << Int64(logFraction - fraction)) + logGain
+        let k = (l - scaleLow + scaleStep / 2) / scaleStep
+        let floored = (l - scaleLow + scaleStep / 2) < 0 ? -1 : k
+        return Int(min(max(floored, 0), Int64(scaleCount - 1)))
+    }
+
+    // MARK: - Export
+
+    /// The model file for a trained network: weights (`storage`), the integer tables and the
+    /// integer hyper-synthesis, its activation scales calibrated on `calibration` images
+    /// (training images, never test images).
+    public static func export(_ network: MeanScaleHyperprior, calibration: [Image], storage: ModelFile.Storage = .float16) throws -> ModelFile {
+        guard !calibration.isEmpty else { throw CodecError.notACodecModel("the hyperprior's export needs calibration images") }
+        // The exported transforms are what the codec will run: calibrate on them, as stored.
+        let stored = try MeanScaleHyperprior(modelFile: ModelFile.parse(network.modelFile(storage: storage).serialized()))
+        let zs = calibration.map { image -> Tensor in
+            stored.hyperLatent(stored.analysis.forward(ImageCodec.paddedTensor(image), training: false))
+        }
+        let integer = try IntegerHyperSynthesis.quantize(stored.hyperSynthesis, calibration: zs, maxOutputFraction: logFraction)
+        var extra = EntropyTables.entries(try stored.hyperPrior.quantizedTables(), prefix: "entropy.z")
+        extra += EntropyTables.entries(try gaussianTables(), prefix: "entropy.y")
+        for (k, layer) in integer.layers.enumerated() {
+            let s = layer.spec
+            let shape = s.kind == .conv ? [s.outChannels, s.inChannels, s.kernel, s.kernel] : [s.inChannels, s.outChannels, s.kernel, s.kernel]
+            // Within 2047, so float16 holds them exactly.
+            extra.append(.init(name: "integer_hyper_synthesis.\(k).weight", shape: shape, values: layer.weights.map { Float($0) },
+                               storage: .float16))
+            extra.append(.init(name: "integer_hyper_synthesis.\(k).bias_high", shape: [s.outChannels],
+                               values: layer.bias.map { Float($0 >> 24) }))
+            extra.append(.init(name: "integer_hyper_synthesis.\(k).bias_low", shape: [s.outChannels],
+                               values: layer.bias.map { Float($0 & 0xFF_FFFF) }))
+        }
+        extra.append(.init(name: "integer_hyper_synthesis.shifts", shape: [integer.layers.count + 1],
+                           values: integer.layers.map { Float($0.shift) } + [Float(integer.outputFraction)]))
+        extra.append(.init(name: "integer_hyper_synthesis.weight_fractions", shape: [integer.layers.count],
+                           values: integer.layers.map { Float($0.weightFraction) }))
+        let m = stored.config.latentChannels
+        let gains = (0..<stored.config.levels).flatMap { l in
+            stored.log2Gains(level: Double(l)).map { Float(($0 * M_LN2 * 65536).rounded()) }
+        }
+        extra.append(.init(name: "integer_gains", shape: [stored.config.levels, m], values: gains))
+        // The float hyper-synthesis is not stored: the integer one stands for it (see init).
+        var file = stored.modelFile(extra: extra, storage: storage)
+        file.tensors.removeAll { $0.name.hasPrefix("hyper_synthesis.") }
+        return file
+    }
+
+    /// Integer CDFs of the zero-mean Gaussian at each scale of the table, over residuals within
+    /// about five scales (the rest is the escape).
+    static func gaussianTables() throws -> [QuantizedCDF] {
+        try (0..<scaleCount).map { k in
+            let scale = Self.scale(index: k)
+            let r = Int((scale * 5).rounded(.up)) + 1
+            let pmf = GaussianConditional.pmf(scale: scale, low: -r, high: r)
+            return try QuantizedCDF(offset: Int32(-r), pmf: pmf, tail: max(0, 1 - pmf.reduce(0, +)))
+        }
+    }
+
+    static func readIntegerNetwork(_ file: ModelFile, specs: [LayerSpec]) throws -> IntegerHyperSynthesis {
+        let convs = specs.enumerated().filter { $0.element.kind == .conv || $0.element.kind == .convTranspose }
+        guard let shifts = file["integer_hyper_synthesis.shifts"], shifts.values.count == convs.count + 1,
+              let fractions = file["integer_hyper_synthesis.weight_fractions"], fractions.values.count == convs.count else {
+            throw CodecError.notACodecModel("the model has no integer hyper-synthesis")
+        }
+        func ints(_ v: [Float]) throws -> [Int64] {
+            let out = v.compactMap { Int64(exactly: $0) }
+            guard out.count == v.count else { throw CodecError.notACodecModel("the integer hyper-synthesis holds a non-integer") }
+            return out
+        }
+        let shiftValues = try ints(shifts.values), fractionValues = try ints(fractions.values)
+        var layers: [IntegerHyperSynthesis.Layer] = []
+        for (k, item) in convs.enumerated() {
+            let s = item.element
+            guard let w = file["integer_hyper_synthesis.\(k).weight"], let hi = file["integer_hyper_synthesis.\(k).bias_high"],
+                  let lo = file["integer_hyper_synthesis.\(k).bias_low"], hi.values.count == lo.values.count else {
+                throw CodecError.notACodecModel("the integer hyper-synthesis lacks layer \(k)")
+            }
+            let weights = try ints(w.values), high = try ints(hi.values), low = try ints(lo.values)
+            guard weights.allSatisfy({ abs($0) <= IntegerHyperSynthesis.limit }), high.allSatisfy({ abs($0) < 1 << 24 }),
+                  low.allSatisfy({ (0..<(1 << 24)).contains($0) }), (0...62).contains(shiftValues[k]), (-30...30).contains(fractionValues[k]) else {
+                throw CodecError.notACodecModel("the integer hyper-synthesis holds out-of-range values")
+            }
+            let relu = item.offset + 1 < specs.count && specs[item.offset + 1].kind == .relu
+            layers.append(.init(spec: s, weights: weights.map { Int32($0) }, bias: zip(high, low).map { $0 << 24 + $1 },
+                                shift: Int(shiftValues[k]), relu: relu, weightFraction: Int(fractionValues[k])))
+        }
+        do {
+            return try IntegerHyperSynthesis(layers: layers, outputFraction: Int(shiftValues[convs.count]))
+        } catch { throw CodecError.notACodecModel("\(error)") }
+    }
+}
