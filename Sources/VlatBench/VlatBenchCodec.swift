@@ -34,7 +34,7 @@ public struct VlatBenchCodec: BenchCodec, @unchecked Sendable {
     public static let refinedName = "vlat-refined"
 
     /// The bench names of vlat with each coder choice, then with refinement.
-    public static let names = CoderChoice.allCases.map(name) + [refinedName]
+    public static let names = CoderChoice.factorized.map(name) + [refinedName]
 
     public func run(_ image: Image, setting: Int, scratch: String) throws -> CodecRun {
         let model = models[settings.firstIndex(of: setting)!]

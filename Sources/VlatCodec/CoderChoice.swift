@@ -33,5 +33,8 @@ public enum CoderChoice: String, CaseIterable, Sendable, CustomStringConvertible
         }
     }
 
+    /// The choices a factorized-prior model takes (a hyperprior model takes auto and hyperprior).
+    public static let factorized: [CoderChoice] = [.auto, .rans, .ctx, .zstd]
+
     public var description: String { rawValue }
 }

@@ -1,0 +1,180 @@
+import Foundation
+import Testing
+import VlatTestSupport
+import VlatFormat
+import VlatImageIO
+import VlatModels
+import VlatTensor
+@testable import VlatCodec
+
+enum HyperpriorFixtures {
+    /// A small, untrained hyperprior exported with its integer tables. Its gains are raised so
+    /// that the latents give a spread of symbols, scales and escapes.
+    static func network() -> MeanScaleHyperprior {
+        let net = MeanScaleHyperprior(config: HyperpriorConfig(channels: 8, latentChannels: 6, hyperChannels: 4, lambdas: [0.003, 0.03, 0.3]),
+                                      seed: 21)
+        for l in 0..<3 { for c in 0..<6 { net.gains.value.data[l * 6 + c] = Float(2 + 2 * l + c % 2) / MeanScaleHyperprior.gainScale } }
+        return net
+    }
+
+    static let modelBytes: [UInt8] = {
+        let calibration = ["Corpus/photos/chelsea.png", "Corpus/photos/coffee.png"].map(CodecFixtures.image)
+        return try! HyperpriorCodecModel.export(network(), calibration: calibration).serialized()
+    }()
+
+    static func model() -> CodecModel { try! CodecModel(bytes: modelBytes) }
+}
+
+@Suite("Hyperprior coding")
+struct HyperpriorCodingTests {
+    @Test(arguments: ["Corpus/photos/chelsea.png", "Corpus/generated/size_17x9.png", "Corpus/generated/size_1x1.png",
+                      "Corpus/generated/size_4097x3.png"])
+    func roundTripsToTheEncodersLatentAtEveryQuality(path: String) throws {
+        let base = HyperpriorFixtures.model()
+        let image = CodecFixtures.image(path)
+        var sizes: [Int] = []
+        for q in [1.0, 1.5, 2.0, 2.75, 3.0] {
+            let model = try base.atQuality(q)
+            let (container, latent) = try ImageCodec.encodeKeepingLatent(image, model: model)
+            #expect(container.header.coder == .hyperprior)
+            #expect(container.header.quality == (q == q.rounded() ? UInt8(q) : 0))
+            let parsed = try Container.parse(container.serialized())
+            let decodedLatent = try HyperpriorCoding.decode(parsed.payload, model: base.hyperprior!, height: latent.h, width: latent.w)
+            #expect(decodedLatent == latent, "q\(q)")
+            // Decoding needs no quality: the payload carries it.
+            let back = try ImageCodec.decode(parsed, model: base)
+            let y = TensorOps.crop(base.network.synthesis.forward(latent, training: false), height: image.height, width: image.width)
+            let n = image.pixelCount
+            let expected = (0..<n).flatMap { i in (0..<3).map { c in UInt8((min(1, max(0, y.data[c * n + i])) * 255).rounded()) } }
+            #expect(back.pixels == expected && back.width == image.width && back.height == image.height)
+            sizes.append(container.payload.count)
+        }
+        if path.contains("chelsea") { #expect(sizes == sizes.sorted() && sizes.first! < sizes.last!, "\(sizes)") }
+    }
+
+    @Test func theFastIntegerPathEqualsADirectReference() throws {
+        let net = try #require(HyperpriorFixtures.model().hyperprior).hyperSynthesis
+        var g = SeededGenerator(seed: 5)
+        for (h, w) in [(1, 1), (2, 3), (5, 4)] {
+            // Ordinary values, and the extremes a damaged file could hold.
+            let z = (0..<(net.inputChannels * h * w)).map { i -> Int32 in
+                i % 7 == 3 ? (i % 2 == 0 ? Int32.max : Int32.min) : Int32(Int(g.next() % 41) - 20)
+            }
+            let fast = net.run(z, height: h, width: w)
+            let slow = ReferenceIntegerNetwork.run(net, z, height: h, width: w)
+            #expect(fast.values.map { Int64($0) } == slow.values && fast.height == slow.height && fast.width == slow.width)
+        }
+    }
+
+    @Test func scaleIndicesPickTheNearestTableScale() {
+        for fraction in [8, 12, 16] {
+            for raw in stride(from: -4000, through: 4000, by: 37) {
+                for logGain in [Int64(0), -90_000, 120_000] {
+                    let k = HyperpriorCodecModel.scaleIndex(logScale: Int32(raw), fraction: fraction, logGain: logGain)
+                    let ln = Double(raw) / exp2(Double(fraction)) + Double(logGain) / 65536
+                    let distances = (0..<64).map { abs(log(HyperpriorCodecModel.scale(index: $0)) - ln) }
+                    let best = distances.indices.min { distances[$0] < distances[$1] }!
+                    // The nearest in log-scale, up to ties at a midpoint.
+                    #expect(abs(distances[k] - distances[best]) < 1e-4, "raw \(raw), fraction \(fraction), gain \(logGain)")
+                }
+            }
+        }
+    }
+
+    @Test func theStoredFloatHyperSynthesisIsWhatTheIntegersStandFor() throws {
+        let hyper = try #require(HyperpriorFixtures.model().hyperprior)
+        let floats = hyper.hyperSynthesis.floatParameters
+        let convs = hyper.network.hyperSynthesis.layers.filter { !$0.parameters.isEmpty }
+        for (k, layer) in convs.enumerated() {
+            #expect(layer.parameters[0].value.data == floats[k].weight && layer.parameters[1].value.data == floats[k].bias)
+        }
+        // And they stay close to the trained weights.
+        let trained = HyperpriorFixtures.network().hyperSynthesis.parameters
+        for (a, b) in zip(trained, convs.flatMap(\.parameters)) {
+            let scale = a.value.data.map { abs($0) }.max()!
+            #expect(zip(a.value.data, b.value.data).allSatisfy { abs($0 - $1) <= scale / 1000 }, "\(a.name)")
+        }
+    }
+
+    @Test func damagedPayloadsAndWrongCodersAreErrors() throws {
+        let model = HyperpriorFixtures.model()
+        let image = CodecFixtures.image("Corpus/photos/chelsea.png")
+        let container = try ImageCodec.encode(image, model: model)
+        for cut in [0, 3, 6, container.payload.count / 2, container.payload.count - 1] {
+            var damaged = container
+            damaged.payload = Array(container.payload.prefix(cut))
+            #expect(throws: CodecError.self) { try ImageCodec.decode(damaged, model: model) }
+        }
+        var badLevel = container
+        badLevel.payload[0] = 0xFF; badLevel.payload[1] = 0xFF
+        #expect(throws: CodecError.self) { try ImageCodec.decode(badLevel, model: model) }
+        // Random flips: an error or an image, never a trap.
+        var g = SeededGenerator(seed: 3)
+        for _ in 0..<50 {
+            var flipped = container
+            let i = Int(g.next() % UInt64(flipped.payload.count))
+            flipped.payload[i] ^= UInt8(1 << (g.next() % 8))
+            _ = try? ImageCodec.decode(flipped, model: model)
+        }
+        for coder in [CoderChoice.rans, .ctx, .zstd] {
+            #expect(throws: CodecError.self) { try ImageCodec.encode(image, model: model, coder: coder) }
+        }
+        #expect(throws: CodecError.self) { try ImageCodec.encode(image, model: CodecFixtures.model(), coder: .hyperprior) }
+        // A factorized file given to a hyperprior model and back is refused by digest first.
+        let factorized = try ImageCodec.encode(image, model: CodecFixtures.model())
+        #expect(throws: CodecError.self) { try ImageCodec.decode(factorized, model: model) }
+    }
+
+    @Test func qualitiesOutsideTheModelAreRefused() throws {
+        let model = HyperpriorFixtures.model()
+        #expect(throws: CodecError.self) { try model.atQuality(0.5) }
+        #expect(throws: CodecError.self) { try model.atQuality(3.5) }
+        #expect(throws: CodecError.self) { try CodecFixtures.model().atQuality(2) }
+    }
+}
+
+/// The integer hyper-synthesis computed from its definition alone: direct sums in Int64 over
+/// every kernel tap, no im2col, no BLAS.
+enum ReferenceIntegerNetwork {
+    static func run(_ net: IntegerHyperSynthesis, _ input: [Int32], height: Int, width: Int) -> (values: [Int64], height: Int, width: Int) {
+        let limit = IntegerHyperSynthesis.limit
+        var a = input.map { min(max(Int64($0), -limit), limit) }, h = height, w = width
+        for layer in net.layers {
+            let s = layer.spec, k = s.kernel
+            let transposed = s.kind == .convTranspose
+            let oh = transposed ? (h - 1) * s.stride - 2 * s.padding + k + s.outputPadding : (h + 2 * s.padding - k) / s.stride + 1
+            let ow = transposed ? (w - 1) * s.stride - 2 * s.padding + k + s.outputPadding : (w + 2 * s.padding - k) / s.stride + 1
+            var out = [Int64](repeating: 0, count: s.outChannels * oh * ow)
+            for o in 0..<s.outChannels {
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var acc = layer.bias[o]
+                        for c in 0..<s.inChannels {
+                            for ky in 0..<k {
+                                for kx in 0..<k {
+                                    if transposed {
+                                        // Output (oy, ox) gets input (iy, ix) when iy * stride - padding + ky == oy.
+                                        let ny = oy + s.padding - ky, nx = ox + s.padding - kx
+                                        guard ny >= 0, nx >= 0, ny % s.stride == 0, nx % s.stride == 0 else { continue }
+                                        let (iy, ix) = (ny / s.stride, nx / s.stride)
+                                        guard iy < h, ix < w else { continue }
+                                        acc += Int64(layer.weights[((c * s.outChannels + o) * k + ky) * k + kx]) * a[(c * h + iy) * w + ix]
+                                    } else {
+                                        let iy = oy * s.stride - s.padding + ky, ix = ox * s.stride - s.padding + kx
+                                        guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                                        acc += Int64(layer.weights[((o * s.inChannels + c) * k + ky) * k + kx]) * a[(c * h + iy) * w + ix]
+                                    }
+                                }
+                            }
+                        }
+                        let half: Int64 = layer.shift > 0 ? 1 << (layer.shift - 1) : 0
+                        let v = (acc + half) >> Int64(layer.shift)
+                        out[(o * oh + oy) * ow + ox] = min(max(v, layer.relu ? 0 : -limit), limit)
+                    }
+                }
+            }
+            a = out; h = oh; w = ow
+        }
+        return (a, h, w)
+    }
+}
