@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """An independent decoder of the latents of a .vlat file, written from docs/FORMAT.md alone
 (no code shared with the Swift implementation), for entropy coders 1 (rANS), 3 (context-
-adaptive rANS) and 4 (the same with fitted starting tables). It prints the SHA-256 of the decoded latents as little-endian int32 in
-channel-major order, then C, h, w:
+adaptive rANS), 4 (the same with fitted starting tables) and 5 (mean-scale hyperprior). It
+prints the SHA-256 of the decoded latents as little-endian int32 in channel-major order, then
+C, h, w; for coder 5 the latents are the coded residual symbols, and two more digests follow,
+of z and of the table indices (the integer hyper-synthesis's result):
 
     python3 Scripts/reference_latents.py photo.vlat Sources/VlatCodec/Models/q4.vlatmodel
 
-The tests (Tests/VlatCLITests) code one image with both coders and check that this decoder
-finds the same latents in both files: the specification and the Swift coders agree.
+The tests (Tests/VlatCLITests, Tests/VlatCodecTests) check that this decoder finds what the
+Swift coders wrote: the specification and the Swift code agree.
 """
-import hashlib, struct, sys
+import hashlib, json, struct, sys
 
 def chunks(data):
     assert data[:8] == b"\x89VLAT\r\n\x1a", "not a .vlat file"
@@ -20,9 +22,10 @@ def chunks(data):
         pos += 12 + n
     return out
 
-def entropy_tables(model):
+def model_tensors(model):
     assert model[:8] == b"VLATMODL" and struct.unpack_from("<I", model, 8)[0] == 2
     j = struct.unpack_from("<I", model, 12)[0]
+    config = json.loads(model[16:16 + j])
     pos = 16 + j
     count = struct.unpack_from("<I", model, pos)[0]; pos += 4
     tensors = {}
@@ -36,12 +39,21 @@ def entropy_tables(model):
         for d in dims: size *= d
         fmt, width = ("<%df" % size, 4) if storage == 0 else ("<%de" % size, 2)
         tensors[name] = struct.unpack_from(fmt, model, pos); pos += width * size
-    offsets = [int(v) for v in tensors["entropy.offsets"]]
-    lengths = [int(v) for v in tensors["entropy.lengths"]]
-    flat = [int(v) for v in tensors["entropy.cdf"]]
+    return config, tensors
+
+def cdf_tables(tensors, prefix):
+    offsets = [int(v) for v in tensors[prefix + ".offsets"]]
+    lengths = [int(v) for v in tensors[prefix + ".lengths"]]
+    flat = [int(v) for v in tensors[prefix + ".cdf"]]
     tables, at = [], 0
     for length in lengths:
         tables.append(flat[at:at + length]); at += length
+    return offsets, tables
+
+def entropy_tables(model):
+    _, tensors = model_tensors(model)
+    offsets, tables = cdf_tables(tensors, "entropy")
+    lengths = [len(t) for t in tables]
     # Optional fitted starting counts of coder 4: per channel, 16 contexts of (length - 1) counts.
     starts, at = None, 0
     if "entropy.context_counts" in tensors:
@@ -73,16 +85,86 @@ class Reader:
         v = (u >> 1) ^ -(u & 1)
         return v if v < 0 else v + (n - 1)
 
-def decode_rans(payload, offsets, tables, c, h, w):
+def decode_rans(payload, offsets, tables, c, h, w, table_of=None):
     r, out = Reader(payload), []
     for i in range(c * h * w):
-        cdf = tables[i // (h * w)]; n = len(cdf) - 1
+        t = i // (h * w) if table_of is None else table_of[i]
+        cdf = tables[t]; n = len(cdf) - 1
         slot = r.x & 0xFFFF
         s = max(j for j in range(n) if cdf[j] <= slot)
         r.consume(cdf[s], cdf[s + 1] - cdf[s], 16)
-        out.append(offsets[i // (h * w)] + (s if s < n - 1 else r.escaped(n)))
+        out.append(offsets[t] + (s if s < n - 1 else r.escaped(n)))
     assert r.x == 65536 and r.pos == len(payload)
     return out
+
+LIMIT = 32767
+
+def integer_layer(a, cin, h, w, weight, bias, cout, k, stride, pad, out_pad, transposed, shift, relu):
+    """One integer layer of coder 5's hyper-synthesis, from its definition: direct sums."""
+    if transposed:
+        oh, ow = (h - 1) * stride - 2 * pad + k + out_pad, (w - 1) * stride - 2 * pad + k + out_pad
+    else:
+        oh, ow = (h + 2 * pad - k) // stride + 1, (w + 2 * pad - k) // stride + 1
+    acc = [bias[o] for o in range(cout) for _ in range(oh * ow)]
+    for c in range(cin):
+        for iy in range(h):
+            for ix in range(w):
+                v = a[(c * h + iy) * w + ix]
+                if v == 0: continue
+                for o in range(cout):
+                    for ky in range(k):
+                        for kx in range(k):
+                            if transposed:
+                                oy, ox = iy * stride - pad + ky, ix * stride - pad + kx
+                                wv = weight[((c * cout + o) * k + ky) * k + kx]
+                            else:
+                                # Output (oy, ox) reads input (oy * stride - pad + ky, ...).
+                                ny, nx = iy + pad - ky, ix + pad - kx
+                                if ny % stride or nx % stride: continue
+                                oy, ox = ny // stride, nx // stride
+                                wv = weight[((o * cin + c) * k + ky) * k + kx]
+                            if 0 <= oy < oh and 0 <= ox < ow:
+                                acc[(o * oh + oy) * ow + ox] += wv * v
+    half = 1 << (shift - 1) if shift > 0 else 0
+    low = 0 if relu else -LIMIT
+    return [min(max((v + half) >> shift, low), LIMIT) for v in acc], oh, ow
+
+def decode_hyperprior(payload, config, tensors, c, h, w):
+    hp = config["hyperprior"]
+    zc, levels = hp["hyperChannels"], len(hp["lambdas"])
+    assert hp["latentChannels"] == c
+    code = struct.unpack_from("<H", payload, 0)[0]
+    nz = struct.unpack_from("<I", payload, 2)[0]
+    zh, zw = ((h + 1) // 2 + 1) // 2, ((w + 1) // 2 + 1) // 2
+    zoff, ztab = cdf_tables(tensors, "entropy.z")
+    z = decode_rans(payload[6:6 + nz], zoff, ztab, zc, zh, zw)
+    # The level's log-gains.
+    gains = [int(v) for v in tensors["integer_gains"]]
+    lo, f = code >> 8, code & 255
+    assert lo < levels and (lo < levels - 1 or f == 0), "level code out of range"
+    g = gains[lo * c:(lo + 1) * c]
+    if f: g = [a + (((gains[(lo + 1) * c + i] - a) * f) >> 8) for i, a in enumerate(g)]
+    # The integer hyper-synthesis.
+    shifts = [int(v) for v in tensors["integer_hyper_synthesis.shifts"]]
+    wide = zc * 3 // 2
+    layers = [(zc, zc, 5, 2, 2, 1, True, True), (zc, wide, 5, 2, 2, 1, True, True), (wide, 2 * c, 3, 1, 1, 0, False, False)]
+    a, ah, aw = [min(max(v, -LIMIT), LIMIT) for v in z], zh, zw
+    for i, (cin, cout, k, stride, pad, out_pad, transposed, relu) in enumerate(layers):
+        weight = [int(v) for v in tensors["integer_hyper_synthesis.%d.weight" % i]]
+        bias = [int(hi) * (1 << 24) + int(lo_) for hi, lo_ in zip(tensors["integer_hyper_synthesis.%d.bias_high" % i],
+                                                                 tensors["integer_hyper_synthesis.%d.bias_low" % i])]
+        a, ah, aw = integer_layer(a, cin, ah, aw, weight, bias, cout, k, stride, pad, out_pad, transposed, shifts[i], relu)
+    frac = shifts[3]
+    low, step = -144656, 8065
+    index = []
+    for ch in range(c):
+        for y in range(h):
+            for x in range(w):
+                t = (a[((c + ch) * ah + y) * aw + x] << (16 - frac)) + g[ch] - low + step // 2
+                index.append(0 if t < 0 else min(63, t // step))
+    yoff, ytab = cdf_tables(tensors, "entropy.y")
+    symbols = decode_rans(payload[6 + nz:], yoff, ytab, c, h, w, table_of=index)
+    return symbols, z, index
 
 def decode_ctx(payload, offsets, tables, starts, c, h, w):
     r, out = Reader(payload), [0] * (c * h * w)
@@ -135,6 +217,12 @@ def main():
     c, h, w = struct.unpack_from("<3H", head, 18)
     assert head[24:56] == hashlib.sha256(model[:-32]).digest(), "the file names another model"
     payload = b"".join(d for k, d in parts if k == "DATA")
+    if coder == 5:
+        config, tensors = model_tensors(model)
+        symbols, z, index = decode_hyperprior(payload, config, tensors, c, h, w)
+        digest = lambda v: hashlib.sha256(struct.pack("<%di" % len(v), *v)).hexdigest()
+        print(digest(symbols), c, h, w, digest(z), digest(index))
+        return
     offsets, tables, starts = entropy_tables(model)
     if coder == 1: latents = decode_rans(payload, offsets, tables, c, h, w)
     elif coder == 3: latents = decode_ctx(payload, offsets, tables, None, c, h, w)

@@ -29,8 +29,10 @@ public final class HyperpriorCodecModel {
     public static let logFraction = 16
     /// The scale table: `scaleCount` scales, log-uniform, `exp((scaleLow + k * scaleStep) / 2^16)`.
     public static let scaleCount = 64
-    public static let scaleLow = Int64((log(0.11) * 65536).rounded())
-    public static let scaleStep = Int64(((log(256.0) - log(0.11)) / 63 * 65536).rounded())
+    /// ln(0.11) * 2^16 and (ln(256) - ln(0.11)) / 63 * 2^16, rounded: CompressAI's scale
+    /// table (0.11 to 256). Literals, so that no machine's `log` can move them.
+    public static let scaleLow: Int64 = -144_656
+    public static let scaleStep: Int64 = 8_065
     /// Largest level code (`level * 256`) a model of `levels` levels takes.
     public static let levelFraction = 8
 

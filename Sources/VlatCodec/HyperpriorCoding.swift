@@ -72,6 +72,17 @@ public enum HyperpriorCoding {
 
     /// The dequantized latent `[1, M, height, width]` of a coder-5 payload.
     public static func decode(_ payload: [UInt8], model: HyperpriorCodecModel, height: Int, width: Int) throws -> Tensor {
+        let d = try decodeSymbols(payload, model: model, height: height, width: width)
+        let plane = height * width
+        var latent = Tensor(zeros: [1, model.network.config.latentChannels, height, width])
+        for i in 0..<d.symbols.count { latent.data[i] = Float((Double(d.symbols[i]) + d.gainedMeans[i]) / d.gains[i / plane]) }
+        return latent
+    }
+
+    /// Everything a coder-5 payload decodes to before the float reconstruction: z, each latent's
+    /// table index, its residual symbol, and the gained means and gains that dequantize it.
+    public static func decodeSymbols(_ payload: [UInt8], model: HyperpriorCodecModel, height: Int, width: Int) throws
+        -> (zHat: [Int32], indices: [Int], symbols: [Int32], gainedMeans: [Double], gains: [Double]) {
         guard payload.count >= 6 else { throw CodecError.corruptPayload("hyperprior payload of \(payload.count) bytes") }
         let levelCode = Int(payload[0]) | Int(payload[1]) << 8
         let zCount = (0..<4).reduce(0) { $0 | Int(payload[2 + $1]) << (8 * $1) }
@@ -90,9 +101,6 @@ public enum HyperpriorCoding {
             symbols = try RANSCoder.decode(Array(payload[(6 + zCount)...]), count: m * height * width, tables: model.yTables,
                                            tableIndex: { indices[$0] })
         } catch { throw CodecError.corruptPayload("latents: \(error)") }
-        let plane = height * width
-        var latent = Tensor(zeros: [1, m, height, width])
-        for i in 0..<symbols.count { latent.data[i] = Float((Double(symbols[i]) + means[i]) / gains[i / plane]) }
-        return latent
+        return (zHat, indices, symbols, means, gains)
     }
 }

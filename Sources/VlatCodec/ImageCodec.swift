@@ -122,13 +122,43 @@ public enum ImageCodec {
         }
         guard !refining else { throw CodecError.wrongCoder("--refine works with factorized models only") }
         let y = model.network.analysis.forward(paddedTensor(image), training: false)
-        let (payload, latent) = try HyperpriorCoding.encode(y, model: hyper, levelCode: hyper.levelCode(model.hyperpriorQuality - 1))
+        return try hyperpriorContainer(image, y: y, model: model, hyper: hyper, levelCode: hyper.levelCode(model.hyperpriorQuality - 1))
+    }
+
+    static func hyperpriorContainer(_ image: Image, y: Tensor, model: CodecModel, hyper: HyperpriorCodecModel,
+                                    levelCode: Int) throws -> (container: Container, latent: Tensor) {
+        let (payload, latent) = try HyperpriorCoding.encode(y, model: hyper, levelCode: levelCode)
+        let isWhole = levelCode % 256 == 0 && levelCode / 256 < 8
         let header = ContainerHeader(
             width: image.width, height: image.height, sourceColorType: image.source.colorType.rawValue,
-            sourceBitDepth: UInt8(image.source.bitDepth), quality: model.quality, coder: .hyperprior,
+            sourceBitDepth: UInt8(image.source.bitDepth), quality: isWhole ? UInt8(levelCode / 256 + 1) : 0, coder: .hyperprior,
             paddingMultiple: paddingMultiple, latentChannels: latent.c, latentHeight: latent.h, latentWidth: latent.w, modelDigest: model.digest)
         let alpha = image.alphaPlane().map { Container.AlphaPlane(method: 0, data: Zstd.compress($0, level: 19)) }
         return (Container(header: header, iccProfile: image.iccProfile, alpha: alpha, payload: payload), latent)
+    }
+
+    /// A hyperprior model's encode at the highest quality whose whole file stays at or under
+    /// `bitsPerPixel` (the quality is searched in steps of 1/256 of a level; the analysis
+    /// transform runs once). Returns the file, its quality, and whether it fits: when even the
+    /// lowest quality is over the target, that file is returned with `fits` false.
+    public static func encode(_ image: Image, model: CodecModel, underBitsPerPixel target: Double,
+                              memoryLimit: Int = defaultMemoryLimit) throws -> (container: Container, quality: Double, fits: Bool) {
+        guard let hyper = model.hyperprior else { throw CodecError.wrongCoder("a target size needs a hyperprior model (or a choice of levels)") }
+        try checkMemory(width: image.width, height: image.height, model: model, limit: memoryLimit)
+        let y = model.network.analysis.forward(paddedTensor(image), training: false)
+        let budget = target * Double(image.pixelCount) / 8
+        func attempt(_ code: Int) throws -> Container { try hyperpriorContainer(image, y: y, model: model, hyper: hyper, levelCode: code).container }
+        var lo = 0, hi = (hyper.levels - 1) * 256
+        let lowest = try attempt(lo)
+        guard Double(lowest.serialized().count) <= budget else { return (lowest, 1, false) }
+        var best = (lowest, lo)
+        // The rate grows with the level; bisect for the last code that fits.
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            let c = try attempt(mid)
+            if Double(c.serialized().count) <= budget { best = (c, mid); lo = mid } else { hi = mid - 1 }
+        }
+        return (best.0, 1 + Double(best.1) / 256, true)
     }
 
     /// A rounded latent as the integers the coders take. A broken model can produce NaN or

@@ -74,7 +74,7 @@ struct CompressCommand: ParsableCommand {
         let chosenCoder = CoderChoice(rawValue: coder)!
         // Fail before any work when the models are missing.
         let levels = registry.qualities
-        if targetBpp != nil && levels.isEmpty { throw CLIError("\(RegistryError.noQuality(1, searched: registry.folders))") }
+        if targetBpp != nil && levels.isEmpty && model == nil { throw CLIError("\(RegistryError.noQuality(1, searched: registry.folders))") }
         if let model {
             let loaded = try loadCodecModel(model)
             if loaded.hyperprior == nil && (quality != nil || targetBpp != nil) {
@@ -104,7 +104,14 @@ struct CompressCommand: ParsableCommand {
             if denoise { image = ImageDenoiser.denoise(image, model: try cache.denoiser()) }
             var bytes: [UInt8]
             var remark = ""
-            if let targetBpp {
+            if let targetBpp, let hyper = try cache.hyperpriorFile() {
+                let pick = try ImageCodec.encode(image, model: hyper, underBitsPerPixel: targetBpp, memoryLimit: memoryLimit)
+                bytes = pick.container.serialized()
+                let top = Double(hyper.hyperprior!.levels)
+                remark = !pick.fits ? String(format: " (quality 1, the lowest, is above --target-bpp %g)", targetBpp)
+                    : pick.quality == top ? String(format: " (quality %g, the highest, is under --target-bpp %g)", top, targetBpp)
+                    : String(format: " (quality %.2f, target %g)", pick.quality, targetBpp)
+            } else if let targetBpp {
                 let pick = try Self.encode(image, under: targetBpp, levels: levels, coder: chosenCoder, refinement: refinement,
                                            cache: cache, memoryLimit: memoryLimit)
                 bytes = pick.bytes
@@ -183,6 +190,13 @@ final class ModelCache: @unchecked Sendable {
     private func explicitModel(_ file: String) throws -> CodecModel {
         if explicit == nil { explicit = try loadCodecModel(file) }
         return explicit!
+    }
+
+    /// The --model file when it is a hyperprior, else nil.
+    func hyperpriorFile() throws -> CodecModel? {
+        guard let file else { return nil }
+        let m = try explicitModel(file)
+        return m.hyperprior == nil ? nil : m
     }
 
     /// The --model file when given (a hyperprior at `quality`), else the installed level `quality`.

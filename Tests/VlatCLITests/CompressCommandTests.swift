@@ -328,3 +328,46 @@ struct ReferenceDecoderTests {
         #expect(digests[0].count > 64 && digests[0] == digests[1], "\(digests)")
     }
 }
+
+@Suite("The format specification against the hyperprior coder")
+struct HyperpriorReferenceDecoderTests {
+    static func digest(_ values: [Int32]) -> String {
+        SHA256.hex(SHA256.hash(values.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: UInt32(bitPattern: v) >> (8 * $0)) } }))
+    }
+
+    /// Scripts/reference_latents.py decodes coder 5 from docs/FORMAT.md alone, integer
+    /// hyper-synthesis included: its z, table indices and symbols must be the Swift decoder's.
+    @Test func anIndependentDecoderFindsTheSameSymbolsZAndTables() throws {
+        let dir = CLI.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let net = MeanScaleHyperprior(config: HyperpriorConfig(channels: 8, latentChannels: 6, hyperChannels: 4, lambdas: [0.01, 0.1]), seed: 9)
+        for i in 0..<net.gains.value.count { net.gains.value.data[i] = Float(2 + i % 4) / MeanScaleHyperprior.gainScale }
+        let photo = CLI.packageRoot.appendingPathComponent("Corpus/photos/chelsea.png").path
+        let modelBytes = try HyperpriorCodecModel.export(net, calibration: [ImageFile.read(photo)]).serialized()
+        let modelPath = dir.appendingPathComponent("hp.vlatmodel").path
+        try Data(modelBytes).write(to: URL(fileURLWithPath: modelPath))
+        let file = dir.appendingPathComponent("x.vlat").path
+        let r = try CLI.run(["compress", photo, "--model", modelPath, "--quality", "1.3", "-o", file])
+        #expect(r.status == 0, "\(r.stderr)")
+
+        let container = try Container.parse(Array(try Data(contentsOf: URL(fileURLWithPath: file))))
+        let model = try #require(try CodecModel(bytes: modelBytes).hyperprior)
+        let d = try HyperpriorCoding.decodeSymbols(container.payload, model: model, height: container.header.latentHeight,
+                                                   width: container.header.latentWidth)
+        let expected = [Self.digest(d.symbols), "\(container.header.latentChannels)", "\(container.header.latentHeight)",
+                        "\(container.header.latentWidth)", Self.digest(d.zHat), Self.digest(d.indices.map { Int32($0) })]
+        #expect(Set(d.indices).count > 3, "the test image should use several scales")
+
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        python.arguments = ["python3", "Scripts/reference_latents.py", file, modelPath]
+        python.currentDirectoryURL = CLI.packageRoot
+        let out = Pipe()
+        python.standardOutput = out
+        try python.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        python.waitUntilExit()
+        #expect(python.terminationStatus == 0)
+        #expect(text.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } == expected, "\(text)")
+    }
+}
