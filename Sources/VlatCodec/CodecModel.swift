@@ -27,7 +27,7 @@ public final class CodecModel {
         let file = try ModelFile.parse(bytes)
         digest = ModelFile.digest(of: bytes)
         self.quality = quality
-        if (try? MeanScaleHyperprior.config(in: file)) != nil {
+        if try NetworkKind(of: file) == .meanScaleHyperprior {
             let hyper = try HyperpriorCodecModel(file: file)
             let c = hyper.network.config
             // The transforms alone, as an autoencoder (no entropy model of its own).

@@ -243,11 +243,6 @@ public final class Denoiser: TrainableNetwork {
         return ModelFile(json: json, tensors: weights + extra)
     }
 
-    /// Whether a model file holds a denoiser (rather than an autoencoder).
-    public static func isDenoiser(_ file: ModelFile) -> Bool {
-        (try? JSONDecoder().decode(Description.self, from: Data(file.json.utf8)))?.kind == "denoiser"
-    }
-
     /// Rebuilds a denoiser from its model file, checking the configuration's bounds before
     /// building and every tensor's name and shape.
     public convenience init(modelFile file: ModelFile) throws {
@@ -269,18 +264,4 @@ public final class Denoiser: TrainableNetwork {
             p.value = Tensor(shape: entry.shape, data: entry.values)
         }
     }
-
-    /// The checkpoint's trainer JSON, if any.
-    public static func trainerState(in file: ModelFile) -> String? {
-        (try? JSONDecoder().decode(Description.self, from: Data(file.json.utf8)))?.trainer
-    }
 }
-
-/// A network the trainer optimises and saves: its parameters, free-form metadata and its file.
-public protocol TrainableNetwork: AnyObject {
-    var parameters: [Parameter] { get }
-    var metadata: [String: String] { get set }
-    func modelFile(extra: [ModelFile.Entry], trainer: String?, storage: ModelFile.Storage) -> ModelFile
-}
-
-extension Autoencoder: TrainableNetwork {}

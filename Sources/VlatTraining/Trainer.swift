@@ -68,8 +68,7 @@ public final class Trainer {
         try options.validate()
         var options = options
         if let checkpoint {
-            guard let json = Autoencoder.trainerState(in: checkpoint) ?? Denoiser.trainerState(in: checkpoint)
-                    ?? MeanScaleHyperprior.trainerState(in: checkpoint),
+            guard let json = NetworkKind.trainerState(in: checkpoint),
                   let state = try? JSONDecoder().decode(CheckpointState.self, from: Data(json.utf8)) else {
                 throw TrainingError.incompatibleCheckpoint("not a training checkpoint (no trainer state): resume from the .ckpt file")
             }
@@ -85,11 +84,7 @@ public final class Trainer {
             options.steps = steps
             options.data = data
             self.options = options
-            switch options.objective {
-            case .denoise: network = try Denoiser(modelFile: checkpoint)
-            case .hyperprior: network = try MeanScaleHyperprior(modelFile: checkpoint)
-            default: network = try Autoencoder(modelFile: checkpoint)
-            }
+            network = try NetworkKind.load(checkpoint)
             adam = Trainer.makeAdam(network: network, options: options)
             let m = try network.parameters.map { p -> [Float] in
                 guard let e = checkpoint["optimizer.m.\(p.name)"], e.values.count == p.value.count else {

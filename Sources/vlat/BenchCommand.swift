@@ -113,7 +113,12 @@ struct BenchCommand: ParsableCommand {
                         continue
                     }
                 } else {
-                    models = try vlatModels.map(loadCodecModel)
+                    // A hyperprior model is one rate point per quality level.
+                    models = try vlatModels.flatMap { path -> [CodecModel] in
+                        let m = try loadCodecModel(path)
+                        guard let levels = m.hyperprior?.levels else { return [m] }
+                        do { return try (1...levels).map { try m.atQuality(Double($0)) } } catch { throw CLIError(file: path, error) }
+                    }
                 }
                 if name == VlatBenchCodec.refinedName {
                     run.append(VlatBenchCodec(models: models, refinement: LatentRefinement(steps: refine, learningRate: refineStepSize,

@@ -54,23 +54,28 @@ struct ExportCommand: ParsableCommand {
             let parsed = try ModelFile.parse(bytes)
             let origin = "\((input as NSString).lastPathComponent) (sha256 \(SHA256.hex(ModelFile.digest(of: bytes))))"
             let fitNeedsCodec = CLIError("--fit-contexts needs a rate-distortion model")
-            if (try? MeanScaleHyperprior.config(in: parsed)) != nil {
-                if fitContexts != nil { throw CLIError("--fit-contexts is for factorized models; a hyperprior takes --calibrate") }
+            // A model exported again keeps where its first export came from.
+            func note(_ metadata: inout [String: String]) {
+                metadata["exportedFrom"] = metadata["exportedFrom"].map { "\(origin), itself from \($0)" } ?? origin
+            }
+            let kindOfFile = try NetworkKind(of: parsed)
+            if kindOfFile != .autoencoder && fitContexts != nil { throw fitNeedsCodec }
+            if kindOfFile != .meanScaleHyperprior && calibrate != nil { throw CLIError("--calibrate is for hyperprior models") }
+            switch kindOfFile {
+            case .meanScaleHyperprior:
                 guard let folder = calibrate else { throw CLIError("a hyperprior model needs --calibrate FOLDER (training images)") }
                 let network = try MeanScaleHyperprior(modelFile: parsed)
-                network.metadata["exportedFrom"] = network.metadata["exportedFrom"].map { "\(origin), itself from \($0)" } ?? origin
+                note(&network.metadata)
                 let images = try trainingImages(folder)
                 network.metadata["calibration"] = "\(images.count) training-split images of \((folder as NSString).lastPathComponent)"
                 file = try HyperpriorCodecModel.export(network, calibration: images, storage: kind)
-            } else if Denoiser.isDenoiser(parsed) {
-                if fitContexts != nil { throw fitNeedsCodec }
+            case .denoiser:
                 let network = try Denoiser(modelFile: parsed)
-                network.metadata["exportedFrom"] = origin
+                note(&network.metadata)
                 file = network.modelFile(extra: [], trainer: nil, storage: kind)
-            } else {
+            case .autoencoder:
                 let network = try Autoencoder(modelFile: parsed)
-                // A model exported again keeps where its first export came from.
-                network.metadata["exportedFrom"] = network.metadata["exportedFrom"].map { "\(origin), itself from \($0)" } ?? origin
+                note(&network.metadata)
                 if network.config.objective == .rd {
                     let priors: ContextPriors?
                     if let folder = fitContexts {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VlatCodec
 import VlatFiles
 import VlatFormat
 import VlatImageIO
@@ -104,33 +105,47 @@ struct InfoCommand: ParsableCommand {
         var metadata: [String: String]
         /// Denoising models: the network's shape (channels is its full-resolution width).
         var denoiser: DenoiserConfig?
+        /// Hyperprior models: the network's shape and levels.
+        var hyperprior: HyperpriorConfig?
 
         init(file: String, bytes: [UInt8]) throws {
             let model = try ModelFile.parse(bytes)
             self.file = file
             sha256 = SHA256.hex(ModelFile.digest(of: bytes))
             fileBytes = bytes.count
-            if Denoiser.isDenoiser(model) {
+            isCheckpoint = NetworkKind.trainerState(in: model) != nil
+            switch try NetworkKind(of: model) {
+            case .denoiser:
                 let network = try Denoiser(modelFile: model)
                 objective = "denoise"
                 channels = network.config.channels
                 latentChannels = 0
                 parameters = network.parameters.reduce(0) { $0 + $1.value.count }
                 kmacPerPixel = network.config.macsPerPixel / 1000
-                isCheckpoint = Denoiser.trainerState(in: model) != nil
                 metadata = network.metadata
                 denoiser = network.config
-                return
+            case .meanScaleHyperprior:
+                // An exported model stores its hyper-synthesis as integers: load it as the codec does.
+                let network = isCheckpoint ? try MeanScaleHyperprior(modelFile: model) : try HyperpriorCodecModel(file: model).network
+                let c = network.config
+                objective = Objective.hyperprior.rawValue
+                channels = c.channels
+                latentChannels = c.latentChannels
+                parameters = network.parameters.reduce(0) { $0 + $1.value.count }
+                let macs = c.transforms.macsPerPixel, hyper = c.hyperMacsPerPixel
+                kmacPerPixel = (macs.analysis + macs.synthesis + hyper.analysis + hyper.synthesis) / 1000
+                metadata = network.metadata
+                hyperprior = c
+            case .autoencoder:
+                let network = try Autoencoder(modelFile: model)
+                objective = network.config.objective.rawValue
+                channels = network.config.channels
+                latentChannels = network.config.latentChannels
+                parameters = network.parameters.reduce(0) { $0 + $1.value.count }
+                let macs = network.config.macsPerPixel
+                kmacPerPixel = (macs.analysis + macs.synthesis) / 1000
+                metadata = network.metadata
             }
-            let network = try Autoencoder(modelFile: model)
-            objective = network.config.objective.rawValue
-            channels = network.config.channels
-            latentChannels = network.config.latentChannels
-            parameters = network.parameters.reduce(0) { $0 + $1.value.count }
-            let macs = network.config.macsPerPixel
-            kmacPerPixel = (macs.analysis + macs.synthesis) / 1000
-            isCheckpoint = Autoencoder.trainerState(in: model) != nil
-            metadata = network.metadata
         }
 
         var text: String {
@@ -140,6 +155,12 @@ struct InfoCommand: ParsableCommand {
                          ("architecture", "C=\(d.channels), \(d.levels) levels, \(d.blocks) blocks, skips \(d.skips ? "on" : "off"), residual \(d.residual ? "on" : "off")"),
                          ("parameters", "\(parameters) (\(fileBytes) bytes)"),
                          ("compute", String(format: "%.1f kMAC per pixel", kmacPerPixel))]
+            } else if let h = hyperprior {
+                rows += [("kind", "\(isCheckpoint ? "training checkpoint" : "model"), variable-rate mean-scale hyperprior, \(h.levels) levels"),
+                         ("architecture", "N=\(h.channels), M=\(h.latentChannels), z \(h.hyperChannels) channels, 16x and 64x downsampling per side"),
+                         ("lambdas", h.lambdas.map { "\($0)" }.joined(separator: ", ")),
+                         ("parameters", "\(parameters) (\(fileBytes) bytes)"),
+                         ("compute", String(format: "%.1f kMAC per pixel (all four transforms)", kmacPerPixel))]
             } else {
                 rows += [("kind", "\(isCheckpoint ? "training checkpoint" : "model"), \(objective) autoencoder"),
                          ("architecture", "N=\(channels), M=\(latentChannels), 16x downsampling per side"),

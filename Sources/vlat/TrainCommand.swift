@@ -187,9 +187,7 @@ struct TrainCommand: ParsableCommand {
         // A resumed run records every command that built it, in order.
         let thisCommand = (["vlat"] + CommandLine.arguments.dropFirst().map(BenchCommand.shellQuoted)).joined(separator: " ")
         // A warm start records its parent's chain too, so a model file tells its whole history.
-        let parentCommand = network.metadata["command"] ?? initialFile.flatMap {
-            Denoiser.isDenoiser($0) ? (try? Denoiser(modelFile: $0))?.metadata["command"] : (try? Autoencoder(modelFile: $0))?.metadata["command"]
-        }
+        let parentCommand = network.metadata["command"] ?? initialFile.flatMap { (try? NetworkKind.load($0))?.metadata["command"] }
         let command = parentCommand.map { "\($0) && \(thisCommand)" } ?? thisCommand
         let initFromNote = network.metadata["initFrom"] ?? initFrom.map { "\($0) (sha256 \(initialDigest))" }
         let progress = Terminal.Progress(every: 10)

@@ -109,13 +109,13 @@ struct DenoiserTests {
         var g = SeededGenerator(seed: 9)
         let x = Tensor(shape: [1, 3, 16, 20], data: (0..<(3 * 16 * 20)).map { _ in g.uniform() })
         let file = try ModelFile.parse(net.modelFile(extra: [], trainer: nil, storage: .float32).serialized())
-        #expect(Denoiser.isDenoiser(file))
+        #expect(try NetworkKind(of: file) == .denoiser)
         let loaded = try Denoiser(modelFile: file)
         #expect(loaded.config == net.config && loaded.metadata == ["note": "x"])
         #expect(loaded.forward(x, training: false) == net.forward(x, training: false))
         // An autoencoder file is not a denoiser, and absurd shapes are refused before building.
         let ae = Autoencoder(config: AutoencoderConfig(objective: .ae, channels: 4, latentChannels: 3), seed: 1).modelFile()
-        #expect(!Denoiser.isDenoiser(ae))
+        #expect(try NetworkKind(of: ae) == .autoencoder)
         #expect(throws: ModelFileError.self) { try Denoiser(modelFile: ae) }
         let huge = ModelFile(json: file.json.replacingOccurrences(of: "\"channels\":4", with: "\"channels\":100000"), tensors: file.tensors)
         #expect(throws: ModelFileError.self) { try Denoiser(modelFile: huge) }

@@ -100,11 +100,6 @@ public final class MeanScaleHyperprior: TrainableNetwork {
         }
     }
 
-    /// The checkpoint's trainer JSON, if any.
-    public static func trainerState(in file: ModelFile) -> String? {
-        (try? JSONDecoder().decode(Description.self, from: Data(file.json.utf8)))?.trainer
-    }
-
     /// The configuration a model file describes, without building it.
     public static func config(in file: ModelFile) throws -> HyperpriorConfig {
         do { return try JSONDecoder().decode(Description.self, from: Data(file.json.utf8)).hyperprior } catch {
