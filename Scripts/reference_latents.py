@@ -138,12 +138,9 @@ def decode_hyperprior(payload, config, tensors, c, h, w):
     zh, zw = ((h + 1) // 2 + 1) // 2, ((w + 1) // 2 + 1) // 2
     zoff, ztab = cdf_tables(tensors, "entropy.z")
     z = decode_rans(payload[6:6 + nz], zoff, ztab, zc, zh, zw)
-    # The level's log-gains.
-    gains = [int(v) for v in tensors["integer_gains"]]
+    # The level only scales the reconstruction; its code must still be in range.
     lo, f = code >> 8, code & 255
     assert lo < levels and (lo < levels - 1 or f == 0), "level code out of range"
-    g = gains[lo * c:(lo + 1) * c]
-    if f: g = [a + (((gains[(lo + 1) * c + i] - a) * f) >> 8) for i, a in enumerate(g)]
     # The integer hyper-synthesis.
     shifts = [int(v) for v in tensors["integer_hyper_synthesis.shifts"]]
     wide = zc * 3 // 2
@@ -160,7 +157,7 @@ def decode_hyperprior(payload, config, tensors, c, h, w):
     for ch in range(c):
         for y in range(h):
             for x in range(w):
-                t = (a[((c + ch) * ah + y) * aw + x] << (16 - frac)) + g[ch] - low + step // 2
+                t = (a[((c + ch) * ah + y) * aw + x] << (16 - frac)) - low + step // 2
                 index.append(0 if t < 0 else min(63, t // step))
     yoff, ytab = cdf_tables(tensors, "entropy.y")
     symbols = decode_rans(payload[6 + nz:], yoff, ytab, c, h, w, table_of=index)

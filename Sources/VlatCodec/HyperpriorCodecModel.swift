@@ -11,7 +11,9 @@ import VlatTensor
 /// - `zTables`: integer CDFs of z, one per channel (from the factorized prior);
 /// - `yTables`: integer CDFs of a zero-mean Gaussian at each scale of `scaleTable`;
 /// - `hyperSynthesis`: the hyper-synthesis as an integer network (`IntegerHyperSynthesis`);
-/// - `logGains`: each level's per-channel natural-log gain in units of 2^-16.
+/// - `logGains`: each level's per-channel natural-log gain in units of 2^-16 (exact integers, so
+///   that a fractional level means the same gains everywhere; the gains scale the latent
+///   before the entropy model, and only the reconstruction divides by them).
 ///
 /// Model-file tensors (beside the network's own): `entropy.z.*` and `entropy.y.*` (as
 /// `EntropyTables`), `integer_hyper_synthesis.<k>.weight`, `.bias_high`, `.bias_low` (bias =
@@ -90,11 +92,11 @@ public final class HyperpriorCodecModel {
         return zip(logGains[lo], logGains[lo + 1]).map { a, b in a + (((b - a) * frac) >> 8) }
     }
 
-    /// The table index of a latent from its integer log-scale (units `2^-outputFraction`) and
-    /// its channel's log-gain: the nearest scale of the table, clamped to it.
+    /// The table index of a latent from its integer log-scale (units `2^-outputFraction`): the
+    /// nearest scale of the table, clamped to it.
     @inline(__always)
-    public static func scaleIndex(logScale: Int32, fraction: Int, logGain: Int64) -> Int {
-        let l = (Int64(logScale) << Int64(logFraction - fraction)) + logGain
+    public static func scaleIndex(logScale: Int32, fraction: Int) -> Int {
+        let l = Int64(logScale) << Int64(logFraction - fraction)
         let k = (l - scaleLow + scaleStep / 2) / scaleStep
         let floored = (l - scaleLow + scaleStep / 2) < 0 ? -1 : k
         return Int(min(max(floored, 0), Int64(scaleCount - 1)))
@@ -109,8 +111,16 @@ public final class HyperpriorCodecModel {
         guard !calibration.isEmpty else { throw CodecError.notACodecModel("the hyperprior's export needs calibration images") }
         // The exported transforms are what the codec will run: calibrate on them, as stored.
         let stored = try MeanScaleHyperprior(modelFile: ModelFile.parse(network.modelFile(storage: storage).serialized()))
-        let zs = calibration.map { image -> Tensor in
-            stored.hyperLatent(stored.analysis.forward(ImageCodec.paddedTensor(image), training: false))
+        // z at every level: its range grows with the gains.
+        let zs = calibration.flatMap { image -> [Tensor] in
+            let y = stored.analysis.forward(ImageCodec.paddedTensor(image), training: false)
+            let plane = y.h * y.w
+            return (0..<stored.config.levels).map { level in
+                let gains = stored.gainValues(level: Double(level))
+                var yg = y
+                for i in 0..<yg.count { yg.data[i] *= Float(gains[(i / plane) % stored.config.latentChannels]) }
+                return stored.hyperLatent(yg)
+            }
         }
         let integer = try IntegerHyperSynthesis.quantize(stored.hyperSynthesis, calibration: zs, maxOutputFraction: logFraction)
         var extra = EntropyTables.entries(try stored.hyperPrior.quantizedTables(), prefix: "entropy.z")

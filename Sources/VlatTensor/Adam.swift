@@ -55,6 +55,7 @@ public final class Adam {
         let c1 = 1 - pow(beta1, Float(t)), c2 = 1 - pow(beta2, Float(t))
         let (b1, b2, eps) = (beta1, beta2, epsilon)
         for (k, p) in parameters.enumerated() {
+            let lr = lr * p.learningRateScale
             p.value.data.withUnsafeMutableBufferPointer { w in
                 p.grad.data.withUnsafeMutableBufferPointer { g in
                     m[k].withUnsafeMutableBufferPointer { mk in

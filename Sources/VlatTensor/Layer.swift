@@ -9,6 +9,9 @@ public final class Parameter {
     /// Encoder-side latent refinement freezes the whole synthesis transform this way.
     /// Optimisers do not look at it: give them only the parameters that should move.
     public var requiresGradient = true
+    /// Multiplies the optimiser's learning rate for this parameter (a network's freshly
+    /// initialised parts can learn faster than warm-started ones).
+    public var learningRateScale: Float = 1
 
     public init(name: String, value: Tensor) {
         self.name = name

@@ -342,6 +342,9 @@ struct HyperpriorReferenceDecoderTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let net = MeanScaleHyperprior(config: HyperpriorConfig(channels: 8, latentChannels: 6, hyperChannels: 4, lambdas: [0.01, 0.1]), seed: 9)
         for i in 0..<net.gains.value.count { net.gains.value.data[i] = Float(2 + i % 4) / MeanScaleHyperprior.gainScale }
+        // Spread the predicted log-scales over the table (an untrained network predicts about 0).
+        let bias = net.hyperSynthesis.parameters.last!
+        for c in 6..<12 { bias.value.data[c] = Float(c % 6) - 2 }
         let photo = CLI.packageRoot.appendingPathComponent("Corpus/photos/chelsea.png").path
         let modelBytes = try HyperpriorCodecModel.export(net, calibration: [ImageFile.read(photo)]).serialized()
         let modelPath = dir.appendingPathComponent("hp.vlatmodel").path

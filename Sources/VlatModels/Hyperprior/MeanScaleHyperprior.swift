@@ -7,14 +7,16 @@ import VlatTensor
 /// `g_s`, hyper-analysis `h_a`, hyper-synthesis `h_s`, the factorized prior of z, and one gain
 /// vector per rate level.
 ///
-/// At level `t` (0-based, fractional values interpolate), with per-channel gain `g`:
+/// At level `t` (0-based, fractional values interpolate), with per-channel gain `g`, the whole
+/// entropy model works on the gained latent (gain units, Cui et al. 2021), so a lower level
+/// also has a smaller, cheaper z:
 /// ```
-/// y = g_a(x);  z = h_a(y);  z^ = round(z)
-/// (mean, log scale) = h_s(z^)
-/// k = round(g * y - g * mean)                      // the coded symbols
-/// y^ = (k + g * mean) / g;  x^ = g_s(y^)
+/// y = g_a(x);  z = h_a(g * y);  z^ = round(z)
+/// (m, log s) = h_s(z^)                             // mean and scale of g * y
+/// k = round(g * y - m)                             // the coded symbols
+/// y^ = (k + m) / g;  x^ = g_s(y^)
 /// ```
-/// `k` is coded with a zero-mean Gaussian conditional of scale `g * exp(log scale)`.
+/// `k` is coded with a zero-mean Gaussian conditional of scale `s`.
 public final class MeanScaleHyperprior: TrainableNetwork {
     public let config: HyperpriorConfig
     public let analysis: Sequential
@@ -30,6 +32,8 @@ public final class MeanScaleHyperprior: TrainableNetwork {
     /// The stored gain is `log2(gain) / gainScale`: Adam moves every parameter by about its
     /// learning rate a step, and a gain needs to travel octaves while weights travel hundredths.
     public static let gainScale: Float = 16
+    /// Learning-rate factor of the hyper-transforms and the prior of z.
+    public static let freshLearningRateScale: Float = 4
 
     public init(config: HyperpriorConfig, seed: UInt64, metadata: [String: String] = [:]) {
         self.config = config
@@ -40,6 +44,8 @@ public final class MeanScaleHyperprior: TrainableNetwork {
         hyperAnalysis = Sequential(name: "hyper_analysis", specs: config.hyperAnalysisSpecs, generator: &g)
         hyperSynthesis = Sequential(name: "hyper_synthesis", specs: config.hyperSynthesisSpecs, generator: &g)
         hyperPrior = FactorizedPrior(name: "hyper_prior", channels: config.hyperChannels, generator: &g)
+        // The hyper-transforms and the prior start fresh while the transforms are usually warm-started.
+        for p in hyperAnalysis.parameters + hyperSynthesis.parameters + hyperPrior.parameters { p.learningRateScale = Self.freshLearningRateScale }
         // Start with gains spread from 1/11 (lowest level) to 1.4 (highest), log-uniformly.
         let levels = config.levels, m = config.latentChannels
         var values = [Float](repeating: 0, count: levels * m)
@@ -123,15 +129,18 @@ public final class MeanScaleHyperprior: TrainableNetwork {
 
     // MARK: - Inference in floating point (validation, analysis)
 
-    /// z rounded to integers: what the codec transmits first.
+    /// Per-channel gains at `level`.
+    public func gainValues(level: Double) -> [Double] { log2Gains(level: level).map { exp2($0) } }
+
+    /// z of a gained latent `g * y`, rounded to integers: what the codec transmits first.
     public func hyperLatent(_ y: Tensor) -> Tensor {
         var z = hyperAnalysis.forward(y, training: false)
         for i in 0..<z.count { z.data[i] = z.data[i].rounded() }
         return z
     }
 
-    /// Means and natural-log scales `[N, M, h, w]` each, predicted from `zHat`, cropped to the
-    /// latent's `height x width`.
+    /// Means and natural-log scales of the gained latent, `[N, M, h, w]` each, predicted from
+    /// `zHat`, cropped to the latent's `height x width`.
     public func meanAndLogScale(_ zHat: Tensor, height: Int, width: Int) -> (Tensor, Tensor) {
         var p = hyperSynthesis.forward(zHat, training: false)
         if p.h != height || p.w != width { p = TensorOps.crop(p, height: height, width: width) }

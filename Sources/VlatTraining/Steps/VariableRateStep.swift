@@ -65,41 +65,49 @@ public struct VariableRateStep {
         let weights = Self.weights(config.lambdas)
         var noise = SeededGenerator(seed: seed ^ 0x0000_0015_E0A5, stream: UInt64(step))
 
+        let gainsPerLevel = (0..<config.levels).map { net.log2Gains(level: Double($0)) }
         let y = net.analysis.forward(x, training: true)
-        var z = net.hyperAnalysis.forward(y, training: true)
+        let plane = y.h * y.w
+        // The gained latent g * y, which the whole entropy model sees.
+        var yg = y
+        for n in 0..<b {
+            let log2g = gainsPerLevel[levelOf[n]]
+            for c in 0..<m {
+                let g = Float(exp2(log2g[c]))
+                for p in 0..<plane { yg.data[(n * m + c) * plane + p] *= g }
+            }
+        }
+        var z = net.hyperAnalysis.forward(yg, training: true)
         for i in 0..<z.count { z.data[i] += noise.uniform() - 0.5 }
         let zBits = net.hyperPrior.forward(z, training: true).bits
         let params = net.hyperSynthesis.forward(z, training: true)
         precondition(params.h == y.h && params.w == y.w, "crops must be multiples of \(HyperpriorConfig.hyperDownsampling)")
 
         // Per element: the quantized latent for the synthesis, and what the backward needs.
-        let plane = y.h * y.w
         var yHat = Tensor(zeros: y.shape)
         var dRate = [Float](repeating: 0, count: y.count)      // d bits / d residual
-        var dLogScale = [Float](repeating: 0, count: y.count)  // d bits / d log(gained scale)
+        var dLogScale = [Float](repeating: 0, count: y.count)  // d bits / d log scale
         var yBits = [Double](repeating: 0, count: b)
         let uniforms = (0..<y.count).map { _ in noise.uniform() - 0.5 }
-        let gainsPerLevel = (0..<config.levels).map { net.log2Gains(level: Double($0)) }
         for n in 0..<b {
             let log2g = gainsPerLevel[levelOf[n]]
             var bits = 0.0
             for c in 0..<m {
-                let g = exp2(log2g[c]), logG = log2g[c] * M_LN2
+                let g = exp2(log2g[c])
                 for p in 0..<plane {
                     let i = (n * m + c) * plane + p
                     let j = (n * 2 * m + c) * plane + p, js = j + m * plane
-                    let yg = Double(y.data[i]) * g, mug = Double(params.data[j]) * g
-                    var scale = exp(Double(params.data[js]) + logG)
+                    let ygv = Double(yg.data[i]), mean = Double(params.data[j])
+                    var scale = exp(Double(params.data[js]))
                     let bounded = scale < GaussianConditional.scaleBound
                     if bounded { scale = GaussianConditional.scaleBound }
-                    let r = yg + Double(uniforms[i]) - mug
-                    let (bitsHere, dr, ds) = GaussianConditional.bits(residual: r, scale: scale)
+                    let (bitsHere, dr, ds) = GaussianConditional.bits(residual: ygv + Double(uniforms[i]) - mean, scale: scale)
                     bits += bitsHere
                     dRate[i] = Float(dr)
                     dLogScale[i] = bounded ? 0 : Float(ds * scale)
                     switch synthesisInput {
-                    case .straightThrough: yHat.data[i] = Float(((yg - mug).rounded() + mug) / g)
-                    case .noisy: yHat.data[i] = Float((yg + Double(uniforms[i])) / g)
+                    case .straightThrough: yHat.data[i] = Float(((ygv - mean).rounded() + mean) / g)
+                    case .noisy: yHat.data[i] = Float((ygv + Double(uniforms[i])) / g)
                     }
                 }
             }
@@ -123,7 +131,7 @@ public struct VariableRateStep {
         }
 
         let dYHat = net.synthesis.backward(dOut)
-        var dY = Tensor(zeros: y.shape)
+        var dYg = Tensor(zeros: y.shape)
         var dParams = Tensor(zeros: params.shape)
         var dGain = [Double](repeating: 0, count: config.levels * m)
         for n in 0..<b {
@@ -131,32 +139,48 @@ public struct VariableRateStep {
             let rateWeight = weights[l] / (Double(b) * pixels)
             for c in 0..<m {
                 let g = exp2(log2g[c])
-                var dg = 0.0, dLogG = 0.0
+                var dg = 0.0
                 for p in 0..<plane {
                     let i = (n * m + c) * plane + p
                     let j = (n * 2 * m + c) * plane + p, js = j + m * plane
-                    let yv = Double(y.data[i]), mu = Double(params.data[j])
                     let dyhat = Double(dYHat.data[i])
                     let dr = rateWeight * Double(dRate[i])
-                    // Straight-through: the synthesis input moves with g*y one for one, not with the mean.
-                    let dyg = dyhat / g + dr
-                    let dmug = -dr
-                    let dls = rateWeight * Double(dLogScale[i])
-                    dY.data[i] = Float(dyg * g)
-                    dParams.data[j] = Float(dmug * g)
-                    dParams.data[js] = Float(dls)
-                    let yHatG = Double(yHat.data[i]) * g
-                    dg += dyg * yv + dmug * mu - dyhat * yHatG / (g * g)
-                    dLogG += dls
+                    // Straight-through: the synthesis input moves with g * y one for one, not with the mean.
+                    dYg.data[i] = Float(dyhat / g + dr)
+                    dParams.data[j] = Float(-dr)
+                    dParams.data[js] = Float(rateWeight * Double(dLogScale[i]))
+                    // y^ = (...) / g: the division's own share of d/dg.
+                    dg -= dyhat * Double(yHat.data[i]) / g
                 }
-                dGain[l * m + c] += (dg * g + dLogG) * M_LN2
+                dGain[l * m + c] += dg
             }
         }
-        for k in 0..<dGain.count { net.gains.grad.data[k] += Float(dGain[k] * Double(MeanScaleHyperprior.gainScale)) }
 
         var dZ = net.hyperSynthesis.backward(dParams)
         dZ.add(net.hyperPrior.backward(scale: 1 / (Double(b) * pixels)))
-        dY.add(net.hyperAnalysis.backward(dZ))
+        dYg.add(net.hyperAnalysis.backward(dZ))
+        // Through g * y: to y, and to the gain.
+        var dY = dYg
+        for n in 0..<b {
+            let l = levelOf[n], log2g = gainsPerLevel[l]
+            for c in 0..<m {
+                let g = exp2(log2g[c])
+                var dg = 0.0
+                for p in 0..<plane {
+                    let i = (n * m + c) * plane + p
+                    dg += Double(dYg.data[i]) * Double(y.data[i])
+                    dY.data[i] = Float(Double(dYg.data[i]) * g)
+                }
+                dGain[l * m + c] += dg
+            }
+        }
+        // d/d(stored gain) = gainScale * d/d(log2 g) = gainScale * g ln 2 * d/dg.
+        for l in 0..<config.levels {
+            for c in 0..<m {
+                let k = l * m + c
+                net.gains.grad.data[k] += Float(dGain[k] * exp2(gainsPerLevel[l][c]) * M_LN2 * Double(MeanScaleHyperprior.gainScale))
+            }
+        }
         _ = net.analysis.backward(dY)
 
         var loss = zBits / (Double(b) * pixels)
@@ -177,26 +201,26 @@ extension VariableRateStep {
         let config = net.config, m = config.latentChannels
         var sums = [(psnr: Double, bpp: Double)](repeating: (0, 0), count: config.levels)
         guard !crops.isEmpty else { return sums }
-        let gains = (0..<config.levels).map { net.log2Gains(level: Double($0)) }
+        let gains = (0..<config.levels).map { net.gainValues(level: Double($0)) }
         for x in crops {
             let pixels = Double(x.h * x.w)
             let y = net.analysis.forward(x, training: false)
-            let zHat = net.hyperLatent(y)
-            let zBits = net.hyperPrior.forward(zHat, training: false).bits
-            let (mean, logScale) = net.meanAndLogScale(zHat, height: y.h, width: y.w)
             let plane = y.h * y.w
             for level in 0..<config.levels {
-                var yHat = y, bits = zBits
+                var yg = y
                 for c in 0..<m {
-                    let g = exp2(gains[level][c]), logG = gains[level][c] * M_LN2
-                    for p in 0..<(y.n * plane) {
-                        let i = ((p / plane) * m + c) * plane + p % plane
-                        let mug = Double(mean.data[i]) * g
-                        let k = (Double(y.data[i]) * g - mug).rounded()
-                        let scale = max(exp(Double(logScale.data[i]) + logG), GaussianConditional.scaleBound)
-                        bits += GaussianConditional.bits(residual: k, scale: scale).bits
-                        yHat.data[i] = Float((k + mug) / g)
-                    }
+                    for p in 0..<(y.n * plane) { yg.data[((p / plane) * m + c) * plane + p % plane] *= Float(gains[level][c]) }
+                }
+                let zHat = net.hyperLatent(yg)
+                var bits = net.hyperPrior.forward(zHat, training: false).bits
+                let (mean, logScale) = net.meanAndLogScale(zHat, height: y.h, width: y.w)
+                var yHat = y
+                for i in 0..<y.count {
+                    let g = gains[level][(i / plane) % m]
+                    let k = (Double(yg.data[i]) - Double(mean.data[i])).rounded()
+                    let scale = max(exp(Double(logScale.data[i])), GaussianConditional.scaleBound)
+                    bits += GaussianConditional.bits(residual: k, scale: scale).bits
+                    yHat.data[i] = Float((k + Double(mean.data[i])) / g)
                 }
                 sums[level].psnr += Trainer.psnr(net.synthesis.forward(yHat, training: false), x)
                 sums[level].bpp += bits / pixels
