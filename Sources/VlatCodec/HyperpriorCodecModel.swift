@@ -41,22 +41,13 @@ public final class HyperpriorCodecModel {
     public static func scale(index k: Int) -> Double { exp(Double(scaleLow + Int64(k) * scaleStep) / 65536) }
 
     public init(file: ModelFile) throws {
-        let config = try MeanScaleHyperprior.config(in: file)
-        guard config.isValid else { throw CodecError.notACodecModel("hyperprior configuration out of bounds") }
-        hyperSynthesis = try Self.readIntegerNetwork(file, specs: config.hyperSynthesisSpecs)
-        // The file stores the hyper-synthesis once, as integers; the float network gets the
-        // weights those integers stand for.
-        var full = file
-        let floats = hyperSynthesis.floatParameters
-        let convIndices = config.hyperSynthesisSpecs.indices.filter { [.conv, .convTranspose].contains(config.hyperSynthesisSpecs[$0].kind) }
-        for (k, index) in convIndices.enumerated() where file["hyper_synthesis.\(index).weight"] == nil {
-            let s = config.hyperSynthesisSpecs[index]
-            let shape = s.kind == .conv ? [s.outChannels, s.inChannels, s.kernel, s.kernel] : [s.inChannels, s.outChannels, s.kernel, s.kernel]
-            full.tensors.append(.init(name: "hyper_synthesis.\(index).weight", shape: shape, values: floats[k].weight))
-            full.tensors.append(.init(name: "hyper_synthesis.\(index).bias", shape: [s.outChannels], values: floats[k].bias))
-        }
-        let network = try MeanScaleHyperprior(modelFile: full)
+        let network = try MeanScaleHyperprior(modelFile: file)
+        let config = network.config
         self.network = network
+        guard let integer = try IntegerHyperSynthesis(file: file, specs: config.hyperSynthesisSpecs) else {
+            throw CodecError.notACodecModel("the model has no integer hyper-synthesis (export it with vlat export --calibrate)")
+        }
+        hyperSynthesis = integer
         zTables = try EntropyTables.read(file, channels: config.hyperChannels, prefix: "entropy.z")
         yTables = try EntropyTables.read(file, channels: Self.scaleCount, prefix: "entropy.y")
         guard hyperSynthesis.inputChannels == config.hyperChannels, hyperSynthesis.outputChannels == 2 * config.latentChannels,
@@ -125,21 +116,7 @@ public final class HyperpriorCodecModel {
         let integer = try IntegerHyperSynthesis.quantize(stored.hyperSynthesis, calibration: zs, maxOutputFraction: logFraction)
         var extra = EntropyTables.entries(try stored.hyperPrior.quantizedTables(), prefix: "entropy.z")
         extra += EntropyTables.entries(try gaussianTables(), prefix: "entropy.y")
-        for (k, layer) in integer.layers.enumerated() {
-            let s = layer.spec
-            let shape = s.kind == .conv ? [s.outChannels, s.inChannels, s.kernel, s.kernel] : [s.inChannels, s.outChannels, s.kernel, s.kernel]
-            // Within 2047, so float16 holds them exactly.
-            extra.append(.init(name: "integer_hyper_synthesis.\(k).weight", shape: shape, values: layer.weights.map { Float($0) },
-                               storage: .float16))
-            extra.append(.init(name: "integer_hyper_synthesis.\(k).bias_high", shape: [s.outChannels],
-                               values: layer.bias.map { Float($0 >> 24) }))
-            extra.append(.init(name: "integer_hyper_synthesis.\(k).bias_low", shape: [s.outChannels],
-                               values: layer.bias.map { Float($0 & 0xFF_FFFF) }))
-        }
-        extra.append(.init(name: "integer_hyper_synthesis.shifts", shape: [integer.layers.count + 1],
-                           values: integer.layers.map { Float($0.shift) } + [Float(integer.outputFraction)]))
-        extra.append(.init(name: "integer_hyper_synthesis.weight_fractions", shape: [integer.layers.count],
-                           values: integer.layers.map { Float($0.weightFraction) }))
+        extra += integer.entries
         let m = stored.config.latentChannels
         let gains = (0..<stored.config.levels).flatMap { l in
             stored.log2Gains(level: Double(l)).map { Float(($0 * M_LN2 * 65536).rounded()) }
@@ -160,38 +137,5 @@ public final class HyperpriorCodecModel {
             let pmf = GaussianConditional.pmf(scale: scale, low: -r, high: r)
             return try QuantizedCDF(offset: Int32(-r), pmf: pmf, tail: max(0, 1 - pmf.reduce(0, +)))
         }
-    }
-
-    static func readIntegerNetwork(_ file: ModelFile, specs: [LayerSpec]) throws -> IntegerHyperSynthesis {
-        let convs = specs.enumerated().filter { $0.element.kind == .conv || $0.element.kind == .convTranspose }
-        guard let shifts = file["integer_hyper_synthesis.shifts"], shifts.values.count == convs.count + 1,
-              let fractions = file["integer_hyper_synthesis.weight_fractions"], fractions.values.count == convs.count else {
-            throw CodecError.notACodecModel("the model has no integer hyper-synthesis")
-        }
-        func ints(_ v: [Float]) throws -> [Int64] {
-            let out = v.compactMap { Int64(exactly: $0) }
-            guard out.count == v.count else { throw CodecError.notACodecModel("the integer hyper-synthesis holds a non-integer") }
-            return out
-        }
-        let shiftValues = try ints(shifts.values), fractionValues = try ints(fractions.values)
-        var layers: [IntegerHyperSynthesis.Layer] = []
-        for (k, item) in convs.enumerated() {
-            let s = item.element
-            guard let w = file["integer_hyper_synthesis.\(k).weight"], let hi = file["integer_hyper_synthesis.\(k).bias_high"],
-                  let lo = file["integer_hyper_synthesis.\(k).bias_low"], hi.values.count == lo.values.count else {
-                throw CodecError.notACodecModel("the integer hyper-synthesis lacks layer \(k)")
-            }
-            let weights = try ints(w.values), high = try ints(hi.values), low = try ints(lo.values)
-            guard weights.allSatisfy({ abs($0) <= IntegerHyperSynthesis.limit }), high.allSatisfy({ abs($0) < 1 << 24 }),
-                  low.allSatisfy({ (0..<(1 << 24)).contains($0) }), (0...62).contains(shiftValues[k]), (-30...30).contains(fractionValues[k]) else {
-                throw CodecError.notACodecModel("the integer hyper-synthesis holds out-of-range values")
-            }
-            let relu = item.offset + 1 < specs.count && specs[item.offset + 1].kind == .relu
-            layers.append(.init(spec: s, weights: weights.map { Int32($0) }, bias: zip(high, low).map { $0 << 24 + $1 },
-                                shift: Int(shiftValues[k]), relu: relu, weightFraction: Int(fractionValues[k])))
-        }
-        do {
-            return try IntegerHyperSynthesis(layers: layers, outputFraction: Int(shiftValues[convs.count]))
-        } catch { throw CodecError.notACodecModel("\(error)") }
     }
 }

@@ -115,9 +115,13 @@ public final class Trainer {
             if let initial {
                 // Everything must match but an autoencoder's prior, which may start fresh.
                 var copied: Set<String> = []
+                // Through the network's own loader where it has one (an exported hyperprior keeps
+                // its hyper-synthesis as integers), else the file's tensors as they are.
+                let source = (try? NetworkKind.load(initial)).map { Dictionary($0.parameters.map { ($0.name, $0.value) }) { a, _ in a } }
+                    ?? Dictionary(initial.tensors.map { ($0.name, Tensor(shape: $0.shape, data: $0.values)) }) { a, _ in a }
                 for p in network.parameters {
-                    if let entry = initial[p.name], entry.shape == p.value.shape {
-                        p.value = Tensor(shape: entry.shape, data: entry.values)
+                    if let value = source[p.name], value.shape == p.value.shape {
+                        p.value = value
                         copied.insert(p.name)
                     }
                 }

@@ -5,6 +5,7 @@ import VlatFormat
 import VlatImageIO
 import VlatModels
 import VlatTensor
+import VlatTraining
 @testable import VlatCodec
 
 enum HyperpriorFixtures {
@@ -174,5 +175,28 @@ enum ReferenceIntegerNetwork {
             a = out; h = oh; w = ow
         }
         return (a, h, w)
+    }
+}
+
+@Suite("Hyperprior models as a training start")
+struct HyperpriorWarmStartTests {
+    /// A shipped (exported) hyperprior is what a later training run resumes from: every tensor
+    /// comes across, the hyper-synthesis as the floats its integers stand for.
+    @Test func anExportedModelStartsTrainingWithEveryTensor() throws {
+        let exported = try ModelFile.parse(HyperpriorFixtures.modelBytes)
+        var options = TrainingOptions(data: CodecFixtures.root.appendingPathComponent("Corpus/photos").path)
+        options.objective = .hyperprior
+        options.crop = 64
+        options.batch = 2
+        options.steps = 1
+        options.hyperprior = HyperpriorFixtures.network().config
+        let images = try TrainingImages.load(folder: options.data)
+        let trainer = try Trainer(options: options, images: images, initial: exported)
+        let net = try #require(trainer.hyperprior)
+        #expect(trainer.initializedTensors.count == net.parameters.count)
+        let integer = try #require(try IntegerHyperSynthesis(file: exported, specs: net.config.hyperSynthesisSpecs))
+        let convs = net.hyperSynthesis.layers.filter { !$0.parameters.isEmpty }
+        for (layer, floats) in zip(convs, integer.floatParameters) { #expect(layer.parameters[0].value.data == floats.weight) }
+        #expect(net.gains.value == HyperpriorFixtures.network().gains.value)
     }
 }

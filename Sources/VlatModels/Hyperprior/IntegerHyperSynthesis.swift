@@ -1,4 +1,5 @@
 import Foundation
+import VlatFormat
 import VlatTensor
 
 /// The hyper-synthesis `h_s` in integer arithmetic (Balle et al. 2019, "Integer networks for
@@ -232,6 +233,66 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
             inputFraction = outFraction
         }
         return try IntegerHyperSynthesis(layers: layers, outputFraction: inputFraction)
+    }
+}
+
+// MARK: - Model files
+
+extension IntegerHyperSynthesis {
+    /// The tensors that store this network: per convolution k `integer_hyper_synthesis.<k>.weight`
+    /// (float16: the weights are within 2047, which it holds exactly), `.bias_high` and
+    /// `.bias_low` (bias = high * 2^24 + low, each exact in float32), then
+    /// `integer_hyper_synthesis.shifts` (each layer's shift, then the output fraction) and
+    /// `integer_hyper_synthesis.weight_fractions`.
+    public var entries: [ModelFile.Entry] {
+        var out: [ModelFile.Entry] = []
+        for (k, layer) in layers.enumerated() {
+            let s = layer.spec
+            let shape = s.kind == .conv ? [s.outChannels, s.inChannels, s.kernel, s.kernel] : [s.inChannels, s.outChannels, s.kernel, s.kernel]
+            out.append(.init(name: "integer_hyper_synthesis.\(k).weight", shape: shape, values: layer.weights.map { Float($0) },
+                             storage: layer.weights.allSatisfy { abs($0) <= 2048 } ? .float16 : .float32))
+            out.append(.init(name: "integer_hyper_synthesis.\(k).bias_high", shape: [s.outChannels], values: layer.bias.map { Float($0 >> 24) }))
+            out.append(.init(name: "integer_hyper_synthesis.\(k).bias_low", shape: [s.outChannels], values: layer.bias.map { Float($0 & 0xFF_FFFF) }))
+        }
+        out.append(.init(name: "integer_hyper_synthesis.shifts", shape: [layers.count + 1],
+                         values: layers.map { Float($0.shift) } + [Float(outputFraction)]))
+        out.append(.init(name: "integer_hyper_synthesis.weight_fractions", shape: [layers.count], values: layers.map { Float($0.weightFraction) }))
+        return out
+    }
+
+    /// The network stored in `file` for the float layers `specs` (convolutions and ReLUs), or
+    /// nil when the file has none. Every value is checked: a damaged file is an error.
+    public init?(file: ModelFile, specs: [LayerSpec]) throws {
+        let convs = specs.enumerated().filter { $0.element.kind == .conv || $0.element.kind == .convTranspose }
+        guard let shifts = file["integer_hyper_synthesis.shifts"] else { return nil }
+        guard shifts.values.count == convs.count + 1, let fractions = file["integer_hyper_synthesis.weight_fractions"],
+              fractions.values.count == convs.count else {
+            throw IntegerNetworkError.invalid("the stored layers do not match the architecture")
+        }
+        func ints(_ v: [Float]) throws -> [Int64] {
+            let out = v.compactMap { Int64(exactly: $0) }
+            guard out.count == v.count else { throw IntegerNetworkError.invalid("a stored value is not an integer") }
+            return out
+        }
+        let shiftValues = try ints(shifts.values), fractionValues = try ints(fractions.values)
+        var layers: [Layer] = []
+        for (k, item) in convs.enumerated() {
+            let s = item.element
+            guard let w = file["integer_hyper_synthesis.\(k).weight"], let hi = file["integer_hyper_synthesis.\(k).bias_high"],
+                  let lo = file["integer_hyper_synthesis.\(k).bias_low"], hi.values.count == lo.values.count else {
+                throw IntegerNetworkError.invalid("layer \(k) is missing")
+            }
+            let weights = try ints(w.values), high = try ints(hi.values), low = try ints(lo.values)
+            guard weights.allSatisfy({ abs($0) <= Self.limit }), high.allSatisfy({ abs($0) < 1 << 24 }),
+                  low.allSatisfy({ (0..<(1 << 24)).contains($0) }), (0...62).contains(shiftValues[k]), (-30...30).contains(fractionValues[k]) else {
+                throw IntegerNetworkError.invalid("layer \(k) holds out-of-range values")
+            }
+            let relu = item.offset + 1 < specs.count && specs[item.offset + 1].kind == .relu
+            layers.append(Layer(spec: s, weights: weights.map { Int32($0) }, bias: zip(high, low).map { $0 << 24 + $1 },
+                                shift: Int(shiftValues[k]), relu: relu, weightFraction: Int(fractionValues[k])))
+        }
+        guard let outputFraction = shiftValues.last, (0...30).contains(outputFraction) else { throw IntegerNetworkError.invalid("bad output fraction") }
+        try self.init(layers: layers, outputFraction: Int(outputFraction))
     }
 }
 

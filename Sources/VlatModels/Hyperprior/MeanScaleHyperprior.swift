@@ -93,6 +93,27 @@ public final class MeanScaleHyperprior: TrainableNetwork {
         guard description.kind == Self.kind else { throw ModelFileError.incompatible("model kind '\(description.kind)' is not \(Self.kind)") }
         guard description.hyperprior.isValid else { throw ModelFileError.malformed("hyperprior configuration out of bounds") }
         self.init(config: description.hyperprior, seed: 0, metadata: description.metadata)
+        // An exported model stores the hyper-synthesis only as integers: take the float weights
+        // those integers stand for.
+        var file = file
+        if file["hyper_synthesis.0.weight"] == nil {
+            let integer: IntegerHyperSynthesis?
+            do { integer = try IntegerHyperSynthesis(file: file, specs: config.hyperSynthesisSpecs) } catch {
+                throw ModelFileError.malformed("\(error)")
+            }
+            if let integer {
+                let convs = hyperSynthesis.layers.filter { !$0.parameters.isEmpty }
+                guard convs.count == integer.layers.count else { throw ModelFileError.incompatible("integer hyper-synthesis of another shape") }
+                for (layer, floats) in zip(convs, integer.floatParameters) {
+                    let (w, b) = (layer.parameters[0], layer.parameters[1])
+                    guard w.value.count == floats.weight.count, b.value.count == floats.bias.count else {
+                        throw ModelFileError.incompatible("integer hyper-synthesis of another shape")
+                    }
+                    file.tensors.append(.init(name: w.name, shape: w.value.shape, values: floats.weight))
+                    file.tensors.append(.init(name: b.name, shape: b.value.shape, values: floats.bias))
+                }
+            }
+        }
         let expected = parameters.reduce(0) { $0 + $1.value.count }
         let present = file.tensors.reduce(0) { $0 + $1.values.count }
         guard present >= expected else {
