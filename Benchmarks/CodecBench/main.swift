@@ -131,7 +131,7 @@ if args.first == "speed" {
     let repeats = Int(option("--repeats") ?? "3") ?? 3
     guard let entry = registry.entries.first(where: { $0.quality == quality }) else { fail("no model for quality \(quality) installed") }
     let model: CodecModel
-    do { model = try registry.model(quality: quality) } catch { fail("\(error)") }
+    do { model = try registry.model(quality: Double(quality)) } catch { fail("\(error)") }
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("codecbench-\(UUID().uuidString)").path
     try! FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: scratch) }
@@ -225,7 +225,7 @@ if args.first == "picture" {
     // then matched to the rate vlat actually reached, so every tile costs about the same.
     var rate = target
     do {
-        let models = try registry.qualities.map { try registry.model(quality: $0) }
+        let models = try registry.qualities.map { try registry.model(quality: Double($0)) }
         guard !models.isEmpty else { fail("no vlat quality level installed") }
         let v = try closest(VlatBenchCodec(models: models), to: target)
         rate = bpp(v.run)
@@ -352,7 +352,7 @@ if args.first == "prior-fit" {
     md += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
     for quality in registry.qualities {
         let model: CodecModel
-        do { model = try registry.model(quality: quality) } catch { fail("\(error)") }
+        do { model = try registry.model(quality: Double(quality)) } catch { fail("\(error)") }
         FileHandle.standardError.write(Data("q\(quality)\n".utf8))
         let channels = model.network.config.latentChannels
         var histograms = [[Int32: Int]](repeating: [:], count: channels)

@@ -7,15 +7,24 @@ import VlatModels
 /// file with the model that made it without being told where it is.
 ///
 /// Folders are searched in order: those given explicitly (`--model-dir`), those in the
-/// `VLAT_MODELS` environment variable (colon-separated), then `shippedFolder`. A quality-level
-/// model is named `q<N>.vlatmodel` (N = 1...8); any `*.vlatmodel` is found by digest.
+/// `VLAT_MODELS` environment variable (colon-separated), then `shippedFolder`. A quality is
+/// served by the first model in that order that has it: `hyperprior.vlatmodel` (a
+/// variable-rate model: every quality 1...8, fractional ones too) or `q<N>.vlatmodel` (one
+/// level, N = 1...8). Any `*.vlatmodel` is found by digest.
 public struct ModelRegistry: Sendable {
     public struct Entry: Sendable, Equatable {
         public var path: String
         public var digest: [UInt8]
         /// 1...8 for `q<N>.vlatmodel`, 0 otherwise.
         public var quality: UInt8
+        /// `hyperprior.vlatmodel`: one model for every quality.
+        public var variableRate: Bool
     }
+
+    /// The file name of a variable-rate model.
+    public static let variableRateName = "hyperprior.vlatmodel"
+    /// The qualities a variable-rate model serves by name.
+    public static let variableRateQualities: [UInt8] = Array(1...8)
 
     public var folders: [String]
     public private(set) var entries: [Entry] = []
@@ -45,20 +54,35 @@ public struct ModelRegistry: Sendable {
                 guard let digest = try? handle.read(upToCount: 32), digest.count == 32 else { continue }
                 var quality: UInt8 = 0
                 if name.hasPrefix("q"), let n = UInt8(name.dropFirst().dropLast(".vlatmodel".count)), (1...8).contains(n) { quality = n }
-                entries.append(Entry(path: path, digest: Array(digest), quality: quality))
+                entries.append(Entry(path: path, digest: Array(digest), quality: quality, variableRate: name == Self.variableRateName))
             }
         }
     }
 
     /// The quality levels installed, ascending.
-    public var qualities: [UInt8] { Set(entries.map(\.quality).filter { $0 > 0 }).sorted() }
+    public var qualities: [UInt8] {
+        Set(entries.map(\.quality).filter { $0 > 0 } + (entries.contains { $0.variableRate } ? Self.variableRateQualities : [])).sorted()
+    }
 
-    /// The first model of quality `n` in search order.
-    public func model(quality n: UInt8) throws -> CodecModel {
-        guard let entry = entries.first(where: { $0.quality == n }) else {
-            throw RegistryError.noQuality(n, searched: folders)
+    /// The first model in search order that serves quality `q` (fractional qualities: a
+    /// variable-rate model only).
+    public func entry(quality q: Double) throws -> Entry {
+        let whole = q == q.rounded() ? UInt8(exactly: q) : nil
+        guard let entry = entries.first(where: { $0.variableRate || (whole != nil && $0.quality == whole) }) else {
+            throw RegistryError.noQuality(q, searched: folders)
         }
-        return try CodecModel(bytes: FileReader.read(entry.path), quality: n)
+        return entry
+    }
+
+    /// The model for quality `q`: the first in search order that serves it, set to it.
+    public func model(quality q: Double) throws -> CodecModel {
+        try Self.load(entry(quality: q), quality: q)
+    }
+
+    /// `entry`'s model at quality `q` (a single-level model is its own quality).
+    public static func load(_ entry: Entry, quality q: Double) throws -> CodecModel {
+        let model = try CodecModel(bytes: FileReader.read(entry.path), quality: entry.quality)
+        return entry.variableRate ? try model.atQuality(q) : model
     }
 
     /// The name of the shipped denoising model.
@@ -85,15 +109,17 @@ public struct ModelRegistry: Sendable {
 
 /// Why no model was found.
 public enum RegistryError: Error, Equatable, CustomStringConvertible {
-    case noQuality(UInt8, searched: [String])
+    case noQuality(Double, searched: [String])
     case noDigest(String, searched: [String])
     case noDenoiser(searched: [String])
     case unusable(path: String, reason: String)
 
     public var description: String {
         switch self {
-        case .noQuality(let n, let folders):
-            return "no model for quality \(n) (looked for q\(n).vlatmodel in \(folders.joined(separator: ", "))); give one with --model"
+        case .noQuality(let q, let folders):
+            let n = q == q.rounded() ? "\(Int(q))" : "\(q)"
+            let names = q == q.rounded() ? "\(ModelRegistry.variableRateName) or q\(n).vlatmodel" : ModelRegistry.variableRateName
+            return "no model for quality \(n) (looked for \(names) in \(folders.joined(separator: ", "))); give one with --model"
         case .noDigest(let digest, let folders):
             return "this file needs model sha256:\(digest), which is not installed (searched \(folders.joined(separator: ", "))); give it with --model or --model-dir"
         case .noDenoiser(let folders):

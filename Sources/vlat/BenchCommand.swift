@@ -107,7 +107,7 @@ struct BenchCommand: ParsableCommand {
                 let models: [CodecModel]
                 if vlatModels.isEmpty {
                     let registry = ModelRegistry(folders: modelDir)
-                    do { models = try registry.qualities.map { try registry.model(quality: $0) } } catch { throw CLIError("\(error)") }
+                    do { models = try registry.qualities.map { try registry.model(quality: Double($0)) } } catch { throw CLIError("\(error)") }
                     if models.isEmpty {
                         notes.append("\(name): skipped, no quality-level model installed and no --vlat-model given")
                         continue

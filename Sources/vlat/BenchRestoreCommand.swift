@@ -64,7 +64,7 @@ struct BenchRestoreCommand: ParsableCommand {
         try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let network = try denoiser.map(loadDenoiser)
         let codec: CodecModel?
-        do { codec = try compressQuality.map { try ModelRegistry(folders: []).model(quality: $0) } } catch { throw CLIError("\(error)") }
+        do { codec = try compressQuality.map { try ModelRegistry(folders: []).model(quality: Double($0)) } } catch { throw CLIError("\(error)") }
         let progress = Terminal.Progress(every: 1)
         var blind: [RestorationBench.Method] = []
         if let network {

@@ -75,16 +75,14 @@ struct CompressCommand: ParsableCommand {
         // Fail before any work when the models are missing.
         let levels = registry.qualities
         if targetBpp != nil && levels.isEmpty && model == nil { throw CLIError("\(RegistryError.noQuality(1, searched: registry.folders))") }
+        let installedVariableRate = model == nil && (try? registry.entry(quality: 1))?.variableRate == true
         if let model {
             let loaded = try loadCodecModel(model)
             if loaded.hyperprior == nil && (quality != nil || targetBpp != nil) {
                 throw ValidationError("--quality and --target-bpp pick among installed levels or a hyperprior model's rates; --model \(model) has one rate")
             }
         } else if targetBpp == nil {
-            let q = quality ?? Double(ModelRegistry.defaultQuality)
-            guard q == q.rounded(), levels.contains(UInt8(q)) else {
-                throw CLIError("\(RegistryError.noQuality(UInt8(q.rounded()), searched: registry.folders)) (fractional qualities need a hyperprior model)")
-            }
+            do { _ = try registry.entry(quality: quality ?? Double(ModelRegistry.defaultQuality)) } catch { throw CLIError("\(error)") }
         }
 
         let workers = BatchJobs.workers(for: files.count, requested: jobs)
@@ -104,7 +102,7 @@ struct CompressCommand: ParsableCommand {
             if denoise { image = ImageDenoiser.denoise(image, model: try cache.denoiser()) }
             var bytes: [UInt8]
             var remark = ""
-            if let targetBpp, let hyper = try cache.hyperpriorFile() {
+            if let targetBpp, let hyper = try cache.variableRateModel(installed: installedVariableRate) {
                 let pick = try ImageCodec.encode(image, model: hyper, underBitsPerPixel: targetBpp, memoryLimit: memoryLimit)
                 bytes = pick.container.serialized()
                 let top = Double(hyper.hyperprior!.levels)
@@ -164,7 +162,7 @@ final class ModelCache: @unchecked Sendable {
     let registry: ModelRegistry
     let file: String?
     let denoiserFile: String?
-    private var byQuality: [UInt8: CodecModel] = [:]
+    private var byPath: [String: CodecModel] = [:]
     private var byDigest: [[UInt8]: CodecModel] = [:]
     private var explicit: CodecModel?
     private var loadedDenoiser: Denoiser?
@@ -192,29 +190,34 @@ final class ModelCache: @unchecked Sendable {
         return explicit!
     }
 
-    /// The --model file when it is a hyperprior, else nil.
-    func hyperpriorFile() throws -> CodecModel? {
-        guard let file else { return nil }
-        let m = try explicitModel(file)
-        return m.hyperprior == nil ? nil : m
+    /// The variable-rate model in use (the --model file, or the installed one when `installed`),
+    /// or nil when the models are single-level.
+    func variableRateModel(installed: Bool) throws -> CodecModel? {
+        if let file {
+            let m = try explicitModel(file)
+            return m.hyperprior == nil ? nil : m
+        }
+        return installed ? try model(quality: 1.0) : nil
     }
 
-    /// The --model file when given (a hyperprior at `quality`), else the installed level `quality`.
+    /// The --model file when given (a hyperprior at `quality`), else the installed model for
+    /// `quality`, each file loaded once.
     func model(quality: Double) throws -> CodecModel {
         if let file {
             let m = try explicitModel(file)
             return m.hyperprior == nil ? m : try m.atQuality(quality)
         }
-        return try model(quality: UInt8(quality))
+        let entry = try registry.entry(quality: quality)
+        let base: CodecModel
+        if let m = byPath[entry.path] { base = m } else {
+            base = try ModelRegistry.load(entry, quality: Double(entry.variableRate ? 1 : entry.quality))
+            byPath[entry.path] = base
+        }
+        return base.hyperprior == nil ? base : try base.atQuality(quality)
     }
 
-    /// The installed level `quality`.
-    func model(quality: UInt8) throws -> CodecModel {
-        if let m = byQuality[quality] { return m }
-        let m = try registry.model(quality: quality)
-        byQuality[quality] = m
-        return m
-    }
+    /// The installed model for level `quality`.
+    func model(quality: UInt8) throws -> CodecModel { try model(quality: Double(quality)) }
 
     /// The --model file when given, else the installed model with this digest.
     func model(digest: [UInt8]) throws -> CodecModel {

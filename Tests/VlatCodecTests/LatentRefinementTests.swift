@@ -30,7 +30,7 @@ struct LatentRefinementTests {
     }
 
     @Test func lowersTheLossOfAShippedModelAndDecodesWithThePlainDecoder() throws {
-        let model = try ModelRegistry(folders: [], environment: [:]).model(quality: 8)
+        let model = try ModelRegistry(folders: [], environment: [:]).model(quality: 8.0)
         let lambda = Double(try LatentRefinement.lambda(of: model))
         let image = Self.crop
         var losses: [Double] = []
@@ -45,7 +45,7 @@ struct LatentRefinementTests {
     }
 
     @Test func zeroStepsIsThePlainEncodeAndTheResultIsDeterministic() throws {
-        let model = try ModelRegistry(folders: [], environment: [:]).model(quality: 5)
+        let model = try ModelRegistry(folders: [], environment: [:]).model(quality: 5.0)
         let image = Self.crop
         let plain = try ImageCodec.encode(image, model: model).serialized()
         #expect(try ImageCodec.encode(image, model: model, refinement: LatentRefinement(steps: 0)).serialized() == plain)
@@ -56,7 +56,7 @@ struct LatentRefinementTests {
 
     @Test func neverKeepsAWorseResult() throws {
         // A huge step size throws the latents far off; the plain latents must be kept then.
-        let model = try ModelRegistry(folders: [], environment: [:]).model(quality: 3)
+        let model = try ModelRegistry(folders: [], environment: [:]).model(quality: 3.0)
         let image = Self.crop
         let plain = try ImageCodec.encode(image, model: model).serialized()
         let wild = try ImageCodec.encode(image, model: model, refinement: LatentRefinement(steps: 2, learningRate: 50)).serialized()
@@ -73,7 +73,7 @@ struct LatentRefinementTests {
     }
 
     @Test func asksForMoreMemoryThanThePlainEncode() throws {
-        let model = try ModelRegistry(folders: [], environment: [:]).model(quality: 1)
+        let model = try ModelRegistry(folders: [], environment: [:]).model(quality: 1.0)
         let (w, h) = (Self.crop.width, Self.crop.height)
         let plain = ImageCodec.requiredMemory(width: w, height: h, model: model)
         #expect(ImageCodec.requiredMemory(width: w, height: h, model: model, refining: true) > plain)

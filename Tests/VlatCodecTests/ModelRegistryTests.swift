@@ -23,7 +23,7 @@ struct ModelRegistryTests {
         // q9 is no level (1...8): found only by digest.
         #expect(registry.qualities == [2, 5])
         // The first folder wins for a level.
-        let q2 = try registry.model(quality: 2)
+        let q2 = try registry.model(quality: 2.0)
         let firstQ2 = try CodecModel(bytes: Array(Data(contentsOf: URL(fileURLWithPath: first + "/q2.vlatmodel"))))
         #expect(q2.digest == firstQ2.digest && q2.quality == 2)
         // Any model is found by digest, from either folder.
@@ -37,10 +37,27 @@ struct ModelRegistryTests {
         let dir = try folder(with: ["q3.vlatmodel": 1])
         let registry = ModelRegistry(folders: [dir], environment: ["VLAT_MODELS": "/nonexistent/a:/nonexistent/b"], includeShipped: false)
         #expect(registry.folders == [dir, "/nonexistent/a", "/nonexistent/b"])
-        #expect(throws: RegistryError.noQuality(5, searched: registry.folders)) { try registry.model(quality: 5) }
+        #expect(throws: RegistryError.noQuality(5, searched: registry.folders)) { try registry.model(quality: 5.0) }
         let digest = [UInt8](repeating: 0xab, count: 32)
         #expect(throws: RegistryError.noDenoiser(searched: registry.folders)) { try registry.denoiser() }
         let error = #expect(throws: RegistryError.self) { try registry.model(digest: digest) }
         #expect("\(error!)".contains("needs model sha256:" + String(repeating: "ab", count: 32)))
+    }
+
+    @Test func aVariableRateModelServesEveryQualityFirstInSearchOrder() throws {
+        let first = try folder(with: ["q2.vlatmodel": 1])
+        try Data(HyperpriorFixtures.modelBytes).write(to: URL(fileURLWithPath: first + "/" + ModelRegistry.variableRateName))
+        let second = try folder(with: ["q5.vlatmodel": 4])
+        let registry = ModelRegistry(folders: [second, first], environment: [:], includeShipped: false)
+        #expect(registry.qualities == Array(1...8))
+        // q5 comes first in search order; 2.5 and 2 only the variable-rate model serves (the
+        // fixture has 3 levels, so it refuses 4 and above when q5 is not ahead of it).
+        #expect(try registry.model(quality: 5.0).hyperprior == nil)
+        let mid = try registry.model(quality: 2.5)
+        #expect(mid.hyperprior != nil && mid.hyperpriorQuality == 2.5)
+        #expect(try registry.model(quality: 2.0).hyperprior != nil)
+        #expect(throws: CodecError.self) { try ModelRegistry(folders: [first], environment: [:], includeShipped: false).model(quality: 4.0) }
+        let single = ModelRegistry(folders: [second], environment: [:], includeShipped: false)
+        #expect(throws: RegistryError.noQuality(2.5, searched: single.folders)) { try single.model(quality: 2.5) }
     }
 }

@@ -21,7 +21,7 @@ struct ShippedModelsTests {
         for coder in CoderChoice.factorized {
             var results: [(bytes: Int, psnr: Double)] = []
             for level in registry.qualities {
-                let model = try registry.model(quality: level)
+                let model = try registry.model(quality: Double(level))
                 #expect(model.contextPriors != nil, "q\(level) ships without fitted context priors")
                 let bytes = try ImageCodec.encode(image, model: model, coder: coder).serialized()
                 let decoded = try ImageCodec.decode(Container.parse(bytes), model: model)
