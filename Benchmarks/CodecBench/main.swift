@@ -129,7 +129,7 @@ if args.first == "speed" {
     let quality = UInt8(option("--quality") ?? "\(ModelRegistry.defaultQuality)") ?? ModelRegistry.defaultQuality
     let jpegQuality = Int(option("--jpeg-quality") ?? "75") ?? 75
     let repeats = Int(option("--repeats") ?? "3") ?? 3
-    guard let entry = registry.entries.first(where: { $0.quality == quality }) else { fail("no model for quality \(quality) installed") }
+    guard let entry = try? registry.entry(quality: Double(quality)) else { fail("no model for quality \(quality) installed") }
     let model: CodecModel
     do { model = try registry.model(quality: Double(quality)) } catch { fail("\(error)") }
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("codecbench-\(UUID().uuidString)").path

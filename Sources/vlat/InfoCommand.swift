@@ -52,6 +52,9 @@ struct InfoCommand: ParsableCommand {
         var fileBytes: Int
         var bitsPerPixel: Double
         var skippedChunks: [String]
+        /// A hyperprior file's quality (1 = its lowest rate), read from its payload; fractional
+        /// qualities have header quality 0.
+        var hyperpriorQuality: Double?
     }
 
     func run() throws {
@@ -75,7 +78,9 @@ struct InfoCommand: ParsableCommand {
                     latentWidth: h.latentWidth, downsampling: h.downsampling, modelDigest: SHA256.hex(h.modelDigest),
                     iccBytes: c.iccProfile?.count ?? 0, alphaBytes: c.alpha?.data.count ?? 0, payloadBytes: c.payload.count,
                     fileBytes: bytes.count, bitsPerPixel: Double(bytes.count * 8) / Double(h.width * h.height),
-                    skippedChunks: c.skippedChunks))
+                    skippedChunks: c.skippedChunks,
+                    hyperpriorQuality: h.coder == .hyperprior && c.payload.count >= 2
+                        ? 1 + Double(Int(c.payload[0]) | Int(c.payload[1]) << 8) / 256 : nil))
             } catch {
                 throw CLIError(file: file, error)
             }
@@ -173,7 +178,8 @@ struct InfoCommand: ParsableCommand {
     }
 
     static func text(_ i: Info) -> String {
-        let quality = i.quality == 0 ? "custom model" : "\(i.quality) of 8"
+        let quality = i.hyperpriorQuality.map { String(format: "%g (variable-rate model)", $0) }
+            ?? (i.quality == 0 ? "custom model" : "\(i.quality) of 8")
         let rows: [(String, String)] = [
             ("format version", i.formatVersion),
             ("image", "\(i.width) x \(i.height), source \(i.sourceColorType) \(i.sourceBitDepth)-bit"),
