@@ -250,6 +250,10 @@ public final class Trainer {
             adam.step()
             let bpp = bits / pixels
             return (Double(weight) * mse + bpp, mse, bpp)
+        case .hyperprior where options.priorOnly == true:
+            let (loss, bpp) = VariableRateStep(network: hyperprior!, seed: options.seed).runEntropyOnly(x, step: step)
+            adam.step()
+            return (loss, .nan, bpp)
         case .hyperprior:
             let (loss, mse, bpp) = VariableRateStep(network: hyperprior!, seed: options.seed).run(x, step: step)
             adam.step()

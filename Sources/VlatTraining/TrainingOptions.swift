@@ -90,6 +90,6 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         try require(beta >= 0, "--beta must be non-negative")
         try require(lambda > 0, "--lambda must be positive")
         try require(validationEvery >= 1 && checkpointEvery >= 1, "--val-every and --checkpoint-every must be positive")
-        try require(priorOnly != true || objective == .rd, "--prior-only is for --objective rd")
+        try require(priorOnly != true || objective == .rd || objective == .hyperprior, "--prior-only is for --objective rd or hyperprior")
     }
 }

@@ -194,6 +194,55 @@ public struct VariableRateStep {
 }
 
 extension VariableRateStep {
+    /// A step that trains only the entropy model (hyper-analysis, hyper-synthesis, the prior
+    /// of z) on the latents of the frozen transforms, at the levels' current gains: the rate
+    /// part of the loss alone, with no synthesis and no backward through the analysis, so it
+    /// costs a fraction of a full step. The transforms and gains get no gradient (with Adam
+    /// moments at zero, they stay exactly as they are). Returns (loss, bits per pixel).
+    public func runEntropyOnly(_ x: Tensor, step: Int) -> (loss: Double, bpp: Double) {
+        let net = network, config = net.config
+        let b = x.n, pixels = Double(x.h * x.w), m = config.latentChannels
+        let levelOf = levels(batch: b, step: step)
+        let weights = Self.weights(config.lambdas)
+        var noise = SeededGenerator(seed: seed ^ 0x0000_0015_E0A5, stream: UInt64(step))
+        let y = net.analysis.forward(x, training: false)
+        let plane = y.h * y.w
+        var yg = y
+        for n in 0..<b {
+            let gains = net.gainValues(level: Double(levelOf[n]))
+            for c in 0..<m { for p in 0..<plane { yg.data[(n * m + c) * plane + p] *= Float(gains[c]) } }
+        }
+        var z = net.hyperAnalysis.forward(yg, training: true)
+        for i in 0..<z.count { z.data[i] += noise.uniform() - 0.5 }
+        let zBits = net.hyperPrior.forward(z, training: true).bits
+        let params = net.hyperSynthesis.forward(z, training: true)
+        precondition(params.h == y.h && params.w == y.w, "crops must be multiples of \(HyperpriorConfig.hyperDownsampling)")
+        var dParams = Tensor(zeros: params.shape)
+        var loss = zBits / (Double(b) * pixels), bits = zBits
+        for n in 0..<b {
+            let rateWeight = weights[levelOf[n]] / (Double(b) * pixels)
+            for c in 0..<m {
+                for p in 0..<plane {
+                    let i = (n * m + c) * plane + p
+                    let j = (n * 2 * m + c) * plane + p, js = j + m * plane
+                    let mean = Double(params.data[j])
+                    var scale = exp(Double(params.data[js]))
+                    let bounded = scale < GaussianConditional.scaleBound
+                    if bounded { scale = GaussianConditional.scaleBound }
+                    let (bitsHere, dr, ds) = GaussianConditional.bits(residual: Double(yg.data[i]) + Double(noise.uniform() - 0.5) - mean, scale: scale)
+                    bits += bitsHere
+                    loss += rateWeight * bitsHere
+                    dParams.data[j] = Float(-rateWeight * dr)
+                    dParams.data[js] = bounded ? 0 : Float(rateWeight * ds * scale)
+                }
+            }
+        }
+        var dZ = net.hyperSynthesis.backward(dParams)
+        dZ.add(net.hyperPrior.backward(scale: 1 / (Double(b) * pixels)))
+        _ = net.hyperAnalysis.backward(dZ)
+        return (loss, bits / (Double(b) * pixels))
+    }
+
     /// PSNR (dB, outputs clamped to [0, 1]) and rate (bits per pixel of y and z) of `crops` at
     /// each level, with rounded z and rounded residuals, as the codec would code them (its
     /// scales come from a fixed table, which costs a little more; `vlat bench` measures files).

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The variable-rate mean-scale hyperprior's training run: one run, continued across sessions.
+#
+#   Scripts/train_hyperprior.sh [RUN_DIR]        (default RUN_DIR: runs/hyperprior)
+#
+# Resumes RUN_DIR/hp.ckpt when it exists (bit for bit, Adam state included); otherwise starts
+# from the shipped model, Sources/VlatCodec/Models/hyperprior.vlatmodel (weights only: Adam's
+# moments restart), so a new machine loses nothing but the optimizer state. Runs in the
+# foreground; start it with nohup and follow RUN_DIR/train.log. Environment:
+#   STEPS  the step count to run to (default 200000: stop it with Ctrl-C or kill -INT, which
+#          saves a checkpoint)
+#   LR     learning rate (default 1e-4)
+# Export and ship with Scripts/ship_hyperprior.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+run="${1:-runs/hyperprior}"
+mkdir -p "$run"
+swift build -c release >&2
+# A copy of the binary, so that rebuilding during the run does not replace it under the trainer.
+cp "$(swift build -c release --show-bin-path)/vlat" "$run/vlat"
+common=(--objective hyperprior --data ../shared/corpus/train --data ../shared/corpus/cid22-train
+        --channels 96 --latent-channels 128 --hyper-channels 96 --crop 192 --batch 8
+        --lr "${LR:-1e-4}" --lr-schedule constant --val-every 500 --checkpoint-every 100 --threads 2
+        --steps "${STEPS:-200000}" --out "$run/hp.vlatmodel")
+if [[ -f "$run/hp.ckpt" ]]; then
+  exec "$run/vlat" train "${common[@]}" --resume "$run/hp.ckpt"
+else
+  exec "$run/vlat" train "${common[@]}" --init-from Sources/VlatCodec/Models/hyperprior.vlatmodel
+fi
