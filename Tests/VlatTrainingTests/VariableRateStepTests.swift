@@ -46,6 +46,46 @@ struct VariableRateStepTests {
         #expect(worst < 3e-2)
     }
 
+    /// The entropy-only step: the hyper-transforms' and z prior's gradients against central
+    /// differences of its loss, and none at all for the transforms and gains.
+    @Test func entropyOnlyGradientsMatchFiniteDifferencesAndSpareTheTransforms() {
+        let net = Self.tinyNetwork()
+        for i in 0..<net.gains.value.count { net.gains.value.data[i] = Float(i % 3) / MeanScaleHyperprior.gainScale }
+        var g = SeededGenerator(seed: 12)
+        let x = Tensor(shape: [2, 3, 64, 64], data: (0..<(2 * 3 * 64 * 64)).map { _ in g.uniform() })
+        let step = VariableRateStep(network: net, seed: 6)
+        net.parameters.forEach { $0.zeroGrad() }
+        _ = step.runEntropyOnly(x, step: 3)
+        let frozen = net.analysis.parameters + net.synthesis.parameters + [net.gains]
+        #expect(frozen.allSatisfy { $0.grad.data.allSatisfy { $0 == 0 } })
+        let trained = net.hyperAnalysis.parameters + net.hyperSynthesis.parameters + net.hyperPrior.parameters
+        #expect(trained.contains { $0.grad.data.contains { $0 != 0 } })
+        Self.compareWithCentralDifferences(trained, seed: 4) {
+            net.parameters.forEach { $0.zeroGrad() }
+            return step.runEntropyOnly(x, step: 3).loss
+        }
+    }
+
+    /// The gradients now in `parameters` against central differences of `loss` at a few
+    /// entries of each (the gradients are read before any probe moves a value).
+    static func compareWithCentralDifferences(_ parameters: [Parameter], seed: UInt64, tolerance: Double = 3e-2,
+                                              _ loss: () -> Double) {
+        let analytic = parameters.map(\.grad)
+        var probe = SeededGenerator(seed: seed)
+        for (k, p) in parameters.enumerated() {
+            for i in GradientCheck.probes(p.value.count, &probe, limit: 6) {
+                let saved = p.value.data[i], h: Float = 1e-2
+                p.value.data[i] = saved + h
+                let fp = loss()
+                p.value.data[i] = saved - h
+                let fm = loss()
+                p.value.data[i] = saved
+                _ = GradientCheck.compare(numeric: (fp - fm) / (2 * Double(h)), analytic: Double(analytic[k].data[i]),
+                                          tolerance: tolerance, "\(p.name)[\(i)]")
+            }
+        }
+    }
+
     @Test func everyBatchOfLevelsCropsHoldsEachLevelOnce() {
         let net = MeanScaleHyperprior(config: HyperpriorConfig(channels: 4, latentChannels: 2, hyperChannels: 2), seed: 1)
         let step = VariableRateStep(network: net, seed: 9)
