@@ -1,7 +1,14 @@
 // swift-tools-version: 6.1
 //
-// vlat: a learned image codec. Modules follow ../shared/DESIGN.md, one per part, with the
-// dependency arrows pointing one way: CLI -> bench -> metrics/format/entropy/tensor -> image I/O.
+// vlat: a learned image codec, one module per part (docs/ARCHITECTURE.md). Each target's
+// dependencies are exactly the modules its sources import, and the arrows point one way:
+//   vlat (CLI)   -> VlatBench, VlatTraining, VlatCodec, ...
+//   VlatBench    -> VlatCodec, VlatMetrics, VlatFilters
+//   VlatTraining -> VlatModels, VlatFilters, VlatImageIO
+//   VlatCodec    -> VlatModels, VlatEntropy, VlatFormat, VlatImageIO
+//   VlatModels   -> VlatEntropy, VlatFormat, VlatTensor
+//   VlatEntropy  -> VlatTensor, CZstd;   VlatTensor -> COpenBLAS
+//   VlatMetrics, VlatFilters -> VlatImageIO -> CImageCodecs (libpng, libjpeg), VlatFiles
 // CPU tuning flags (-target-cpu) are passed by Scripts/, never via unsafeFlags here, so that
 // other packages can depend on the `Vlat` library product.
 import PackageDescription
@@ -38,7 +45,7 @@ let package = Package(
         .target(name: "VlatFormat", dependencies: ["VlatFiles"]),
         .target(name: "VlatTensor", dependencies: ["COpenBLAS", "CMalloc"]),
         .target(name: "VlatModels", dependencies: ["VlatTensor", "VlatFormat", "VlatEntropy"]),
-        .target(name: "VlatTraining", dependencies: ["VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO", "VlatFiles", "VlatFilters"]),
+        .target(name: "VlatTraining", dependencies: ["VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO", "VlatFilters"]),
         .target(name: "VlatCodec", dependencies: ["VlatModels", "VlatEntropy", "VlatFormat", "VlatImageIO", "VlatTensor", "VlatFiles"],
                 resources: [.copy("Models")]),
         .target(name: "VlatBench", dependencies: ["VlatImageIO", "VlatMetrics", "VlatFiles", "VlatCodec", "VlatFormat", "VlatFilters", "VlatTensor", "VlatModels"]),
@@ -46,7 +53,7 @@ let package = Package(
             name: "vlat",
             dependencies: [
                 "VlatBench", "VlatFormat", "VlatImageIO", "VlatMetrics", "VlatFiles", "VlatTraining", "VlatModels", "VlatCodec",
-                "VlatTensor",
+                "VlatTensor", "VlatEntropy", "VlatFilters",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -59,18 +66,19 @@ let package = Package(
         // Shared by the test targets: package paths and finite-difference gradient checks.
         .target(name: "VlatTestSupport", dependencies: ["VlatTensor"], path: "Tests/Support"),
 
-        .testTarget(name: "VlatFilesTests", dependencies: ["VlatTestSupport", "VlatFiles"]),
-        .testTarget(name: "VlatImageIOTests", dependencies: ["VlatTestSupport", "VlatImageIO", "VlatFiles"]),
-        .testTarget(name: "VlatMetricsTests", dependencies: ["VlatTestSupport", "VlatMetrics", "VlatImageIO"],
+        .testTarget(name: "VlatFilesTests", dependencies: ["VlatFiles"]),
+        .testTarget(name: "VlatImageIOTests", dependencies: ["VlatTestSupport", "VlatImageIO", "VlatTensor"]),
+        .testTarget(name: "VlatMetricsTests", dependencies: ["VlatMetrics", "VlatImageIO"],
                     exclude: ["reference_metrics.json"]),
         .testTarget(name: "VlatEntropyTests", dependencies: ["VlatTestSupport", "VlatEntropy", "VlatTensor"]),
-        .testTarget(name: "VlatFormatTests", dependencies: ["VlatTestSupport", "VlatFormat"]),
+        .testTarget(name: "VlatFormatTests", dependencies: ["VlatFormat", "VlatTensor"]),
         .testTarget(name: "VlatTensorTests", dependencies: ["VlatTestSupport", "VlatTensor"]),
         .testTarget(name: "VlatModelsTests", dependencies: ["VlatTestSupport", "VlatModels", "VlatTensor", "VlatFormat"]),
-        .testTarget(name: "VlatTrainingTests", dependencies: ["VlatTestSupport", "VlatFilters", "VlatTraining", "VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO"]),
+        .testTarget(name: "VlatTrainingTests", dependencies: ["VlatTestSupport", "VlatFilters", "VlatTraining", "VlatModels", "VlatTensor", "VlatFormat"]),
         .testTarget(name: "VlatCodecTests", dependencies: ["VlatTestSupport", "VlatCodec", "VlatModels", "VlatTraining", "VlatFormat", "VlatImageIO", "VlatTensor", "VlatMetrics"]),
-        .testTarget(name: "VlatFiltersTests", dependencies: ["VlatTestSupport", "VlatFilters", "VlatImageIO", "VlatMetrics"]),
-        .testTarget(name: "VlatBenchTests", dependencies: ["VlatTestSupport", "VlatBench", "VlatImageIO", "VlatMetrics", "VlatCodec", "VlatModels", "VlatTensor"]),
+        .testTarget(name: "VlatFiltersTests", dependencies: ["VlatTestSupport", "VlatFilters", "VlatImageIO", "VlatMetrics", "VlatTensor"]),
+        .testTarget(name: "VlatBenchTests", dependencies: ["VlatTestSupport", "VlatBench", "VlatImageIO", "VlatMetrics", "VlatCodec", "VlatModels", "VlatTensor", "VlatFilters"]),
+        // "vlat" is not imported: the dependency makes SwiftPM build the binary these tests run.
         .testTarget(name: "VlatCLITests", dependencies: ["VlatTestSupport", "vlat", "VlatFormat", "VlatImageIO", "VlatCodec", "VlatModels", "VlatTensor"]),
     ]
 )

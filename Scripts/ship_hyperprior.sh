@@ -1,36 +1,41 @@
 #!/usr/bin/env bash
-# Ships the hyperprior's training run: exports RUN_DIR/hp.ckpt as the package's variable-rate
-# model, copies the run's logs into Benchmarks/hyperprior-run with plots, and measures it on
-# Kodak beside the classical codecs.
+# Ships the hyperprior's training run: exports RUN_DIR/hp.ckpt as a compact model, copies the
+# run's logs into Benchmarks/hyperprior-run with plots, and measures it on Kodak beside the
+# classical codecs.
 #
 #   Scripts/ship_hyperprior.sh [RUN_DIR]        (default RUN_DIR: runs/hyperprior)
+#   DEFAULT=1 Scripts/ship_hyperprior.sh        also installs it as the package's default
+#                                               model (Sources/VlatCodec/Models/hyperprior.vlatmodel,
+#                                               which serves every quality)
 #
 # Writes:
-#   Sources/VlatCodec/Models/hyperprior.vlatmodel   float16 weights, integer tables and
+#   Benchmarks/hyperprior-run/hyperprior.vlatmodel  float16 weights, integer tables and
 #                                                   hyper-synthesis (vlat export --calibrate,
-#                                                   100 training-split images)
+#                                                   100 training-split images): what the next
+#                                                   session's Scripts/train_hyperprior.sh starts from
 #   Benchmarks/hyperprior-run/                      hp.csv, hp-levels.csv, their SVG plots
-#                                                   (Scripts/plot_training.py), the record
+#                                                   (Scripts/plot_training.py), record.txt
 #   Benchmarks/kodak-hyperprior/                    vlat bench on ../shared/corpus/kodak: every
 #                                                   level, JPEG, WebP, AVIF, JPEG XL, same run
 # The run keeps training meanwhile (the export reads its latest checkpoint).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 run="${1:-runs/hyperprior}"
-model=Sources/VlatCodec/Models/hyperprior.vlatmodel
 out=Benchmarks/hyperprior-run
+model=$out/hyperprior.vlatmodel
 swift build -c release >&2
 bin="$(swift build -c release --show-bin-path)"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 # A checkpoint the trainer may rewrite mid-copy is read from a copy.
 cp "$run/hp.ckpt" "$tmp/hp.ckpt"
-"$bin/vlat" export "$tmp/hp.ckpt" -o "$model" --calibrate ../shared/corpus/train --force
 mkdir -p "$out"
+"$bin/vlat" export "$tmp/hp.ckpt" -o "$model" --calibrate ../shared/corpus/train --force
 cp "$run/hp.csv" "$run/hp-levels.csv" "$out/"
 Scripts/plot_training.py "$out/hp.csv" "$out/hp-levels.csv" "$out/hp"
 "$bin/vlat" info "$model" > "$out/record.txt"
 "$bin/vlat" bench ../shared/corpus/kodak --codecs jpeg,webp,avif,jxl,vlat --vlat-model "$model" \
     --quoted Benchmarks/quoted/compressai-bmshj2018-hyperprior-mse.json \
     --out Benchmarks/kodak-hyperprior --title "Kodak (24 images): the hyperprior and the classical codecs" --force > /dev/null
+if [[ "${DEFAULT:-0}" == 1 ]]; then cp "$model" Sources/VlatCodec/Models/hyperprior.vlatmodel; fi
 echo "shipped $model; logs in $out; Kodak in Benchmarks/kodak-hyperprior" >&2

@@ -4,12 +4,15 @@
 #   Scripts/train_hyperprior.sh [RUN_DIR]        (default RUN_DIR: runs/hyperprior)
 #
 # Resumes RUN_DIR/hp.ckpt when it exists (bit for bit, Adam state included); otherwise starts
-# from the shipped model, Sources/VlatCodec/Models/hyperprior.vlatmodel (weights only: Adam's
-# moments restart), so a new machine loses nothing but the optimizer state. Runs in the
-# foreground; start it with nohup and follow RUN_DIR/train.log. Environment:
+# from the last shipped state of the run, Benchmarks/hyperprior-run/hyperprior.vlatmodel
+# (weights only: Adam's moments restart), so a new machine loses nothing but the optimizer
+# state. Runs in the foreground; start it with nohup and follow RUN_DIR/train.log. Environment:
 #   STEPS  the step count to run to (default 200000: stop it with Ctrl-C or kill -INT, which
 #          saves a checkpoint)
-#   LR     learning rate (default 1e-4)
+#   LR     learning rate (default 2e-4)
+#   SEED   crops and noise (default 3; a fresh start from the shipped file should take a new
+#          one, or it replays the batches of the run it continues)
+#   INIT   the model a fresh start begins from
 # Export and ship with Scripts/ship_hyperprior.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,10 +23,10 @@ swift build -c release >&2
 cp "$(swift build -c release --show-bin-path)/vlat" "$run/vlat"
 common=(--objective hyperprior --data ../shared/corpus/train --data ../shared/corpus/cid22-train
         --channels 96 --latent-channels 128 --hyper-channels 96 --crop 192 --batch 8
-        --lr "${LR:-1e-4}" --lr-schedule constant --val-every 500 --checkpoint-every 100 --threads 2
+        --lr "${LR:-2e-4}" --lr-schedule constant --val-every 500 --checkpoint-every 100 --threads 2 --seed "${SEED:-3}"
         --steps "${STEPS:-200000}" --out "$run/hp.vlatmodel")
 if [[ -f "$run/hp.ckpt" ]]; then
   exec "$run/vlat" train "${common[@]}" --resume "$run/hp.ckpt"
 else
-  exec "$run/vlat" train "${common[@]}" --init-from Sources/VlatCodec/Models/hyperprior.vlatmodel
+  exec "$run/vlat" train "${common[@]}" --init-from "${INIT:-Benchmarks/hyperprior-run/hyperprior.vlatmodel}"
 fi
