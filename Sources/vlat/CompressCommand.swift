@@ -45,7 +45,7 @@ struct CompressCommand: ParsableCommand {
     @Option(help: "Bits per pixel to stay under: picks the highest quality that fits, per image.") var targetBpp: Double?
     @Option(help: "Model file (.vlatmodel) trained with --objective rd, instead of a quality level.") var model: String?
     @Option(help: "Extra folder to search for models (before $VLAT_MODELS and the shipped ones).") var modelDir: [String] = []
-    @Option(help: "Entropy coder: auto (default: the smallest for each image), rans (the learned prior), ctx (rANS with tables that adapt to the image from the prior) or zstd.") var coder: String = ImageCodec.defaultCoder.description
+    @Option(help: "Entropy coder: auto (the smallest for each image; a hyperprior model's own coder), rans (the learned prior), ctx (rANS with tables that adapt to the image from the prior), zstd, or hyperprior (a hyperprior model's, as auto).") var coder: CoderChoice = ImageCodec.defaultCoder
     @Option(help: "Encoder effort: Adam steps on each image's latents that lower its rate-distortion loss (0: the plain, fast encode; 20 is a good choice at the top levels). Slower encode, same decoder.") var refine: Int = 0
     @Flag(help: "Clean the image with the denoising network before compressing it.") var denoise = false
     @Option(help: "Denoising model for --denoise (default: the installed denoise.vlatmodel).") var denoiseModel: String?
@@ -55,7 +55,6 @@ struct CompressCommand: ParsableCommand {
     @Flag(help: "Replace existing output files.") var force = false
 
     func validate() throws {
-        if CoderChoice(rawValue: coder) == nil { throw ValidationError("--coder must be auto, rans, ctx or zstd") }
         if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
         if let quality, !(1...8).contains(quality) { throw ValidationError("--quality must be in 1...8") }
         if quality != nil && targetBpp != nil { throw ValidationError("give one of --quality and --target-bpp") }
@@ -71,7 +70,7 @@ struct CompressCommand: ParsableCommand {
         let files = try BatchJobs.expand(inputs, extensions: ["png", "jpg", "jpeg"])
         let destinations = try BatchJobs.destinations(for: files, output: output, extension: "vlat")
         let registry = ModelRegistry(folders: modelDir)
-        let chosenCoder = CoderChoice(rawValue: coder)!
+        let chosenCoder = coder
         // Fail before any work when the models are missing.
         let levels = registry.qualities
         if targetBpp != nil && levels.isEmpty && model == nil { throw CLIError("\(RegistryError.noQuality(1, searched: registry.folders))") }

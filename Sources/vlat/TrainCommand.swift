@@ -40,7 +40,7 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "Folder of PNG/JPEG training images (repeat it to train on several; each folder gives its own 5 % of validation images).") var data: [String]
     @Option(help: "Where to write the trained model (.vlatmodel).") var out: String?
-    @Option(help: "ae, vae, rd, denoise or hyperprior.") var objective: String = "ae"
+    @Option(help: "What to train.") var objective: Objective = .ae
     @Option(help: "Total optimisation steps.") var steps: Int = 1000
     @Option(help: "Crops per step.") var batch: Int = 8
     @Option(help: "Crop size in pixels (a multiple of 16).") var crop: Int = 256
@@ -72,7 +72,6 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Print the names of the held-out validation images of --data, one a line, and exit without training (for tuning on the same split).") var listValidation = false
 
     func validate() throws {
-        if Objective(rawValue: objective) == nil { throw ValidationError("--objective must be ae, vae, rd, denoise or hyperprior") }
         if threads < 1 || threads > 64 { throw ValidationError("--threads must be in 1...64") }
         if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
         if out == nil && !listValidation { throw ValidationError("Missing expected argument '--out <out>'") }
@@ -110,7 +109,7 @@ struct TrainCommand: ParsableCommand {
         }
         Parallel.threads = threads
         var options = TrainingOptions(data: data.joined(separator: ","))
-        options.objective = Objective(rawValue: objective)!
+        options.objective = objective
         options.steps = steps; options.batch = batch; options.crop = crop; options.learningRate = lr
         options.schedule = lrSchedule; options.seed = seed
         let isDenoise = options.objective == .denoise

@@ -128,7 +128,7 @@ struct TrainCommandTests {
             (["train", "--data", dir.appendingPathComponent("none").path, "--out", dir.appendingPathComponent("b.vlatmodel").path], 1, "no such folder"),
             (["train", "--data", "Corpus/photos", "--out", dir.appendingPathComponent("c.vlatmodel").path, "--resume", corrupt.path], 1, "not a vlat model file"),
             (["train", "--data", "Corpus/photos", "--out", dir.appendingPathComponent("d.vlatmodel").path, "--crop", "40"], 64, "multiple of 16"),
-            (["train", "--data", "Corpus/photos", "--out", dir.appendingPathComponent("e.vlatmodel").path, "--objective", "gan"], 64, "ae, vae, rd, denoise or hyperprior"),
+            (["train", "--data", "Corpus/photos", "--out", dir.appendingPathComponent("e.vlatmodel").path, "--objective", "gan"], 64, "'ae', 'vae', 'rd', 'denoise' or 'hyperprior'"),
             (["train", "--data", "Corpus/photos", "--out", dir.appendingPathComponent("i.vlatmodel").path, "--objective", "hyperprior",
               "--crop", "96"], 64, "multiple of 64"),
             (["train", "--data", "Corpus/photos", "--out", dir.appendingPathComponent("j.vlatmodel").path, "--objective", "hyperprior",
