@@ -41,8 +41,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("vlat-model"), help: "A vlat model file: one rate point each (repeat for a curve; default: every installed quality level).")
     var vlatModels: [String] = []
 
-    @Option(help: "Extra folder to search for quality-level models (before $VLAT_MODELS and the shipped ones).")
-    var modelDir: [String] = []
+    @OptionGroup var search: ModelSearchOptions
 
     @Option(help: "A published curve to show beside the measured ones (CompressAI results JSON; repeatable).")
     var quoted: [String] = []
@@ -62,8 +61,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Title for the plots.")
     var title: String?
 
-    @Option(help: "Refuse images with more pixels than this (checked before decoding).")
-    var maxPixels: Int = ImageLimits.default.maxPixels
+    @OptionGroup var imageLimits: ImageLimitOptions
 
     @Flag(help: "Replace result files already in --out.")
     var force = false
@@ -79,7 +77,6 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-        if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
         if !(1...LatentRefinement.maxSteps).contains(refine) { throw ValidationError("--refine must be in 1...\(LatentRefinement.maxSteps)") }
         if !(refineStepSize > 0 && refineStepSize <= 10) { throw ValidationError("--refine-step-size must be in (0, 10]") }
         if let t = refineAnneal, !(t > 0 && t <= 0.5) { throw ValidationError("--refine-anneal must be in (0, 0.5]") }
@@ -106,7 +103,7 @@ struct BenchCommand: ParsableCommand {
             case _ where VlatBenchCodec.names.contains(name):
                 let models: [CodecModel]
                 if vlatModels.isEmpty {
-                    let registry = ModelRegistry(folders: modelDir)
+                    let registry = search.registry
                     do { models = try registry.qualities.map { try registry.model(quality: Double($0)) } } catch { throw CLIError("\(error)") }
                     if models.isEmpty {
                         notes.append("\(name): skipped, no quality-level model installed and no --vlat-model given")
@@ -158,7 +155,7 @@ struct BenchCommand: ParsableCommand {
 
         let progress = Terminal.Progress()
         var inputNotes = notes
-        let sweep = RDSweep(codecs: codecList, limits: ImageLimits(maxPixels: maxPixels))
+        let sweep = RDSweep(codecs: codecList, limits: imageLimits.limits)
         let records: [BenchRecord]
         do {
             records = try sweep.run(paths: paths, progress: progress.update, note: { inputNotes.append($0); Terminal.note($0) })

@@ -44,32 +44,28 @@ struct CompressCommand: ParsableCommand {
     @Option(help: "Quality level 1...8; higher is better and larger. A hyperprior model takes any value in its range (fractional values interpolate).") var quality: Double?
     @Option(help: "Bits per pixel to stay under: picks the highest quality that fits, per image.") var targetBpp: Double?
     @Option(help: "Model file (.vlatmodel) trained with --objective rd, instead of a quality level.") var model: String?
-    @Option(help: "Extra folder to search for models (before $VLAT_MODELS and the shipped ones).") var modelDir: [String] = []
+    @OptionGroup var search: ModelSearchOptions
     @Option(help: "Entropy coder: auto (the smallest for each image; a hyperprior model's own coder), rans (the learned prior), ctx (rANS with tables that adapt to the image from the prior), zstd, or hyperprior (a hyperprior model's, as auto).") var coder: CoderChoice = ImageCodec.defaultCoder
     @Option(help: "Encoder effort: Adam steps on each image's latents that lower its rate-distortion loss (0: the plain, fast encode; 20 is a good choice at the top levels). Slower encode, same decoder.") var refine: Int = 0
     @Flag(help: "Clean the image with the denoising network before compressing it.") var denoise = false
     @Option(help: "Denoising model for --denoise (default: the installed denoise.vlatmodel).") var denoiseModel: String?
-    @Option(help: "Files compressed at once (default: one per core).") var jobs: Int?
-    @Option(help: "Refuse images whose coding would need more memory than this, in MiB (default: 3/4 of this machine's).") var maxMemory: Int?
-    @Option(help: "Refuse images with more pixels than this (checked before decoding).") var maxPixels: Int = ImageLimits.default.maxPixels
-    @Flag(help: "Replace existing output files.") var force = false
+    @OptionGroup var batch: BatchOptions
+    @OptionGroup var memory: MemoryLimitOptions
+    @OptionGroup var imageLimits: ImageLimitOptions
 
     func validate() throws {
-        if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
         if let quality, !(1...8).contains(quality) { throw ValidationError("--quality must be in 1...8") }
         if quality != nil && targetBpp != nil { throw ValidationError("give one of --quality and --target-bpp") }
         if let targetBpp, !(targetBpp > 0 && targetBpp <= 64) { throw ValidationError("--target-bpp must be in (0, 64]") }
-        if let jobs, !(1...64).contains(jobs) { throw ValidationError("--jobs must be in 1...64") }
         if denoiseModel != nil && !denoise { throw ValidationError("--denoise-model needs --denoise") }
         if !(0...LatentRefinement.maxSteps).contains(refine) { throw ValidationError("--refine must be in 0...\(LatentRefinement.maxSteps)") }
-        if let maxMemory, maxMemory < 1 { throw ValidationError("--max-memory must be at least 1 (MiB)") }
     }
 
     func run() throws {
         MemoryTuning.retainFreedMemory()
         let files = try BatchJobs.expand(inputs, extensions: ["png", "jpg", "jpeg"])
         let destinations = try BatchJobs.destinations(for: files, output: output, extension: "vlat")
-        let registry = ModelRegistry(folders: modelDir)
+        let registry = search.registry
         let chosenCoder = coder
         // Fail before any work when the models are missing.
         let levels = registry.qualities
@@ -84,15 +80,15 @@ struct CompressCommand: ParsableCommand {
             do { _ = try registry.entry(quality: quality ?? Double(ModelRegistry.defaultQuality)) } catch { throw CLIError("\(error)") }
         }
 
-        let workers = BatchJobs.workers(for: files.count, requested: jobs)
+        let workers = BatchJobs.workers(for: files.count, requested: batch.jobs)
         Parallel.threads = max(1, ProcessInfo.processInfo.activeProcessorCount / workers)
         let caches = (0..<workers).map { _ in ModelCache(registry: registry, file: model, denoiserFile: denoiseModel) }
         if denoise { for c in caches { _ = try c.denoiser() } }
-        let limits = ImageLimits(maxPixels: maxPixels)
-        let (targetBpp, quality, force, allInputs, denoise) = (targetBpp, quality, force, files, denoise)
+        let limits = imageLimits.limits
+        let (targetBpp, quality, force, allInputs, denoise) = (targetBpp, quality, batch.force, files, denoise)
         let refinement = refine > 0 ? LatentRefinement(steps: refine) : nil
         // Workers share the memory budget.
-        let memoryLimit = (maxMemory.map { $0 << 20 } ?? ImageCodec.defaultMemoryLimit) / workers
+        let memoryLimit = memory.perJob(workers)
         let failed = BatchJobs.run(count: files.count, jobs: workers, names: files) { index, worker in
             let (input, destination) = (files[index], destinations[index])
             var image = try ImageFile.read(input, limits: limits)

@@ -27,14 +27,11 @@ struct DecompressCommand: ParsableCommand {
     @Argument(help: ".vlat files or folders of them ('-' for standard input).") var inputs: [String]
     @Option(name: .shortAndLong, help: "Output file (one input), or folder; '-' for standard output.") var output: String?
     @Option(help: "The model file that encoded the inputs (default: found by digest).") var model: String?
-    @Option(help: "Extra folder to search for models (before $VLAT_MODELS and the shipped ones).") var modelDir: [String] = []
-    @Option(help: "Files decoded at once (default: one per core).") var jobs: Int?
-    @Option(help: "Refuse files whose decoding would need more memory than this, in MiB (default: 3/4 of this machine's).") var maxMemory: Int?
-    @Flag(help: "Replace existing output files.") var force = false
+    @OptionGroup var search: ModelSearchOptions
+    @OptionGroup var batch: BatchOptions
+    @OptionGroup var memory: MemoryLimitOptions
 
     func validate() throws {
-        if let jobs, !(1...64).contains(jobs) { throw ValidationError("--jobs must be in 1...64") }
-        if let maxMemory, maxMemory < 1 { throw ValidationError("--max-memory must be at least 1 (MiB)") }
     }
 
     func run() throws {
@@ -42,12 +39,12 @@ struct DecompressCommand: ParsableCommand {
         let files = try BatchJobs.expand(inputs, extensions: ["vlat"])
         let destinations = try BatchJobs.destinations(for: files, output: output, extension: "png")
         if let model { _ = try loadCodecModel(model) }
-        let workers = BatchJobs.workers(for: files.count, requested: jobs)
+        let workers = BatchJobs.workers(for: files.count, requested: batch.jobs)
         Parallel.threads = max(1, ProcessInfo.processInfo.activeProcessorCount / workers)
-        let registry = ModelRegistry(folders: modelDir)
+        let registry = search.registry
         let caches = (0..<workers).map { _ in ModelCache(registry: registry, file: model) }
-        let (force, allInputs) = (force, files)
-        let memoryLimit = (maxMemory.map { $0 << 20 } ?? ImageCodec.defaultMemoryLimit) / workers
+        let (force, allInputs) = (batch.force, files)
+        let memoryLimit = memory.perJob(workers)
         let failed = BatchJobs.run(count: files.count, jobs: workers, names: files) { index, worker in
             let (input, destination) = (files[index], destinations[index])
             let container = try Container.parse(FileReader.read(input))

@@ -37,33 +37,30 @@ struct DenoiseCommand: ParsableCommand {
     @Argument(help: "PNG or JPEG files or folders of them ('-' for standard input).") var inputs: [String]
     @Option(name: .shortAndLong, help: "Output file (one input), or folder; '-' for standard output (PNG).") var output: String?
     @Option(help: "Denoising model file (vlat train --objective denoise).") var model: String?
-    @Option(help: "Extra folder to search for models (before $VLAT_MODELS and the shipped ones).") var modelDir: [String] = []
+    @OptionGroup var search: ModelSearchOptions
     @Option(help: "Output pixels per tile side (memory grows with its square).") var tile: Int = ImageDenoiser.defaultTile
     @Option(help: "How much of the network's correction to apply: 1 all of it, 0 none (the input), 0.5 halfway.") var strength: Float = 1
     @Flag(help: "Average the network over the image's 8 rotations and flips: 8 times slower, a little cleaner.") var ensemble = false
-    @Option(help: "Files processed at once (default: one per core).") var jobs: Int?
-    @Option(help: "Refuse images with more pixels than this (checked before decoding).") var maxPixels: Int = ImageLimits.default.maxPixels
-    @Flag(help: "Replace existing output files.") var force = false
+    @OptionGroup var batch: BatchOptions
+    @OptionGroup var imageLimits: ImageLimitOptions
 
     func validate() throws {
         if !(16...4096).contains(tile) { throw ValidationError("--tile must be in 16...4096") }
-        if let jobs, !(1...64).contains(jobs) { throw ValidationError("--jobs must be in 1...64") }
         if !ImageDenoiser.strengthRange.contains(strength) { throw ValidationError("--strength must be in 0...1") }
-        if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
     }
 
     func run() throws {
         MemoryTuning.retainFreedMemory()
         let files = try BatchJobs.expand(inputs, extensions: ["png", "jpg", "jpeg"])
         let destinations = try BatchJobs.destinations(for: files, output: output, extension: "denoised.png")
-        let registry = ModelRegistry(folders: modelDir)
-        let workers = BatchJobs.workers(for: files.count, requested: jobs)
+        let registry = search.registry
+        let workers = BatchJobs.workers(for: files.count, requested: batch.jobs)
         // Each worker loads its own copy; loading them now checks the model before any work.
         let models = (0..<workers).map { _ in ModelCache(registry: registry, file: nil, denoiserFile: model) }
         for m in models { _ = try m.denoiser() }
         Parallel.threads = max(1, ProcessInfo.processInfo.activeProcessorCount / workers)
-        let limits = ImageLimits(maxPixels: maxPixels)
-        let (tile, strength, ensemble, force, allInputs, total) = (tile, strength, ensemble, force, files, files.count)
+        let limits = imageLimits.limits
+        let (tile, strength, ensemble, force, allInputs, total) = (tile, strength, ensemble, batch.force, files, files.count)
         let failed = BatchJobs.run(count: files.count, jobs: workers, names: files) { index, worker in
             let (input, destination) = (files[index], destinations[index])
             let image = try ImageFile.read(input, limits: limits)
