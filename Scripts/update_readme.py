@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Copies benchmark results into README.md between marker comments, verbatim, so every number
-in the README is the output of the command printed with it. Run after re-running a benchmark:
+"""Copies benchmark results into README.md and docs/RESULTS.md between marker comments, verbatim,
+so every number in them is the output of the command printed with it. Run after re-running a
+benchmark:
 
     python3 Scripts/update_readme.py
 
@@ -28,11 +29,32 @@ SECTIONS = {
     "codec-first-run": "Benchmarks/codec-first-run/kodak.md",
     "codec-first-model": "Benchmarks/codec-first-run/summary.md",
     "info-example": "Benchmarks/codec/info-example.md",
+    "kodak-headline": "Benchmarks/kodak-codec/summary.md",
+    "kodak-hyperprior": "Benchmarks/kodak-hyperprior/summary.md",
 }
+FILES = ["README.md", "docs/RESULTS.md"]
+
+
+def headline(summary):
+    """The command line and the BD-rate table against JPEG from a bench summary."""
+    command = next(line for line in summary.splitlines() if line.startswith("Command:"))
+    lines = summary.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| codec | BD-rate vs jpeg"))
+    end = start
+    while end < len(lines) and lines[end].startswith("|"):
+        end += 1
+    return command + "\n\n" + "\n".join(lines[start:end]) + "\n"
+
+
+EXTRACT = {"kodak-headline": headline}
 
 
 def main():
-    path = os.path.join(ROOT, "README.md")
+    for name in FILES:
+        update(os.path.join(ROOT, name))
+
+
+def update(path):
     text = open(path).read()
     for name, source in SECTIONS.items():
         pattern = re.compile(r"(<!-- begin:%s -->\n).*?(<!-- end:%s -->)" % (re.escape(name), re.escape(name)), re.S)
@@ -42,6 +64,8 @@ def main():
         if not os.path.exists(full):
             sys.exit(f"{source} is missing: run its benchmark first (see Benchmarks/README.md)")
         body = open(full).read().rstrip("\n") + "\n"
+        if name in EXTRACT:
+            body = EXTRACT[name](body)
         # A result file's own "# Title" would be a second top-level heading in the README,
         # which introduces each section itself.
         body = re.sub(r"\A# [^\n]*\n\n?", "", body)
