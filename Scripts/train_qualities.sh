@@ -20,53 +20,11 @@
 #   FROM_SHIPPED=1 PRIOR_ONLY=1 TUNE_STEPS=500 TUNE_LR=1e-3 Scripts/train_qualities.sh runs/prior
 # With FROM_SHIPPED=1, LEVELS picks the levels (e.g. LEVELS="q8 q6"), PARENT replaces the parent
 # model of a single level (e.g. q7 from a freshly trained q8), CROP sets the crop size and THREADS
-# the engine threads: two 1-thread runs on 128x128 crops side by side made 1.5 steps/s each
-# (Benchmarks/codec-run/session4), one 2-thread run on 256x256 crops 0.6 (Benchmarks/codec-first-run).
-# The fourth session's run:
-#   FROM_SHIPPED=1 LEVELS=q8 CROP=128 THREADS=1 TUNE_STEPS=3600 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s4 &
-#   FROM_SHIPPED=1 LEVELS=q6 CROP=128 THREADS=1 TUNE_STEPS=3600 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s4
-#   then LEVELS=q7 PARENT=runs/s4/q8.vlatmodel and LEVELS=q5 PARENT=runs/s4/q6.vlatmodel alike
-#   (TUNE_STEPS=2700, three runs side by side with q1 at LAMBDA=0.0009), then, in runs/s4b,
-#   LEVELS=q8 PARENT=runs/s4/q7.vlatmodel and LEVELS=q6 PARENT=runs/s4/q5.vlatmodel
-#   (TUNE_STEPS=1200 TUNE_LR=2e-4). Each model's record holds the exact commands.
-# The fifth session's runs (three side by side, then four):
-#   FROM_SHIPPED=1 LEVELS=q4 PARENT=Sources/VlatCodec/Models/q5.vlatmodel CROP=128 THREADS=1 TUNE_STEPS=2700 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s5 &
-#   and LEVELS=q3, LEVELS=q2 alike (each at its own lambda); then LEVELS=q5 ... q8, each with
-#   PARENT=runs/s5/q4.vlatmodel and TUNE_STEPS=2400, in runs/s6.
-# The sixth session's runs (four side by side), with OpenBLAS's AVX-512 kernels: this machine's
-# environment sets OPENBLAS_CORETYPE=Haswell (AVX2), and SkylakeX made the four runs 0.96 steps/s
-# each instead of 0.75 (Benchmarks/codec-run/session6):
-#   OPENBLAS_CORETYPE=SkylakeX FROM_SHIPPED=1 LEVELS=q4 PARENT=Sources/VlatCodec/Models/q5.vlatmodel CROP=128 THREADS=1 TUNE_STEPS=2200 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s7 &
-#   and LEVELS=q3, q2, q1 alike (q1 with LAMBDA=0.0009; not shipped); then LEVELS=q5 ... q8 with
-#   PARENT=runs/s7/q4.vlatmodel and TUNE_STEPS=2400 in runs/s8 (q8 with LAMBDA=0.25); then
-#   LEVELS=q4, q3, q2 with PARENT=runs/s8/q5.vlatmodel and LEVELS=q1 with PARENT=runs/s7/q2.vlatmodel
-#   LAMBDA=0.0006, all TUNE_STEPS=1500, in runs/s9.
-# The seventh session's runs (four side by side, AVX-512 kernels as above):
-#   OPENBLAS_CORETYPE=SkylakeX FROM_SHIPPED=1 LEVELS=q5 PARENT=runs/s9/q4.vlatmodel CROP=128 THREADS=1 TUNE_STEPS=2400 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s10 &
-#   and LEVELS=q6, q7, q8 alike (q8 with LAMBDA=0.3); then each of q5 ... q8 with
-#   PARENT=runs/s10/<itself>.vlatmodel and TUNE_STEPS=2000 in runs/s11 (q8 again at 0.3).
-# The eighth session's runs (four side by side, AVX-512 kernels as above):
-#   OPENBLAS_CORETYPE=SkylakeX FROM_SHIPPED=1 LEVELS=q6 PARENT=runs/s11/q6.vlatmodel CROP=128 THREADS=1 TUNE_STEPS=2400 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s12 &
-#   and LEVELS=q7, q8 alike, each from itself in runs/s11 (q8 with LAMBDA=0.3), and LEVELS=q4
-#   with PARENT=runs/s11/q5.vlatmodel and TUNE_STEPS=2000.
-# The ninth session's runs (three side by side, then four):
-#   OPENBLAS_CORETYPE=SkylakeX FROM_SHIPPED=1 LEVELS=q3 PARENT=runs/s12/q4.vlatmodel CROP=128 THREADS=1 TUNE_STEPS=2000 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s13 &
-#   and LEVELS=q2, q5 alike (all three from the eighth's q4);
-#   OPENBLAS_CORETYPE=SkylakeX FROM_SHIPPED=1 LEVELS=q6 PARENT=runs/s12/q6.vlatmodel CROP=128 THREADS=1 TUNE_STEPS=4500 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s14 &
-#   and LEVELS=q4, q7, q8 alike, each from itself in runs/s12 (q8 with LAMBDA=0.3).
-#   Left running at the end of the ninth (resume with the same commands):
-#   OPENBLAS_CORETYPE=SkylakeX FROM_SHIPPED=1 LEVELS=q2 PARENT=runs/s14/q4.vlatmodel CROP=128 THREADS=1 TUNE_STEPS=4500 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s15 &
-#   and LEVELS=q3, q5 alike (from that q4), and LEVELS=q1 LAMBDA=0.0006 PARENT=runs/s13/q2.vlatmodel.
-# The tenth session's runs (the ninth's were lost with its machine; restarted from the shipped
-# models, four side by side, shortened to 4000 steps at step ~1080 by stopping and resuming):
-#   OPENBLAS_CORETYPE=SkylakeX FROM_SHIPPED=1 LEVELS=q2 PARENT=Sources/VlatCodec/Models/q4.vlatmodel CROP=128 THREADS=1 TUNE_STEPS=4000 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/s15 &
-#   and LEVELS=q3, q5 alike, and LEVELS=q1 LAMBDA=0.0006 PARENT=Sources/VlatCodec/Models/q2.vlatmodel.
-# The eleventh session's runs (four side by side, each level from itself as shipped):
-#   OPENBLAS_CORETYPE=SkylakeX FROM_SHIPPED=1 CROP=128 THREADS=1 TUNE_LR=3e-4 TUNE_STEPS=3500 LEVELS=q4 PARENT=Sources/VlatCodec/Models/q4.vlatmodel Scripts/train_qualities.sh runs/s16 &
-#   and LEVELS=q6, q7, q8 alike (q8 with LAMBDA=0.3).
-# The twelfth session's runs (two side by side, 1.4 steps/s each; the first was shipped):
-#   OPENBLAS_CORETYPE=SkylakeX FROM_SHIPPED=1 CROP=128 THREADS=1 TUNE_LR=3e-4 TUNE_STEPS=2500 LEVELS=q1 LAMBDA=0.001 PARENT=Sources/VlatCodec/Models/q1.vlatmodel Scripts/train_qualities.sh runs/s17 &
-#   and the same with LAMBDA=0.0013 in runs/s17b.
+# the engine threads (two 1-thread runs on 128x128 crops side by side train faster than one
+# 2-thread run on 256x256 crops). Example:
+#   FROM_SHIPPED=1 LEVELS=q8 CROP=128 THREADS=1 TUNE_STEPS=3000 TUNE_LR=3e-4 Scripts/train_qualities.sh runs/q8 &
+# Each shipped model's record (`vlat info`) holds the exact commands of its whole history; the
+# training logs are in Benchmarks/codec-run.
 # LAMBDA replaces a single level's lambda (CompressAI's are where the levels started; an
 # undertrained model spends more bits at the same lambda, so the ends move to keep the span).
 set -euo pipefail
