@@ -48,6 +48,8 @@ public final class Trainer {
     /// Hyperprior: validation crops are this wide (at least the training crop).
     public static let hyperpriorValidationCrop = 256
     public let adam: Adam
+    /// The objective's forward and backward pass (`Steps/`).
+    private let trainingStep: any TrainingStep
     public private(set) var step: Int = 0
     /// Wall seconds spent training across all sessions of this run (restored on resume).
     public private(set) var elapsedBefore: Double = 0
@@ -137,6 +139,7 @@ public final class Trainer {
             }
             adam = Trainer.makeAdam(network: network, options: options)
         }
+        trainingStep = try Trainer.makeStep(network: network, options: self.options)
         sampler = BatchSampler(images: images.train, batchSize: options.batch, crop: options.crop, seed: options.seed)
         let validationCrop = options.objective == .hyperprior ? max(options.crop, Self.hyperpriorValidationCrop) : options.crop
         validationCrops = BatchSampler.centreCrops(Array(images.validation.prefix(options.validationImages)), size: validationCrop)
@@ -186,95 +189,35 @@ public final class Trainer {
     /// One optimisation step on `x`. Returns (loss, mse, kl in bits per pixel); the MSE is NaN
     /// when the step does not reconstruct (`priorOnly`).
     func trainStep(on x: Tensor) -> (Double, Double, Double?) {
-        let pixels = Double(x.n * x.h * x.w)
-        switch options.objective {
-        case .ae:
-            let y = model.analysis.forward(x, training: true)
-            let out = model.synthesis.forward(y, training: true)
-            let (mse, grad) = Loss.mse(out, x)
-            _ = model.analysis.backward(model.synthesis.backward(grad))
-            adam.step()
-            return (mse, mse, nil)
-        case .vae:
-            let stats = model.analysis.forward(x, training: true)
-            let (mu, logvarRaw) = TensorOps.splitChannels(stats, at: options.latentChannels)
-            // Clamped for numerical safety; a clamped element passes no gradient back.
-            let clamped = logvarRaw.data.map { $0 < -30 || $0 > 20 }
-            var logvar = logvarRaw
-            for i in 0..<logvar.count { logvar.data[i] = min(20, max(-30, logvar.data[i])) }
-            // Reparameterisation: z = mu + sigma * eps, eps from this step's own stream.
-            var g = SeededGenerator(seed: options.seed ^ 0x0005_EED5_0FE9, stream: UInt64(step))
-            let eps = (0..<mu.count).map { _ in g.normal() }
-            var z = mu
-            var sigma = [Float](repeating: 0, count: mu.count)
-            for i in 0..<z.count {
-                sigma[i] = exp(0.5 * logvar.data[i])
-                z.data[i] += sigma[i] * eps[i]
-            }
-            let out = model.synthesis.forward(z, training: true)
-            let (mse, grad) = Loss.mse(out, x)
-            let kl = Loss.gaussianKL(mu: mu, logvar: logvar, normalizer: pixels)
-            let dz = model.synthesis.backward(grad)
-            var dMu = dz, dLogvar = dz
-            let beta = options.beta
-            for i in 0..<dz.count {
-                dMu.data[i] = dz.data[i] + beta * kl.dMu.data[i]
-                dLogvar.data[i] = clamped[i] ? 0 : dz.data[i] * eps[i] * 0.5 * sigma[i] + beta * kl.dLogvar.data[i]
-            }
-            _ = model.analysis.backward(TensorOps.concatChannels(dMu, dLogvar))
-            adam.step()
-            return (mse + Double(beta) * kl.value, mse, kl.value / log(2))
-        case .rd where options.priorOnly == true:
-            // The transforms stay as they are: no synthesis, no backward through the analysis,
-            // so their gradients are zero and Adam leaves them exactly unchanged.
-            let prior = model.prior!
-            var y = model.analysis.forward(x, training: false)
-            addRoundingNoise(&y)
-            let (_, bits) = prior.forward(y, training: true)
-            _ = prior.backward(scale: 1 / pixels)
-            adam.step()
-            let bpp = bits / pixels
-            return (bpp, .nan, bpp)
-        case .rd:
-            let prior = model.prior!
-            var y = model.analysis.forward(x, training: true)
-            addRoundingNoise(&y)
-            let (_, bits) = prior.forward(y, training: true)
-            let out = model.synthesis.forward(y, training: true)
-            var (mse, grad) = Loss.mse(out, x)
-            let weight = options.lambda * 255 * 255
-            grad.scale(by: weight)
-            var dy = model.synthesis.backward(grad)
-            dy.add(prior.backward(scale: 1 / pixels))
-            _ = model.analysis.backward(dy)
-            adam.step()
-            let bpp = bits / pixels
-            return (Double(weight) * mse + bpp, mse, bpp)
-        case .hyperprior where options.priorOnly == true:
-            let (loss, bpp) = VariableRateStep(network: hyperprior!, seed: options.seed).runEntropyOnly(x, step: step)
-            adam.step()
-            return (loss, .nan, bpp)
-        case .hyperprior:
-            let (loss, mse, bpp) = VariableRateStep(network: hyperprior!, seed: options.seed).run(x, step: step)
-            adam.step()
-            return (loss, mse, bpp)
-        case .denoise:
-            let denoiser = self.denoiser!
-            let corruption = options.denoise?.corruption ?? TrainingOptions.DenoiseOptions().corruption
-            var g = SeededGenerator(seed: options.seed ^ 0x0000_DE01_5E00, stream: UInt64(step))
-            let out = denoiser.forward(corruption.apply(x, generator: &g), training: true)
-            let (mse, grad) = Loss.mse(out, x)
-            denoiser.backward(grad)
-            adam.step()
-            return (mse, mse, nil)
-        }
+        let result = trainingStep.train(on: x, step: step)
+        adam.step()
+        return (result.loss, result.mse, result.bitsPerPixel)
     }
 
-    /// Additive uniform noise in [-1/2, 1/2), standing in for rounding in training (Balle et al.
-    /// 2017); drawn from this step's own stream, so a resumed run draws the same.
-    private func addRoundingNoise(_ y: inout Tensor) {
-        var g = SeededGenerator(seed: options.seed ^ 0x0000_0015_E0A5, stream: UInt64(step))
-        for i in 0..<y.count { y.data[i] += g.uniform() - 0.5 }
+    /// The objective's step type for `network`; a network of another kind than the objective
+    /// needs (a damaged checkpoint) is refused.
+    static func makeStep(network: any TrainableNetwork, options: TrainingOptions) throws -> any TrainingStep {
+        let mismatch = TrainingError.incompatibleCheckpoint("the checkpoint's network is not what its objective '\(options.objective.rawValue)' trains")
+        switch options.objective {
+        case .ae, .vae, .rd:
+            guard let model = network as? Autoencoder else { throw mismatch }
+            switch options.objective {
+            case .vae: return VAEStep(model: model, beta: options.beta, seed: options.seed)
+            case .rd:
+                guard model.prior != nil else { throw mismatch }
+                return RateDistortionStep(model: model, lambda: options.lambda, seed: options.seed, priorOnly: options.priorOnly == true)
+            default: return AutoencoderStep(model: model)
+            }
+        case .denoise:
+            guard let denoiser = network as? Denoiser else { throw mismatch }
+            return DenoiseStep(denoiser: denoiser, corruption: options.denoise?.corruption ?? TrainingOptions.DenoiseOptions().corruption,
+                               seed: options.seed)
+        case .hyperprior:
+            guard let hyperprior = network as? MeanScaleHyperprior else { throw mismatch }
+            var step = VariableRateStep(network: hyperprior, seed: options.seed)
+            step.entropyOnly = options.priorOnly == true
+            return step
+        }
     }
 
     /// Mean PSNR (dB, peak 1, outputs clamped to [0, 1]) over the validation crops.

@@ -15,10 +15,12 @@ import VlatTensor
 /// The rate uses additive uniform noise in place of rounding (Balle et al. 2017); the
 /// synthesis sees the rounded residual plus the mean, with a straight-through gradient
 /// (Minnen & Singh 2020), so the decoder trains on what it will decode.
-public struct VariableRateStep {
+public struct VariableRateStep: TrainingStep {
     public let network: MeanScaleHyperprior
     public let seed: UInt64
     public let synthesisInput: SynthesisInput
+    /// Train the entropy model alone (`runEntropyOnly`).
+    public var entropyOnly = false
 
     /// What the synthesis transform is given in training. Both pass the gradient to `g * y`
     /// one for one and none to the mean, so they share the backward pass.
@@ -34,6 +36,15 @@ public struct VariableRateStep {
         self.network = network
         self.seed = seed
         self.synthesisInput = synthesisInput
+    }
+
+    public func train(on x: Tensor, step: Int) -> StepResult {
+        if entropyOnly {
+            let r = runEntropyOnly(x, step: step)
+            return StepResult(loss: r.loss, mse: .nan, bitsPerPixel: r.bpp)
+        }
+        let r = run(x, step: step)
+        return StepResult(loss: r.loss, mse: r.mse, bitsPerPixel: r.bpp)
     }
 
     /// Loss weight of each level.
