@@ -4,7 +4,7 @@
 // dependencies are exactly the modules its sources import, and the arrows point one way:
 //   vlat (CLI)   -> VlatBench, VlatTraining, VlatCodec, ...
 //   VlatBench    -> VlatCodec, VlatMetrics, VlatFilters
-//   VlatTraining -> VlatModels, VlatFilters, VlatImageIO
+//   VlatTraining -> VlatModels, VlatFilters, VlatMetrics, VlatImageIO
 //   VlatCodec    -> VlatModels, VlatEntropy, VlatFormat, VlatImageIO
 //   VlatModels   -> VlatEntropy, VlatFormat, VlatTensor
 //   VlatEntropy  -> VlatTensor, CZstd;   VlatTensor -> COpenBLAS
@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "VlatFormat", dependencies: ["VlatFiles"]),
         .target(name: "VlatTensor", dependencies: ["COpenBLAS", "CMalloc"]),
         .target(name: "VlatModels", dependencies: ["VlatTensor", "VlatFormat", "VlatEntropy"]),
-        .target(name: "VlatTraining", dependencies: ["VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO", "VlatFilters"]),
+        .target(name: "VlatTraining", dependencies: ["VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO", "VlatFilters", "VlatMetrics"]),
         .target(name: "VlatCodec", dependencies: ["VlatModels", "VlatEntropy", "VlatFormat", "VlatImageIO", "VlatTensor", "VlatFiles"],
                 resources: [.copy("Models")]),
         .target(name: "VlatBench", dependencies: ["VlatImageIO", "VlatMetrics", "VlatFiles", "VlatCodec", "VlatFormat", "VlatFilters", "VlatTensor", "VlatModels"]),

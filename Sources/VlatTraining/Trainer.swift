@@ -1,5 +1,6 @@
 import Foundation
 import VlatFormat
+import VlatMetrics
 import VlatModels
 import VlatTensor
 
@@ -21,7 +22,7 @@ public struct TrainingProgress: Sendable {
     /// with rounded latents (what the entropy coder would spend, before its few bytes of overhead).
     public var validationBPP: Double?
 
-    public var psnr: Double { 10 * log10(1 / max(mse, 1e-12)) }
+    public var psnr: Double { PSNR.fromMSE(mse, peak: 1) }
     public var eta: Double { stepsPerSecond > 0 ? Double(steps - step) / stepsPerSecond : .infinity }
 }
 
@@ -257,7 +258,7 @@ public final class Trainer {
             let d = Double(min(1, max(0, y.data[i]))) - Double(x.data[i])
             se += d * d
         }
-        return 10 * log10(1 / max(se / Double(x.count), 1e-12))
+        return PSNR.fromMSE(se / Double(x.count), peak: 1)
     }
 
     /// A checkpoint of the current state: weights, Adam moments, options, step.
