@@ -73,6 +73,12 @@ public final class HyperpriorCodecModel {
         Int((min(max(level, 0), Double(levels - 1)) * 256).rounded())
     }
 
+    /// The analysis transform's latent of `x` at `levelCode` (its modulations, if any, set to the level).
+    public func analysis(_ x: Tensor, levelCode: Int) -> Tensor {
+        network.setLevels(Array(repeating: Double(levelCode) / 256, count: x.n))
+        return network.analysis.forward(x, training: false)
+    }
+
     /// Per-channel ln(gain) * 2^16 at `levelCode`: exact integer interpolation between levels.
     public func logGains(levelCode code: Int) throws -> [Int64] {
         let lo = code >> Self.levelFraction, frac = Int64(code & 0xFF)
@@ -104,9 +110,11 @@ public final class HyperpriorCodecModel {
         let stored = try MeanScaleHyperprior(modelFile: ModelFile.parse(network.modelFile(storage: storage).serialized()))
         // z at every level: its range grows with the gains.
         let zs = calibration.flatMap { image -> [Tensor] in
-            let y = stored.analysis.forward(ImageCodec.paddedTensor(image), training: false)
-            let plane = y.h * y.w
+            let x = ImageCodec.paddedTensor(image)
             return (0..<stored.config.levels).map { level in
+                stored.setLevels([Double(level)])
+                let y = stored.analysis.forward(x, training: false)
+                let plane = y.h * y.w
                 let gains = stored.gainValues(level: Double(level))
                 var yg = y
                 for i in 0..<yg.count { yg.data[i] *= Float(gains[(i / plane) % stored.config.latentChannels]) }

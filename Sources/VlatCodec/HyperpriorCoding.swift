@@ -73,6 +73,12 @@ public enum HyperpriorCoding {
         return (payload + zBytes + yBytes, latent)
     }
 
+    /// The level code a coder-5 payload starts with.
+    public static func levelCode(_ payload: [UInt8]) throws -> Int {
+        guard payload.count >= 2 else { throw CodecError.corruptPayload("hyperprior payload of \(payload.count) bytes") }
+        return Int(payload[0]) | Int(payload[1]) << 8
+    }
+
     /// The dequantized latent `[1, M, height, width]` of a coder-5 payload.
     public static func decode(_ payload: [UInt8], model: HyperpriorCodecModel, height: Int, width: Int) throws -> Tensor {
         let d = try decodeSymbols(payload, model: model, height: height, width: width)

@@ -121,8 +121,9 @@ public enum ImageCodec {
             throw CodecError.wrongCoder("a hyperprior model codes with its own coder (--coder auto or hyperprior), not \(coder)")
         }
         guard !refining else { throw CodecError.wrongCoder("--refine works with factorized models only") }
-        let y = model.network.analysis.forward(paddedTensor(image), training: false)
-        return try hyperpriorContainer(image, y: y, model: model, hyper: hyper, levelCode: hyper.levelCode(model.hyperpriorQuality - 1))
+        let code = hyper.levelCode(model.hyperpriorQuality - 1)
+        let y = hyper.analysis(paddedTensor(image), levelCode: code)
+        return try hyperpriorContainer(image, y: y, model: model, hyper: hyper, levelCode: code)
     }
 
     static func hyperpriorContainer(_ image: Image, y: Tensor, model: CodecModel, hyper: HyperpriorCodecModel,
@@ -145,9 +146,13 @@ public enum ImageCodec {
                               memoryLimit: Int = defaultMemoryLimit) throws -> (container: Container, quality: Double, fits: Bool) {
         guard let hyper = model.hyperprior else { throw CodecError.wrongCoder("a target size needs a hyperprior model (or a choice of levels)") }
         try checkMemory(width: image.width, height: image.height, model: model, limit: memoryLimit)
-        let y = model.network.analysis.forward(paddedTensor(image), training: false)
+        let x = paddedTensor(image)
+        // Without modulations the analysis does not depend on the level: run it once.
+        let shared = hyper.network.modulations.isEmpty ? hyper.analysis(x, levelCode: 0) : nil
         let budget = target * Double(image.pixelCount) / 8
-        func attempt(_ code: Int) throws -> Container { try hyperpriorContainer(image, y: y, model: model, hyper: hyper, levelCode: code).container }
+        func attempt(_ code: Int) throws -> Container {
+            try hyperpriorContainer(image, y: shared ?? hyper.analysis(x, levelCode: code), model: model, hyper: hyper, levelCode: code).container
+        }
         var lo = 0, hi = (hyper.levels - 1) * 256
         let lowest = try attempt(lo)
         guard Double(lowest.serialized().count) <= budget else { return (lowest, 1, false) }
@@ -196,6 +201,7 @@ public enum ImageCodec {
         let latent: Tensor
         if let hyper = model.hyperprior {
             latent = try HyperpriorCoding.decode(container.payload, model: hyper, height: h.latentHeight, width: h.latentWidth)
+            hyper.network.setLevels([Double(try HyperpriorCoding.levelCode(container.payload)) / 256])
         } else {
         let symbols: [Int32]
         switch h.coder {
@@ -225,7 +231,8 @@ public enum ImageCodec {
         }
         latent = Tensor(shape: [1, h.latentChannels, h.latentHeight, h.latentWidth], data: symbols.map { Float($0) })
         }
-        let y = TensorOps.crop(model.network.synthesis.forward(latent, training: false), height: h.height, width: h.width)
+        let synthesis = model.hyperprior?.network.synthesis ?? model.network.synthesis
+        let y = TensorOps.crop(synthesis.forward(latent, training: false), height: h.height, width: h.width)
         let n = h.width * h.height
         let source = ImageSource.ColorType(rawValue: h.sourceColorType) ?? .rgb
         let grey = source == .grey || source == .greyAlpha

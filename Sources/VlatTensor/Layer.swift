@@ -58,6 +58,8 @@ public protocol Layer: AnyObject {
 public struct LayerSpec: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable {
         case conv, convTranspose, gdn, igdn, relu, leakyRelu
+        /// `LevelModulation`: `inChannels` channels, `outChannels` levels.
+        case levelModulation
     }
 
     public var kind: Kind
@@ -95,6 +97,7 @@ public struct LayerSpec: Codable, Sendable, Equatable {
         case .igdn: return GDN(name: name, channels: inChannels, inverse: true)
         case .relu: return LeakyReLU(slope: 0)
         case .leakyRelu: return LeakyReLU(slope: slope)
+        case .levelModulation: return LevelModulation(name: name, channels: inChannels, levels: outChannels)
         }
     }
 }

@@ -131,7 +131,7 @@ public final class Trainer {
                 // An autoencoder's or a hyperprior's transforms must come from the initial model;
                 // its entropy models (and a hyperprior's hyper-transforms and gains) may start fresh.
                 let required = (network as? Autoencoder).map { $0.analysis.parameters + $0.synthesis.parameters }
-                    ?? (network as? MeanScaleHyperprior).map { $0.analysis.parameters + $0.synthesis.parameters }
+                    ?? (network as? MeanScaleHyperprior).map(\.transformParameters)
                     ?? network.parameters
                 if let missing = required.first(where: { !copied.contains($0.name) }) {
                     throw TrainingError.incompatibleCheckpoint("the initial model has no tensor '\(missing.name)' of shape \(missing.value.shape): it is another architecture")

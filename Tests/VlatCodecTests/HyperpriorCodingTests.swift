@@ -12,9 +12,11 @@ enum HyperpriorFixtures {
     /// A small, untrained hyperprior exported with its integer tables. Its gains are raised so
     /// that the latents give a spread of symbols, scales and escapes.
     static func network() -> MeanScaleHyperprior {
-        let net = MeanScaleHyperprior(config: HyperpriorConfig(channels: 8, latentChannels: 6, hyperChannels: 4, lambdas: [0.003, 0.03, 0.3]),
-                                      seed: 21)
+        let net = MeanScaleHyperprior(config: HyperpriorConfig(channels: 8, latentChannels: 6, hyperChannels: 4, lambdas: [0.003, 0.03, 0.3],
+                                                              levelModulation: true), seed: 21)
         for l in 0..<3 { for c in 0..<6 { net.gains.value.data[l * 6 + c] = Float(2 + 2 * l + c % 2) / MeanScaleHyperprior.gainScale } }
+        var g = SeededGenerator(seed: 8)
+        for p in net.modulations.flatMap(\.parameters) { for i in 0..<p.value.count { p.value.data[i] = (g.uniform() - 0.5) * 0.1 } }
         return net
     }
 
@@ -44,7 +46,10 @@ struct HyperpriorCodingTests {
             #expect(decodedLatent == latent, "q\(q)")
             // Decoding needs no quality: the payload carries it.
             let back = try ImageCodec.decode(parsed, model: base)
-            let y = TensorOps.crop(base.network.synthesis.forward(latent, training: false), height: image.height, width: image.width)
+            // The synthesis at this quality (its level modulations).
+            let net = base.hyperprior!.network
+            net.setLevels([q - 1])
+            let y = TensorOps.crop(net.synthesis.forward(latent, training: false), height: image.height, width: image.width)
             let n = image.pixelCount
             let expected = (0..<n).flatMap { i in (0..<3).map { c in UInt8((min(1, max(0, y.data[c * n + i])) * 255).rounded()) } }
             #expect(back.pixels == expected && back.width == image.width && back.height == image.height)

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import VlatTestSupport
 import VlatTensor
@@ -21,6 +22,24 @@ struct LayerGradientTests {
         let layer = ConvTranspose2d(name: "t", inChannels: c.0, outChannels: c.1, kernel: c.2, stride: c.3, padding: c.4,
                                     outputPadding: c.5, generator: &g)
         GradientCheck.check(layer, input: GradientCheck.random([2, c.0, c.6, c.7], &g))
+    }
+
+    /// Whole and fractional levels, and one beyond the trained range (clamped).
+    @Test func levelModulation() {
+        var g = SeededGenerator(seed: 6)
+        let layer = LevelModulation(name: "m", channels: 3, levels: 4)
+        for p in layer.parameters { p.value = GradientCheck.random(p.value.shape, &g, scale: 0.5) }
+        layer.levels = [0, 2.25, 3, 5]
+        GradientCheck.check(layer, input: GradientCheck.random([4, 3, 3, 2], &g))
+        // Level 2.25 is three quarters level 2 and a quarter level 3.
+        layer.levels = [2.25]
+        let x = GradientCheck.random([1, 3, 1, 1], &g)
+        let y = layer.forward(x, training: false)
+        for c in 0..<3 {
+            let s = 0.75 * layer.logScale.value.data[2 * 3 + c] + 0.25 * layer.logScale.value.data[3 * 3 + c]
+            let b = 0.75 * layer.bias.value.data[2 * 3 + c] + 0.25 * layer.bias.value.data[3 * 3 + c]
+            #expect(abs(y.data[c] - (x.data[c] * exp(s) + b)) < 1e-5)
+        }
     }
 
     @Test(arguments: [false, true])

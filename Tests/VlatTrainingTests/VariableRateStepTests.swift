@@ -7,8 +7,14 @@ import VlatTensor
 
 @Suite("Variable-rate hyperprior training")
 struct VariableRateStepTests {
+    /// A tiny hyperprior with level modulations, set away from the identity so that their
+    /// gradients are exercised.
     static func tinyNetwork(seed: UInt64 = 3) -> MeanScaleHyperprior {
-        MeanScaleHyperprior(config: HyperpriorConfig(channels: 5, latentChannels: 3, hyperChannels: 2, lambdas: [0.01, 0.1]), seed: seed)
+        let net = MeanScaleHyperprior(config: HyperpriorConfig(channels: 5, latentChannels: 3, hyperChannels: 2, lambdas: [0.01, 0.1],
+                                                              levelModulation: true), seed: seed)
+        var g = SeededGenerator(seed: seed)
+        for p in net.modulations.flatMap(\.parameters) { for i in 0..<p.value.count { p.value.data[i] = (g.uniform() - 0.5) * 0.4 } }
+        return net
     }
 
     /// Every parameter's gradient, gains included, against central differences of the loss,

@@ -22,6 +22,12 @@ public struct HyperpriorConfig: Codable, Sendable, Equatable {
     /// The rate-distortion trade-off of each level, lowest rate first: level k is trained with
     /// loss `lambdas[k] * 255^2 * MSE + bits per pixel`.
     public var lambdas: [Float]
+    /// Per-level channel modulations (`LevelModulation`) after every GDN of the analysis and
+    /// every inverse GDN of the synthesis, so that the transforms can adapt to each rate. Nil
+    /// (as in files written before it existed) means none.
+    public var levelModulation: Bool?
+
+    public var isModulated: Bool { levelModulation ?? false }
 
     /// The factorized models' levels q1-q7 (CompressAI's MSE lambdas with q1 lowered to 0.001),
     /// and a top level at 0.45, above CompressAI's 0.18 and the factorized q8's 0.3, for the
@@ -29,11 +35,12 @@ public struct HyperpriorConfig: Codable, Sendable, Equatable {
     public static let defaultLambdas: [Float] = [0.001, 0.0035, 0.0067, 0.013, 0.025, 0.0483, 0.0932, 0.45]
 
     public init(channels: Int = 96, latentChannels: Int = 128, hyperChannels: Int = 96,
-                lambdas: [Float] = HyperpriorConfig.defaultLambdas) {
+                lambdas: [Float] = HyperpriorConfig.defaultLambdas, levelModulation: Bool = false) {
         self.channels = channels
         self.latentChannels = latentChannels
         self.hyperChannels = hyperChannels
         self.lambdas = lambdas
+        self.levelModulation = levelModulation ? true : nil
     }
 
     public var levels: Int { lambdas.count }

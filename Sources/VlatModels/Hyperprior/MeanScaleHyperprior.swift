@@ -27,7 +27,36 @@ public final class MeanScaleHyperprior: TrainableNetwork {
     public let hyperPrior: FactorizedPrior
     /// `[levels, M]`: each level's per-channel log2 gain divided by `gainScale`.
     public let gains: Parameter
+    /// The transforms' per-level modulations (none unless `config.isModulated`).
+    public let modulations: [LevelModulation]
     public var metadata: [String: String]
+
+    /// The layers of `specs` named `"\(name).\(index)"` as an autoencoder's are (so that its
+    /// weights warm-start these), each GDN followed by a `LevelModulation` named
+    /// `"\(name)_level.\(index)"` when the configuration asks for them.
+    static func transform(name: String, specs: [LayerSpec], config: HyperpriorConfig, generator: inout SeededGenerator) -> Sequential {
+        var layers: [any Layer] = []
+        for (k, spec) in specs.enumerated() {
+            layers.append(spec.build(name: "\(name).\(k)", generator: &generator))
+            if config.isModulated && (spec.kind == .gdn || spec.kind == .igdn) {
+                layers.append(LevelModulation(name: "\(name)_level.\(k)", channels: spec.inChannels, levels: config.levels))
+            }
+        }
+        return Sequential(layers)
+    }
+
+    /// Sets the rate level of each batch item for the transforms' next forward passes (no
+    /// effect without modulations).
+    public func setLevels(_ levels: [Double]) {
+        for m in modulations { m.levels = levels }
+    }
+
+    /// The transforms' parameters that a factorized autoencoder also has (what a warm start
+    /// must find), without the modulations.
+    public var transformParameters: [Parameter] {
+        let own = Set(modulations.flatMap(\.parameters).map(\.name))
+        return (analysis.parameters + synthesis.parameters).filter { !own.contains($0.name) }
+    }
 
     /// The stored gain is `log2(gain) / gainScale`: Adam moves every parameter by about its
     /// learning rate a step, and a gain needs to travel octaves while weights travel hundredths.
@@ -39,8 +68,9 @@ public final class MeanScaleHyperprior: TrainableNetwork {
         self.config = config
         var g = SeededGenerator(seed: seed)
         let t = config.transforms
-        analysis = Sequential(name: "analysis", specs: t.analysisSpecs, generator: &g)
-        synthesis = Sequential(name: "synthesis", specs: t.synthesisSpecs, generator: &g)
+        analysis = Self.transform(name: "analysis", specs: t.analysisSpecs, config: config, generator: &g)
+        synthesis = Self.transform(name: "synthesis", specs: t.synthesisSpecs, config: config, generator: &g)
+        modulations = (analysis.layers + synthesis.layers).compactMap { $0 as? LevelModulation }
         hyperAnalysis = Sequential(name: "hyper_analysis", specs: config.hyperAnalysisSpecs, generator: &g)
         hyperSynthesis = Sequential(name: "hyper_synthesis", specs: config.hyperSynthesisSpecs, generator: &g)
         hyperPrior = FactorizedPrior(name: "hyper_prior", channels: config.hyperChannels, generator: &g)

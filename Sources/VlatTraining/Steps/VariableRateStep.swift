@@ -77,6 +77,7 @@ public struct VariableRateStep: TrainingStep {
         var noise = SeededGenerator(seed: seed ^ 0x0000_0015_E0A5, stream: UInt64(step))
 
         let gainsPerLevel = (0..<config.levels).map { net.log2Gains(level: Double($0)) }
+        net.setLevels(levelOf.map(Double.init))
         let y = net.analysis.forward(x, training: true)
         let plane = y.h * y.w
         // The gained latent g * y, which the whole entropy model sees.
@@ -216,6 +217,7 @@ extension VariableRateStep {
         let levelOf = levels(batch: b, step: step)
         let weights = Self.weights(config.lambdas)
         var noise = SeededGenerator(seed: seed ^ 0x0000_0015_E0A5, stream: UInt64(step))
+        net.setLevels(levelOf.map(Double.init))
         let y = net.analysis.forward(x, training: false)
         let plane = y.h * y.w
         var yg = y
@@ -264,9 +266,13 @@ extension VariableRateStep {
         let gains = (0..<config.levels).map { net.gainValues(level: Double($0)) }
         for x in crops {
             let pixels = Double(x.h * x.w)
-            let y = net.analysis.forward(x, training: false)
-            let plane = y.h * y.w
+            net.setLevels(Array(repeating: 0, count: x.n))
+            let shared = net.modulations.isEmpty ? net.analysis.forward(x, training: false) : nil
             for level in 0..<config.levels {
+                // With modulations the transforms depend on the level.
+                net.setLevels(Array(repeating: Double(level), count: x.n))
+                let y = shared ?? net.analysis.forward(x, training: false)
+                let plane = y.h * y.w
                 var yg = y
                 for c in 0..<m {
                     for p in 0..<(y.n * plane) { yg.data[((p / plane) * m + c) * plane + p % plane] *= Float(gains[level][c]) }
