@@ -74,8 +74,11 @@ public final class MeanScaleHyperprior: TrainableNetwork {
         hyperAnalysis = Sequential(name: "hyper_analysis", specs: config.hyperAnalysisSpecs, generator: &g)
         hyperSynthesis = Sequential(name: "hyper_synthesis", specs: config.hyperSynthesisSpecs, generator: &g)
         hyperPrior = FactorizedPrior(name: "hyper_prior", channels: config.hyperChannels, generator: &g)
-        // The hyper-transforms and the prior start fresh while the transforms are usually warm-started.
-        for p in hyperAnalysis.parameters + hyperSynthesis.parameters + hyperPrior.parameters { p.learningRateScale = Self.freshLearningRateScale }
+        // The hyper-transforms, the prior and the modulations start fresh while the transforms
+        // are usually warm-started.
+        for p in hyperAnalysis.parameters + hyperSynthesis.parameters + hyperPrior.parameters + modulations.flatMap(\.parameters) {
+            p.learningRateScale = Self.freshLearningRateScale
+        }
         // Start with gains spread from 1/11 (lowest level) to 1.4 (highest), log-uniformly.
         let levels = config.levels, m = config.latentChannels
         var values = [Float](repeating: 0, count: levels * m)
