@@ -42,7 +42,9 @@ public enum ImageCodec {
     public static func requiredMemory(width: Int, height: Int, model: CodecModel, refining: Bool = false) -> Int {
         let pixels = padded(width) * padded(height)
         let n = model.network.config.channels
-        let perPixel = refining ? 12 * n + 256 : 2 * n + 64
+        // A hyperprior's integer hyper-synthesis and its per-latent means, table indices and
+        // symbols add about 2M / 256 * (8 + 4 + 8 + 8) bytes a pixel: 32 covers M up to 146.
+        let perPixel = (refining ? 12 * n + 256 : 2 * n + 64) + (model.hyperprior == nil ? 0 : 32 * max(1, model.network.config.latentChannels / 128))
         let (product, overflow) = pixels.multipliedReportingOverflow(by: perPixel)
         return overflow ? Int.max : product + (64 << 20)
     }

@@ -51,6 +51,10 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
     public var outputFraction: Int
 
     public static let limit: Int64 = (1 << 15) - 1
+    /// Elements of the largest column buffer by default: layers run in bands of rows of this
+    /// size, so a large photo needs a bounded buffer (results do not depend on it: every sum is
+    /// exact).
+    public static let bandElements = 1 << 21
     /// Largest accumulator terms a layer may have: `maxTerms * limit^2 + max |bias|` < 2^53.
     public static let maxTerms = 1 << 20
     public static let maxBias: Int64 = 1 << 51
@@ -104,7 +108,7 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
     /// Runs the network on integer activations `[channels, height, width]` (one image), first
     /// clamped to `limit` like every later activation (a damaged file may hold any z).
     /// Returns the output activations and their height and width.
-    public func run(_ input: [Int32], height: Int, width: Int) -> (values: [Int32], height: Int, width: Int) {
+    public func run(_ input: [Int32], height: Int, width: Int, bandElements: Int = Self.bandElements) -> (values: [Int32], height: Int, width: Int) {
         precondition(input.count == inputChannels * height * width)
         var a = input.map { Double(min(max(Int64($0), -Self.limit), Self.limit)) }, h = height, w = width
         for layer in layers {
@@ -114,53 +118,63 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
             var acc = [Double](repeating: 0, count: s.outChannels * plane)
             let weights = layer.weights.map { Double($0) }
             if s.kind == .conv {
-                // im2col, then W [out, in*k*k] x col [in*k*k, oh*ow].
-                var col = [Double](repeating: 0, count: s.inChannels * k2 * plane)
-                for c in 0..<s.inChannels {
-                    for ky in 0..<s.kernel {
-                        for kx in 0..<s.kernel {
-                            let row = (c * k2 + ky * s.kernel + kx) * plane
-                            for oy in 0..<oh {
-                                let iy = oy * s.stride - s.padding + ky
-                                guard iy >= 0 && iy < h else { continue }
-                                for ox in 0..<ow {
-                                    let ix = ox * s.stride - s.padding + kx
-                                    if ix >= 0 && ix < w { col[row + oy * ow + ox] = a[(c * h + iy) * w + ix] }
+                // im2col, then W [out, in*k*k] x col [in*k*k, rows*ow], in bands of output rows.
+                let rowElements = s.inChannels * k2 * ow
+                let bandRows = max(1, min(oh, bandElements / max(1, rowElements)))
+                var col = [Double](repeating: 0, count: rowElements * bandRows)
+                for r0 in stride(from: 0, to: oh, by: bandRows) {
+                    let rows = min(bandRows, oh - r0), n = rows * ow
+                    for c in 0..<s.inChannels {
+                        for ky in 0..<s.kernel {
+                            for kx in 0..<s.kernel {
+                                let row = (c * k2 + ky * s.kernel + kx) * n
+                                for oy in r0..<(r0 + rows) {
+                                    let iy = oy * s.stride - s.padding + ky
+                                    for ox in 0..<ow {
+                                        let ix = ox * s.stride - s.padding + kx
+                                        col[row + (oy - r0) * ow + ox] = iy >= 0 && iy < h && ix >= 0 && ix < w ? a[(c * h + iy) * w + ix] : 0
+                                    }
                                 }
                             }
                         }
                     }
-                }
-                weights.withUnsafeBufferPointer { wp in
-                    col.withUnsafeBufferPointer { cp in
-                        acc.withUnsafeMutableBufferPointer { ap in
-                            BLAS.dgemm(m: s.outChannels, n: plane, k: s.inChannels * k2, a: wp.baseAddress!, lda: s.inChannels * k2,
-                                       b: cp.baseAddress!, ldb: plane, c: ap.baseAddress!, ldc: plane)
+                    weights.withUnsafeBufferPointer { wp in
+                        col.withUnsafeBufferPointer { cp in
+                            acc.withUnsafeMutableBufferPointer { ap in
+                                BLAS.dgemm(m: s.outChannels, n: n, k: s.inChannels * k2, a: wp.baseAddress!, lda: s.inChannels * k2,
+                                           b: cp.baseAddress!, ldb: n, c: ap.baseAddress! + r0 * ow, ldc: plane)
+                            }
                         }
                     }
                 }
             } else {
-                // col = W^T [out*k*k, in] x a [in, h*w], then scattered (col2im) into the output.
+                // col = W^T [out*k*k, in] x a [in, rows*w] in bands of input rows, each scattered
+                // (col2im) into the output.
                 let inPlane = h * w
-                var col = [Double](repeating: 0, count: s.outChannels * k2 * inPlane)
-                weights.withUnsafeBufferPointer { wp in
-                    a.withUnsafeBufferPointer { xp in
-                        col.withUnsafeMutableBufferPointer { cp in
-                            BLAS.dgemm(transposeA: true, m: s.outChannels * k2, n: inPlane, k: s.inChannels, a: wp.baseAddress!,
-                                       lda: s.outChannels * k2, b: xp.baseAddress!, ldb: inPlane, c: cp.baseAddress!, ldc: inPlane)
+                let rowElements = s.outChannels * k2 * w
+                let bandRows = max(1, min(h, bandElements / max(1, rowElements)))
+                var col = [Double](repeating: 0, count: rowElements * bandRows)
+                for r0 in stride(from: 0, to: h, by: bandRows) {
+                    let rows = min(bandRows, h - r0), n = rows * w
+                    weights.withUnsafeBufferPointer { wp in
+                        a.withUnsafeBufferPointer { xp in
+                            col.withUnsafeMutableBufferPointer { cp in
+                                BLAS.dgemm(transposeA: true, m: s.outChannels * k2, n: n, k: s.inChannels, a: wp.baseAddress!,
+                                           lda: s.outChannels * k2, b: xp.baseAddress! + r0 * w, ldb: inPlane, c: cp.baseAddress!, ldc: n)
+                            }
                         }
                     }
-                }
-                for o in 0..<s.outChannels {
-                    for ky in 0..<s.kernel {
-                        for kx in 0..<s.kernel {
-                            let row = (o * k2 + ky * s.kernel + kx) * inPlane
-                            for iy in 0..<h {
-                                let oy = iy * s.stride - s.padding + ky
-                                guard oy >= 0 && oy < oh else { continue }
-                                for ix in 0..<w {
-                                    let ox = ix * s.stride - s.padding + kx
-                                    if ox >= 0 && ox < ow { acc[(o * oh + oy) * ow + ox] += col[row + iy * w + ix] }
+                    for o in 0..<s.outChannels {
+                        for ky in 0..<s.kernel {
+                            for kx in 0..<s.kernel {
+                                let row = (o * k2 + ky * s.kernel + kx) * n
+                                for iy in r0..<(r0 + rows) {
+                                    let oy = iy * s.stride - s.padding + ky
+                                    guard oy >= 0 && oy < oh else { continue }
+                                    for ix in 0..<w {
+                                        let ox = ix * s.stride - s.padding + kx
+                                        if ox >= 0 && ox < ow { acc[(o * oh + oy) * ow + ox] += col[row + (iy - r0) * w + ix] }
+                                    }
                                 }
                             }
                         }
