@@ -1,4 +1,8 @@
 import ArgumentParser
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+import Foundation
 import VlatTensor
 
 /// The `vlat` command line tool.
@@ -24,6 +28,18 @@ struct VlatCommand: ParsableCommand {
     /// to older ones (``BLASKernelSelection``), then parses and runs the command.
     static func main() {
         BLASKernelSelection.reexecIfKernelsMismatchCPU()
+        // A closed pipe on standard output becomes a write error (EPIPE) that the command
+        // reports with status 1, instead of a silent death by SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
         main(nil)
+        // What was printed may still sit in stdio's buffer: a full disk or a closed pipe shows
+        // only when it is flushed.
+        if fflush(cStandardOutput) != 0 || ferror(cStandardOutput) != 0 {
+            FileHandle.standardError.write(Data("Error: <stdout>: write error: \(String(cString: strerror(errno)))\n".utf8))
+            Foundation.exit(1)
+        }
     }
 }
+
+/// C's standard output stream, which `print` writes through.
+private nonisolated(unsafe) let cStandardOutput = stdout

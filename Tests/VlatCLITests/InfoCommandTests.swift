@@ -121,3 +121,38 @@ struct KernelSelectionCLITests {
         #expect(kernels(r.stdout) == "Prescott", "\(r.stdout)")
     }
 }
+
+@Suite("Writing to standard output")
+struct StandardOutputTests {
+    /// Runs vlat with standard output on `output` and returns its exit status and standard error.
+    func run(_ arguments: [String], output: FileHandle) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = CLI.executable
+        process.arguments = arguments
+        process.currentDirectoryURL = CLI.packageRoot
+        process.standardOutput = output
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
+    @Test func aFullDiskIsAnErrorNotSilence() throws {
+        let full = try #require(FileHandle(forWritingAtPath: "/dev/full"))
+        let (status, stderr) = try run(["info", "Sources/VlatCodec/Models/q1.vlatmodel"], output: full)
+        #expect(status == 1 && stderr.contains("write error"), "\(status): \(stderr)")
+    }
+
+    @Test func aClosedPipeIsStatusOneNotSIGPIPE() throws {
+        let dir = CLI.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("x.vlat").path
+        #expect(try CLI.run(["compress", "Corpus/photos/chelsea.png", "-o", file]).status == 0)
+        let pipe = Pipe()
+        try pipe.fileHandleForReading.close()   // nobody reads: every write fails with EPIPE
+        let (status, stderr) = try run(["decompress", file, "-o", "-"], output: pipe.fileHandleForWriting)
+        #expect(status == 1 && stderr.contains("Broken pipe"), "\(status): \(stderr)")
+    }
+}
