@@ -2,7 +2,7 @@
 //
 // vlat: a learned image codec, one module per part (docs/ARCHITECTURE.md). Each target's
 // dependencies are exactly the modules its sources import, and the arrows point one way:
-//   vlat (CLI)   -> VlatBench, VlatTraining, VlatCodec, ...
+//   Vlat (umbrella: re-exports every library module), vlat (CLI) -> VlatBench, VlatTraining, VlatCodec, ...
 //   VlatBench    -> VlatCodec, VlatMetrics, VlatFilters
 //   VlatTraining -> VlatModels, VlatFilters, VlatMetrics, VlatImageIO
 //   VlatCodec    -> VlatModels, VlatEntropy, VlatFormat, VlatImageIO
@@ -18,8 +18,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "vlat", targets: ["vlat"]),
-        .library(name: "Vlat", targets: ["VlatFiles", "VlatImageIO", "VlatMetrics", "VlatFormat", "VlatEntropy",
-                                         "VlatTensor", "VlatModels", "VlatTraining", "VlatCodec", "VlatFilters"]),
+        // `import Vlat` gives every library module (an umbrella that re-exports them).
+        .library(name: "Vlat", targets: ["Vlat"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -48,6 +48,8 @@ let package = Package(
         .target(name: "VlatTraining", dependencies: ["VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO", "VlatFilters", "VlatMetrics"]),
         .target(name: "VlatCodec", dependencies: ["VlatModels", "VlatEntropy", "VlatFormat", "VlatImageIO", "VlatTensor", "VlatFiles"],
                 resources: [.copy("Models")]),
+        .target(name: "Vlat", dependencies: ["VlatBench", "VlatCodec", "VlatEntropy", "VlatFiles", "VlatFilters", "VlatFormat",
+                                             "VlatImageIO", "VlatMetrics", "VlatModels", "VlatTensor", "VlatTraining"]),
         .target(name: "VlatBench", dependencies: ["VlatImageIO", "VlatMetrics", "VlatFiles", "VlatCodec", "VlatFormat", "VlatFilters", "VlatTensor", "VlatModels"]),
         .executableTarget(
             name: "vlat",
@@ -79,6 +81,7 @@ let package = Package(
         .testTarget(name: "VlatFiltersTests", dependencies: ["VlatTestSupport", "VlatFilters", "VlatImageIO", "VlatMetrics", "VlatTensor"]),
         .testTarget(name: "VlatBenchTests", dependencies: ["VlatTestSupport", "VlatBench", "VlatImageIO", "VlatMetrics", "VlatCodec", "VlatModels", "VlatTensor", "VlatFilters"]),
         // "vlat" is not imported: the dependency makes SwiftPM build the binary these tests run.
+        .testTarget(name: "VlatTests", dependencies: ["Vlat"]),
         .testTarget(name: "VlatCLITests", dependencies: ["VlatTestSupport", "vlat", "VlatFormat", "VlatImageIO", "VlatCodec", "VlatModels", "VlatTensor"]),
     ]
 )
