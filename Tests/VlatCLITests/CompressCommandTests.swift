@@ -313,19 +313,25 @@ struct ReferenceDecoderTests {
             let file = dir.appendingPathComponent("\(coder).vlat").path
             let r = try CLI.run(["compress", "Corpus/photos/chelsea.png", "--quality", "2", "--coder", coder, "-o", file])
             #expect(r.status == 0, "\(r.stderr)")
-            let python = Process()
-            python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            python.arguments = ["python3", "Scripts/reference_latents.py", file, "Sources/VlatCodec/Models/q2.vlatmodel"]
-            python.currentDirectoryURL = CLI.packageRoot
-            let out = Pipe()
-            python.standardOutput = out
-            try python.run()
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            python.waitUntilExit()
-            #expect(python.terminationStatus == 0, "reference decoder failed on the \(coder) file")
+            let (status, text) = try Self.referenceDecoder(file, model: "Sources/VlatCodec/Models/q2.vlatmodel")
+            #expect(status == 0, "reference decoder failed on the \(coder) file")
             digests.append(text.trimmingCharacters(in: .whitespacesAndNewlines))
         }
         #expect(digests[0].count > 64 && digests[0] == digests[1], "\(digests)")
+    }
+
+    /// Runs Scripts/reference_latents.py on `file` with `model`: its exit status and output.
+    static func referenceDecoder(_ file: String, model: String) throws -> (Int32, String) {
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        python.arguments = ["python3", "Scripts/reference_latents.py", file, model]
+        python.currentDirectoryURL = CLI.packageRoot
+        let out = Pipe()
+        python.standardOutput = out
+        try python.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        python.waitUntilExit()
+        return (python.terminationStatus, text)
     }
 }
 
@@ -361,16 +367,8 @@ struct HyperpriorReferenceDecoderTests {
                         "\(container.header.latentWidth)", Self.digest(d.zHat), Self.digest(d.indices.map { Int32($0) })]
         #expect(Set(d.indices).count > 3, "the test image should use several scales")
 
-        let python = Process()
-        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        python.arguments = ["python3", "Scripts/reference_latents.py", file, modelPath]
-        python.currentDirectoryURL = CLI.packageRoot
-        let out = Pipe()
-        python.standardOutput = out
-        try python.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        python.waitUntilExit()
-        #expect(python.terminationStatus == 0)
+        let (status, text) = try ReferenceDecoderTests.referenceDecoder(file, model: modelPath)
+        #expect(status == 0)
         #expect(text.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } == expected, "\(text)")
     }
 }
