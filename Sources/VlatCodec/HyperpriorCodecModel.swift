@@ -114,11 +114,7 @@ public final class HyperpriorCodecModel {
             return (0..<stored.config.levels).map { level in
                 stored.setLevels([Double(level)])
                 let y = stored.analysis.forward(x, training: false)
-                let plane = y.h * y.w
-                let gains = stored.gainValues(level: Double(level))
-                var yg = y
-                for i in 0..<yg.count { yg.data[i] *= Float(gains[(i / plane) % stored.config.latentChannels]) }
-                return stored.hyperLatent(yg)
+                return stored.hyperLatent(stored.gainedLatent(y, levels: [Double(level)]))
             }
         }
         let integer = try IntegerHyperSynthesis.quantize(stored.hyperSynthesis, calibration: zs, maxOutputFraction: logFraction)

@@ -186,6 +186,22 @@ public final class MeanScaleHyperprior: TrainableNetwork {
     /// Per-channel gains at `level`.
     public func gainValues(level: Double) -> [Double] { log2Gains(level: level).map { exp2($0) } }
 
+    /// `g * y` for a latent `y` `[N, M, h, w]`, batch item n at `levels[n]`: what the whole
+    /// entropy model sees.
+    public func gainedLatent(_ y: Tensor, levels: [Double]) -> Tensor {
+        precondition(levels.count == y.n && y.c == config.latentChannels)
+        var yg = y
+        let plane = y.h * y.w, m = config.latentChannels
+        for n in 0..<y.n {
+            let gains = gainValues(level: levels[n])
+            for c in 0..<m {
+                let g = Float(gains[c]), base = (n * m + c) * plane
+                for i in base..<(base + plane) { yg.data[i] *= g }
+            }
+        }
+        return yg
+    }
+
     /// z of a gained latent `g * y`, rounded to integers: what the codec transmits first.
     public func hyperLatent(_ y: Tensor) -> Tensor {
         var z = hyperAnalysis.forward(y, training: false)

@@ -80,15 +80,7 @@ public struct VariableRateStep: TrainingStep {
         net.setLevels(levelOf.map(Double.init))
         let y = net.analysis.forward(x, training: true)
         let plane = y.h * y.w
-        // The gained latent g * y, which the whole entropy model sees.
-        var yg = y
-        for n in 0..<b {
-            let log2g = gainsPerLevel[levelOf[n]]
-            for c in 0..<m {
-                let g = Float(exp2(log2g[c]))
-                for p in 0..<plane { yg.data[(n * m + c) * plane + p] *= g }
-            }
-        }
+        let yg = net.gainedLatent(y, levels: levelOf.map(Double.init))
         var z = net.hyperAnalysis.forward(yg, training: true)
         for i in 0..<z.count { z.data[i] += noise.uniform() - 0.5 }
         let zBits = net.hyperPrior.forward(z, training: true).bits
@@ -220,11 +212,7 @@ extension VariableRateStep {
         net.setLevels(levelOf.map(Double.init))
         let y = net.analysis.forward(x, training: false)
         let plane = y.h * y.w
-        var yg = y
-        for n in 0..<b {
-            let gains = net.gainValues(level: Double(levelOf[n]))
-            for c in 0..<m { for p in 0..<plane { yg.data[(n * m + c) * plane + p] *= Float(gains[c]) } }
-        }
+        let yg = net.gainedLatent(y, levels: levelOf.map(Double.init))
         var z = net.hyperAnalysis.forward(yg, training: true)
         for i in 0..<z.count { z.data[i] += noise.uniform() - 0.5 }
         let zBits = net.hyperPrior.forward(z, training: true).bits
@@ -273,10 +261,7 @@ extension VariableRateStep {
                 net.setLevels(Array(repeating: Double(level), count: x.n))
                 let y = shared ?? net.analysis.forward(x, training: false)
                 let plane = y.h * y.w
-                var yg = y
-                for c in 0..<m {
-                    for p in 0..<(y.n * plane) { yg.data[((p / plane) * m + c) * plane + p % plane] *= Float(gains[level][c]) }
-                }
+                let yg = net.gainedLatent(y, levels: Array(repeating: Double(level), count: y.n))
                 let zHat = net.hyperLatent(yg)
                 var bits = net.hyperPrior.forward(zHat, training: false).bits
                 let (mean, logScale) = net.meanAndLogScale(zHat, height: y.h, width: y.w)
