@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Ships the hyperprior's training run: exports RUN_DIR/hp.ckpt as a compact model, copies the
+# Ships the hyperprior's training run: exports RUN_DIR/hp-best.ckpt (the best validation so far;
+# RUN_DIR/hp.ckpt when the run has none, or with LATEST=1) as a compact model, copies the
 # run's logs into Benchmarks/hyperprior-run with plots, and measures it on Kodak beside the
 # classical codecs.
 #
@@ -17,7 +18,7 @@
 #                                                   (Scripts/plot_training.py), record.txt
 #   Benchmarks/kodak-hyperprior/                    vlat bench on ../shared/corpus/kodak: every
 #                                                   level, JPEG, WebP, AVIF, JPEG XL, same run
-# The run keeps training meanwhile (the export reads its latest checkpoint).
+# The run keeps training meanwhile (the export reads a copy of the checkpoint).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 run="${1:-runs/hyperprior}"
@@ -28,7 +29,9 @@ bin="$(swift build -c release --show-bin-path)"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 # A checkpoint the trainer may rewrite mid-copy is read from a copy.
-cp "$run/hp.ckpt" "$tmp/hp.ckpt"
+ckpt="$run/hp-best.ckpt"
+[[ -f "$ckpt" && "${LATEST:-0}" != 1 ]] || ckpt="$run/hp.ckpt"
+cp "$ckpt" "$tmp/hp.ckpt"
 mkdir -p "$out"
 "$bin/vlat" export "$tmp/hp.ckpt" -o "$model" --calibrate ../shared/corpus/train --force
 cp "$run/hp.csv" "$run/hp-levels.csv" "$out/"

@@ -56,6 +56,12 @@ public final class Trainer {
     public private(set) var elapsedBefore: Double = 0
     public private(set) var lastValidationPSNR: Double?
     public private(set) var lastValidationBPP: Double?
+    /// The lowest validation score so far and the step that reached it (`validationScore`);
+    /// kept in checkpoints, so a resumed run compares against its whole history.
+    public private(set) var bestValidation: (step: Int, score: Double)?
+    /// True right after a validation that set a new best, until the next step.
+    public var isBestValidation: Bool { bestValidation?.step == step && lastValidationStep == step }
+    private var lastValidationStep = -1
     /// Tensors copied from an `initial` model.
     public private(set) var initializedTensors: [String] = []
     private let sampler: BatchSampler
@@ -105,6 +111,7 @@ public final class Trainer {
             step = state.step
             elapsedBefore = state.elapsedSeconds
             lastValidationPSNR = state.validationPSNR
+            if let s = state.bestValidationStep, let v = state.bestValidationScore { bestValidation = (s, v) }
         } else {
             self.options = options
             switch options.objective {
@@ -185,6 +192,8 @@ public final class Trainer {
         var adamSteps: Int
         var elapsedSeconds: Double
         var validationPSNR: Double?
+        var bestValidationStep: Int?
+        var bestValidationScore: Double?
     }
 
     /// One optimisation step on `x`. Returns (loss, mse, kl in bits per pixel); the MSE is NaN
@@ -251,6 +260,22 @@ public final class Trainer {
         return (psnr / n, model.prior == nil ? nil : bits / n)
     }
 
+    /// The last validation as one number, lower is better: the training loss's rate-distortion
+    /// sum for models with a rate (for the hyperprior, the levels' weighted sum, as in
+    /// `VariableRateStep`), minus the PSNR otherwise. Nil before the first validation.
+    public func validationScore() -> Double? {
+        guard let psnr = lastValidationPSNR else { return nil }
+        func mse(_ psnr: Double) -> Double { pow(10, -psnr / 10) }
+        if let hyperprior, !lastLevelValidation.isEmpty {
+            let lambdas = hyperprior.config.lambdas, weights = VariableRateStep.weights(lambdas)
+            return zip(lastLevelValidation, zip(lambdas, weights)).reduce(0) { sum, e in
+                sum + e.1.1 * (Double(e.1.0) * 255 * 255 * mse(e.0.psnr) + e.0.bpp)
+            } / Double(lambdas.count)
+        }
+        if options.objective == .rd, let bpp = lastValidationBPP { return Double(options.lambda) * 255 * 255 * mse(psnr) + bpp }
+        return -psnr
+    }
+
     /// PSNR (dB, peak 1) of `y` clamped to [0, 1] against `x`.
     static func psnr(_ y: Tensor, _ x: Tensor) -> Double {
         var se = 0.0
@@ -264,7 +289,8 @@ public final class Trainer {
     /// A checkpoint of the current state: weights, Adam moments, options, step.
     public func checkpoint(elapsed: Double) -> ModelFile {
         let state = CheckpointState(options: options, step: step, adamSteps: adam.t, elapsedSeconds: elapsed,
-                                    validationPSNR: lastValidationPSNR)
+                                    validationPSNR: lastValidationPSNR,
+                                    bestValidationStep: bestValidation?.step, bestValidationScore: bestValidation?.score)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let json = String(decoding: try! encoder.encode(state), as: UTF8.self)
@@ -302,13 +328,15 @@ public final class Trainer {
                 validation = evaluate()
                 lastValidationPSNR = validation?.psnr
                 lastValidationBPP = validation?.bpp
+                lastValidationStep = step
+                if let score = validationScore(), score < bestValidation?.score ?? .infinity { bestValidation = (step, score) }
             }
             let sessionSeconds = elapsed() - elapsedBefore
             report(TrainingProgress(step: step, steps: options.steps, elapsed: elapsed(),
                                     stepsPerSecond: Double(step - firstStep) / max(sessionSeconds, 1e-9), learningRate: lr,
                                     loss: loss, mse: mse, klBitsPerPixel: kl, validationPSNR: validation?.psnr,
                                     validationBPP: validation?.bpp))
-            if step % options.checkpointEvery == 0 || step == options.steps { try save(self, elapsed()) }
+            if step % options.checkpointEvery == 0 || step == options.steps || isBestValidation { try save(self, elapsed()) }
         }
         return .finished
     }

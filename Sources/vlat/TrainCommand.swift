@@ -17,8 +17,9 @@ struct TrainCommand: ParsableCommand {
         discussion: """
         Random crops with flips; a fixed 5 % of the images is held out for validation (PSNR of \
         centre crops). Writes the model to --out, a checkpoint (weights + Adam state) every \
-        --checkpoint-every steps and on Ctrl-C, a CSV log and an SVG of validation PSNR beside \
-        the model. --resume continues a run bit for bit (same data order, same optimizer state).
+        --checkpoint-every steps and on Ctrl-C, the checkpoint of the best validation so far \
+        (NAME-best.ckpt: the rate-distortion loss for rd and hyperprior, PSNR otherwise), a CSV \
+        log and an SVG of validation PSNR beside the model. --resume continues a run bit for bit (same data order, same optimizer state).
 
         Objectives: ae (MSE), vae (Gaussian posterior, reparameterisation, KL to N(0, I) \
         weighted by --beta; the KL is reported in bits per pixel), rd (the codec's \
@@ -98,6 +99,8 @@ struct TrainCommand: ParsableCommand {
 
     var stem: String { outPath.hasSuffix(".vlatmodel") ? String(outPath.dropLast(".vlatmodel".count)) : outPath }
     var checkpointPath: String { checkpoint ?? stem + ".ckpt" }
+    /// The checkpoint of the best validation so far (`Trainer.validationScore`), beside the latest.
+    var bestCheckpointPath: String { (checkpointPath.hasSuffix(".ckpt") ? String(checkpointPath.dropLast(5)) : checkpointPath) + "-best.ckpt" }
     var logPath: String { stem + ".csv" }
     var plotPath: String { stem + ".svg" }
     var levelLogPath: String { stem + "-levels.csv" }
@@ -137,10 +140,12 @@ struct TrainCommand: ParsableCommand {
         do { try options.validate() } catch { throw ValidationError("\(error)") }
 
         if resume == nil && !force {
-            for path in [outPath, checkpointPath, logPath] where FileManager.default.fileExists(atPath: path) {
+            for path in [outPath, checkpointPath, bestCheckpointPath, logPath] where FileManager.default.fileExists(atPath: path) {
                 throw CLIError("\(path): already exists (use --force to start over, or --resume \(checkpointPath))")
             }
         }
+        // A fresh run's best starts over: a stale best checkpoint must not outlive it.
+        if resume == nil { try? FileManager.default.removeItem(atPath: bestCheckpointPath) }
         var resumeFile: ModelFile?, initialFile: ModelFile?, initialDigest = ""
         if let resume {
             do { resumeFile = try ModelFile.parse(FileReader.read(resume)) } catch { throw CLIError(file: resume, error) }
@@ -225,7 +230,9 @@ struct TrainCommand: ParsableCommand {
                         trainer.network.metadata["validationLevels"] = trainer.lastLevelValidation.map { String(format: "%.3f dB / %.4f bpp", $0.psnr, $0.bpp) }.joined(separator: "; ")
                     }
                     if let p = trainer.validationInputPSNR { trainer.network.metadata["validationInputPSNR"] = String(format: "%.3f", p) }
-                    try AtomicFile.write(trainer.checkpoint(elapsed: elapsed).serialized(), to: checkpointPath, overwrite: true)
+                    let checkpointBytes = trainer.checkpoint(elapsed: elapsed).serialized()
+                    try AtomicFile.write(checkpointBytes, to: checkpointPath, overwrite: true)
+                    if trainer.isBestValidation { try AtomicFile.write(checkpointBytes, to: bestCheckpointPath, overwrite: true) }
                     // A rate-distortion model is written with its integer entropy tables, ready for compress.
                     let file: ModelFile
                     switch trainer.options.objective {

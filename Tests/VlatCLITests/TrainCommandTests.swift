@@ -12,7 +12,7 @@ struct TrainCommandTests {
         let out = dir.appendingPathComponent("m.vlatmodel").path
         let r = try CLI.run(["train", "--data", "Corpus/photos", "--out", out, "--steps", "10"] + tiny)
         #expect(r.status == 0, "\(r.stderr)")
-        for name in ["m.vlatmodel", "m.ckpt", "m.csv", "m.svg"] {
+        for name in ["m.vlatmodel", "m.ckpt", "m-best.ckpt", "m.csv", "m.svg"] {
             #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path), "\(name)")
         }
         let model = try ModelFile.parse(Array(Data(contentsOf: URL(fileURLWithPath: out))))

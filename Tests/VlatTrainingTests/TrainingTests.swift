@@ -140,6 +140,41 @@ struct TrainerTests {
         #expect(straight.adam.t == resumed.adam.t && straight.adam.m == resumed.adam.m)
     }
 
+    @Test(arguments: [Objective.ae, .rd, .hyperprior])
+    func bestValidationIsTheLowestScoreAndSurvivesResume(objective: Objective) throws {
+        let images = try TrainingImages.load(folder: TrainingFixtures.photos)
+        var options = TrainingFixtures.tinyOptions(objective)
+        options.steps = 8
+        options.validationEvery = 1
+        options.learningRate = 3e-2 // large enough that some validations get worse
+        let trainer = try Trainer(options: options, images: images)
+        var scores: [(step: Int, score: Double)] = [], savedAt: [Int] = []
+        _ = try trainer.run(report: { p in if p.validationPSNR != nil { scores.append((p.step, trainer.validationScore()!)) } },
+                            save: { t, _ in if t.isBestValidation { savedAt.append(t.step) } }, shouldStop: { false })
+        #expect(scores.count == 8)
+        let best = scores.min { $0.score < $1.score }!
+        #expect(trainer.bestValidation?.step == best.step && trainer.bestValidation?.score == best.score)
+        // A save at every new best: the running minimum's steps, and only those.
+        var runningBest = Double.infinity, expected: [Int] = []
+        for s in scores where s.score < runningBest { runningBest = s.score; expected.append(s.step) }
+        #expect(savedAt == expected)
+        let resumed = try Trainer(options: options, images: images, checkpoint: trainer.checkpoint(elapsed: 0))
+        #expect(resumed.bestValidation?.step == best.step && resumed.bestValidation?.score == best.score)
+    }
+
+    @Test func validationScoreIsTheRateDistortionLoss() throws {
+        let images = try TrainingImages.load(folder: TrainingFixtures.photos)
+        var options = TrainingFixtures.tinyOptions(.rd)
+        options.steps = 1
+        options.validationEvery = 1
+        let trainer = try Trainer(options: options, images: images)
+        #expect(trainer.validationScore() == nil)
+        _ = try trainer.run(report: { _ in }, save: { _, _ in }, shouldStop: { false })
+        let psnr = try #require(trainer.lastValidationPSNR), bpp = try #require(trainer.lastValidationBPP)
+        let mse = 1 / pow(10, psnr / 10)
+        #expect(abs(trainer.validationScore()! - (Double(options.lambda) * 65025 * mse + bpp)) < 1e-9)
+    }
+
     @Test func warmStartCopiesMatchingTensors() throws {
         let images = try TrainingImages.load(folder: TrainingFixtures.photos)
         let ae = try Trainer(options: TrainingFixtures.tinyOptions(.ae), images: images)
