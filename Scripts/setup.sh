@@ -14,6 +14,6 @@ echo "built $bin" >&2
 mkdir -p demo
 "$bin" compress Corpus/photos/astronaut.png -o demo/astronaut.vlat --force
 "$bin" info demo/astronaut.vlat
-"$bin" decompress demo/astronaut.vlat -o demo/astronaut.png --force
-echo "decoded demo/astronaut.png" >&2
+"$bin" decompress demo/astronaut.vlat --force
+echo "decoded demo/astronaut.decoded.png" >&2
 "$bin" bench Corpus/photos/astronaut.png --out demo/bench --force

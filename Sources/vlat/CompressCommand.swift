@@ -18,9 +18,10 @@ struct CompressCommand: ParsableCommand {
         commandName: "compress",
         abstract: "Compress PNG/JPEG images into .vlat files with a rate-distortion model.",
         discussion: """
-        Each input becomes INPUT.vlat beside it; -o names the output file (one input) or an \
-        output folder (several inputs, or a folder that exists). Folders given as inputs are \
-        expanded to their PNG/JPEG files. Files are compressed in parallel, one per core. \
+        Each input becomes INPUT.vlat beside it; -o names the output file (one input; not an \
+        image name such as .png) or an output folder (several inputs, or a folder that \
+        exists). Folders given as inputs are expanded to their PNG/JPEG files (-r: subfolders \
+        too, kept in the output folder). Files are compressed in parallel, one per core. \
         '-' reads standard input or writes standard output. Alpha is kept losslessly, the ICC \
         profile is carried, grey images stay grey. Outputs are written atomically and never \
         replace an existing file without --force, nor an input. A file that fails prints one \
@@ -30,10 +31,11 @@ struct CompressCommand: ParsableCommand {
         or the highest level whose file fits under --target-bpp for each image, or --model.
 
         Examples:
-          vlat compress photo.png
-          vlat compress photo.png --quality 2
+          vlat compress photo.png                       # writes photo.vlat
+          vlat decompress photo.vlat                    # writes photo.decoded.png
+          vlat compress photo.png -q 2
           vlat compress photo.png --quality 8 --refine 20
-          vlat compress holiday/ -o holiday-vlat/ --target-bpp 0.5
+          vlat compress holiday/ -r -o holiday-vlat/ --target-bpp 0.5
           vlat compress photo.jpg -o small.vlat --model mine.vlatmodel --coder zstd
           vlat compress noisy-scan.png --denoise
           cat photo.png | vlat compress - -o - > photo.vlat
@@ -41,12 +43,12 @@ struct CompressCommand: ParsableCommand {
 
     @Argument(help: "PNG or JPEG files or folders of them ('-' for standard input).") var inputs: [String]
     @Option(name: .shortAndLong, help: "Output file (one input), or folder; '-' for standard output.") var output: String?
-    @Option(help: "Quality level 1...8; higher is better and larger. A hyperprior model takes any value in its range (fractional values interpolate).") var quality: Double?
-    @Option(help: "Bits per pixel to stay under: picks the highest quality that fits, per image.") var targetBpp: Double?
+    @Option(name: [.customShort("q"), .long], parsing: .unconditional, help: "Quality level 1...8; higher is better and larger. A hyperprior model takes any value in its range (fractional values interpolate).") var quality: Double?
+    @Option(parsing: .unconditional, help: "Bits per pixel to stay under: picks the highest quality that fits, per image.") var targetBpp: Double?
     @Option(help: "Model file (.vlatmodel) trained with --objective rd, instead of a quality level.") var model: String?
     @OptionGroup var search: ModelSearchOptions
     @Option(help: "Entropy coder: auto (the smallest for each image; a hyperprior model's own coder), rans (the learned prior), ctx (rANS with tables that adapt to the image from the prior), zstd, or hyperprior (a hyperprior model's, as auto).") var coder: CoderChoice = ImageCodec.defaultCoder
-    @Option(help: "Encoder effort: Adam steps on each image's latents that lower its rate-distortion loss (0: the plain, fast encode; 20 is a good choice at the top levels). Slower encode, same decoder.") var refine: Int = 0
+    @Option(parsing: .unconditional, help: "Encoder effort: Adam steps on each image's latents that lower its rate-distortion loss (0: the plain, fast encode; 20 is a good choice at the top levels). Slower encode, same decoder.") var refine: Int = 0
     @Flag(help: "Clean the image with the denoising network before compressing it.") var denoise = false
     @Option(help: "Denoising model for --denoise (default: the installed denoise.vlatmodel).") var denoiseModel: String?
     @OptionGroup var batch: BatchOptions
@@ -62,9 +64,18 @@ struct CompressCommand: ParsableCommand {
     }
 
     func run() throws {
+        batch.applyVerbosity()
         MemoryTuning.retainFreedMemory()
-        let files = try BatchJobs.expand(inputs, extensions: ["png", "jpg", "jpeg"])
-        let destinations = try BatchJobs.destinations(for: files, output: output, extension: "vlat")
+        let found = try BatchJobs.expand(inputs, extensions: ["png", "jpg", "jpeg"], recursive: batch.recursive)
+        let files = found.map(\.path)
+        let destinations = try BatchJobs.destinations(for: found, output: output, extension: "vlat")
+        // A .vlat file under an image's name would be mistaken for the image (or replace it).
+        for destination in destinations {
+            let ext = (destination as NSString).pathExtension.lowercased()
+            if ImageOutputOptions.imageExtensions.contains(ext) {
+                throw CLIError("\(destination): compress writes .vlat files, not .\(ext) (name the output .vlat; 'vlat decompress' writes images)")
+            }
+        }
         let registry = search.registry
         let chosenCoder = coder
         // Fail before any work when the models are missing.
@@ -91,6 +102,7 @@ struct CompressCommand: ParsableCommand {
         let memoryLimit = memory.perJob(workers)
         let failed = BatchJobs.run(count: files.count, jobs: workers, names: files) { index, worker in
             let (input, destination) = (files[index], destinations[index])
+            let start = ContinuousClock.now
             var image = try ImageFile.read(input, limits: limits)
             if image.source.wasReducedTo8Bit { Terminal.note("\(input): \(image.source.bitDepth)-bit samples reduced to 8 bits") }
             let cache = caches[worker]
@@ -117,8 +129,12 @@ struct CompressCommand: ParsableCommand {
             }
             try AtomicFile.write(bytes, to: destination, overwrite: force, inputs: allInputs)
             if destination != "-" {
-                Terminal.note(String(format: "%@ -> %@: %d bytes, %.4f bpp", input, destination, bytes.count,
+                Terminal.note(BatchJobs.counter(index, of: allInputs.count) + String(format: "%@ -> %@: %d bytes, %.4f bpp", input, destination, bytes.count,
                                      Double(bytes.count * 8) / Double(image.pixelCount)) + remark + (denoise ? ", denoised first" : ""))
+            }
+            if Terminal.verbosity == .verbose, let container = try? Container.parse(bytes) {
+                let h = container.header
+                Terminal.detail("\(input): \(image.width)x\(image.height), model sha256:\(SHA256.hex(h.modelDigest).prefix(16)), coder \(h.coder), \(BatchJobs.seconds(since: start))")
             }
         }
         if failed > 0 {

@@ -10,34 +10,43 @@ import VlatTensor
 struct DecompressCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "decompress",
-        abstract: "Decompress .vlat files to PNG (or JPEG by the output's extension).",
+        abstract: "Decompress .vlat files to PNG or JPEG images.",
         discussion: """
+        Each input becomes INPUT.decoded.png beside it (INPUT.decoded.jpg with --format jpeg), \
+        so a decode never lands on the image that was compressed; -o names the output file \
+        (one input; .png, .jpg or .jpeg) or an output folder (several inputs, or a folder that \
+        exists). Folders given as inputs are expanded to their .vlat files (-r: subfolders too). \
+        Outputs are written atomically and never replace an existing file without --force, \
+        nor an input.
+
         The file names the model that encoded it by SHA-256. Without --model, that model is \
-        looked up in --model-dir, $VLAT_MODELS and the shipped models; if it is not installed \
+        looked up in --model-dir, $VLAT_MODELS and the installed models; if it is not installed \
         the error names the digest. Decoding with another model is refused with both digests. \
-        A damaged file gives one error line and no output. Folders given as inputs are \
-        expanded to their .vlat files; -o names the output file (one input) or folder.
+        A damaged file gives one error line and no output.
 
         Examples:
-          vlat decompress photo.vlat
-          vlat decompress holiday-vlat/ -o holiday-png/
-          vlat decompress photo.vlat -o restored.png --model-dir ~/vlat-models
+          vlat decompress photo.vlat                    # writes photo.decoded.png
+          vlat decompress photo.vlat -o restored.jpg --jpeg-quality 95
+          vlat decompress holiday-vlat/ -r -o holiday-png/
+          vlat decompress photo.vlat -o - | display -
+          vlat decompress old.vlat --model-dir ~/vlat-0.1-models
         """)
 
     @Argument(help: ".vlat files or folders of them ('-' for standard input).") var inputs: [String]
-    @Option(name: .shortAndLong, help: "Output file (one input), or folder; '-' for standard output.") var output: String?
+    @Option(name: .shortAndLong, help: "Output file (one input), or folder; '-' for standard output. Default: INPUT.decoded.png beside each input.") var output: String?
+    @OptionGroup var imageOutput: ImageOutputOptions
     @Option(help: "The model file that encoded the inputs (default: found by digest).") var model: String?
     @OptionGroup var search: ModelSearchOptions
     @OptionGroup var batch: BatchOptions
     @OptionGroup var memory: MemoryLimitOptions
 
-    func validate() throws {
-    }
-
     func run() throws {
+        batch.applyVerbosity()
         MemoryTuning.retainFreedMemory()
-        let files = try BatchJobs.expand(inputs, extensions: ["vlat"])
-        let destinations = try BatchJobs.destinations(for: files, output: output, extension: "png")
+        let found = try BatchJobs.expand(inputs, extensions: ["vlat"], recursive: batch.recursive)
+        let files = found.map(\.path)
+        let destinations = try BatchJobs.destinations(for: found, output: output, extension: imageOutput.defaultExtension(suffix: "decoded"))
+        let formats = try destinations.map(imageOutput.format(for:))
         if let model { _ = try loadCodecModel(model) }
         let workers = BatchJobs.workers(for: files.count, requested: batch.jobs)
         Parallel.threads = max(1, ProcessInfo.processInfo.activeProcessorCount / workers)
@@ -47,10 +56,15 @@ struct DecompressCommand: ParsableCommand {
         let memoryLimit = memory.perJob(workers)
         let failed = BatchJobs.run(count: files.count, jobs: workers, names: files) { index, worker in
             let (input, destination) = (files[index], destinations[index])
+            let start = ContinuousClock.now
             let container = try Container.parse(FileReader.read(input))
             let codecModel = try caches[worker].model(digest: container.header.modelDigest)
             let image = try ImageCodec.decode(container, model: codecModel, memoryLimit: memoryLimit)
-            try ImageFile.write(image, to: destination, format: destination == "-" ? .png : nil, overwrite: force, inputs: allInputs)
+            try ImageFile.write(image, to: destination, format: formats[index], overwrite: force, inputs: allInputs)
+            if destination != "-" {
+                Terminal.note("\(BatchJobs.counter(index, of: files.count))\(input) -> \(destination): \(image.width)x\(image.height)")
+            }
+            Terminal.detail("\(input): model sha256:\(SHA256.hex(container.header.modelDigest).prefix(16)), \(BatchJobs.seconds(since: start))")
         }
         if failed > 0 {
             if files.count > 1 { Terminal.note("\(failed) of \(files.count) files failed") }

@@ -18,9 +18,10 @@ struct DenoiseCommand: ParsableCommand {
         commandName: "denoise",
         abstract: "Clean noisy or blurry photos with the denoising network.",
         discussion: """
-        Blind: no noise level is needed. Each input becomes INPUT.denoised.png beside it; -o \
-        names the output file (one input; .png or .jpg) or an output folder. Folders given as \
-        inputs are expanded to their PNG/JPEG files, processed in parallel, one per core. Any \
+        Blind: no noise level is needed. Each input becomes INPUT.denoised.png beside it \
+        (INPUT.denoised.jpg with --format jpeg); -o names the output file (one input; .png, .jpg \
+        or .jpeg) or an output folder. Folders given as inputs are expanded to their PNG/JPEG \
+        files (-r: subfolders too), processed in parallel, one per core. Any \
         size works: the network runs in overlapping tiles whose margins cover its receptive \
         field, so there are no seams. Grey images stay grey; alpha and the ICC profile are \
         kept. The model is the installed denoise.vlatmodel (--model-dir, $VLAT_MODELS, the \
@@ -35,11 +36,12 @@ struct DenoiseCommand: ParsableCommand {
         """)
 
     @Argument(help: "PNG or JPEG files or folders of them ('-' for standard input).") var inputs: [String]
-    @Option(name: .shortAndLong, help: "Output file (one input), or folder; '-' for standard output (PNG).") var output: String?
+    @Option(name: .shortAndLong, help: "Output file (one input), or folder; '-' for standard output. Default: INPUT.denoised.png beside each input.") var output: String?
+    @OptionGroup var imageOutput: ImageOutputOptions
     @Option(help: "Denoising model file (vlat train --objective denoise).") var model: String?
     @OptionGroup var search: ModelSearchOptions
-    @Option(help: "Output pixels per tile side (memory grows with its square).") var tile: Int = ImageDenoiser.defaultTile
-    @Option(help: "How much of the network's correction to apply: 1 all of it, 0 none (the input), 0.5 halfway.") var strength: Float = 1
+    @Option(parsing: .unconditional, help: "Output pixels per tile side (memory grows with its square).") var tile: Int = ImageDenoiser.defaultTile
+    @Option(parsing: .unconditional, help: "How much of the network's correction to apply: 1 all of it, 0 none (the input), 0.5 halfway.") var strength: Float = 1
     @Flag(help: "Average the network over the image's 8 rotations and flips: 8 times slower, a little cleaner.") var ensemble = false
     @OptionGroup var batch: BatchOptions
     @OptionGroup var imageLimits: ImageLimitOptions
@@ -50,9 +52,12 @@ struct DenoiseCommand: ParsableCommand {
     }
 
     func run() throws {
+        batch.applyVerbosity()
         MemoryTuning.retainFreedMemory()
-        let files = try BatchJobs.expand(inputs, extensions: ["png", "jpg", "jpeg"])
-        let destinations = try BatchJobs.destinations(for: files, output: output, extension: "denoised.png")
+        let found = try BatchJobs.expand(inputs, extensions: ["png", "jpg", "jpeg"], recursive: batch.recursive)
+        let files = found.map(\.path)
+        let destinations = try BatchJobs.destinations(for: found, output: output, extension: imageOutput.defaultExtension(suffix: "denoised"))
+        let formats = try destinations.map(imageOutput.format(for:))
         let registry = search.registry
         let workers = BatchJobs.workers(for: files.count, requested: batch.jobs)
         // Each worker loads its own copy; loading them now checks the model before any work.
@@ -65,8 +70,8 @@ struct DenoiseCommand: ParsableCommand {
             let (input, destination) = (files[index], destinations[index])
             let image = try ImageFile.read(input, limits: limits)
             let clean = ImageDenoiser.denoise(image, model: try models[worker].denoiser(), tile: tile, strength: strength, ensemble: ensemble)
-            try ImageFile.write(clean, to: destination, format: destination == "-" ? .png : nil, overwrite: force, inputs: allInputs)
-            if destination != "-" { Terminal.note("\(total > 1 ? "[\(index + 1)/\(total)] " : "")\(input) -> \(destination)") }
+            try ImageFile.write(clean, to: destination, format: formats[index], overwrite: force, inputs: allInputs)
+            if destination != "-" { Terminal.note("\(BatchJobs.counter(index, of: total))\(input) -> \(destination)") }
         }
         if failed > 0 {
             if files.count > 1 { Terminal.note("\(failed) of \(files.count) files failed") }

@@ -18,8 +18,22 @@ struct Terminal {
         }
     }
 
+    /// How much commands print besides errors.
+    enum Verbosity: Int, Comparable {
+        case quiet, normal, verbose
+        static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+    }
+    /// Set once from the command line before any work starts.
+    nonisolated(unsafe) static var verbosity = Verbosity.normal
+
+    /// A line for people, unless --quiet.
     static func note(_ text: String) {
-        printError("note: \(text)\n")
+        if verbosity >= .normal { printError("note: \(text)\n") }
+    }
+
+    /// A line only with --verbose.
+    static func detail(_ text: String) {
+        if verbosity >= .verbose { printError("note: \(text)\n") }
     }
 
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }

@@ -191,8 +191,8 @@ struct CompressCommandTests {
         let back = dir.appendingPathComponent("back").path
         let d = try CLI.run(["decompress", packed, "-o", back, "--model", model])
         #expect(d.status == 0, "\(d.stderr)")
-        #expect(try ImageFile.read(back + "/png_grey8.png").layout == .grey)
-        #expect(try ImageFile.read(back + "/png_rgba8.png").pixels.count == (try ImageFile.read(photos.appendingPathComponent("png_rgba8.png").path)).pixels.count)
+        #expect(try ImageFile.read(back + "/png_grey8.decoded.png").layout == .grey)
+        #expect(try ImageFile.read(back + "/png_rgba8.decoded.png").pixels.count == (try ImageFile.read(photos.appendingPathComponent("png_rgba8.png").path)).pixels.count)
         // Two inputs can't share one output name.
         let clash = try CLI.run(["compress", photos.appendingPathComponent("png_grey8.png").path, photos.appendingPathComponent("png_grey8.png").path,
                                  "-o", dir.appendingPathComponent("clash").path, "--model", model])
