@@ -7,7 +7,8 @@ import VlatModels
 /// file with the model that made it without being told where it is.
 ///
 /// Folders are searched in order: those given explicitly (`--model-dir`), those in the
-/// `VLAT_MODELS` environment variable (colon-separated), then `shippedFolder`. A quality is
+/// `VLAT_MODELS` environment variable (colon-separated), then `shippedFolder` (the installed
+/// models). A quality is
 /// served by the first model in that order that has it: `hyperprior.vlatmodel` (a
 /// variable-rate model: every quality 1...8, fractional ones too) or `q<N>.vlatmodel` (one
 /// level, N = 1...8). Any `*.vlatmodel` is found by digest.
@@ -29,9 +30,31 @@ public struct ModelRegistry: Sendable {
     public var folders: [String]
     public private(set) var entries: [Entry] = []
 
-    /// The models that ship with vlat (quality levels 1...8): this module's `Models` resource.
-    public static var shippedFolder: String {
-        Bundle.module.resourceURL?.appendingPathComponent("Models").path ?? "Models"
+    /// The models that ship with vlat, found from where the running executable is:
+    /// `PREFIX/share/vlat/models` for an executable installed in `PREFIX/bin`
+    /// (`Scripts/install.sh`), else this module's `Models` resource in the SwiftPM build folder
+    /// beside the executable. Nothing else is consulted (in particular not the folder the
+    /// package was built in), so a copied binary without its models says where it looked
+    /// instead of using whatever build happens to be on the machine.
+    public static var shippedFolder: String { shippedFolder(executable: executableURL) }
+
+    /// `shippedFolder` for an executable at `executable` (the first candidate that exists,
+    /// else the install location, so that errors name it).
+    public static func shippedFolder(executable: URL) -> String {
+        let dir = executable.deletingLastPathComponent()
+        let installed = dir.deletingLastPathComponent().appendingPathComponent("share/vlat/models").standardizedFileURL.path
+        let built = dir.appendingPathComponent("vlat_VlatCodec.resources/Models").path
+        var isDirectory: ObjCBool = false
+        for candidate in [installed, built] where FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory) && isDirectory.boolValue {
+            return candidate
+        }
+        return installed
+    }
+
+    /// The running executable, symbolic links resolved (a link on the PATH to an installed
+    /// copy finds that copy's models).
+    static var executableURL: URL {
+        (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])).resolvingSymlinksInPath()
     }
 
     /// The level `vlat compress` uses when given none.

@@ -33,6 +33,19 @@ struct ModelRegistryTests {
         #expect(try registry.model(digest: q9.digest).digest == q9.digest)
     }
 
+    @Test func theInstalledModelsAreFoundFromTheExecutablesPlace() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("vlat-registry-\(UUID().uuidString)")
+        let exe = root.appendingPathComponent("bin/vlat")
+        let installed = root.appendingPathComponent("share/vlat/models").path
+        let built = root.appendingPathComponent("bin/vlat_VlatCodec.resources/Models").path
+        // Neither exists: the install location, so that the error names it.
+        #expect(ModelRegistry.shippedFolder(executable: exe) == installed)
+        try FileManager.default.createDirectory(atPath: built, withIntermediateDirectories: true)
+        #expect(ModelRegistry.shippedFolder(executable: exe) == built)
+        try FileManager.default.createDirectory(atPath: installed, withIntermediateDirectories: true)
+        #expect(ModelRegistry.shippedFolder(executable: exe) == installed)
+    }
+
     @Test func missingModelsAreNamed() throws {
         let dir = try folder(with: ["q3.vlatmodel": 1])
         let registry = ModelRegistry(folders: [dir], environment: ["VLAT_MODELS": "/nonexistent/a:/nonexistent/b"], includeShipped: false)
