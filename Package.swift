@@ -35,7 +35,9 @@ let package = Package(
 
         // The only code that touches libpng/libjpeg directly: it owns every setjmp/longjmp so that
         // no non-local jump ever crosses a Swift frame.
-        .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"]),
+        // zlib (a dependency of libpng-dev) inflates and deflates iCCP chunks, which vlat handles
+        // itself so that no ICC profile is judged and dropped by libpng.
+        .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"], linkerSettings: [.linkedLibrary("z")]),
 
         .target(name: "VlatFiles"),
         .target(name: "VlatImageIO", dependencies: ["CImageCodecs", "VlatFiles"]),

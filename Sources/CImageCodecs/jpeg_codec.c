@@ -1,6 +1,7 @@
 // JPEG through libjpeg(-turbo). libjpeg's default error manager prints to stderr and calls exit();
 // ours formats the message into the caller's buffer and longjmps back into this file.
 #include "CImageCodecs.h"
+#include "internal.h"
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,11 +85,15 @@ vlat_status vlat_jpeg_decode(const uint8_t *data, size_t size, uint64_t max_pixe
     uint8_t *volatile pixels = NULL;
     uint8_t *volatile row = NULL;
     JOCTET *volatile icc = NULL;
+    uint8_t *volatile exif = NULL;
+    uint8_t *volatile xmp = NULL;
     volatile vlat_status status = VLAT_ERR_CORRUPT;
     if (setjmp(errors.jump)) {
         free(pixels);
         free(row);
         free(icc);
+        free(exif);
+        free(xmp);
         jpeg_destroy_decompress(&cinfo);
         if (message[0] == 0) snprintf(message, VLAT_MESSAGE_SIZE, "corrupt JPEG");
         return status;
@@ -101,6 +106,7 @@ vlat_status vlat_jpeg_decode(const uint8_t *data, size_t size, uint64_t max_pixe
     cinfo.mem->max_memory_to_use = 2048L * 1024L * 1024L;
     jpeg_mem_src(&cinfo, data, (unsigned long)size);
     jpeg_save_markers(&cinfo, JPEG_APP0 + 2, 0xFFFF); // ICC profile segments
+    jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xFFFF); // EXIF and XMP
     jpeg_read_header(&cinfo, TRUE);
 
     uint64_t pixel_count = (uint64_t)cinfo.image_width * cinfo.image_height;
@@ -133,6 +139,21 @@ vlat_status vlat_jpeg_decode(const uint8_t *data, size_t size, uint64_t max_pixe
     if (jpeg_read_icc_profile(&cinfo, &icc_data, &icc_length) && icc_length > 0) {
         icc = icc_data;
         out->icc_size = icc_length;
+    }
+
+    static const char exif_signature[6] = {'E', 'x', 'i', 'f', 0, 0};
+    static const char xmp_signature[] = "http://ns.adobe.com/xap/1.0/"; // and its NUL: 29 bytes
+    for (jpeg_saved_marker_ptr m = cinfo.marker_list; m; m = m->next) {
+        if (m->marker != JPEG_APP0 + 1) continue;
+        if (!exif && m->data_length > 6 && memcmp(m->data, exif_signature, 6) == 0) {
+            exif = vlat_copy_bytes(m->data + 6, m->data_length - 6);
+            if (!exif) { status = VLAT_ERR_NO_MEMORY; snprintf(message, VLAT_MESSAGE_SIZE, "out of memory"); longjmp(errors.jump, 1); }
+            out->exif_size = m->data_length - 6;
+        } else if (!xmp && m->data_length > sizeof(xmp_signature) && memcmp(m->data, xmp_signature, sizeof(xmp_signature)) == 0) {
+            xmp = vlat_copy_bytes(m->data + sizeof(xmp_signature), m->data_length - sizeof(xmp_signature));
+            if (!xmp) { status = VLAT_ERR_NO_MEMORY; snprintf(message, VLAT_MESSAGE_SIZE, "out of memory"); longjmp(errors.jump, 1); }
+            out->xmp_size = m->data_length - sizeof(xmp_signature);
+        }
     }
 
     jpeg_start_decompress(&cinfo);
@@ -171,14 +192,27 @@ vlat_status vlat_jpeg_decode(const uint8_t *data, size_t size, uint64_t max_pixe
     out->pixels = pixels;
     out->pixels_size = total;
     out->icc = icc;
+    out->exif = exif;
+    out->xmp = xmp;
     return VLAT_OK;
 }
 
 vlat_status vlat_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height,
                              uint32_t channels, int quality, int subsampling_420,
-                             const uint8_t *icc, size_t icc_size, vlat_buffer *out, char *message) {
+                             const vlat_metadata *metadata, vlat_buffer *out, char *message) {
     memset(out, 0, sizeof(*out));
     message[0] = 0;
+    static const char exif_signature[6] = {'E', 'x', 'i', 'f', 0, 0};
+    static const char xmp_signature[] = "http://ns.adobe.com/xap/1.0/";
+    const size_t segment_max = 65533; // a marker segment's length field counts itself
+    if (metadata && metadata->exif_size > segment_max - sizeof(exif_signature)) {
+        snprintf(message, VLAT_MESSAGE_SIZE, "EXIF of %zu bytes does not fit a JPEG APP1 segment; write PNG instead", metadata->exif_size);
+        return VLAT_ERR_INVALID_ARGUMENT;
+    }
+    if (metadata && metadata->xmp_size > segment_max - sizeof(xmp_signature)) {
+        snprintf(message, VLAT_MESSAGE_SIZE, "XMP of %zu bytes does not fit a JPEG APP1 segment; write PNG instead", metadata->xmp_size);
+        return VLAT_ERR_INVALID_ARGUMENT;
+    }
     if (width == 0 || height == 0 || width > 65500 || height > 65500 || (channels != 1 && channels != 3)) {
         snprintf(message, VLAT_MESSAGE_SIZE, "JPEG cannot hold a %ux%u image with %u channels",
                  width, height, channels);
@@ -193,10 +227,12 @@ vlat_status vlat_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t hei
     install_errors(&errors, message);
     cinfo.err = &errors.base;
     unsigned char *volatile mem = NULL;
+    uint8_t *volatile segment = NULL;
     unsigned long mem_size = 0;
     if (setjmp(errors.jump)) {
         jpeg_destroy_compress(&cinfo);
         free(mem);
+        free(segment);
         if (message[0] == 0) snprintf(message, VLAT_MESSAGE_SIZE, "JPEG encoding failed");
         return VLAT_ERR_CORRUPT;
     }
@@ -218,8 +254,26 @@ vlat_status vlat_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t hei
         cinfo.comp_info[2].h_samp_factor = cinfo.comp_info[2].v_samp_factor = 1;
     }
     jpeg_start_compress(&cinfo, TRUE);
-    if (icc && icc_size > 0 && icc_size < 0xFFFFFFFFu) {
-        jpeg_write_icc_profile(&cinfo, icc, (unsigned int)icc_size);
+    if (metadata && metadata->exif && metadata->exif_size > 0) {
+        segment = (uint8_t *)malloc(sizeof(exif_signature) + metadata->exif_size);
+        if (!segment) { snprintf(message, VLAT_MESSAGE_SIZE, "out of memory"); longjmp(errors.jump, 1); }
+        memcpy(segment, exif_signature, sizeof(exif_signature));
+        memcpy(segment + sizeof(exif_signature), metadata->exif, metadata->exif_size);
+        jpeg_write_marker(&cinfo, JPEG_APP0 + 1, segment, (unsigned int)(sizeof(exif_signature) + metadata->exif_size));
+        free(segment);
+        segment = NULL;
+    }
+    if (metadata && metadata->xmp && metadata->xmp_size > 0) {
+        segment = (uint8_t *)malloc(sizeof(xmp_signature) + metadata->xmp_size);
+        if (!segment) { snprintf(message, VLAT_MESSAGE_SIZE, "out of memory"); longjmp(errors.jump, 1); }
+        memcpy(segment, xmp_signature, sizeof(xmp_signature));
+        memcpy(segment + sizeof(xmp_signature), metadata->xmp, metadata->xmp_size);
+        jpeg_write_marker(&cinfo, JPEG_APP0 + 1, segment, (unsigned int)(sizeof(xmp_signature) + metadata->xmp_size));
+        free(segment);
+        segment = NULL;
+    }
+    if (metadata && metadata->icc && metadata->icc_size > 0 && metadata->icc_size < 0xFFFFFFFFu) {
+        jpeg_write_icc_profile(&cinfo, metadata->icc, (unsigned int)metadata->icc_size);
     }
     size_t stride = (size_t)width * channels;
     while (cinfo.next_scanline < height) {

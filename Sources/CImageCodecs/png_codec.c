@@ -1,8 +1,10 @@
 // PNG through libpng's full API (not png_image_*): the simplified API treats 16-bit data as
 // linear light and would gamma-encode it on the way to 8 bits, and it hides the ICC profile.
 #include "CImageCodecs.h"
+#include "internal.h"
 #include <png.h>
 #include <setjmp.h>
+#include <zlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@ typedef struct {
     size_t size;
     size_t offset;
     char *message;
+    int icc_dropped;
 } png_reader_state;
 
 static void png_error_handler(png_structp png, png_const_charp text) {
@@ -21,7 +24,13 @@ static void png_error_handler(png_structp png, png_const_charp text) {
 }
 
 static void png_warning_handler(png_structp png, png_const_charp text) {
-    (void)png; (void)text; // libpng warnings (e.g. a bad ancillary CRC) are not fatal; stay quiet.
+    // libpng warnings (e.g. a bad ancillary CRC) are not fatal and stay quiet, except a refused
+    // ICC profile, which the caller reports instead of dropping it in silence.
+    png_reader_state *state = (png_reader_state *)png_get_error_ptr(png);
+    if (state && state->message && strncmp(text, "iCCP", 4) == 0) {
+        state->icc_dropped = 1;
+        snprintf(state->message, VLAT_MESSAGE_SIZE, "%s", text);
+    }
 }
 
 static void png_read_from_memory(png_structp png, png_bytep dest, png_size_t length) {
@@ -33,6 +42,46 @@ static void png_read_from_memory(png_structp png, png_bytep dest, png_size_t len
     state->offset += length;
 }
 
+static const png_byte iccp_name[5] = {'i', 'C', 'C', 'P', '\0'};
+
+/// Inflates an iCCP chunk's data (keyword, NUL, method 0, zlib stream) into a malloc'd profile
+/// of at most VLAT_MAX_METADATA_BYTES. Returns NULL with a reason in `why` otherwise.
+static uint8_t *iccp_inflate(const png_byte *data, size_t size, size_t *profile_size, const char **why) {
+    size_t k = 0;
+    while (k < size && k < 80 && data[k] != 0) k++;
+    if (k == 0 || k >= size || k == 80) { *why = "iCCP: bad keyword"; return NULL; }
+    if (k + 2 > size || data[k + 1] != 0) { *why = "iCCP: unknown compression method"; return NULL; }
+    z_stream z;
+    memset(&z, 0, sizeof(z));
+    if (inflateInit(&z) != Z_OK) { *why = "iCCP: zlib failed to start"; return NULL; }
+    size_t capacity = 65536, used = 0;
+    uint8_t *out = (uint8_t *)malloc(capacity);
+    if (!out) { inflateEnd(&z); *why = "out of memory"; return NULL; }
+    z.next_in = (Bytef *)(data + k + 2);
+    z.avail_in = (uInt)(size - k - 2);
+    int rc = Z_OK;
+    while (rc == Z_OK) {
+        if (used == capacity) {
+            if (capacity >= (size_t)VLAT_MAX_METADATA_BYTES + 1) { rc = Z_BUF_ERROR; break; }
+            capacity = capacity * 2 > (size_t)VLAT_MAX_METADATA_BYTES + 1 ? (size_t)VLAT_MAX_METADATA_BYTES + 1 : capacity * 2;
+            uint8_t *grown = (uint8_t *)realloc(out, capacity);
+            if (!grown) { free(out); inflateEnd(&z); *why = "out of memory"; return NULL; }
+            out = grown;
+        }
+        z.next_out = out + used;
+        z.avail_out = (uInt)(capacity - used);
+        rc = inflate(&z, Z_NO_FLUSH);
+        used = capacity - z.avail_out;
+        if (rc == Z_BUF_ERROR && z.avail_out > 0) break; // input ended early
+        if (rc == Z_BUF_ERROR) rc = Z_OK;                 // output full: grow and go on
+    }
+    inflateEnd(&z);
+    if (used > VLAT_MAX_METADATA_BYTES) { free(out); *why = "iCCP: the profile is over 16 MiB, the most vlat keeps"; return NULL; }
+    if (rc != Z_STREAM_END || used == 0) { free(out); *why = "iCCP: corrupt compressed profile"; return NULL; }
+    *profile_size = used;
+    return out;
+}
+
 vlat_status vlat_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
                             vlat_decoded *out, char *message) {
     memset(out, 0, sizeof(*out));
@@ -41,7 +90,7 @@ vlat_status vlat_png_decode(const uint8_t *data, size_t size, uint64_t max_pixel
         snprintf(message, VLAT_MESSAGE_SIZE, "not a PNG file");
         return VLAT_ERR_NOT_THIS_FORMAT;
     }
-    png_reader_state state = {data, size, 0, message};
+    png_reader_state state = {data, size, 0, message, 0};
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &state, png_error_handler,
                                              png_warning_handler);
     if (!png) return VLAT_ERR_NO_MEMORY;
@@ -54,12 +103,16 @@ vlat_status vlat_png_decode(const uint8_t *data, size_t size, uint64_t max_pixel
     png_bytep *volatile rows = NULL;
     uint8_t *volatile pixels = NULL;
     uint8_t *volatile icc = NULL;
+    uint8_t *volatile exif = NULL;
+    uint8_t *volatile xmp = NULL;
     volatile vlat_status status = VLAT_ERR_CORRUPT;
 
     if (setjmp(png_jmpbuf(png))) {
         free(rows);
         free(pixels);
         free(icc);
+        free(exif);
+        free(xmp);
         png_destroy_read_struct(&png, &info, NULL);
         if (message[0] == 0) snprintf(message, VLAT_MESSAGE_SIZE, "corrupt PNG");
         return status;
@@ -68,9 +121,13 @@ vlat_status vlat_png_decode(const uint8_t *data, size_t size, uint64_t max_pixel
     // ICC profiles pass through untouched: do not let libpng judge (and drop) known-buggy sRGB
     // profiles that many cameras and editors wrote.
     png_set_option(png, PNG_SKIP_sRGB_CHECK_PROFILE, PNG_OPTION_ON);
-    // Our own pixel limit is checked below; libpng's own caps stay at their (lower) defaults for
-    // ancillary chunk sizes, which bounds iCCP/zTXt decompression.
+    // Our own pixel limit is checked below. Decompressed ancillary chunks (iCCP, zTXt, iTXt)
+    // may be as large as the .vlat container keeps, and no larger: that bounds decompression.
     png_set_user_limits(png, 0x7fffffffL, 0x7fffffffL);
+    png_set_chunk_malloc_max(png, VLAT_MAX_METADATA_BYTES + 4096);
+    // The ICC profile passes through byte for byte: libpng hands iCCP over raw instead of
+    // judging the profile (and dropping one it dislikes), and it is inflated below.
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_ALWAYS, iccp_name, 1);
     png_read_info(png, info);
 
     png_uint_32 width = 0, height = 0;
@@ -89,16 +146,19 @@ vlat_status vlat_png_decode(const uint8_t *data, size_t size, uint64_t max_pixel
     out->interlaced = interlace != PNG_INTERLACE_NONE;
     out->had_transparency = png_get_valid(png, info, PNG_INFO_tRNS) != 0;
 
-    png_charp icc_name = NULL;
-    int icc_compression = 0;
-    png_bytep icc_data = NULL;
-    png_uint_32 icc_length = 0;
-    if (png_get_iCCP(png, info, &icc_name, &icc_compression, &icc_data, &icc_length) &&
-        icc_length > 0) {
-        icc = (uint8_t *)malloc(icc_length);
-        if (!icc) { status = VLAT_ERR_NO_MEMORY; png_error(png, "out of memory"); }
-        memcpy(icc, icc_data, icc_length);
-        out->icc_size = icc_length;
+    png_unknown_chunkp unknowns = NULL;
+    int unknown_count = png_get_unknown_chunks(png, info, &unknowns);
+    for (int i = 0; i < unknown_count && !icc; i++) {
+        if (memcmp(unknowns[i].name, iccp_name, 4) != 0) continue;
+        const char *why = NULL;
+        size_t profile_size = 0;
+        icc = iccp_inflate(unknowns[i].data, unknowns[i].size, &profile_size, &why);
+        if (icc) {
+            out->icc_size = profile_size;
+        } else {
+            state.icc_dropped = 1;
+            snprintf(message, VLAT_MESSAGE_SIZE, "%s", why);
+        }
     }
 
     if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
@@ -122,8 +182,30 @@ vlat_status vlat_png_decode(const uint8_t *data, size_t size, uint64_t max_pixel
     if (!pixels || !rows) { status = VLAT_ERR_NO_MEMORY; png_error(png, "out of memory"); }
     for (png_uint_32 y = 0; y < height; y++) rows[y] = pixels + (size_t)y * row_bytes;
     png_read_image(png, rows);
-    // Reading to IEND makes a file cut after its last IDAT an error too.
-    png_read_end(png, NULL);
+    // Reading to IEND makes a file cut after its last IDAT an error too; eXIf and text chunks
+    // may follow the image data, so they are collected after it.
+    png_read_end(png, info);
+#ifdef PNG_eXIf_SUPPORTED
+    png_uint_32 exif_length = 0;
+    png_bytep exif_data = NULL;
+    if (png_get_eXIf_1(png, info, &exif_length, &exif_data) && exif_length > 0 && exif_data) {
+        exif = vlat_copy_bytes(exif_data, exif_length);
+        if (!exif) { status = VLAT_ERR_NO_MEMORY; png_error(png, "out of memory"); }
+        out->exif_size = exif_length;
+    }
+#endif
+    png_textp texts = NULL;
+    int text_count = png_get_text(png, info, &texts, NULL);
+    for (int i = 0; i < text_count; i++) {
+        if (texts[i].key && strcmp(texts[i].key, "XML:com.adobe.xmp") == 0 && texts[i].text) {
+            size_t length = texts[i].compression >= PNG_ITXT_COMPRESSION_NONE ? texts[i].itxt_length : texts[i].text_length;
+            if (length == 0 || length > VLAT_MAX_METADATA_BYTES) continue;
+            free(xmp);
+            xmp = vlat_copy_bytes((const uint8_t *)texts[i].text, length);
+            if (!xmp) { status = VLAT_ERR_NO_MEMORY; png_error(png, "out of memory"); }
+            out->xmp_size = length;
+        }
+    }
 
     free(rows);
     png_destroy_read_struct(&png, &info, NULL);
@@ -134,6 +216,9 @@ vlat_status vlat_png_decode(const uint8_t *data, size_t size, uint64_t max_pixel
     out->pixels = pixels;
     out->pixels_size = total;
     out->icc = icc;
+    out->exif = exif;
+    out->xmp = xmp;
+    out->icc_dropped = state.icc_dropped;
     return VLAT_OK;
 }
 
@@ -161,7 +246,7 @@ static void png_write_to_memory(png_structp png, png_bytep src, png_size_t lengt
 static void png_flush_noop(png_structp png) { (void)png; }
 
 vlat_status vlat_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height,
-                            uint32_t channels, const uint8_t *icc, size_t icc_size,
+                            uint32_t channels, const vlat_metadata *metadata,
                             int compression_level, vlat_buffer *out, char *message) {
     memset(out, 0, sizeof(*out));
     message[0] = 0;
@@ -169,7 +254,7 @@ vlat_status vlat_png_encode(const uint8_t *pixels, uint32_t width, uint32_t heig
         snprintf(message, VLAT_MESSAGE_SIZE, "invalid image shape %ux%ux%u", width, height, channels);
         return VLAT_ERR_INVALID_ARGUMENT;
     }
-    png_reader_state err_state = {NULL, 0, 0, message};
+    png_reader_state err_state = {NULL, 0, 0, message, 0};
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &err_state,
                                               png_error_handler, png_warning_handler);
     if (!png) return VLAT_ERR_NO_MEMORY;
@@ -179,8 +264,12 @@ vlat_status vlat_png_encode(const uint8_t *pixels, uint32_t width, uint32_t heig
         return VLAT_ERR_NO_MEMORY;
     }
     png_writer_state state = {out, message, 0};
+    char *volatile xmp_text = NULL;
+    uint8_t *volatile iccp_chunk = NULL;
     if (setjmp(png_jmpbuf(png))) {
         png_destroy_write_struct(&png, &info);
+        free(xmp_text);
+        free(iccp_chunk);
         vlat_buffer_free(out);
         if (message[0] == 0) snprintf(message, VLAT_MESSAGE_SIZE, "PNG encoding failed");
         return VLAT_ERR_CORRUPT;
@@ -193,15 +282,46 @@ vlat_status vlat_png_encode(const uint8_t *pixels, uint32_t width, uint32_t heig
     png_set_compression_level(png, compression_level);
     png_set_IHDR(png, info, width, height, 8, types[channels], PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    if (icc && icc_size > 0 && icc_size <= 0x7fffffff) {
-        png_set_iCCP(png, info, "ICC profile", PNG_COMPRESSION_TYPE_BASE, icc, (png_uint_32)icc_size);
+#ifdef PNG_eXIf_SUPPORTED
+    if (metadata && metadata->exif && metadata->exif_size > 0 && metadata->exif_size <= 0x7fffffff) {
+        png_set_eXIf_1(png, info, (png_uint_32)metadata->exif_size, (png_bytep)metadata->exif);
+    }
+#endif
+    if (metadata && metadata->xmp && metadata->xmp_size > 0 && metadata->xmp_size <= 0x7fffffff) {
+        // libpng measures iTXt text with strlen: hand it a NUL-terminated copy.
+        xmp_text = (char *)malloc(metadata->xmp_size + 1);
+        if (!xmp_text) png_error(png, "out of memory");
+        memcpy(xmp_text, metadata->xmp, metadata->xmp_size);
+        xmp_text[metadata->xmp_size] = 0;
+        png_text text;
+        memset(&text, 0, sizeof(text));
+        text.compression = PNG_ITXT_COMPRESSION_NONE;
+        text.key = (png_charp) "XML:com.adobe.xmp";
+        text.text = xmp_text;
+        png_set_text(png, info, &text, 1);
     }
     png_write_info(png, info);
+    if (metadata && metadata->icc && metadata->icc_size > 0) {
+        // Written by hand (before IDAT, as the PNG spec requires) so that libpng cannot drop a
+        // profile it considers invalid: the profile is the user's, passed through untouched.
+        static const char keyword[] = "ICC profile"; // and its NUL, then compression method 0
+        uLongf packed = compressBound((uLong)metadata->icc_size);
+        iccp_chunk = (uint8_t *)malloc(sizeof(keyword) + 1 + packed);
+        if (!iccp_chunk) png_error(png, "out of memory");
+        memcpy(iccp_chunk, keyword, sizeof(keyword));
+        iccp_chunk[sizeof(keyword)] = 0;
+        if (compress2(iccp_chunk + sizeof(keyword) + 1, &packed, metadata->icc, (uLong)metadata->icc_size, 9) != Z_OK) {
+            png_error(png, "cannot compress the ICC profile");
+        }
+        png_write_chunk(png, iccp_name, iccp_chunk, sizeof(keyword) + 1 + packed);
+    }
     size_t row_bytes = (size_t)width * channels;
     for (uint32_t y = 0; y < height; y++) {
         png_write_row(png, (png_const_bytep)(pixels + (size_t)y * row_bytes));
     }
     png_write_end(png, info);
     png_destroy_write_struct(&png, &info);
+    free(xmp_text);
+    free(iccp_chunk);
     return VLAT_OK;
 }

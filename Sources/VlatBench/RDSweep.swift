@@ -31,6 +31,9 @@ public struct RDSweep: Sendable {
         return images.map { "\(path)/\($0)" }
     }
 
+    /// What the sweep does with metadata, as its reports state it.
+    public static let metadataPolicy = "Every codec codes the same RGB pixels with no metadata (ICC profile, EXIF and XMP removed first), so file sizes compare pixels only."
+
     /// Runs the sweep. `progress` receives one line per step, for a progress display; `note`
     /// receives remarks about inputs (16-bit reduced, alpha dropped).
     public func run(paths: [String], progress: (String) -> Void = { _ in },
@@ -44,7 +47,8 @@ public struct RDSweep: Sendable {
             let original = try ImageFile.read(path, limits: limits)
             if original.source.wasReducedTo8Bit { note("\(name): \(original.source.bitDepth)-bit samples reduced to 8 bits") }
             if original.layout.hasAlpha { note("\(name): alpha channel ignored (the bench compares RGB)") }
-            let image = original.toRGB()
+            // Every codec gets the same pixels and no metadata (`metadataPolicy`).
+            let image = MetadataSelection.none.apply(to: original.toRGB())
             for codec in codecs {
                 for setting in codec.settings {
                     progress("[\(index + 1)/\(paths.count)] \(name): \(codec.name) \(codec.settingName) \(setting)")

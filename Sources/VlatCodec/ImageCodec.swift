@@ -112,8 +112,7 @@ public enum ImageCodec {
             width: image.width, height: image.height, sourceColorType: image.source.colorType.rawValue,
             sourceBitDepth: UInt8(image.source.bitDepth), quality: model.quality, coder: used,
             paddingMultiple: paddingMultiple, latentChannels: c, latentHeight: h, latentWidth: w, modelDigest: model.digest)
-        let alpha = image.alphaPlane().map { Container.AlphaPlane(method: 0, data: Zstd.compress($0, level: 19)) }
-        return (Container(header: header, iccProfile: image.iccProfile, alpha: alpha, payload: payload), latent)
+        return (container(header: header, image: image, payload: payload), latent)
     }
 
     /// A hyperprior model's encode: its own coder, at the model's quality.
@@ -136,8 +135,7 @@ public enum ImageCodec {
             width: image.width, height: image.height, sourceColorType: image.source.colorType.rawValue,
             sourceBitDepth: UInt8(image.source.bitDepth), quality: isWhole ? UInt8(levelCode / 256 + 1) : 0, coder: .hyperprior,
             paddingMultiple: paddingMultiple, latentChannels: latent.c, latentHeight: latent.h, latentWidth: latent.w, modelDigest: model.digest)
-        let alpha = image.alphaPlane().map { Container.AlphaPlane(method: 0, data: Zstd.compress($0, level: 19)) }
-        return (Container(header: header, iccProfile: image.iccProfile, alpha: alpha, payload: payload), latent)
+        return (container(header: header, image: image, payload: payload), latent)
     }
 
     /// A hyperprior model's encode at the highest quality whose whole file stays at or under
@@ -247,8 +245,31 @@ public enum ImageCodec {
         }
         let layout: PixelLayout = grey ? (alpha == nil ? .grey : .greyAlpha) : (alpha == nil ? .rgb : .rgba)
         var image = Image.assemble(width: h.width, height: h.height, rgb: rgb, alpha: alpha, layout: layout)
-        image.iccProfile = container.iccProfile
+        (image.iccProfile, image.exif, image.xmp) = try metadata(of: container)
         return image
+    }
+
+    /// The file for `payload`: the header, and the image's alpha plane, ICC profile, EXIF and
+    /// XMP, each compressed with zstd.
+    static func container(header: ContainerHeader, image: Image, payload: [UInt8]) -> Container {
+        func compressed(_ bytes: [UInt8]?) -> Container.CompressedBlob? {
+            bytes.map { Container.CompressedBlob(method: 0, size: $0.count, data: Zstd.compress($0, level: 19)) }
+        }
+        let alpha = image.alphaPlane().map { Container.AlphaPlane(method: 0, data: Zstd.compress($0, level: 19)) }
+        return Container(header: header, compressedICC: compressed(image.iccProfile), exif: compressed(image.exif),
+                         xmp: compressed(image.xmp), alpha: alpha, payload: payload)
+    }
+
+    /// The metadata of `container`, decompressed: ICC profile (raw `iccp` or `iccz`), EXIF, XMP.
+    public static func metadata(of container: Container) throws -> (icc: [UInt8]?, exif: [UInt8]?, xmp: [UInt8]?) {
+        func expand(_ blob: Container.CompressedBlob?, _ name: String) throws -> [UInt8]? {
+            guard let blob else { return nil }
+            do { return try Zstd.decompress(blob.data, expectedSize: blob.size) } catch {
+                throw CodecError.corruptPayload("\(name): \(error)")
+            }
+        }
+        return (try container.iccProfile ?? expand(container.compressedICC, "ICC profile"),
+                try expand(container.exif, "EXIF"), try expand(container.xmp, "XMP"))
     }
 
     static func padded(_ side: Int) -> Int { (side + paddingMultiple - 1) / paddingMultiple * paddingMultiple }

@@ -38,8 +38,7 @@ public enum ImageDenoiser {
         }
         let rgb = ImageTensor.rgb(from: y, grey: image.layout.isGrey)
         var out = Image.assemble(width: image.width, height: image.height, rgb: rgb, alpha: image.alphaPlane(), layout: image.layout)
-        out.iccProfile = image.iccProfile
-        out.source = image.source
+        out.takeMetadata(from: image)
         return out
     }
 }

@@ -26,8 +26,14 @@ public struct ChunkType: Hashable, Sendable, CustomStringConvertible {
     public static let data = ChunkType("DATA")
     /// End marker, empty. Last chunk; nothing may follow.
     public static let tail = ChunkType("TAIL")
-    /// ICC profile, raw bytes. Ancillary, at most one.
+    /// ICC profile, raw bytes. Ancillary, at most one (of `iccp` and `iccz` together).
     public static let icc = ChunkType("iccp")
+    /// ICC profile, compressed (method, size, data). Ancillary, version 1.1.
+    public static let compressedICC = ChunkType("iccz")
+    /// EXIF, compressed. Ancillary, at most one, version 1.1.
+    public static let exif = ChunkType("exif")
+    /// XMP packet, compressed. Ancillary, at most one, version 1.1.
+    public static let xmp = ChunkType("xmpp")
     /// Alpha plane. Ancillary, at most one.
     public static let alpha = ChunkType("alph")
 }

@@ -3,7 +3,7 @@ public struct ContainerHeader: Sendable, Equatable {
     /// Format version this library writes. A reader refuses a larger major version and reads any
     /// minor version of its major (minor revisions only append HEAD fields and ancillary chunks).
     public static let formatMajor: UInt8 = 1
-    public static let formatMinor: UInt8 = 0
+    public static let formatMinor: UInt8 = 1
     /// Bytes of HEAD in version 1.0.
     public static let encodedSize = 56
 
@@ -101,8 +101,9 @@ public struct ContainerHeader: Sendable, Equatable {
         guard data.count >= encodedSize else {
             throw ContainerError.invalidHeader("HEAD is \(data.count) bytes, version 1 needs \(encodedSize)")
         }
-        if minor == formatMinor && data.count != encodedSize {
-            throw ContainerError.invalidHeader("HEAD is \(data.count) bytes, version 1.0 has exactly \(encodedSize)")
+        // Versions 1.0 and 1.1 differ only in ancillary chunks: their HEAD is exactly this size.
+        if minor <= formatMinor && data.count != encodedSize {
+            throw ContainerError.invalidHeader("HEAD is \(data.count) bytes, version 1.\(minor) has exactly \(encodedSize)")
         }
         let width = Int(try r.u32()), height = Int(try r.u32())
         let colorType = try r.u8(), bitDepth = try r.u8(), quality = try r.u8(), coderID = try r.u8()

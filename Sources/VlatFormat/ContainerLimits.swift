@@ -10,6 +10,8 @@ public struct ContainerLimits: Sendable, Equatable {
     public var maxChunkBytes: Int = 1 << 30
     /// Largest ICC profile; default 16 MiB.
     public var maxICCBytes: Int = 1 << 24
+    /// Largest EXIF block or XMP packet, decompressed; default 16 MiB.
+    public var maxMetadataBytes: Int = 1 << 24
 
     public init() {}
 

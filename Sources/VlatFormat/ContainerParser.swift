@@ -9,6 +9,7 @@ extension Container {
         var cursor = ByteCursor(bytes, from: signature.count)
         var header: ContainerHeader?
         var icc: [UInt8]?
+        var compressed: [ChunkType: CompressedBlob] = [:]
         var alpha: AlphaPlane?
         var payload: [UInt8] = []
         var sawData = false
@@ -37,13 +38,25 @@ extension Container {
                 guard header == nil else { throw ContainerError.duplicateChunk("HEAD") }
                 header = try ContainerHeader.decode(data, limits: limits)
             case .icc:
-                guard icc == nil else { throw ContainerError.duplicateChunk("iccp") }
+                guard icc == nil, compressed[.compressedICC] == nil else { throw ContainerError.duplicateChunk("iccp") }
                 guard !sawData else { throw ContainerError.misplacedChunk("iccp") }
                 guard length <= limits.maxICCBytes else {
                     throw ContainerError.chunkTooLarge(chunk: "iccp", length: length, limit: limits.maxICCBytes)
                 }
                 guard length > 0 else { throw ContainerError.invalidChunk(chunk: "iccp", reason: "empty profile") }
                 icc = Array(data)
+            case .compressedICC, .exif, .xmp:
+                let name = type.description
+                guard compressed[type] == nil, type != .compressedICC || icc == nil else { throw ContainerError.duplicateChunk(name) }
+                guard !sawData else { throw ContainerError.misplacedChunk(name) }
+                var r = ByteCursor(Array(data))
+                guard length >= 6 else { throw ContainerError.invalidChunk(chunk: name, reason: "shorter than its method and size") }
+                let method = try r.u8(), size = Int(try r.u32())
+                guard method == 0 else { throw ContainerError.invalidChunk(chunk: name, reason: "unknown coding method") }
+                let limit = type == .compressedICC ? limits.maxICCBytes : limits.maxMetadataBytes
+                guard size >= 1 else { throw ContainerError.invalidChunk(chunk: name, reason: "empty") }
+                guard size <= limit else { throw ContainerError.chunkTooLarge(chunk: name, length: size, limit: limit) }
+                compressed[type] = CompressedBlob(method: method, size: size, data: Array(data.dropFirst(5)))
             case .alpha:
                 guard alpha == nil else { throw ContainerError.duplicateChunk("alph") }
                 guard !sawData else { throw ContainerError.misplacedChunk("alph") }
@@ -58,7 +71,8 @@ extension Container {
                 guard sawData else { throw ContainerError.missingChunk("DATA") }
                 guard length == 0 else { throw ContainerError.invalidChunk(chunk: "TAIL", reason: "must be empty") }
                 guard cursor.remaining == 0 else { throw ContainerError.trailingData(bytes: cursor.remaining) }
-                var container = Container(header: header!, iccProfile: icc, alpha: alpha, payload: payload)
+                var container = Container(header: header!, iccProfile: icc, compressedICC: compressed[.compressedICC],
+                                          exif: compressed[.exif], xmp: compressed[.xmp], alpha: alpha, payload: payload)
                 container.skippedChunks = skipped
                 return container
             default:

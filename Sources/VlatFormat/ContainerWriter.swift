@@ -1,10 +1,18 @@
 extension Container {
-    /// The file's bytes: signature, HEAD, [iccp], [alph], DATA..., TAIL.
+    /// The file's bytes: signature, HEAD, [iccp | iccz], [exif], [xmpp], [alph], DATA..., TAIL.
     public func serialized() -> [UInt8] {
         var out = ByteWriter()
         out.append(Container.signature)
         Self.appendChunk(.head, header.encoded(), to: &out)
         if let icc = iccProfile { Self.appendChunk(.icc, icc, to: &out) }
+        for (type, blob) in [(ChunkType.compressedICC, compressedICC), (.exif, exif), (.xmp, xmp)] {
+            guard let blob else { continue }
+            var chunk = ByteWriter()
+            chunk.u8(blob.method)
+            chunk.u32(UInt32(blob.size))
+            chunk.append(blob.data)
+            Self.appendChunk(type, chunk.bytes, to: &out)
+        }
         if let alpha {
             Self.appendChunk(.alpha, [alpha.method] + alpha.data, to: &out)
         }

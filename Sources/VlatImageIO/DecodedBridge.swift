@@ -16,11 +16,13 @@ enum DecodedBridge {
                 dst.baseAddress!.update(from: decoded.pixels, count: n)
             }
         }
-        let icc: [UInt8]? = decoded.icc_size > 0
-            ? Array(UnsafeBufferPointer(start: decoded.icc, count: decoded.icc_size)) : nil
+        func bytes(_ pointer: UnsafeMutablePointer<UInt8>?, _ count: Int) -> [UInt8]? {
+            count > 0 && pointer != nil ? Array(UnsafeBufferPointer(start: pointer, count: count)) : nil
+        }
         return Image(width: Int(decoded.width), height: Int(decoded.height),
                      layout: PixelLayout(rawValue: Int(decoded.channels))!, pixels: pixels,
-                     iccProfile: icc, source: source)
+                     iccProfile: bytes(decoded.icc, decoded.icc_size), exif: bytes(decoded.exif, decoded.exif_size),
+                     xmp: bytes(decoded.xmp, decoded.xmp_size), source: source)
     }
 
     /// Runs one of the C decoders on `data` and hands the filled struct to `convert`; failures
@@ -37,7 +39,24 @@ enum DecodedBridge {
         guard status == VLAT_OK else {
             throw error(status: status, format: format, message: Self.message(message))
         }
-        return convert(decoded)
+        var image = convert(decoded)
+        if decoded.icc_dropped != 0 { image.source.droppedICCReason = Self.message(message) }
+        return image
+    }
+
+    /// Runs `body` with the image's metadata as the C encoders take it.
+    static func withMetadata<R>(_ image: Image, _ body: (UnsafePointer<vlat_metadata>) -> R) -> R {
+        let icc = image.iccProfile ?? [], exif = image.exif ?? [], xmp = image.xmp ?? []
+        return icc.withUnsafeBufferPointer { i in
+            exif.withUnsafeBufferPointer { e in
+                xmp.withUnsafeBufferPointer { x in
+                    var metadata = vlat_metadata(icc: icc.isEmpty ? nil : i.baseAddress, icc_size: i.count,
+                                                 exif: exif.isEmpty ? nil : e.baseAddress, exif_size: e.count,
+                                                 xmp: xmp.isEmpty ? nil : x.baseAddress, xmp_size: x.count)
+                    return withUnsafePointer(to: &metadata) { body($0) }
+                }
+            }
+        }
     }
 
     static func message(_ buffer: [CChar]) -> String {

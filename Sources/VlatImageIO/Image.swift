@@ -14,7 +14,7 @@ public enum PixelLayout: Int, Sendable, CaseIterable {
 }
 
 /// An 8-bit image in memory: interleaved, row-major, top row first, plus what is worth carrying
-/// along (ICC profile, where it came from).
+/// along (ICC profile, EXIF, XMP, where it came from).
 ///
 /// ```swift
 /// let image = try ImageFile.read("Corpus/photos/chelsea.png")
@@ -28,11 +28,16 @@ public struct Image: Sendable, Equatable {
     public var pixels: [UInt8]
     /// The embedded ICC profile, passed through untouched.
     public var iccProfile: [UInt8]?
+    /// EXIF as a TIFF structure (`II*\0` or `MM\0*` first), as PNG's eXIf chunk holds it and
+    /// a JPEG's APP1 segment after its "Exif\0\0" signature.
+    public var exif: [UInt8]?
+    /// The XMP packet (XML).
+    public var xmp: [UInt8]?
     /// What the file said about itself before it was converted to 8-bit samples.
     public var source: ImageSource
 
     public init(width: Int, height: Int, layout: PixelLayout, pixels: [UInt8],
-                iccProfile: [UInt8]? = nil, source: ImageSource? = nil) {
+                iccProfile: [UInt8]? = nil, exif: [UInt8]? = nil, xmp: [UInt8]? = nil, source: ImageSource? = nil) {
         precondition(width > 0 && height > 0, "image dimensions must be positive")
         precondition(pixels.count == width * height * layout.channels, "pixel count does not match shape")
         self.width = width
@@ -40,6 +45,8 @@ public struct Image: Sendable, Equatable {
         self.layout = layout
         self.pixels = pixels
         self.iccProfile = iccProfile
+        self.exif = exif
+        self.xmp = xmp
         self.source = source ?? ImageSource(format: .memory, colorType: ImageSource.ColorType(layout),
                                             bitDepth: 8)
     }
@@ -77,7 +84,16 @@ public struct Image: Sendable, Equatable {
     /// The same image as RGB, alpha dropped and grey replicated; metadata kept.
     public func toRGB() -> Image {
         Image(width: width, height: height, layout: .rgb, pixels: rgbSamples(), iccProfile: iccProfile,
-              source: source)
+              exif: exif, xmp: xmp, source: source)
+    }
+
+    /// Takes `other`'s ICC profile, EXIF, XMP and source description (for an image computed
+    /// from `other`'s pixels).
+    public mutating func takeMetadata(from other: Image) {
+        iccProfile = other.iccProfile
+        exif = other.exif
+        xmp = other.xmp
+        source = other.source
     }
 
     /// Rebuilds an image of `layout` from RGB samples and an optional alpha plane. For grey layouts

@@ -21,17 +21,21 @@ public enum ImageFile {
     }
 
     /// Decodes PNG or JPEG bytes, sniffing the signature; anything else is refused by name.
-    public static func decode(_ data: [UInt8], limits: ImageLimits = .default) throws -> Image {
+    /// With `upright` (the default) the EXIF orientation is applied (`ExifOrientation.upright`),
+    /// so the pixels are as a viewer shows them.
+    public static func decode(_ data: [UInt8], limits: ImageLimits = .default, upright: Bool = true) throws -> Image {
+        let image: Image
         switch sniff(data) {
-        case "PNG": return try PNGCodec.decode(data, limits: limits)
-        case "JPEG": return try JPEGCodec.decode(data, limits: limits)
+        case "PNG": image = try PNGCodec.decode(data, limits: limits)
+        case "JPEG": image = try JPEGCodec.decode(data, limits: limits)
         case let other: throw ImageIOError.unsupportedFormat(detected: other)
         }
+        return upright ? ExifOrientation.upright(image) : image
     }
 
-    /// Reads an image file (`"-"` for standard input).
-    public static func read(_ path: String, limits: ImageLimits = .default) throws -> Image {
-        try decode(FileReader.read(path), limits: limits)
+    /// Reads an image file (`"-"` for standard input), upright as `decode` says.
+    public static func read(_ path: String, limits: ImageLimits = .default, upright: Bool = true) throws -> Image {
+        try decode(FileReader.read(path), limits: limits, upright: upright)
     }
 
     /// Encodes `image` in `format`.

@@ -39,6 +39,11 @@ public struct ImageSource: Sendable, Equatable {
     /// PNG Adam7 interlacing, or a progressive JPEG.
     public var interlaced: Bool
 
+    /// Why the file's ICC profile was not kept (the image library refused it), or nil.
+    public var droppedICCReason: String?
+    /// The EXIF orientation (2...8) the pixels were turned by on reading to stand upright, or nil.
+    public var appliedOrientation: Int?
+
     public init(format: Format, colorType: ColorType, bitDepth: Int, interlaced: Bool = false) {
         self.format = format
         self.colorType = colorType

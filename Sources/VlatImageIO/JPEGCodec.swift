@@ -4,6 +4,7 @@ import CImageCodecs
 ///
 /// Reading handles baseline and progressive files; grey stays grey, YCbCr becomes RGB, CMYK and
 /// YCCK are converted to RGB (Adobe's inverted CMYK included). A truncated file is an error.
+/// The ICC profile (APP2), EXIF and XMP (APP1) are kept.
 public enum JPEGCodec {
     /// Chroma subsampling for encoding.
     public enum Subsampling: String, Sendable, CaseIterable {
@@ -34,12 +35,11 @@ public enum JPEGCodec {
         }
         var buffer = vlat_buffer()
         var message = [CChar](repeating: 0, count: Int(VLAT_MESSAGE_SIZE))
-        let icc = image.iccProfile ?? []
         let status = image.pixels.withUnsafeBufferPointer { px in
-            icc.withUnsafeBufferPointer { profile in
+            DecodedBridge.withMetadata(image) { metadata in
                 vlat_jpeg_encode(px.baseAddress, UInt32(image.width), UInt32(image.height),
                                  UInt32(image.layout.channels), Int32(clamping: quality), subsampling == .s420 ? 1 : 0,
-                                 icc.isEmpty ? nil : profile.baseAddress, profile.count, &buffer, &message)
+                                 metadata, &buffer, &message)
             }
         }
         defer { vlat_buffer_free(&buffer) }

@@ -4,7 +4,8 @@ import CImageCodecs
 ///
 /// Reading accepts every PNG colour type and bit depth: palette images become RGB (RGBA with
 /// tRNS), 1/2/4-bit grey is scaled to 8 bits, 16-bit samples are rounded to the nearest 8-bit
-/// value, interlaced files are de-interlaced. The ICC profile (iCCP) is kept.
+/// value, interlaced files are de-interlaced. The ICC profile (iCCP), EXIF (eXIf) and XMP (iTXt
+/// "XML:com.adobe.xmp") are kept, each up to 16 MiB.
 public enum PNGCodec {
     public static func decode(_ data: [UInt8], limits: ImageLimits = .default) throws -> Image {
         try DecodedBridge.decode(data, format: "PNG", limits: limits, vlat_png_decode) { decoded in
@@ -23,16 +24,14 @@ public enum PNGCodec {
     }
 
     /// Encodes 8-bit samples in the image's own layout (grey, grey+alpha, RGB, RGBA) with its ICC
-    /// profile. `compressionLevel` is zlib's 0...9.
+    /// profile, EXIF and XMP. `compressionLevel` is zlib's 0...9.
     public static func encode(_ image: Image, compressionLevel: Int = 6) throws -> [UInt8] {
         var buffer = vlat_buffer()
         var message = [CChar](repeating: 0, count: Int(VLAT_MESSAGE_SIZE))
-        let icc = image.iccProfile ?? []
         let status = image.pixels.withUnsafeBufferPointer { px in
-            icc.withUnsafeBufferPointer { profile in
+            DecodedBridge.withMetadata(image) { metadata in
                 vlat_png_encode(px.baseAddress, UInt32(image.width), UInt32(image.height),
-                                UInt32(image.layout.channels), icc.isEmpty ? nil : profile.baseAddress,
-                                profile.count, Int32(max(0, min(9, compressionLevel))), &buffer, &message)
+                                UInt32(image.layout.channels), metadata, Int32(max(0, min(9, compressionLevel))), &buffer, &message)
             }
         }
         defer { vlat_buffer_free(&buffer) }

@@ -174,7 +174,7 @@ struct BenchCommand: ParsableCommand {
         let plotTitle = title ?? "\((input as NSString).lastPathComponent): \(paths.count) image\(paths.count == 1 ? "" : "s")"
         let files: [(String, String)] = [
             ("results.csv", report.recordsCSV()), ("summary.csv", report.summaryCSV()),
-            ("summary.md", "Command: `\(command)`\n\n" + report.markdown()), ("results.json", try report.json()),
+            ("summary.md", "Command: `\(command)`\n\n\(RDSweep.metadataPolicy)\n\n" + report.markdown()), ("results.json", try report.json()),
             ("psnr.svg", report.psnrPlot(title: plotTitle)), ("msssim.svg", report.msssimPlot(title: plotTitle)),
         ]
         for (name, text) in files {
@@ -183,6 +183,7 @@ struct BenchCommand: ParsableCommand {
             }
         }
         print(report.markdown(), terminator: "")
+        Terminal.note(RDSweep.metadataPolicy)
         Terminal.note("\(paths.count) image(s), \(records.count) runs; wrote \(Self.outputs.map { "\(out)/\($0)" }.joined(separator: ", "))")
     }
 }

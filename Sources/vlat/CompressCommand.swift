@@ -22,8 +22,9 @@ struct CompressCommand: ParsableCommand {
         image name such as .png) or an output folder (several inputs, or a folder that \
         exists). Folders given as inputs are expanded to their PNG/JPEG files (-r: subfolders \
         too, kept in the output folder). Files are compressed in parallel, one per core. \
-        '-' reads standard input or writes standard output. Alpha is kept losslessly, the ICC \
-        profile is carried, grey images stay grey. Outputs are written atomically and never \
+        '-' reads standard input or writes standard output. Alpha is kept losslessly, grey \
+        images stay grey, the EXIF orientation is applied to the pixels, and the ICC profile, \
+        EXIF and XMP are carried compressed (--metadata chooses). Outputs are written atomically and never \
         replace an existing file without --force, nor an input. A file that fails prints one \
         error line; the others go on, and the exit status is 1.
 
@@ -51,6 +52,7 @@ struct CompressCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Encoder effort: Adam steps on each image's latents that lower its rate-distortion loss (0: the plain, fast encode; 20 is a good choice at the top levels). Slower encode, same decoder.") var refine: Int = 0
     @Flag(help: "Clean the image with the denoising network before compressing it.") var denoise = false
     @Option(help: "Denoising model for --denoise (default: the installed denoise.vlatmodel).") var denoiseModel: String?
+    @OptionGroup var metadataOptions: MetadataOptions
     @OptionGroup var batch: BatchOptions
     @OptionGroup var memory: MemoryLimitOptions
     @OptionGroup var imageLimits: ImageLimitOptions
@@ -96,6 +98,7 @@ struct CompressCommand: ParsableCommand {
         let caches = (0..<workers).map { _ in ModelCache(registry: registry, file: model, denoiserFile: denoiseModel) }
         if denoise { for c in caches { _ = try c.denoiser() } }
         let limits = imageLimits.limits
+        let metadataOptions = metadataOptions
         let (targetBpp, quality, force, allInputs, denoise) = (targetBpp, quality, batch.force, files, denoise)
         let refinement = refine > 0 ? LatentRefinement(steps: refine) : nil
         // Workers share the memory budget.
@@ -103,7 +106,7 @@ struct CompressCommand: ParsableCommand {
         let failed = BatchJobs.run(count: files.count, jobs: workers, names: files) { index, worker in
             let (input, destination) = (files[index], destinations[index])
             let start = ContinuousClock.now
-            var image = try ImageFile.read(input, limits: limits)
+            var image = metadataOptions.apply(to: try ImageFile.read(input, limits: limits), name: input)
             if image.source.wasReducedTo8Bit { Terminal.note("\(input): \(image.source.bitDepth)-bit samples reduced to 8 bits") }
             let cache = caches[worker]
             if denoise { image = ImageDenoiser.denoise(image, model: try cache.denoiser()) }

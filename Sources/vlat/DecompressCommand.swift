@@ -17,7 +17,8 @@ struct DecompressCommand: ParsableCommand {
         (one input; .png, .jpg or .jpeg) or an output folder (several inputs, or a folder that \
         exists). Folders given as inputs are expanded to their .vlat files (-r: subfolders too). \
         Outputs are written atomically and never replace an existing file without --force, \
-        nor an input.
+        nor an input. The ICC profile, EXIF and XMP the file carries are written into the \
+        image (--metadata chooses).
 
         The file names the model that encoded it by SHA-256. Without --model, that model is \
         looked up in --model-dir, $VLAT_MODELS and the installed models; if it is not installed \
@@ -35,6 +36,7 @@ struct DecompressCommand: ParsableCommand {
     @Argument(help: ".vlat files or folders of them ('-' for standard input).") var inputs: [String]
     @Option(name: .shortAndLong, help: "Output file (one input), or folder; '-' for standard output. Default: INPUT.decoded.png beside each input.") var output: String?
     @OptionGroup var imageOutput: ImageOutputOptions
+    @OptionGroup var metadataOptions: MetadataOptions
     @Option(help: "The model file that encoded the inputs (default: found by digest).") var model: String?
     @OptionGroup var search: ModelSearchOptions
     @OptionGroup var batch: BatchOptions
@@ -52,14 +54,14 @@ struct DecompressCommand: ParsableCommand {
         Parallel.threads = max(1, ProcessInfo.processInfo.activeProcessorCount / workers)
         let registry = search.registry
         let caches = (0..<workers).map { _ in ModelCache(registry: registry, file: model) }
-        let (force, allInputs) = (batch.force, files)
+        let (force, allInputs, metadataOptions) = (batch.force, files, metadataOptions)
         let memoryLimit = memory.perJob(workers)
         let failed = BatchJobs.run(count: files.count, jobs: workers, names: files) { index, worker in
             let (input, destination) = (files[index], destinations[index])
             let start = ContinuousClock.now
             let container = try Container.parse(FileReader.read(input))
             let codecModel = try caches[worker].model(digest: container.header.modelDigest)
-            let image = try ImageCodec.decode(container, model: codecModel, memoryLimit: memoryLimit)
+            let image = metadataOptions.apply(to: try ImageCodec.decode(container, model: codecModel, memoryLimit: memoryLimit), name: input)
             try ImageFile.write(image, to: destination, format: formats[index], overwrite: force, inputs: allInputs)
             if destination != "-" {
                 Terminal.note("\(BatchJobs.counter(index, of: files.count))\(input) -> \(destination): \(image.width)x\(image.height)")

@@ -23,8 +23,8 @@ struct DenoiseCommand: ParsableCommand {
         or .jpeg) or an output folder. Folders given as inputs are expanded to their PNG/JPEG \
         files (-r: subfolders too), processed in parallel, one per core. Any \
         size works: the network runs in overlapping tiles whose margins cover its receptive \
-        field, so there are no seams. Grey images stay grey; alpha and the ICC profile are \
-        kept. The model is the installed denoise.vlatmodel (--model-dir, $VLAT_MODELS, the \
+        field, so there are no seams. Grey images stay grey; alpha, the ICC profile, EXIF and \
+        XMP are kept (--metadata chooses), the EXIF orientation applied. The model is the installed denoise.vlatmodel (--model-dir, $VLAT_MODELS, the \
         shipped models) unless --model names one.
 
         Examples:
@@ -38,6 +38,7 @@ struct DenoiseCommand: ParsableCommand {
     @Argument(help: "PNG or JPEG files or folders of them ('-' for standard input).") var inputs: [String]
     @Option(name: .shortAndLong, help: "Output file (one input), or folder; '-' for standard output. Default: INPUT.denoised.png beside each input.") var output: String?
     @OptionGroup var imageOutput: ImageOutputOptions
+    @OptionGroup var metadataOptions: MetadataOptions
     @Option(help: "Denoising model file (vlat train --objective denoise).") var model: String?
     @OptionGroup var search: ModelSearchOptions
     @Option(parsing: .unconditional, help: "Output pixels per tile side (memory grows with its square).") var tile: Int = ImageDenoiser.defaultTile
@@ -66,9 +67,10 @@ struct DenoiseCommand: ParsableCommand {
         Parallel.threads = max(1, ProcessInfo.processInfo.activeProcessorCount / workers)
         let limits = imageLimits.limits
         let (tile, strength, ensemble, force, allInputs, total) = (tile, strength, ensemble, batch.force, files, files.count)
+        let metadataOptions = metadataOptions
         let failed = BatchJobs.run(count: files.count, jobs: workers, names: files) { index, worker in
             let (input, destination) = (files[index], destinations[index])
-            let image = try ImageFile.read(input, limits: limits)
+            let image = metadataOptions.apply(to: try ImageFile.read(input, limits: limits), name: input)
             let clean = ImageDenoiser.denoise(image, model: try models[worker].denoiser(), tile: tile, strength: strength, ensemble: ensemble)
             try ImageFile.write(clean, to: destination, format: formats[index], overwrite: force, inputs: allInputs)
             if destination != "-" { Terminal.note("\(BatchJobs.counter(index, of: total))\(input) -> \(destination)") }

@@ -46,7 +46,14 @@ struct InfoCommand: ParsableCommand {
         var latentWidth: Int
         var downsampling: Int
         var modelDigest: String
+        /// The ICC profile's size, and the bytes it takes in the file (compressed, or raw in a
+        /// version 1.0 `iccp` chunk); the same for EXIF and XMP.
         var iccBytes: Int
+        var iccStoredBytes: Int
+        var exifBytes: Int
+        var exifStoredBytes: Int
+        var xmpBytes: Int
+        var xmpStoredBytes: Int
         var alphaBytes: Int
         var payloadBytes: Int
         var fileBytes: Int
@@ -76,7 +83,10 @@ struct InfoCommand: ParsableCommand {
                     coder: h.coder.description, paddingMultiple: h.paddingMultiple, paddedWidth: h.paddedWidth,
                     paddedHeight: h.paddedHeight, latentChannels: h.latentChannels, latentHeight: h.latentHeight,
                     latentWidth: h.latentWidth, downsampling: h.downsampling, modelDigest: SHA256.hex(h.modelDigest),
-                    iccBytes: c.iccProfile?.count ?? 0, alphaBytes: c.alpha?.data.count ?? 0, payloadBytes: c.payload.count,
+                    iccBytes: c.iccProfile?.count ?? c.compressedICC?.size ?? 0,
+                    iccStoredBytes: c.iccProfile?.count ?? c.compressedICC?.data.count ?? 0,
+                    exifBytes: c.exif?.size ?? 0, exifStoredBytes: c.exif?.data.count ?? 0,
+                    xmpBytes: c.xmp?.size ?? 0, xmpStoredBytes: c.xmp?.data.count ?? 0, alphaBytes: c.alpha?.data.count ?? 0, payloadBytes: c.payload.count,
                     fileBytes: bytes.count, bitsPerPixel: Double(bytes.count * 8) / Double(h.width * h.height),
                     skippedChunks: c.skippedChunks,
                     hyperpriorQuality: h.coder == .hyperprior && c.payload.count >= 2
@@ -177,6 +187,11 @@ struct InfoCommand: ParsableCommand {
         }
     }
 
+    /// "none", "3144 bytes" (stored raw) or "3144 bytes (1830 stored, zstd)".
+    static func metadataSize(_ bytes: Int, stored: Int) -> String {
+        bytes == 0 ? "none" : stored == bytes ? "\(bytes) bytes" : "\(bytes) bytes (\(stored) stored, zstd)"
+    }
+
     static func text(_ i: Info) -> String {
         let quality = i.hyperpriorQuality.map { String(format: "%g (variable-rate model)", $0) }
             ?? (i.quality == 0 ? "custom model" : "\(i.quality) of 8")
@@ -188,7 +203,9 @@ struct InfoCommand: ParsableCommand {
             ("quality", quality),
             ("entropy coder", i.coder),
             ("model sha256", i.modelDigest),
-            ("icc profile", i.iccBytes == 0 ? "none" : "\(i.iccBytes) bytes"),
+            ("icc profile", Self.metadataSize(i.iccBytes, stored: i.iccStoredBytes)),
+            ("exif", Self.metadataSize(i.exifBytes, stored: i.exifStoredBytes)),
+            ("xmp", Self.metadataSize(i.xmpBytes, stored: i.xmpStoredBytes)),
             ("alpha", i.alphaBytes == 0 ? "none" : "\(i.alphaBytes) bytes (zstd)"),
             ("payload", "\(i.payloadBytes) bytes"),
             ("file size", "\(i.fileBytes) bytes"),

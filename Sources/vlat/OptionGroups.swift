@@ -87,3 +87,18 @@ struct MemoryLimitOptions: ParsableArguments {
     /// Bytes each of `workers` jobs may use.
     func perJob(_ workers: Int) -> Int { (maxMemory.map { $0 << 20 } ?? ImageCodec.defaultMemoryLimit) / workers }
 }
+
+/// `--metadata`: which of the input's ICC profile, EXIF and XMP the output keeps.
+struct MetadataOptions: ParsableArguments {
+    @Option(help: "Metadata to keep: all, none, or a comma-separated list of icc, exif, xmp. EXIF orientation is always applied to the pixels.")
+    var metadata: MetadataSelection = .all
+
+    /// `image` with the selection applied, and a note for an ICC profile the reader refused.
+    func apply(to image: Image, name: String) -> Image {
+        if let reason = image.source.droppedICCReason, metadata.contains(.icc) {
+            Terminal.note("\(name): ICC profile not kept: \(reason)")
+        }
+        if let o = image.source.appliedOrientation { Terminal.detail("\(name): turned upright (EXIF orientation \(o))") }
+        return metadata.apply(to: image)
+    }
+}

@@ -11,4 +11,10 @@ public enum TestPaths {
     public static func sharedCorpus(_ name: String) -> String {
         packageRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus/\(name)").path
     }
+
+    /// `../shared/conformance/<name>`: other projects' decoder test files, present on development
+    /// machines and in CI, absent elsewhere.
+    public static func sharedConformance(_ name: String) -> String {
+        packageRoot.deletingLastPathComponent().appendingPathComponent("shared/conformance/\(name)").path
+    }
 }

@@ -129,4 +129,29 @@ struct EverydayUseTests {
         let help = try CLI.run(["--help"])
         #expect(help.stdout.contains("vlat compress photo.png") && help.stdout.contains("vlat decompress photo.vlat"))
     }
+
+    @Test func aSidewaysPhoneJPEGComesBackUprightWithItsMetadata() throws {
+        let dir = CLI.scratch()
+        // Stored 48 wide and 32 tall, dark on the left; EXIF orientation 6 (turn clockwise).
+        var stored = Image(width: 48, height: 32, layout: .rgb, pixels: (0..<(48 * 32 * 3)).map { i in UInt8(i / 3 % 48 < 24 ? 30 : 220) })
+        let tiff: [UInt8] = [0x49, 0x49, 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0]
+        stored.exif = tiff
+        stored.xmp = Array(#"<x:xmpmeta xmlns:x="adobe:ns:meta/"/>"#.utf8)
+        let photo = dir.appendingPathComponent("phone.jpg").path
+        try Data(JPEGCodec.encode(stored, quality: 95)).write(to: URL(fileURLWithPath: photo))
+        #expect(try CLI.run(["compress", photo, "-q", "3"]).status == 0)
+        let info = try CLI.run(["info", dir.appendingPathComponent("phone.vlat").path])
+        #expect(info.stdout.contains("exif            26 bytes") && info.stdout.contains("xmp             \(stored.xmp!.count) bytes"), "\(info.stdout)")
+        #expect(try CLI.run(["decompress", dir.appendingPathComponent("phone.vlat").path]).status == 0)
+        let back = try ImageFile.read(dir.appendingPathComponent("phone.decoded.png").path, upright: false)
+        #expect(back.width == 32 && back.height == 48)
+        #expect(back.exif.flatMap(ExifOrientation.read) == 1 && back.xmp == stored.xmp)
+        // --metadata none keeps none of it (and the pixels stay upright); a bad value is named.
+        let bare = dir.appendingPathComponent("bare.vlat").path
+        #expect(try CLI.run(["compress", photo, "-o", bare, "--metadata", "none"]).status == 0)
+        let bareInfo = try CLI.run(["info", bare]).stdout
+        #expect(bareInfo.contains("exif            none") && bareInfo.contains("xmp             none") && bareInfo.contains("32 x 48"))
+        let bad = try CLI.run(["compress", photo, "-o", bare, "--metadata", "gps", "--force"])
+        #expect(bad.status == 64 && bad.stderr.contains("--metadata"), "\(bad.stderr)")
+    }
 }

@@ -73,6 +73,27 @@ struct ImageCodecTests {
         #expect(try ImageCodec.decode(Container.parse(container.serialized()), model: model).iccProfile == icc.iccProfile)
     }
 
+    @Test func iccEXIFAndXMPAreCarriedCompressedAndVersion10RawICCStillReads() throws {
+        let model = CodecFixtures.model()
+        var image = CodecFixtures.image("Corpus/generated/png_rgb8_icc.png")
+        let profile = try #require(image.iccProfile)
+        image.exif = Array("MM\0\u{2A}".utf8) + [UInt8](repeating: 0, count: 400)
+        image.xmp = Array(String(repeating: "<rdf:Description/>", count: 50).utf8)
+        var container = try ImageCodec.encode(image, model: model)
+        #expect(container.iccProfile == nil && container.compressedICC?.size == profile.count)
+        #expect(container.exif!.data.count < 400 && container.xmp!.data.count < image.xmp!.count)
+        let back = try ImageCodec.decode(Container.parse(container.serialized()), model: model)
+        #expect(back.iccProfile == profile && back.exif == image.exif && back.xmp == image.xmp)
+        // A version 1.0 file holds its profile raw in iccp.
+        container.compressedICC = nil
+        container.iccProfile = profile
+        container.header.versionMinor = 0
+        #expect(try ImageCodec.decode(Container.parse(container.serialized()), model: model).iccProfile == profile)
+        // A compressed chunk that does not decompress to its declared size is an error.
+        container.exif = .init(size: 401, data: container.exif!.data)
+        #expect(throws: CodecError.self) { try ImageCodec.decode(Container.parse(container.serialized()), model: model) }
+    }
+
     @Test func headerDescribesTheImageAndModel() throws {
         let model = CodecFixtures.model(quality: 3)
         let image = CodecFixtures.image("Corpus/photos/camera.png")

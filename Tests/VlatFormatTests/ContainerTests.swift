@@ -44,7 +44,7 @@ struct ContainerTests {
         #expect(Array(bytes[0..<8]) == [0x89, 0x56, 0x4C, 0x41, 0x54, 0x0D, 0x0A, 0x1A])
         #expect(Array(bytes[8..<12]) == Array("HEAD".utf8))
         #expect(Array(bytes[12..<16]) == [56, 0, 0, 0])                 // length, little-endian
-        #expect(Array(bytes[16..<18]) == [1, 0])                        // version 1.0
+        #expect(Array(bytes[16..<18]) == [1, 1])                        // version 1.1
         #expect(Array(bytes[18..<22]) == [100, 0, 0, 0])                // width
         #expect(Array(bytes[bytes.count - 12..<bytes.count - 8]) == Array("TAIL".utf8))
         // 8 signature + (12 + 56) HEAD + (12 + 40) DATA + 12 TAIL
@@ -110,18 +110,58 @@ struct ContainerTests {
     @Test func versionRules() throws {
         var future = sampleHeader().encoded()
         future[0] = 2
+        future[1] = 0
         #expect(throws: ContainerError.unsupportedVersion(major: 2, minor: 0)) {
             try Container.parse(handmade([("HEAD", future), ("DATA", [1]), ("TAIL", [])]))
         }
-        // A 1.1 file with an extra HEAD field appended still reads in 1.0.
+        // A 1.2 file with an extra HEAD field appended still reads in 1.1.
         var minor = sampleHeader().encoded()
-        minor[1] = 1
+        minor[1] = 2
         minor += [7, 7, 7, 7]
         let parsed = try Container.parse(handmade([("HEAD", minor), ("DATA", [1]), ("TAIL", [])]))
-        #expect(parsed.header.versionMinor == 1 && parsed.header.width == 100)
-        // But a 1.0 HEAD must be exactly 56 bytes.
-        #expect(throws: ContainerError.self) {
-            try Container.parse(handmade([("HEAD", sampleHeader().encoded() + [0]), ("DATA", [1]), ("TAIL", [])]))
+        #expect(parsed.header.versionMinor == 2 && parsed.header.width == 100)
+        // But a 1.0 or 1.1 HEAD must be exactly 56 bytes.
+        for version: UInt8 in [0, 1] {
+            var head = sampleHeader().encoded() + [0]
+            head[1] = version
+            #expect(throws: ContainerError.self) { try Container.parse(handmade([("HEAD", head), ("DATA", [1]), ("TAIL", [])])) }
+        }
+        // A 1.0 file (what earlier writers made) reads.
+        var old = sampleHeader().encoded()
+        old[1] = 0
+        #expect(try Container.parse(handmade([("HEAD", old), ("DATA", [1]), ("TAIL", [])])).header.versionMinor == 0)
+    }
+
+    @Test func compressedMetadataChunksRoundTripAndAreChecked() throws {
+        var c = sampleContainer(icc: false)
+        c.compressedICC = .init(size: 3144, data: [1, 2, 3])
+        c.exif = .init(size: 120, data: [4, 5])
+        c.xmp = .init(size: 3711, data: [6])
+        let bytes = c.serialized()
+        #expect(try Container.parse(bytes) == c)
+        // Layout: method, size (u32 LE), data.
+        let exif = try #require(bytes.indices.first { Array(bytes[$0..<$0 + 4]) == Array("exif".utf8) })
+        #expect(Array(bytes[exif + 8..<exif + 15]) == [0, 120, 0, 0, 0, 4, 5])
+
+        let head = sampleHeader().encoded()
+        func chunk(_ method: UInt8, _ size: UInt32, _ data: [UInt8]) -> [UInt8] {
+            [method, UInt8(size & 0xFF), UInt8(size >> 8 & 0xFF), UInt8(size >> 16 & 0xFF), UInt8(size >> 24)] + data
+        }
+        func parse(_ chunks: [(String, [UInt8])]) throws -> Container {
+            try Container.parse(handmade([("HEAD", head)] + chunks + [("DATA", [1]), ("TAIL", [])]))
+        }
+        #expect(throws: ContainerError.invalidChunk(chunk: "exif", reason: "unknown coding method")) { try parse([("exif", chunk(1, 4, [0]))]) }
+        #expect(throws: ContainerError.invalidChunk(chunk: "xmpp", reason: "empty")) { try parse([("xmpp", chunk(0, 0, [0]))]) }
+        #expect(throws: ContainerError.invalidChunk(chunk: "iccz", reason: "shorter than its method and size")) { try parse([("iccz", [0, 1])]) }
+        // A declared size over the limit is refused before anything is decompressed.
+        #expect(throws: ContainerError.chunkTooLarge(chunk: "exif", length: 1 << 24 + 1, limit: 1 << 24)) {
+            try parse([("exif", chunk(0, 1 << 24 + 1, [0]))])
+        }
+        #expect(throws: ContainerError.duplicateChunk("iccz")) { try parse([("iccp", [1]), ("iccz", chunk(0, 4, [0]))]) }
+        #expect(throws: ContainerError.duplicateChunk("iccp")) { try parse([("iccz", chunk(0, 4, [0])), ("iccp", [1])]) }
+        #expect(throws: ContainerError.duplicateChunk("xmpp")) { try parse([("xmpp", chunk(0, 4, [0])), ("xmpp", chunk(0, 4, [0]))]) }
+        #expect(throws: ContainerError.misplacedChunk("exif")) {
+            try Container.parse(handmade([("HEAD", head), ("DATA", [1]), ("exif", chunk(0, 4, [0])), ("TAIL", [])]))
         }
     }
 

@@ -31,6 +31,11 @@ typedef struct {
     size_t pixels_size;
     uint8_t *icc;
     size_t icc_size;
+    uint8_t *exif;         // EXIF as a TIFF structure ("II*\0" or "MM\0*" first), no "Exif\0\0" prefix
+    size_t exif_size;
+    uint8_t *xmp;          // the XMP packet (XML)
+    size_t xmp_size;
+    int icc_dropped;       // an ICC profile was present but the library refused it (the reason is in `message`)
     // What the file said about itself.
     int source_color_type; // PNG: the IHDR colour type; JPEG: the J_COLOR_SPACE of the file
     int source_bit_depth;
@@ -49,25 +54,43 @@ typedef struct {
 
 void vlat_buffer_free(vlat_buffer *buffer);
 
+/// Metadata to write beside the pixels; NULL pointers (or zero sizes) mean none.
+typedef struct {
+    const uint8_t *icc;
+    size_t icc_size;
+    const uint8_t *exif; // a TIFF structure, as vlat_decoded holds it
+    size_t exif_size;
+    const uint8_t *xmp;
+    size_t xmp_size;
+} vlat_metadata;
+
+/// The largest ICC profile, EXIF block or XMP packet read from a PNG (libpng's own default
+/// ceiling for a decompressed ancillary chunk is 8,000,000 bytes; this is the .vlat container's).
+#define VLAT_MAX_METADATA_BYTES (1u << 24)
+
 /// Decodes a PNG of any colour type and bit depth. Palette and tRNS are expanded, 1/2/4-bit grey
 /// is scaled to 8 bits, 16-bit samples are kept (big-endian) for the caller to round.
 vlat_status vlat_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
                             vlat_decoded *out, char *message);
 
-/// Encodes 8-bit interleaved pixels (1..4 channels) as PNG, with an optional ICC profile.
+/// Encodes 8-bit interleaved pixels (1..4 channels) as PNG, with optional metadata (iCCP,
+/// eXIf, and XMP as an iTXt chunk "XML:com.adobe.xmp").
 vlat_status vlat_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height,
-                            uint32_t channels, const uint8_t *icc, size_t icc_size,
+                            uint32_t channels, const vlat_metadata *metadata,
                             int compression_level, vlat_buffer *out, char *message);
 
 /// Decodes a baseline or progressive JPEG: grey stays grey, YCbCr/RGB become RGB, CMYK/YCCK are
 /// converted to RGB (Adobe inverted CMYK recognised). Truncated data is an error, not grey fill.
+/// The ICC profile (APP2), EXIF and XMP (APP1) are returned raw.
 vlat_status vlat_jpeg_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
                              vlat_decoded *out, char *message);
 
 /// Encodes 8-bit grey (1 channel) or RGB (3 channels) pixels as JPEG. `subsampling_420` chooses
 /// 4:2:0 chroma (else 4:4:4); Huffman tables are optimised.
+/// Metadata goes into APP1 (EXIF, then XMP) and APP2 (ICC) segments; EXIF or XMP too large for
+/// one segment (65,533 bytes with its signature) is an error.
 vlat_status vlat_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height,
                              uint32_t channels, int quality, int subsampling_420,
-                             const uint8_t *icc, size_t icc_size, vlat_buffer *out, char *message);
+                             const vlat_metadata *metadata, vlat_buffer *out, char *message);
 
 #endif
