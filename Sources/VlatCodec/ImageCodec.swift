@@ -49,7 +49,9 @@ public enum ImageCodec {
         return overflow ? Int.max : product + (64 << 20)
     }
 
-    static func checkMemory(width: Int, height: Int, model: CodecModel, limit: Int, refining: Bool = false) throws {
+    /// Throws `CodecError.needsMemory` when coding a `width` x `height` image with `model` would
+    /// need more than `limit` bytes; callers run it on a file's declared size before decoding it.
+    public static func checkMemory(width: Int, height: Int, model: CodecModel, limit: Int, refining: Bool = false) throws {
         let required = requiredMemory(width: width, height: height, model: model, refining: refining)
         if required > limit { throw CodecError.needsMemory(required: required, limit: limit) }
     }

@@ -9,7 +9,8 @@ import Darwin
 ///
 /// The bytes go to a temporary file in the destination's folder, are flushed to disk, and are
 /// then moved into place: with `rename` when overwriting is allowed, and with `link` (which fails
-/// if the name exists, atomically) when it is not. On any failure the temporary file is removed.
+/// if the name exists, atomically) when it is not. On any failure the temporary file is removed,
+/// and on SIGINT, SIGTERM or SIGHUP too once `TemporaryFiles.removeOnSignals()` is installed.
 ///
 /// ```swift
 /// try AtomicFile.write(pngBytes, to: "out.png", overwrite: false)
@@ -33,9 +34,12 @@ public enum AtomicFile {
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         if fd < 0 { throw FileError.system(path: path, operation: "create temporary file", errno: errno) }
         let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // Registered so that a signal mid-write removes it (`TemporaryFiles.removeOnSignals`).
+        let slot = TemporaryFiles.shared.register(template)
         var committed = false
         defer {
             if !committed { unlink(temporary) }
+            if let slot { TemporaryFiles.shared.unregister(slot) }
         }
         do {
             try writeAll(fd: fd, bytes: bytes, path: path)

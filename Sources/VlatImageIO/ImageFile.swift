@@ -22,8 +22,12 @@ public enum ImageFile {
 
     /// Decodes PNG or JPEG bytes, sniffing the signature; anything else is refused by name.
     /// With `upright` (the default) the EXIF orientation is applied (`ExifOrientation.upright`),
-    /// so the pixels are as a viewer shows them.
-    public static func decode(_ data: [UInt8], limits: ImageLimits = .default, upright: Bool = true) throws -> Image {
+    /// so the pixels are as a viewer shows them. `beforeDecoding` sees the dimensions the
+    /// header declares before any pixel memory is allocated, and may refuse them by throwing
+    /// (a memory budget, say).
+    public static func decode(_ data: [UInt8], limits: ImageLimits = .default, upright: Bool = true,
+                              beforeDecoding: ((_ width: Int, _ height: Int) throws -> Void)? = nil) throws -> Image {
+        if let beforeDecoding, let size = dimensions(of: data) { try beforeDecoding(size.width, size.height) }
         let image: Image
         switch sniff(data) {
         case "PNG": image = try PNGCodec.decode(data, limits: limits)
@@ -33,9 +37,48 @@ public enum ImageFile {
         return upright ? ExifOrientation.upright(image) : image
     }
 
-    /// Reads an image file (`"-"` for standard input), upright as `decode` says.
-    public static func read(_ path: String, limits: ImageLimits = .default, upright: Bool = true) throws -> Image {
-        try decode(FileReader.read(path), limits: limits, upright: upright)
+    /// Reads an image file (`"-"` for standard input), upright as `decode` says. A file whose
+    /// first bytes are not PNG or JPEG is refused before the rest is read (an endless device
+    /// such as /dev/zero included); files are read up to `FileReader.defaultLimit` (1 GiB).
+    public static func read(_ path: String, limits: ImageLimits = .default, upright: Bool = true,
+                            beforeDecoding: ((_ width: Int, _ height: Int) throws -> Void)? = nil) throws -> Image {
+        let data = try FileReader.read(path, prefix: .init(count: 16) { head in
+            let kind = sniff(head)
+            guard kind == "PNG" || kind == "JPEG" else { throw ImageIOError.unsupportedFormat(detected: kind) }
+        })
+        return try decode(data, limits: limits, upright: upright, beforeDecoding: beforeDecoding)
+    }
+
+    /// The width and height a PNG (IHDR) or JPEG (the first SOF marker) header declares, read
+    /// without decoding; nil when the header cannot be found.
+    public static func dimensions(of data: [UInt8]) -> (width: Int, height: Int)? {
+        func u16(_ i: Int) -> Int { Int(data[i]) << 8 | Int(data[i + 1]) }
+        func u32(_ i: Int) -> Int { u16(i) << 16 | u16(i + 2) }
+        switch sniff(data) {
+        case "PNG":
+            guard data.count >= 24, Array(data[12..<16]) == Array("IHDR".utf8) else { return nil }
+            return (u32(16), u32(20))
+        case "JPEG":
+            var i = 2
+            while i + 4 <= data.count {
+                guard data[i] == 0xFF else { return nil }
+                let marker = data[i + 1]
+                if marker == 0xFF { i += 1; continue }                      // fill byte
+                if marker == 0xD8 || (0xD0...0xD7).contains(marker) || marker == 0x01 { i += 2; continue }
+                if marker == 0xDA || marker == 0xD9 { return nil }          // scan data before any SOF
+                let length = u16(i + 2)
+                guard length >= 2 else { return nil }
+                // SOF0...SOF15, except DHT (C4), JPG (C8) and DAC (CC).
+                if (0xC0...0xCF).contains(marker) && ![0xC4, 0xC8, 0xCC].contains(marker) {
+                    guard i + 9 <= data.count else { return nil }
+                    return (u16(i + 7), u16(i + 5))
+                }
+                i += 2 + length
+            }
+            return nil
+        default:
+            return nil
+        }
     }
 
     /// Encodes `image` in `format`.

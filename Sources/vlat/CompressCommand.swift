@@ -106,9 +106,15 @@ struct CompressCommand: ParsableCommand {
         let failed = BatchJobs.run(count: files.count, jobs: workers, names: files) { index, worker in
             let (input, destination) = (files[index], destinations[index])
             let start = ContinuousClock.now
-            var image = metadataOptions.apply(to: try ImageFile.read(input, limits: limits), name: input)
-            if image.source.wasReducedTo8Bit { Terminal.note("\(input): \(image.source.bitDepth)-bit samples reduced to 8 bits") }
             let cache = caches[worker]
+            // The memory the image will need is checked from its header, before its pixels are
+            // decoded, against the largest model it may be coded with.
+            let largest = targetBpp == nil ? try cache.model(quality: quality ?? Double(ModelRegistry.defaultQuality))
+                : try cache.variableRateModel(installed: installedVariableRate) ?? cache.model(quality: levels.last ?? ModelRegistry.defaultQuality)
+            var image = metadataOptions.apply(to: try ImageFile.read(input, limits: limits) { width, height in
+                try ImageCodec.checkMemory(width: width, height: height, model: largest, limit: memoryLimit, refining: refinement != nil)
+            }, name: input)
+            if image.source.wasReducedTo8Bit { Terminal.note("\(input): \(image.source.bitDepth)-bit samples reduced to 8 bits") }
             if denoise { image = ImageDenoiser.denoise(image, model: try cache.denoiser()) }
             var bytes: [UInt8]
             var remark = ""

@@ -59,7 +59,10 @@ struct DecompressCommand: ParsableCommand {
         let failed = BatchJobs.run(count: files.count, jobs: workers, names: files) { index, worker in
             let (input, destination) = (files[index], destinations[index])
             let start = ContinuousClock.now
-            let container = try Container.parse(FileReader.read(input))
+            // Anything that does not start like a .vlat file is refused before the rest is read.
+            let container = try Container.parse(FileReader.read(input, prefix: .init(count: Container.signature.count) { head in
+                guard head.count < Container.signature.count || head == Container.signature else { throw ContainerError.notVlat }
+            }))
             let codecModel = try caches[worker].model(digest: container.header.modelDigest)
             let image = metadataOptions.apply(to: try ImageCodec.decode(container, model: codecModel, memoryLimit: memoryLimit), name: input)
             try ImageFile.write(image, to: destination, format: formats[index], overwrite: force, inputs: allInputs)

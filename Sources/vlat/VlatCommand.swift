@@ -3,6 +3,7 @@ import ArgumentParser
 @preconcurrency import Glibc
 #endif
 import Foundation
+import VlatFiles
 import VlatTensor
 
 /// The `vlat` command line tool.
@@ -37,6 +38,9 @@ struct VlatCommand: ParsableCommand {
         // A closed pipe on standard output becomes a write error (EPIPE) that the command
         // reports with status 1, instead of a silent death by SIGPIPE.
         signal(SIGPIPE, SIG_IGN)
+        // Ctrl-C or a kill during a write leaves no temporary file behind (train replaces these
+        // handlers with its own, which save a checkpoint first).
+        TemporaryFiles.removeOnSignals()
         if let message = unknownSubcommandMessage(CommandLine.arguments) {
             FileHandle.standardError.write(Data((message + "\n").utf8))
             Foundation.exit(ExitCode.validationFailure.rawValue)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import VlatCodec
+import VlatFormat
 import VlatImageIO
 import VlatModels
 
@@ -153,5 +154,55 @@ struct EverydayUseTests {
         #expect(bareInfo.contains("exif            none") && bareInfo.contains("xmp             none") && bareInfo.contains("32 x 48"))
         let bad = try CLI.run(["compress", photo, "-o", bare, "--metadata", "gps", "--force"])
         #expect(bad.status == 64 && bad.stderr.contains("--metadata"), "\(bad.stderr)")
+    }
+
+    @Test func memoryIsCheckedFromTheHeaderAndEndlessInputsAreRefusedAtOnce() throws {
+        let dir = CLI.scratch()
+        // A 16383 x 16383 16-bit RGBA PNG header with a token IDAT: decoding it would take GiBs.
+        func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+        func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+            let body = Array(type.utf8) + data
+            return be32(UInt32(data.count)) + body + be32(CRC32.checksum(body))
+        }
+        let png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", be32(16383) + be32(16383) + [16, 6, 0, 0, 0])
+            + chunk("IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]) + chunk("IEND", [])
+        let huge = dir.appendingPathComponent("huge.png").path
+        try Data(png).write(to: URL(fileURLWithPath: huge))
+        let r = try CLI.run(["compress", huge, "--max-memory", "100", "-q", "1"])
+        #expect(r.status == 1 && r.stderr.contains("needs about") && r.stderr.contains("over the limit of 100 MiB"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("huge.vlat").path))
+        // /dev/zero is refused from its first bytes, not read to the 1 GiB input limit.
+        let zero = try CLI.run(["compress", "/dev/zero", "-o", dir.appendingPathComponent("z.vlat").path])
+        #expect(zero.status == 1 && zero.stderr.contains("/dev/zero") && zero.stderr.split(separator: "\n").count == 1, "\(zero.stderr)")
+        let notVlat = try CLI.run(["decompress", "/dev/zero", "-o", dir.appendingPathComponent("z.png").path])
+        #expect(notVlat.status == 1 && notVlat.stderr.contains("not a .vlat file"), "\(notVlat.stderr)")
+    }
+
+    @Test func killingACommandLeavesNoTemporaryFileAndNoPartialOutput() throws {
+        let dir = CLI.scratch()
+        let photo = CLI.packageRoot.appendingPathComponent("Corpus/photos/chelsea.png").path
+        // Signals at staggered moments: before, during and after the write.
+        for (i, delay) in [0.1, 0.4, 0.8, 1.2].enumerated() {
+            for sig in [SIGTERM, SIGINT] {
+                let out = dir.appendingPathComponent("k\(i)-\(sig).vlat").path
+                let process = Process()
+                process.executableURL = CLI.executable
+                process.arguments = ["compress", photo, "-o", out, "-q", "2"]
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                Thread.sleep(forTimeInterval: delay)
+                kill(process.processIdentifier, sig)
+                process.waitUntilExit()
+                // Either it finished (a whole file) or it died of the signal (no file).
+                if FileManager.default.fileExists(atPath: out) {
+                    #expect(process.terminationStatus == 0 && process.terminationReason == .exit)
+                    #expect((try? Container.parse(Array(Data(contentsOf: URL(fileURLWithPath: out))))) != nil)
+                } else {
+                    #expect(process.terminationReason == .uncaughtSignal)
+                }
+            }
+        }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".vlat-tmp") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import VlatFiles
+@testable import VlatFiles
 
 @Suite("Atomic, no-clobber file writing and bounded reading")
 struct AtomicFileTests {
@@ -47,5 +47,29 @@ struct AtomicFileTests {
         #expect(throws: FileError.tooLarge(path: path, size: 1000, limit: 999)) { try FileReader.read(path, limit: 999) }
         #expect(throws: FileError.notFound(path: dir + "/nope")) { try FileReader.read(dir + "/nope") }
         #expect(throws: FileError.isDirectory(path: dir)) { try FileReader.read(dir) }
+    }
+
+    @Test func signalCleanupRemovesRegisteredFilesOnly() throws {
+        let dir = scratch()
+        try AtomicFile.write([UInt8](repeating: 1, count: 1 << 20), to: dir + "/big.bin", overwrite: false)
+        #expect(leftovers(dir).isEmpty)
+        // What the signal handler does, on a table of the test's own (the shared one belongs to
+        // writes running in parallel): unlink every registered file, and nothing else.
+        let table = TemporaryFiles(capacity: 4)
+        let stray = dir + "/.vlat-tmp-test", kept = dir + "/kept.bin"
+        for path in [stray, kept] { FileManager.default.createFile(atPath: path, contents: Data([1])) }
+        let slot = try #require(table.register(Array(stray.utf8CString)))
+        #expect(table.registeredCount == 1)
+        table.removeAllNow()
+        #expect(!FileManager.default.fileExists(atPath: stray) && FileManager.default.fileExists(atPath: kept))
+        table.unregister(slot)
+        #expect(table.registeredCount == 0)
+        // Slots are reused, and a full table degrades to no registration rather than failing.
+        var slots: [Int] = []
+        while let s = table.register(Array("/nonexistent/x".utf8CString)) { slots.append(s) }
+        #expect(slots == [0, 1, 2, 3])
+        table.unregister(2)
+        #expect(table.register(Array("/nonexistent/y".utf8CString)) == 2)
+        #expect(table.register([65, 66]) == nil) // not NUL-terminated
     }
 }

@@ -90,6 +90,26 @@ struct BadInputTests {
         }
     }
 
+    @Test func headersDeclareTheirSizeBeforeAnyDecoding() throws {
+        // The declared size reaches the caller's check first: a refusal there allocates nothing.
+        for path in [Fixtures.photo("chelsea.png"), Fixtures.generated("jpeg_progressive.jpg"), Fixtures.generated("jpeg_icc.jpg")] {
+            let data = Fixtures.bytes(path)
+            let image = try ImageFile.decode(data, upright: false)
+            let size = try #require(ImageFile.dimensions(of: data))
+            #expect(size.width == image.width && size.height == image.height, "\(path)")
+            struct Refused: Error {}
+            #expect(throws: Refused.self) { try ImageFile.decode(data) { _, _ in throw Refused() } }
+        }
+        var huge = Fixtures.bytes(Fixtures.generated("jpeg_baseline420.jpg"))
+        let sof = (0..<huge.count - 1).first { huge[$0] == 0xFF && huge[$0 + 1] == 0xC0 }!
+        huge[sof + 5] = 0x3E; huge[sof + 6] = 0x80; huge[sof + 7] = 0x3E; huge[sof + 8] = 0x80
+        #expect(ImageFile.dimensions(of: huge)! == (16000, 16000))
+        // Truncated or foreign headers give nil, never a crash.
+        let png = Fixtures.bytes(Fixtures.photo("chelsea.png"))
+        for cut in [0, 8, 20, 23] { #expect(ImageFile.dimensions(of: Array(png[0..<cut])) == nil) }
+        for cut in 0..<min(huge.count, 700) { _ = ImageFile.dimensions(of: Array(huge[0..<cut])) }
+    }
+
     @Test func configurableLimit() throws {
         let data = Fixtures.bytes(Fixtures.photo("chelsea.png"))
         #expect(throws: ImageIOError.self) { try ImageFile.decode(data, limits: ImageLimits(maxPixels: 1000)) }
