@@ -67,6 +67,14 @@ let package = Package(
         .executableTarget(name: "CodecBench", dependencies: ["VlatBench", "VlatCodec", "VlatEntropy", "VlatFiles", "VlatFilters", "VlatFormat", "VlatImageIO", "VlatMetrics", "VlatModels", "VlatTensor"],
                          path: "Benchmarks/CodecBench"),
 
+        // Fuzz targets (Fuzz/README.md): replay drivers in ordinary builds, run by the tests;
+        // libFuzzer targets when built by Scripts/fuzz.sh.
+        .target(name: "FuzzSupport", dependencies: ["VlatCodec", "VlatModels", "VlatImageIO", "VlatTensor", "VlatFormat"], path: "Fuzz/FuzzSupport"),
+        .executableTarget(name: "FuzzContainer", dependencies: ["FuzzSupport", "VlatCodec", "VlatFormat"], path: "Fuzz/FuzzContainer"),
+        .executableTarget(name: "FuzzPNG", dependencies: ["FuzzSupport", "VlatImageIO"], path: "Fuzz/FuzzPNG"),
+        .executableTarget(name: "FuzzJPEG", dependencies: ["FuzzSupport", "VlatImageIO"], path: "Fuzz/FuzzJPEG"),
+        .executableTarget(name: "FuzzModelFile", dependencies: ["FuzzSupport", "VlatCodec", "VlatFormat", "VlatModels"], path: "Fuzz/FuzzModelFile"),
+
         // Shared by the test targets: package paths and finite-difference gradient checks.
         .target(name: "VlatTestSupport", dependencies: ["VlatTensor"], path: "Tests/Support"),
 

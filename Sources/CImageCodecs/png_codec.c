@@ -43,43 +43,89 @@ static void png_read_from_memory(png_structp png, png_bytep dest, png_size_t len
 }
 
 static const png_byte iccp_name[5] = {'i', 'C', 'C', 'P', '\0'};
+static const png_byte itxt_name[5] = {'i', 'T', 'X', 't', '\0'};
 
-/// Inflates an iCCP chunk's data (keyword, NUL, method 0, zlib stream) into a malloc'd profile
-/// of at most VLAT_MAX_METADATA_BYTES. Returns NULL with a reason in `why` otherwise.
-static uint8_t *iccp_inflate(const png_byte *data, size_t size, size_t *profile_size, const char **why) {
-    size_t k = 0;
-    while (k < size && k < 80 && data[k] != 0) k++;
-    if (k == 0 || k >= size || k == 80) { *why = "iCCP: bad keyword"; return NULL; }
-    if (k + 2 > size || data[k + 1] != 0) { *why = "iCCP: unknown compression method"; return NULL; }
+/// Inflates a zlib stream into a malloc'd buffer of at most VLAT_MAX_METADATA_BYTES. Returns
+/// NULL with a reason in `why` otherwise (`what` names the chunk in that reason).
+static uint8_t *inflate_limited(const png_byte *data, size_t size, size_t *out_size, const char *what,
+                                char *why, size_t why_size) {
     z_stream z;
     memset(&z, 0, sizeof(z));
-    if (inflateInit(&z) != Z_OK) { *why = "iCCP: zlib failed to start"; return NULL; }
+    if (inflateInit(&z) != Z_OK) { snprintf(why, why_size, "%s: zlib failed to start", what); return NULL; }
     size_t capacity = 65536, used = 0;
+    const size_t ceiling = (size_t)VLAT_MAX_METADATA_BYTES + 1;
     uint8_t *out = (uint8_t *)malloc(capacity);
-    if (!out) { inflateEnd(&z); *why = "out of memory"; return NULL; }
-    z.next_in = (Bytef *)(data + k + 2);
-    z.avail_in = (uInt)(size - k - 2);
+    if (!out) { inflateEnd(&z); snprintf(why, why_size, "out of memory"); return NULL; }
+    z.next_in = (Bytef *)data;
+    z.avail_in = (uInt)size;
     int rc = Z_OK;
     while (rc == Z_OK) {
         if (used == capacity) {
-            if (capacity >= (size_t)VLAT_MAX_METADATA_BYTES + 1) { rc = Z_BUF_ERROR; break; }
-            capacity = capacity * 2 > (size_t)VLAT_MAX_METADATA_BYTES + 1 ? (size_t)VLAT_MAX_METADATA_BYTES + 1 : capacity * 2;
+            if (capacity >= ceiling) break;
+            capacity = capacity * 2 > ceiling ? ceiling : capacity * 2;
             uint8_t *grown = (uint8_t *)realloc(out, capacity);
-            if (!grown) { free(out); inflateEnd(&z); *why = "out of memory"; return NULL; }
+            if (!grown) { free(out); inflateEnd(&z); snprintf(why, why_size, "out of memory"); return NULL; }
             out = grown;
         }
         z.next_out = out + used;
         z.avail_out = (uInt)(capacity - used);
         rc = inflate(&z, Z_NO_FLUSH);
         used = capacity - z.avail_out;
-        if (rc == Z_BUF_ERROR && z.avail_out > 0) break; // input ended early
-        if (rc == Z_BUF_ERROR) rc = Z_OK;                 // output full: grow and go on
+        if (rc == Z_BUF_ERROR && z.avail_out > 0) break; // the input ended early
+        if (rc == Z_BUF_ERROR) rc = Z_OK;                 // the output is full: grow and go on
     }
     inflateEnd(&z);
-    if (used > VLAT_MAX_METADATA_BYTES) { free(out); *why = "iCCP: the profile is over 16 MiB, the most vlat keeps"; return NULL; }
-    if (rc != Z_STREAM_END || used == 0) { free(out); *why = "iCCP: corrupt compressed profile"; return NULL; }
-    *profile_size = used;
+    if (used > VLAT_MAX_METADATA_BYTES) {
+        free(out);
+        snprintf(why, why_size, "%s: over 16 MiB, the most vlat keeps", what);
+        return NULL;
+    }
+    if (rc != Z_STREAM_END) { free(out); snprintf(why, why_size, "%s: corrupt compressed data", what); return NULL; }
+    *out_size = used;
     return out;
+}
+
+/// Length of a NUL-terminated field of at most `max` bytes starting at `data[at]`, or -1 when
+/// it has no NUL within the chunk or the limit.
+static long field_length(const png_byte *data, size_t size, size_t at, size_t max) {
+    for (size_t k = at; k < size && k - at <= max; k++) if (data[k] == 0) return (long)(k - at);
+    return -1;
+}
+
+/// The ICC profile of an iCCP chunk (keyword, NUL, method 0, zlib stream).
+static uint8_t *iccp_profile(const png_byte *data, size_t size, size_t *profile_size, char *why, size_t why_size) {
+    long k = field_length(data, size, 0, 79);
+    if (k < 1) { snprintf(why, why_size, "iCCP: bad keyword"); return NULL; }
+    if ((size_t)k + 2 > size || data[k + 1] != 0) { snprintf(why, why_size, "iCCP: unknown compression method"); return NULL; }
+    uint8_t *profile = inflate_limited(data + k + 2, size - (size_t)k - 2, profile_size, "iCCP", why, why_size);
+    if (profile && *profile_size == 0) { free(profile); snprintf(why, why_size, "iCCP: empty profile"); return NULL; }
+    return profile;
+}
+
+/// The XMP packet of an iTXt chunk whose keyword is "XML:com.adobe.xmp" (text byte for byte,
+/// inflated when the chunk is compressed); NULL for other keywords or a malformed chunk.
+static uint8_t *itxt_xmp(const png_byte *data, size_t size, size_t *xmp_size) {
+    static const char keyword[] = "XML:com.adobe.xmp";
+    if (size < sizeof(keyword) + 4 || memcmp(data, keyword, sizeof(keyword)) != 0) return NULL;
+    size_t at = sizeof(keyword);
+    int compressed = data[at], method = data[at + 1];
+    at += 2;
+    long language = field_length(data, size, at, size);
+    if (language < 0) return NULL;
+    at += (size_t)language + 1;
+    long translated = field_length(data, size, at, size);
+    if (translated < 0) return NULL;
+    at += (size_t)translated + 1;
+    if (compressed == 0) {
+        if (at >= size) return NULL;
+        *xmp_size = size - at;
+        return vlat_copy_bytes(data + at, size - at);
+    }
+    if (compressed != 1 || method != 0) return NULL;
+    char why[VLAT_MESSAGE_SIZE];
+    uint8_t *xmp = inflate_limited(data + at, size - at, xmp_size, "iTXt", why, sizeof(why));
+    if (xmp && *xmp_size == 0) { free(xmp); return NULL; }
+    return xmp;
 }
 
 vlat_status vlat_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
@@ -127,7 +173,9 @@ vlat_status vlat_png_decode(const uint8_t *data, size_t size, uint64_t max_pixel
     png_set_chunk_malloc_max(png, VLAT_MAX_METADATA_BYTES + 4096);
     // The ICC profile passes through byte for byte: libpng hands iCCP over raw instead of
     // judging the profile (and dropping one it dislikes), and it is inflated below.
+    // So does XMP: libpng's text API would cut an iTXt at its first NUL byte.
     png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_ALWAYS, iccp_name, 1);
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_ALWAYS, itxt_name, 1);
     png_read_info(png, info);
 
     png_uint_32 width = 0, height = 0;
@@ -150,14 +198,15 @@ vlat_status vlat_png_decode(const uint8_t *data, size_t size, uint64_t max_pixel
     int unknown_count = png_get_unknown_chunks(png, info, &unknowns);
     for (int i = 0; i < unknown_count && !icc; i++) {
         if (memcmp(unknowns[i].name, iccp_name, 4) != 0) continue;
-        const char *why = NULL;
         size_t profile_size = 0;
-        icc = iccp_inflate(unknowns[i].data, unknowns[i].size, &profile_size, &why);
+        icc = iccp_profile(unknowns[i].data, unknowns[i].size, &profile_size, message, VLAT_MESSAGE_SIZE);
         if (icc) {
             out->icc_size = profile_size;
+        } else if (message[0] == 'o') { // out of memory
+            status = VLAT_ERR_NO_MEMORY;
+            png_error(png, "out of memory");
         } else {
             state.icc_dropped = 1;
-            snprintf(message, VLAT_MESSAGE_SIZE, "%s", why);
         }
     }
 
@@ -194,17 +243,14 @@ vlat_status vlat_png_decode(const uint8_t *data, size_t size, uint64_t max_pixel
         out->exif_size = exif_length;
     }
 #endif
-    png_textp texts = NULL;
-    int text_count = png_get_text(png, info, &texts, NULL);
-    for (int i = 0; i < text_count; i++) {
-        if (texts[i].key && strcmp(texts[i].key, "XML:com.adobe.xmp") == 0 && texts[i].text) {
-            size_t length = texts[i].compression >= PNG_ITXT_COMPRESSION_NONE ? texts[i].itxt_length : texts[i].text_length;
-            if (length == 0 || length > VLAT_MAX_METADATA_BYTES) continue;
-            free(xmp);
-            xmp = vlat_copy_bytes((const uint8_t *)texts[i].text, length);
-            if (!xmp) { status = VLAT_ERR_NO_MEMORY; png_error(png, "out of memory"); }
-            out->xmp_size = length;
-        }
+    // Unknown chunks after IDAT (an iTXt may follow the image data) are in `info` now too.
+    unknowns = NULL;
+    unknown_count = png_get_unknown_chunks(png, info, &unknowns);
+    for (int i = 0; i < unknown_count && !xmp; i++) {
+        if (memcmp(unknowns[i].name, itxt_name, 4) != 0) continue;
+        size_t xmp_size = 0;
+        xmp = itxt_xmp(unknowns[i].data, unknowns[i].size, &xmp_size);
+        if (xmp) out->xmp_size = xmp_size;
     }
 
     free(rows);
@@ -287,19 +333,6 @@ vlat_status vlat_png_encode(const uint8_t *pixels, uint32_t width, uint32_t heig
         png_set_eXIf_1(png, info, (png_uint_32)metadata->exif_size, (png_bytep)metadata->exif);
     }
 #endif
-    if (metadata && metadata->xmp && metadata->xmp_size > 0 && metadata->xmp_size <= 0x7fffffff) {
-        // libpng measures iTXt text with strlen: hand it a NUL-terminated copy.
-        xmp_text = (char *)malloc(metadata->xmp_size + 1);
-        if (!xmp_text) png_error(png, "out of memory");
-        memcpy(xmp_text, metadata->xmp, metadata->xmp_size);
-        xmp_text[metadata->xmp_size] = 0;
-        png_text text;
-        memset(&text, 0, sizeof(text));
-        text.compression = PNG_ITXT_COMPRESSION_NONE;
-        text.key = (png_charp) "XML:com.adobe.xmp";
-        text.text = xmp_text;
-        png_set_text(png, info, &text, 1);
-    }
     png_write_info(png, info);
     if (metadata && metadata->icc && metadata->icc_size > 0) {
         // Written by hand (before IDAT, as the PNG spec requires) so that libpng cannot drop a
@@ -314,6 +347,19 @@ vlat_status vlat_png_encode(const uint8_t *pixels, uint32_t width, uint32_t heig
             png_error(png, "cannot compress the ICC profile");
         }
         png_write_chunk(png, iccp_name, iccp_chunk, sizeof(keyword) + 1 + packed);
+    }
+    if (metadata && metadata->xmp && metadata->xmp_size > 0 && metadata->xmp_size <= VLAT_MAX_METADATA_BYTES) {
+        // iTXt by hand too: keyword, NUL, uncompressed (0, 0), empty language and translated
+        // keyword (NUL, NUL), then the packet's exact bytes (libpng's own writer would cut it
+        // at a NUL byte).
+        static const char keyword[] = "XML:com.adobe.xmp";
+        size_t header = sizeof(keyword) + 4;
+        xmp_text = (char *)malloc(header + metadata->xmp_size);
+        if (!xmp_text) png_error(png, "out of memory");
+        memcpy(xmp_text, keyword, sizeof(keyword));
+        memset(xmp_text + sizeof(keyword), 0, 4);
+        memcpy(xmp_text + header, metadata->xmp, metadata->xmp_size);
+        png_write_chunk(png, itxt_name, (png_const_bytep)xmp_text, header + metadata->xmp_size);
     }
     size_t row_bytes = (size_t)width * channels;
     for (uint32_t y = 0; y < height; y++) {

@@ -49,8 +49,9 @@ public enum ImageFile {
         return try decode(data, limits: limits, upright: upright, beforeDecoding: beforeDecoding)
     }
 
-    /// The width and height a PNG (IHDR) or JPEG (the first SOF marker) header declares, read
-    /// without decoding; nil when the header cannot be found.
+    /// The width and height a PNG (IHDR) or JPEG (the first SOF marker, found as libjpeg finds
+    /// it) header declares, read without decoding; nil when the header cannot be found. A file
+    /// that decodes has the size this returns (the fuzz targets check it).
     public static func dimensions(of data: [UInt8]) -> (width: Int, height: Int)? {
         func u16(_ i: Int) -> Int { Int(data[i]) << 8 | Int(data[i + 1]) }
         func u32(_ i: Int) -> Int { u16(i) << 16 | u16(i + 2) }
@@ -61,19 +62,21 @@ public enum ImageFile {
         case "JPEG":
             var i = 2
             while i + 4 <= data.count {
-                guard data[i] == 0xFF else { return nil }
+                // Bytes between segments are skipped to the next marker, as libjpeg does.
+                guard data[i] == 0xFF else { i += 1; continue }
                 let marker = data[i + 1]
                 if marker == 0xFF { i += 1; continue }                      // fill byte
+                if marker == 0x00 { i += 2; continue }                      // a stuffed zero is no marker
                 if marker == 0xD8 || (0xD0...0xD7).contains(marker) || marker == 0x01 { i += 2; continue }
                 if marker == 0xDA || marker == 0xD9 { return nil }          // scan data before any SOF
                 let length = u16(i + 2)
-                guard length >= 2 else { return nil }
                 // SOF0...SOF15, except DHT (C4), JPG (C8) and DAC (CC).
                 if (0xC0...0xCF).contains(marker) && ![0xC4, 0xC8, 0xCC].contains(marker) {
                     guard i + 9 <= data.count else { return nil }
                     return (u16(i + 7), u16(i + 5))
                 }
-                i += 2 + length
+                // A length under 2 counts only itself, as libjpeg reads it.
+                i += 2 + max(length, 2)
             }
             return nil
         default:

@@ -34,6 +34,10 @@ struct MetadataTests {
         #expect(throws: ImageIOError.self) { try JPEGCodec.encode(image, quality: 90) }
         let png = try ImageFile.decode(try PNGCodec.encode(image))
         #expect(png.xmp?.count == 70_000)
+        // Byte for byte, even a NUL (libpng's text API would cut there; found by FuzzPNG).
+        image.xmp = Array("<x:xmpmeta>".utf8) + [0] + Array("</x:xmpmeta>".utf8)
+        #expect(try ImageFile.decode(try PNGCodec.encode(image)).xmp == image.xmp)
+        #expect(try ImageFile.decode(try JPEGCodec.encode(image, quality: 90)).xmp == image.xmp)
     }
 
     @Test func orientationReadsFromBothByteOrdersAndIsSetInPlace() {
