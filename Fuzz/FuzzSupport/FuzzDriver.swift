@@ -47,7 +47,7 @@ public enum FuzzDriver {
         }
         if let writeSeeds {
             try? FileManager.default.createDirectory(atPath: writeSeeds, withIntermediateDirectories: true)
-            for s in seeds() { FileManager.default.createFile(atPath: "\(writeSeeds)/\(s.name)", contents: Data(s.bytes)) }
+            for s in seeds() { _ = FileManager.default.createFile(atPath: "\(writeSeeds)/\(s.name)", contents: Data(s.bytes)) }
             print("wrote \(seeds().count) seeds to \(writeSeeds)")
             return 0
         }
@@ -61,7 +61,7 @@ public enum FuzzDriver {
         }
         inputs += seeds().map(\.bytes)
         func runKeeping(_ input: [UInt8]) {
-            if let keepLast { FileManager.default.createFile(atPath: keepLast, contents: Data(input)) }
+            if let keepLast { _ = FileManager.default.createFile(atPath: keepLast, contents: Data(input)) }
             run(body, input)
         }
         for input in inputs { runKeeping(input) }
