@@ -10,8 +10,17 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var batch: Int = 8
     public var crop: Int = 256
     public var learningRate: Float = 1e-4
-    /// "constant", "cosine" (to 10 % at the last step) or "step" (x0.1 at 80 % of the steps).
-    public var schedule: String = "cosine"
+    /// The learning-rate schedule by name (stored as its name in checkpoints).
+    public enum Schedule: String, Sendable, Codable, CaseIterable {
+        /// The same rate throughout.
+        case constant
+        /// Cosine decay to 10 % at the last step.
+        case cosine
+        /// x0.1 at 80 % of the steps.
+        case step
+    }
+
+    public var schedule: Schedule = .cosine
     public var seed: UInt64 = 1
     public var channels: Int = 128
     public var latentChannels: Int = 192
@@ -66,9 +75,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
 
     public var learningRateSchedule: LearningRateSchedule {
         switch schedule {
-        case "cosine": return .cosine(totalSteps: steps, floor: 0.1)
-        case "step": return .step(milestones: [steps * 8 / 10], factor: 0.1)
-        default: return .constant
+        case .cosine: return .cosine(totalSteps: steps, floor: 0.1)
+        case .step: return .step(milestones: [steps * 8 / 10], factor: 0.1)
+        case .constant: return .constant
         }
     }
 
@@ -85,7 +94,6 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
             try require(denoiserConfig.isValid, "the denoiser needs --channels 1...\(DenoiserConfig.maxChannels), --levels 0...\(DenoiserConfig.maxLevels), --blocks 1...\(DenoiserConfig.maxBlocks)")
         }
         try require(learningRate > 0 && learningRate < 1, "--lr must be in (0, 1)")
-        try require(["constant", "cosine", "step"].contains(schedule), "--lr-schedule must be constant, cosine or step")
         try require(channels >= 1 && latentChannels >= 1, "--channels and --latent-channels must be positive")
         try require(beta >= 0, "--beta must be non-negative")
         try require(lambda > 0, "--lambda must be positive")

@@ -1,6 +1,9 @@
 import ArgumentParser
 import VlatCodec
+import VlatFormat
 import VlatImageIO
+import VlatMetrics
+import VlatTraining
 import VlatModels
 
 // Enumerations taken as option values: ArgumentParser parses them from their raw values, lists
@@ -8,6 +11,20 @@ import VlatModels
 
 extension Objective: ExpressibleByArgument {}
 extension CoderChoice: ExpressibleByArgument {}
+extension TrainingOptions.Schedule: ExpressibleByArgument {}
+extension Bjontegaard.Interpolation: ExpressibleByArgument {}
+
+extension ModelFile.Storage: ExpressibleByArgument {
+    public init?(argument: String) {
+        switch argument {
+        case "float16": self = .float16
+        case "float32": self = .float32
+        default: return nil
+        }
+    }
+    public static var allValueStrings: [String] { ["float16", "float32"] }
+    public var defaultValueDescription: String { self == .float16 ? "float16" : "float32" }
+}
 
 extension MetadataSelection: ExpressibleByArgument {
     public init?(argument: String) { self.init(parsing: argument) }

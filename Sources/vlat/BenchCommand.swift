@@ -56,7 +56,7 @@ struct BenchCommand: ParsableCommand {
     var limit: Int?
 
     @Option(help: "Curve interpolation for BD-rate: pchip or cubic.")
-    var bd: String = "pchip"
+    var bd: Bjontegaard.Interpolation = .pchip
 
     @Option(help: "Title for the plots.")
     var title: String?
@@ -80,7 +80,6 @@ struct BenchCommand: ParsableCommand {
         if !(1...LatentRefinement.maxSteps).contains(refine) { throw ValidationError("--refine must be in 1...\(LatentRefinement.maxSteps)") }
         if !(refineStepSize > 0 && refineStepSize <= 10) { throw ValidationError("--refine-step-size must be in (0, 10]") }
         if let t = refineAnneal, !(t > 0 && t <= 0.5) { throw ValidationError("--refine-anneal must be in (0, 0.5]") }
-        if Bjontegaard.Interpolation(rawValue: bd) == nil { throw ValidationError("--bd must be pchip or cubic") }
         if let q = jpegQualities {
             let values = q.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
             if values.isEmpty || values.contains(where: { $0 == nil || !(1...100).contains($0!) }) {
@@ -170,7 +169,7 @@ struct BenchCommand: ParsableCommand {
 
         let command = (["vlat"] + CommandLine.arguments.dropFirst().map(Self.shellQuoted)).joined(separator: " ")
         let report = BenchReport(command: command, records: records, notes: inputNotes, quoted: quotedCurves,
-                                 interpolation: Bjontegaard.Interpolation(rawValue: bd)!)
+                                 interpolation: bd)
         let plotTitle = title ?? "\((input as NSString).lastPathComponent): \(paths.count) image\(paths.count == 1 ? "" : "s")"
         let files: [(String, String)] = [
             ("results.csv", report.recordsCSV()), ("summary.csv", report.summaryCSV()),

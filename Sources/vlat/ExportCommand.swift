@@ -34,19 +34,18 @@ struct ExportCommand: ParsableCommand {
 
     @Argument(help: "A checkpoint or model file.") var input: String
     @Option(name: .shortAndLong, help: "The model file to write.") var output: String
-    @Option(help: "Weight storage: float16 or float32.") var storage: String = "float16"
+    @Option(help: "Weight storage: float16 or float32.") var storage: ModelFile.Storage = .float16
     @Option(help: "Fit the context coder's starting tables on this training folder's training split.") var fitContexts: String?
     @Option(help: "Hyperprior: calibrate the integer hyper-synthesis on this training folder's training split.") var calibrate: String?
     @Option(help: "How many of those images (evenly spaced by name).") var fitImages: Int = 100
     @Flag(help: "Replace an existing output file.") var force = false
 
     func validate() throws {
-        if !["float16", "float32"].contains(storage) { throw ValidationError("--storage must be float16 or float32") }
         if fitImages < 1 { throw ValidationError("--fit-images must be at least 1") }
     }
 
     func run() throws {
-        let kind: ModelFile.Storage = storage == "float16" ? .float16 : .float32
+        let kind = storage
         let images = try contextImages()
         let file: ModelFile
         do {

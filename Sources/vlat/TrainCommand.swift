@@ -46,7 +46,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Crops per step.") var batch: Int = 8
     @Option(help: "Crop size in pixels (a multiple of 16).") var crop: Int = 256
     @Option(help: "Adam learning rate.") var lr: Float = 1e-4
-    @Option(help: "Learning-rate schedule: constant, cosine or step.") var lrSchedule: String = "cosine"
+    @Option(help: "Learning-rate schedule: constant, cosine (to 10 % at the last step) or step (x0.1 at 80 % of the steps).") var lrSchedule: TrainingOptions.Schedule = .cosine
     @Option(help: "Seed for weights, crops and noise.") var seed: UInt64 = 1
     @Option(help: "Hidden channels N (default 128; denoise: channels at full resolution, default 32).") var channels: Int?
     @Option(help: "Latent channels M.") var latentChannels: Int = 192
