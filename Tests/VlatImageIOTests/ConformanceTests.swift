@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+import VlatFormat
+import VlatTestSupport
+@testable import VlatImageIO
+
+/// Other projects' decoder test files (`../shared/conformance/`): PngSuite against known answers
+/// from an independent decoder, and JPEG edge cases read or refused in one line.
+@Suite("Conformance suites")
+struct ConformanceTests {
+    struct Reference: Decodable {
+        struct Entry: Decodable { var width: Int; var height: Int; var channels: Int; var sha256: String }
+        var decoder: String
+        var valid: [String: Entry]
+        var corrupt: [String]
+    }
+
+    static let pngsuite = TestPaths.sharedConformance("pngsuite")
+    static let present = FileManager.default.fileExists(atPath: pngsuite)
+
+    /// Made by Scripts/pngsuite_reference.py with pypng, which shares no code with libpng.
+    static func reference() throws -> Reference {
+        let data = try Data(contentsOf: TestPaths.packageRoot.appendingPathComponent("Tests/VlatImageIOTests/pngsuite_reference.json"))
+        return try JSONDecoder().decode(Reference.self, from: data)
+    }
+
+    @Test(.enabled(if: present, "../shared/conformance/pngsuite not present; skipping PngSuite"))
+    func everyValidPngSuiteImageReadsAsAnIndependentDecoderReadsIt() throws {
+        let reference = try Self.reference()
+        #expect(reference.valid.count == 162)
+        for (name, expected) in reference.valid.sorted(by: { $0.key < $1.key }) {
+            let image = try ImageFile.read("\(Self.pngsuite)/\(name)", upright: false)
+            #expect(image.width == expected.width && image.height == expected.height && image.layout.channels == expected.channels, "\(name)")
+            #expect(SHA256.hex(SHA256.hash(image.pixels)) == expected.sha256, "\(name): samples differ from \(reference.decoder)")
+            // And it writes back to the same samples.
+            #expect(try PNGCodec.decode(PNGCodec.encode(image)).pixels == image.pixels, "\(name)")
+        }
+    }
+
+    @Test(.enabled(if: present, "../shared/conformance/pngsuite not present; skipping PngSuite"))
+    func theCorruptPngSuiteFilesAreRefusedInOneLine() throws {
+        let reference = try Self.reference()
+        #expect(reference.corrupt.count == 14)
+        for name in reference.corrupt {
+            do {
+                _ = try ImageFile.read("\(Self.pngsuite)/\(name)")
+                Issue.record("\(name) was read")
+            } catch {
+                let text = "\(error)"
+                #expect(!text.isEmpty && !text.contains("\n"), "\(name): \(text)")
+            }
+        }
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: TestPaths.sharedConformance("mozjpeg")), "../shared/conformance/mozjpeg not present"))
+    func libjpegsOwnTestImagesAreReadOrRefusedClearly() throws {
+        let dir = TestPaths.sharedConformance("mozjpeg")
+        // testorig.jpg is libjpeg's reference image; the arithmetic-coded and integer-DCT
+        // versions of it decode to nearly the same picture; the 12-bit file is refused.
+        let original = try ImageFile.read("\(dir)/testorig.jpg")
+        #expect(original.width == 227 && original.height == 149)
+        for name in ["testimgari.jpg", "testimgint.jpg"] {
+            let other = try ImageFile.read("\(dir)/\(name)")
+            #expect(other.width == original.width && other.height == original.height)
+            let meanDifference = zip(other.pixels, original.pixels).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) } / original.pixels.count
+            #expect(meanDifference < 8, "\(name)")
+        }
+        #expect { try ImageFile.read("\(dir)/testorig12.jpg") } throws: { "\($0)".contains("12") || "\($0)".contains("bit") }
+    }
+}
