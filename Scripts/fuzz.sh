@@ -4,6 +4,7 @@
 #   Scripts/fuzz.sh                          every target in Fuzz/, 60 seconds each
 #   Scripts/fuzz.sh --time 600 FuzzPNG       seconds per target, chosen targets
 #   Scripts/fuzz.sh --runs 20000             a fixed number of executions per target instead
+#   Scripts/fuzz.sh --out DIR                where the results go (default Benchmarks/fuzz)
 #
 # Builds the targets with -sanitize=fuzzer,address (the C shims with
 # -fsanitize=fuzzer-no-link,address) in .build-fuzz/, seeds each from ../shared/conformance/
@@ -17,11 +18,13 @@ cd "$(dirname "$0")/.."
 
 seconds=60
 runs=""
+out=Benchmarks/fuzz
 targets=()
 while [[ $# -gt 0 ]]; do
   case $1 in
     --time) seconds="${2:?}"; shift 2 ;;
     --runs) runs="${2:?}"; shift 2 ;;
+    --out) out="${2:?}"; shift 2 ;;
     Fuzz*) targets+=("$1"); shift ;;
     *) echo "usage: Scripts/fuzz.sh [--time SECONDS | --runs N] [FuzzContainer FuzzPNG FuzzJPEG FuzzModelFile]" >&2; exit 64 ;;
   esac
@@ -31,11 +34,10 @@ done
 flags=(-c release --build-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
        -Xcc -fsanitize=fuzzer-no-link,address -Xswiftc -use-ld=lld)
 # lld: gold fails with an internal error on these binaries.
-# The replay builds make each target's own seeds.
-swift build -c release >&2
-replay="$(swift build -c release --show-bin-path)"
+# The ordinary (replay) builds make each target's own seeds.
+swift build >&2
+replay="$(swift build --show-bin-path)"
 conformance=../shared/conformance
-out=Benchmarks/fuzz
 mkdir -p "$out" .build-fuzz
 {
   echo "# Fuzzing: libFuzzer with AddressSanitizer"
@@ -69,7 +71,8 @@ for target in "${targets[@]}"; do
   log=".build-fuzz/$target.log"
   start=$(date +%s)
   set +e
-  ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 "$bin" "$corpus" "${limit[@]}" -rss_limit_mb=4096 \
+  # Swift's own crash reporter would read memory ASan guards; libFuzzer reports crashes itself.
+  SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 "$bin" "$corpus" "${limit[@]}" -rss_limit_mb=4096 \
       -max_len=1048576 -artifact_prefix="$findings/" -print_final_stats=1 > "$log" 2>&1
   status=$?
   set -e

@@ -44,6 +44,7 @@ static void png_read_from_memory(png_structp png, png_bytep dest, png_size_t len
 
 static const png_byte iccp_name[5] = {'i', 'C', 'C', 'P', '\0'};
 static const png_byte itxt_name[5] = {'i', 'T', 'X', 't', '\0'};
+static const png_byte exif_name[5] = {'e', 'X', 'I', 'f', '\0'};
 
 /// Inflates a zlib stream into a malloc'd buffer of at most VLAT_MAX_METADATA_BYTES. Returns
 /// NULL with a reason in `why` otherwise (`what` names the chunk in that reason).
@@ -176,6 +177,8 @@ vlat_status vlat_png_decode(const uint8_t *data, size_t size, uint64_t max_pixel
     // So does XMP: libpng's text API would cut an iTXt at its first NUL byte.
     png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_ALWAYS, iccp_name, 1);
     png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_ALWAYS, itxt_name, 1);
+    // And EXIF: libpng drops an eXIf whose first bytes are not a TIFF byte order.
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_ALWAYS, exif_name, 1);
     png_read_info(png, info);
 
     png_uint_32 width = 0, height = 0;
@@ -234,23 +237,19 @@ vlat_status vlat_png_decode(const uint8_t *data, size_t size, uint64_t max_pixel
     // Reading to IEND makes a file cut after its last IDAT an error too; eXIf and text chunks
     // may follow the image data, so they are collected after it.
     png_read_end(png, info);
-#ifdef PNG_eXIf_SUPPORTED
-    png_uint_32 exif_length = 0;
-    png_bytep exif_data = NULL;
-    if (png_get_eXIf_1(png, info, &exif_length, &exif_data) && exif_length > 0 && exif_data) {
-        exif = vlat_copy_bytes(exif_data, exif_length);
-        if (!exif) { status = VLAT_ERR_NO_MEMORY; png_error(png, "out of memory"); }
-        out->exif_size = exif_length;
-    }
-#endif
     // Unknown chunks after IDAT (an iTXt may follow the image data) are in `info` now too.
     unknowns = NULL;
     unknown_count = png_get_unknown_chunks(png, info, &unknowns);
-    for (int i = 0; i < unknown_count && !xmp; i++) {
-        if (memcmp(unknowns[i].name, itxt_name, 4) != 0) continue;
-        size_t xmp_size = 0;
-        xmp = itxt_xmp(unknowns[i].data, unknowns[i].size, &xmp_size);
-        if (xmp) out->xmp_size = xmp_size;
+    for (int i = 0; i < unknown_count; i++) {
+        if (!xmp && memcmp(unknowns[i].name, itxt_name, 4) == 0) {
+            size_t xmp_size = 0;
+            xmp = itxt_xmp(unknowns[i].data, unknowns[i].size, &xmp_size);
+            if (xmp) out->xmp_size = xmp_size;
+        } else if (!exif && memcmp(unknowns[i].name, exif_name, 4) == 0 && unknowns[i].size > 0) {
+            exif = vlat_copy_bytes(unknowns[i].data, unknowns[i].size);
+            if (!exif) { status = VLAT_ERR_NO_MEMORY; png_error(png, "out of memory"); }
+            out->exif_size = unknowns[i].size;
+        }
     }
 
     free(rows);
@@ -328,11 +327,6 @@ vlat_status vlat_png_encode(const uint8_t *pixels, uint32_t width, uint32_t heig
     png_set_compression_level(png, compression_level);
     png_set_IHDR(png, info, width, height, 8, types[channels], PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-#ifdef PNG_eXIf_SUPPORTED
-    if (metadata && metadata->exif && metadata->exif_size > 0 && metadata->exif_size <= 0x7fffffff) {
-        png_set_eXIf_1(png, info, (png_uint_32)metadata->exif_size, (png_bytep)metadata->exif);
-    }
-#endif
     png_write_info(png, info);
     if (metadata && metadata->icc && metadata->icc_size > 0) {
         // Written by hand (before IDAT, as the PNG spec requires) so that libpng cannot drop a
@@ -347,6 +341,9 @@ vlat_status vlat_png_encode(const uint8_t *pixels, uint32_t width, uint32_t heig
             png_error(png, "cannot compress the ICC profile");
         }
         png_write_chunk(png, iccp_name, iccp_chunk, sizeof(keyword) + 1 + packed);
+    }
+    if (metadata && metadata->exif && metadata->exif_size > 0 && metadata->exif_size <= VLAT_MAX_METADATA_BYTES) {
+        png_write_chunk(png, exif_name, metadata->exif, metadata->exif_size); // byte for byte, as read
     }
     if (metadata && metadata->xmp && metadata->xmp_size > 0 && metadata->xmp_size <= VLAT_MAX_METADATA_BYTES) {
         // iTXt by hand too: keyword, NUL, uncompressed (0, 0), empty language and translated

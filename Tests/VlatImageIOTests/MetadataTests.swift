@@ -38,6 +38,10 @@ struct MetadataTests {
         image.xmp = Array("<x:xmpmeta>".utf8) + [0] + Array("</x:xmpmeta>".utf8)
         #expect(try ImageFile.decode(try PNGCodec.encode(image)).xmp == image.xmp)
         #expect(try ImageFile.decode(try JPEGCodec.encode(image, quality: 90)).xmp == image.xmp)
+        // EXIF that is not a valid TIFF structure is still carried as it came (libpng would drop
+        // it on reading; found by libFuzzer through FuzzPNG).
+        image.exif = Array("not TIFF".utf8) + [0, 1, 2]
+        #expect(try ImageFile.decode(try PNGCodec.encode(image)).exif == image.exif)
     }
 
     @Test func orientationReadsFromBothByteOrdersAndIsSetInPlace() {
