@@ -8,7 +8,8 @@
 //   VlatCodec    -> VlatModels, VlatEntropy, VlatFormat, VlatImageIO
 //   VlatModels   -> VlatEntropy, VlatFormat, VlatTensor
 //   VlatEntropy  -> VlatTensor, CZstd;   VlatTensor -> COpenBLAS
-//   VlatMetrics, VlatFilters -> VlatImageIO -> CImageCodecs (libpng, libjpeg), VlatFiles
+//   VlatMetrics, VlatFilters -> VlatImageIO -> CImageCodecs (libpng, libjpeg, zlib), VlatFiles
+//   Fuzz targets (Fuzz/) -> FuzzSupport -> VlatCodec
 // CPU tuning flags (-target-cpu) are passed by Scripts/, never via unsafeFlags here, so that
 // other packages can depend on the `Vlat` library product.
 import PackageDescription
@@ -20,6 +21,9 @@ let package = Package(
         .executable(name: "vlat", targets: ["vlat"]),
         // `import Vlat` gives every library module (an umbrella that re-exports them).
         .library(name: "Vlat", targets: ["Vlat"]),
+        // The codec alone, for apps that compress and decompress: `import VlatCodec` (with
+        // VlatImageIO, VlatFormat, ...), no training or benchmarking.
+        .library(name: "VlatCodec", targets: ["VlatCodec", "VlatImageIO", "VlatFormat", "VlatFiles"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

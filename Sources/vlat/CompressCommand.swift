@@ -126,8 +126,8 @@ struct CompressCommand: ParsableCommand {
                     : pick.quality == top ? String(format: " (quality %g, the highest, is under --target-bpp %g)", top, targetBpp)
                     : String(format: " (quality %.2f, target %g)", pick.quality, targetBpp)
             } else if let targetBpp {
-                let pick = try Self.encode(image, under: targetBpp, levels: levels, coder: chosenCoder, refinement: refinement,
-                                           cache: cache, memoryLimit: memoryLimit)
+                let pick = try ImageCodec.encode(image, underBitsPerPixel: targetBpp, levels: levels, coder: chosenCoder,
+                                                 refinement: refinement, memoryLimit: memoryLimit) { try cache.model(quality: $0) }
                 bytes = pick.bytes
                 remark = pick.fits ? " (q\(pick.quality), target \(targetBpp))"
                     : " (q\(pick.quality), the lowest level, is above --target-bpp \(targetBpp))"
@@ -150,29 +150,6 @@ struct CompressCommand: ParsableCommand {
             if files.count > 1 { Terminal.note("\(failed) of \(files.count) files failed") }
             throw ExitCode.failure
         }
-    }
-
-    /// The highest quality level whose file is at most `target` bits per pixel (binary search:
-    /// rate grows with the level), or the lowest level when none fits.
-    static func encode(_ image: Image, under target: Double, levels: [UInt8], coder: CoderChoice, refinement: LatentRefinement? = nil,
-                       cache: ModelCache, memoryLimit: Int) throws -> (bytes: [UInt8], quality: UInt8, fits: Bool) {
-        var lo = 0, hi = levels.count - 1
-        var best: (bytes: [UInt8], quality: UInt8)?
-        var lowest: [UInt8] = []
-        while lo <= hi {
-            let mid = (lo + hi) / 2
-            let bytes = try ImageCodec.encode(image, model: cache.model(quality: levels[mid]), coder: coder, refinement: refinement,
-                                              memoryLimit: memoryLimit).serialized()
-            if mid == 0 { lowest = bytes }
-            if Double(bytes.count * 8) / Double(image.pixelCount) <= target {
-                best = (bytes, levels[mid])
-                lo = mid + 1
-            } else {
-                hi = mid - 1
-            }
-        }
-        if let best { return (best.bytes, best.quality, true) }
-        return (lowest, levels[0], false)
     }
 }
 
