@@ -5,6 +5,7 @@
 #   Scripts/fuzz.sh --time 600 FuzzPNG       seconds per target, chosen targets
 #   Scripts/fuzz.sh --runs 20000             a fixed number of executions per target instead
 #   Scripts/fuzz.sh --out DIR                where the results go (default Benchmarks/fuzz)
+#   Scripts/fuzz.sh --ci --runs 5000         CI: libFuzzer's seed fixed at 1, exit 1 on any finding
 #
 # Builds the targets with -sanitize=fuzzer,address (the C shims with
 # -fsanitize=fuzzer-no-link,address) in .build-fuzz/, seeds each from ../shared/conformance/
@@ -19,12 +20,14 @@ cd "$(dirname "$0")/.."
 seconds=60
 runs=""
 out=Benchmarks/fuzz
+ci=0
 targets=()
 while [[ $# -gt 0 ]]; do
   case $1 in
     --time) seconds="${2:?}"; shift 2 ;;
     --runs) runs="${2:?}"; shift 2 ;;
     --out) out="${2:?}"; shift 2 ;;
+    --ci) ci=1; shift ;;
     Fuzz*) targets+=("$1"); shift ;;
     *) echo "usage: Scripts/fuzz.sh [--time SECONDS | --runs N] [FuzzContainer FuzzPNG FuzzJPEG FuzzModelFile]" >&2; exit 64 ;;
   esac
@@ -68,6 +71,7 @@ for target in "${targets[@]}"; do
   seeds=$(find "$corpus" -type f | wc -l)
   limit=(-max_total_time="$seconds")
   [[ -n "$runs" ]] && limit=(-runs="$runs")
+  [[ $ci == 1 ]] && limit+=(-seed=1)
   log=".build-fuzz/$target.log"
   start=$(date +%s)
   set +e
@@ -82,9 +86,17 @@ for target in "${targets[@]}"; do
   ft=$(grep -oE 'ft: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo "?")
   found=$(find "$findings" -type f | wc -l)
   verdict="none"
-  [[ $status -ne 0 || $found -gt 0 ]] && verdict="$found input(s) in $findings (exit $status; see $log)"
+  if [[ $status -ne 0 || $found -gt 0 ]]; then
+    verdict="$found input(s) in $findings (exit $status; see $log)"
+    failed=1
+  fi
   echo "| $target | $seeds | $executions | $elapsed | $cov | $ft | $verdict |" >> .build-fuzz/results.md
   echo "$target: $executions executions, cov $cov, findings: $verdict" >&2
 done
+mkdir -p "$out"
 cp .build-fuzz/results.md "$out/results.md"
 echo "wrote $out/results.md" >&2
+if [[ $ci == 1 && ${failed:-0} == 1 ]]; then
+  echo "error: the fuzz run found inputs that fail (see above)" >&2
+  exit 1
+fi

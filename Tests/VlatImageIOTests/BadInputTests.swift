@@ -110,6 +110,13 @@ struct BadInputTests {
         for cut in 0..<min(huge.count, 700) { _ = ImageFile.dimensions(of: Array(huge[0..<cut])) }
     }
 
+    @Test func aChunkLongerThanTheFileIsRefusedBeforeLibpngAllocatesIt() throws {
+        // 49 bytes declaring a 2 GB zTXt chunk: libpng would allocate the 2 GB before reading
+        // (found by libFuzzer; Fuzz/Regressions/FuzzPNG/huge-ztxt-length.png).
+        let data = Fixtures.bytes(Fixtures.root.appendingPathComponent("Fuzz/Regressions/FuzzPNG/huge-ztxt-length.png").path)
+        #expect { try ImageFile.decode(data) } throws: { "\($0)".contains("declares 2130706432 bytes") }
+    }
+
     @Test func configurableLimit() throws {
         let data = Fixtures.bytes(Fixtures.photo("chelsea.png"))
         #expect(throws: ImageIOError.self) { try ImageFile.decode(data, limits: ImageLimits(maxPixels: 1000)) }
