@@ -7,7 +7,7 @@
 //   VlatTraining -> VlatModels, VlatFilters, VlatMetrics, VlatImageIO
 //   VlatCodec    -> VlatModels, VlatEntropy, VlatFormat, VlatImageIO
 //   VlatModels   -> VlatEntropy, VlatFormat, VlatTensor
-//   VlatEntropy  -> VlatTensor, CZstd;   VlatTensor -> COpenBLAS
+//   VlatEntropy  -> CZstd (integer coders only);   VlatTensor -> COpenBLAS
 //   VlatMetrics, VlatFilters -> VlatImageIO -> CImageCodecs (libpng, libjpeg, zlib), VlatFiles
 //   Fuzz targets (Fuzz/) -> FuzzSupport -> VlatCodec
 // CPU tuning flags (-target-cpu) are passed by Scripts/, never via unsafeFlags here, so that
@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "VlatImageIO", dependencies: ["CImageCodecs", "VlatFiles"]),
         .target(name: "VlatMetrics", dependencies: ["VlatImageIO"]),
         .target(name: "VlatFilters", dependencies: ["VlatImageIO"]),
-        .target(name: "VlatEntropy", dependencies: ["CZstd", "VlatTensor"]),
+        .target(name: "VlatEntropy", dependencies: ["CZstd"]),
         .target(name: "VlatFormat", dependencies: ["VlatFiles"]),
         .target(name: "VlatTensor", dependencies: ["COpenBLAS", "CMalloc"]),
         .target(name: "VlatModels", dependencies: ["VlatTensor", "VlatFormat", "VlatEntropy"]),
@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "VlatEntropyTests", dependencies: ["VlatTestSupport", "VlatEntropy", "VlatTensor"]),
         .testTarget(name: "VlatFormatTests", dependencies: ["VlatFormat", "VlatTensor"]),
         .testTarget(name: "VlatTensorTests", dependencies: ["VlatTestSupport", "VlatTensor"]),
-        .testTarget(name: "VlatModelsTests", dependencies: ["VlatTestSupport", "VlatModels", "VlatTensor", "VlatFormat"]),
+        .testTarget(name: "VlatModelsTests", dependencies: ["VlatTestSupport", "VlatModels", "VlatTensor", "VlatFormat", "VlatEntropy"]),
         .testTarget(name: "VlatTrainingTests", dependencies: ["VlatTestSupport", "VlatFilters", "VlatTraining", "VlatModels", "VlatTensor", "VlatFormat"]),
         .testTarget(name: "VlatCodecTests", dependencies: ["VlatTestSupport", "VlatCodec", "VlatModels", "VlatTraining", "VlatFormat", "VlatImageIO", "VlatTensor", "VlatMetrics"]),
         .testTarget(name: "VlatFiltersTests", dependencies: ["VlatTestSupport", "VlatFilters", "VlatImageIO", "VlatMetrics", "VlatTensor"]),

@@ -1,5 +1,4 @@
 import Foundation
-import VlatEntropy
 import VlatFormat
 import VlatTensor
 

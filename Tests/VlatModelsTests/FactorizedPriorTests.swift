@@ -1,7 +1,8 @@
 import Testing
 import VlatTestSupport
 import VlatTensor
-@testable import VlatEntropy
+import VlatEntropy
+@testable import VlatModels
 
 @Suite("Factorized prior")
 struct FactorizedPriorTests {

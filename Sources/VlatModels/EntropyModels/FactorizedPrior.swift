@@ -1,3 +1,4 @@
+import VlatEntropy
 import VlatTensor
 
 /// The factorized prior of Balle et al. 2018 (appendix 6.1): an independent, learned,
