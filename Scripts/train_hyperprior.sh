@@ -9,7 +9,8 @@
 # state. Runs in the foreground; start it with nohup and follow RUN_DIR/train.log. Environment:
 #   STEPS  the step count to run to (default 200000: stop it with Ctrl-C or kill -INT, which
 #          saves a checkpoint)
-#   LR     learning rate (default 1e-4; 2e-4 made the validation worse; lower it towards the end)
+#   LR     learning rate (default 1e-4 for a fresh start, the checkpoint's own on a resume; set
+#          it on a resume to lower it towards the end, Adam's moments carrying on)
 #   SEED   crops and noise (default 6, the next unused one; a fresh start from the shipped file should take a new
 #          one, or it replays the batches of the run it continues)
 #   INIT   the model a fresh start begins from
@@ -26,12 +27,12 @@ swift build -c release >&2
 cp "$(swift build -c release --show-bin-path)/vlat" "$run/vlat"
 common=(--objective hyperprior --level-modulation --data ../shared/corpus/train --data ../shared/corpus/cid22-train
         --channels 96 --latent-channels 128 --hyper-channels 96 --crop 192 --batch 8
-        --lr "${LR:-1e-4}" --lr-schedule constant --val-every 500 --checkpoint-every 100 --threads 2 --seed "${SEED:-6}"
+        --lr-schedule constant --val-every 500 --checkpoint-every 100 --threads 2 --seed "${SEED:-6}"
         --steps "${STEPS:-200000}" --out "$run/hp.vlatmodel")
 kernels=(env -u OPENBLAS_CORETYPE)
 [[ -n "${KERNELS:-}" ]] && kernels=(env OPENBLAS_CORETYPE="$KERNELS")
 if [[ -f "$run/hp.ckpt" ]]; then
-  exec "${kernels[@]}" "$run/vlat" train "${common[@]}" --resume "$run/hp.ckpt"
+  exec "${kernels[@]}" "$run/vlat" train "${common[@]}" ${LR:+--lr "$LR"} --resume "$run/hp.ckpt"
 else
-  exec "${kernels[@]}" "$run/vlat" train "${common[@]}" --init-from "${INIT:-Benchmarks/hyperprior-run/hyperprior.vlatmodel}"
+  exec "${kernels[@]}" "$run/vlat" train "${common[@]}" --lr "${LR:-1e-4}" --init-from "${INIT:-Benchmarks/hyperprior-run/hyperprior.vlatmodel}"
 fi

@@ -73,7 +73,11 @@ public final class Trainer {
 
     /// A fresh run (its weights copied where they match from `initial`, if given), or a resumed
     /// one when `checkpoint` is given.
-    public init(options: TrainingOptions, images: TrainingImages, checkpoint: ModelFile? = nil, initial: ModelFile? = nil) throws {
+    /// `checkpoint` resumes a run with everything it saved but the step count and the data
+    /// path, and `learningRate` when given (to lower it towards the end of a run; Adam's
+    /// moments carry on).
+    public init(options: TrainingOptions, images: TrainingImages, checkpoint: ModelFile? = nil, initial: ModelFile? = nil,
+                learningRate: Float? = nil) throws {
         try options.validate()
         var options = options
         if let checkpoint {
@@ -92,6 +96,7 @@ public final class Trainer {
             options = saved
             options.steps = steps
             options.data = data
+            if let learningRate { options.learningRate = learningRate }
             self.options = options
             network = try NetworkKind.load(checkpoint)
             adam = Trainer.makeAdam(network: network, options: options)

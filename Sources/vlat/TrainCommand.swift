@@ -45,7 +45,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Total optimisation steps.") var steps: Int = 1000
     @Option(help: "Crops per step.") var batch: Int = 8
     @Option(help: "Crop size in pixels (a multiple of 16).") var crop: Int = 256
-    @Option(help: "Adam learning rate.") var lr: Float = 1e-4
+    @Option(help: "Adam learning rate (default 1e-4; with --resume, a new rate for the rest of the run).") var lr: Float?
     @Option(help: "Learning-rate schedule: constant, cosine (to 10 % at the last step) or step (x0.1 at 80 % of the steps).") var lrSchedule: TrainingOptions.Schedule = .cosine
     @Option(help: "Seed for weights, crops and noise.") var seed: UInt64 = 1
     @Option(help: "Hidden channels N (default 128; denoise: channels at full resolution, default 32).") var channels: Int?
@@ -114,7 +114,7 @@ struct TrainCommand: ParsableCommand {
         Parallel.threads = threads
         var options = TrainingOptions(data: data.joined(separator: ","))
         options.objective = objective
-        options.steps = steps; options.batch = batch; options.crop = crop; options.learningRate = lr
+        options.steps = steps; options.batch = batch; options.crop = crop; options.learningRate = lr ?? 1e-4
         options.schedule = lrSchedule; options.seed = seed
         let isDenoise = options.objective == .denoise
         options.channels = channels ?? (isDenoise ? 32 : 128)
@@ -165,7 +165,8 @@ struct TrainCommand: ParsableCommand {
         Terminal.note("\(images.train.count) training and \(images.validation.count) validation images\(images.skipped.isEmpty ? "" : ", \(images.skipped.count) skipped")")
 
         let trainer: Trainer
-        do { trainer = try Trainer(options: options, images: images, checkpoint: resumeFile, initial: initialFile) } catch {
+        do { trainer = try Trainer(options: options, images: images, checkpoint: resumeFile, initial: initialFile,
+                                               learningRate: resume == nil ? nil : lr) } catch {
             throw CLIError("\(error)")
         }
         let network = trainer.network

@@ -175,6 +175,19 @@ struct TrainerTests {
         #expect(abs(trainer.validationScore()! - (Double(options.lambda) * 65025 * mse + bpp)) < 1e-9)
     }
 
+    @Test func aResumedRunTakesANewLearningRateAndKeepsEverythingElse() throws {
+        let images = try TrainingImages.load(folder: TrainingFixtures.photos)
+        let options = TrainingFixtures.tinyOptions(.rd)
+        let first = try Trainer(options: options, images: images)
+        _ = try first.run(report: { _ in }, save: { _, _ in }, shouldStop: { false })
+        let checkpoint = first.checkpoint(elapsed: 1)
+        let same = try Trainer(options: options, images: images, checkpoint: checkpoint)
+        let lower = try Trainer(options: options, images: images, checkpoint: checkpoint, learningRate: options.learningRate / 4)
+        #expect(same.options.learningRate == options.learningRate && lower.options.learningRate == options.learningRate / 4)
+        #expect(lower.step == first.step && lower.adam.t == first.adam.t && lower.adam.m == first.adam.m)
+        #expect(lower.adam.learningRate == options.learningRate / 4)
+    }
+
     @Test func warmStartCopiesMatchingTensors() throws {
         let images = try TrainingImages.load(folder: TrainingFixtures.photos)
         let ae = try Trainer(options: TrainingFixtures.tinyOptions(.ae), images: images)
