@@ -8,15 +8,18 @@ import VlatTensor
 ///
 /// ```swift
 /// let model = try CodecModel(bytes: FileReader.read("q4.vlatmodel"))
-/// let container = try ImageCodec.encode(image, model: model)        // the smaller of rANS and zstd (defaultCoder)
+/// let container = try ImageCodec.encode(image, model: model)        // the smallest of the coders (defaultCoder)
 /// let bytes = container.serialized()
 /// let back = try ImageCodec.decode(Container.parse(bytes), model: model)
 /// ```
 ///
 /// Pipeline: 8-bit RGB (grey replicated) -> [0, 1] floats -> padded by edge replication to a
-/// multiple of 16 -> analysis transform -> rounded to integers -> entropy-coded (rANS with the
-/// model's tables, or zstd planes). Decoding reverses it and crops, clamps and rounds. Alpha is
-/// kept losslessly (zstd), the ICC profile is carried, grey sources come back grey.
+/// multiple of 16 -> analysis transform -> rounded to integers -> entropy-coded. A single-level
+/// (factorized) model codes with rANS and its integer CDF tables, context-adaptive rANS, or
+/// zstd planes (`CoderChoice`; `auto` keeps the smallest); a hyperprior model with its own coder
+/// (coder 5: side information, then residuals under Gaussian tables the integer
+/// hyper-synthesis picks). Decoding reverses it and crops, clamps and rounds. Alpha is kept
+/// losslessly; the ICC profile, EXIF and XMP are carried (zstd); grey sources come back grey.
 public enum ImageCodec {
     public static let paddingMultiple = 16
 
@@ -56,9 +59,10 @@ public enum ImageCodec {
         if required > limit { throw CodecError.needsMemory(required: required, limit: limit) }
     }
 
-    /// The coder choice when none is named: whichever of rANS and zstd codes this image's
-    /// latents in fewer bytes. Neither wins everywhere: zstd adapts its statistics to each
-    /// image, the learned prior knows the latents in advance (Benchmarks/kodak-codec).
+    /// The coder choice when none is named: whichever of rANS, context-adaptive rANS and zstd
+    /// codes this image's latents in fewer bytes (a hyperprior model: its own coder). None wins
+    /// everywhere: the adaptive coders learn each image's statistics, the static prior knows the
+    /// latents in advance (Benchmarks/kodak-codec).
     public static let defaultCoder: CoderChoice = .auto
 
     /// Images whose coding would need more than `memoryLimit` bytes are refused before any

@@ -98,11 +98,14 @@ enum BatchJobs {
 
     /// Runs `body(index, worker)` for every index in `0..<count` on `jobs` threads (worker in
     /// `0..<jobs`). A failing job prints its one error line at once and the others go on;
-    /// returns how many failed.
+    /// returns how many failed. On a terminal, a status line shows the progress
+    /// (`Terminal.Activity`) once the work has taken a second.
     static func run(count: Int, jobs: Int, names: [String], _ body: @escaping @Sendable (Int, Int) throws -> Void) -> Int {
         let lock = NSLock()
         nonisolated(unsafe) var next = 0, failures = 0
         let workers = max(1, min(jobs, count))
+        let activity = Terminal.Activity(total: count)
+        defer { activity?.finish() }
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             while true {
                 lock.lock()
@@ -110,6 +113,8 @@ enum BatchJobs {
                 next += 1
                 lock.unlock()
                 guard index < count else { return }
+                activity?.begin(index, names[index])
+                defer { activity?.end(index) }
                 do { try body(index, worker) } catch {
                     let message = error as? CLIError ?? CLIError(file: names[index], error)
                     Terminal.printError("Error: \(message.description)\n")

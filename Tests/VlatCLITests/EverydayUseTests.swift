@@ -205,4 +205,27 @@ struct EverydayUseTests {
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".vlat-tmp") }
         #expect(leftovers.isEmpty, "\(leftovers)")
     }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "script(1) not installed: no terminal to test the status line on"))
+    func longWorkShowsAStatusLineOnATerminalOnly() throws {
+        let dir = CLI.scratch()
+        let photo = CLI.packageRoot.appendingPathComponent("Corpus/photos/chelsea.png").path
+        let arguments = ["compress", photo, "-q", "8", "--refine", "2"]
+        // On a terminal (script(1) gives the command one), the line appears after a second.
+        let command = ([CLI.executable.path] + arguments + ["-o", dir.appendingPathComponent("t.vlat").path]).joined(separator: " ")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qec", command, "/dev/null"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let terminal = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(terminal.contains("chelsea.png · ") && terminal.contains("\r\u{1B}[K"), "\(terminal.suffix(300))")
+        // Not on a pipe.
+        let piped = try CLI.run(arguments + ["-o", dir.appendingPathComponent("p.vlat").path])
+        #expect(piped.status == 0 && !piped.stderr.contains("\r") && !piped.stderr.contains(" · "))
+    }
 }
