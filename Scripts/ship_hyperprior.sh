@@ -14,8 +14,10 @@
 #                                                   hyper-synthesis (vlat export --calibrate,
 #                                                   100 training-split images): what the next
 #                                                   session's Scripts/train_hyperprior.sh starts from
-#   Benchmarks/hyperprior-run/                      hp.csv, hp-levels.csv, their SVG plots
-#                                                   (Scripts/plot_training.py), record.txt
+#   Benchmarks/hyperprior-run/phaseN/               hp.csv, hp-levels.csv and their SVG plots
+#                                                   (Scripts/plot_training.py) of this phase of the
+#                                                   run (PHASE=N, default: the next number)
+#   Benchmarks/hyperprior-run/record.txt            vlat info of the shipped model
 #   Benchmarks/kodak-hyperprior/                    vlat bench on ../shared/corpus/kodak: every
 #                                                   level, JPEG, WebP, AVIF, JPEG XL, same run
 # The run keeps training meanwhile (the export reads a copy of the checkpoint).
@@ -34,8 +36,10 @@ ckpt="$run/hp-best.ckpt"
 cp "$ckpt" "$tmp/hp.ckpt"
 mkdir -p "$out"
 "$bin/vlat" export "$tmp/hp.ckpt" -o "$model" --calibrate ../shared/corpus/train --force
-cp "$run/hp.csv" "$run/hp-levels.csv" "$out/"
-Scripts/plot_training.py "$out/hp.csv" "$out/hp-levels.csv" "$out/hp"
+phase="${PHASE:-$(( $(ls -d "$out"/phase* 2>/dev/null | wc -l) + 1 ))}"
+mkdir -p "$out/phase$phase"
+cp "$run/hp.csv" "$run/hp-levels.csv" "$out/phase$phase/"
+Scripts/plot_training.py "$out/phase$phase/hp.csv" "$out/phase$phase/hp-levels.csv" "$out/phase$phase/hp"
 "$bin/vlat" info "$model" > "$out/record.txt"
 "$bin/vlat" bench ../shared/corpus/kodak --codecs jpeg,webp,avif,jxl,vlat --vlat-model "$model" \
     --quoted Benchmarks/quoted/compressai-bmshj2018-hyperprior-mse.json \

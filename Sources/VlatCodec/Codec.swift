@@ -31,8 +31,13 @@ public final class Codec {
     private var loadedDenoiser: Denoiser?
 
     /// Models from `modelFolders` first, then `$VLAT_MODELS`, then the installed ones.
-    public init(modelFolders: [String] = []) {
-        registry = ModelRegistry(folders: modelFolders)
+    public convenience init(modelFolders: [String] = []) {
+        self.init(registry: ModelRegistry(folders: modelFolders))
+    }
+
+    /// Models from `registry`.
+    public init(registry: ModelRegistry) {
+        self.registry = registry
     }
 
     /// The model for `quality` (1...8; fractional with a variable-rate model).
@@ -79,22 +84,29 @@ public final class Codec {
         return (pick.bytes, Double(pick.quality), pick.fits)
     }
 
+    /// The installed model with `digest` (what a `.vlat` header names).
+    public func model(digest: [UInt8]) throws -> CodecModel {
+        if let m = byDigest[digest] { return m }
+        let m = try registry.model(digest: digest)
+        byDigest[digest] = m
+        return m
+    }
+
     /// The image in `.vlat` bytes, decoded with the installed model whose digest the file names.
     public func decompress(_ bytes: [UInt8]) throws -> Image {
         let container = try Container.parse(bytes)
-        let digest = container.header.modelDigest
-        let model: CodecModel
-        if let m = byDigest[digest] { model = m } else {
-            model = try registry.model(digest: digest)
-            byDigest[digest] = model
-        }
-        return try ImageCodec.decode(container, model: model, memoryLimit: memoryLimit)
+        return try ImageCodec.decode(container, model: model(digest: container.header.modelDigest), memoryLimit: memoryLimit)
+    }
+
+    /// The installed denoising network, loaded once.
+    public func denoiser() throws -> Denoiser {
+        if loadedDenoiser == nil { loadedDenoiser = try registry.denoiser() }
+        return loadedDenoiser!
     }
 
     /// `image` cleaned by the installed denoising network (`strength` 1: all of its correction).
     public func denoise(_ image: Image, strength: Float = 1) throws -> Image {
-        if loadedDenoiser == nil { loadedDenoiser = try registry.denoiser() }
-        return ImageDenoiser.denoise(image, model: loadedDenoiser!, strength: strength)
+        ImageDenoiser.denoise(image, model: try denoiser(), strength: strength)
     }
 }
 

@@ -153,32 +153,29 @@ struct CompressCommand: ParsableCommand {
     }
 }
 
-/// One worker's models: the explicit --model file, or quality levels loaded on first use, and
-/// the denoiser. Each worker has its own (networks keep per-call state), so no locking.
+/// One worker's models: the explicit --model file, or the installed ones (a `Codec` loads each
+/// once), and the denoiser. Each worker has its own (networks keep per-call state), so no
+/// locking.
 final class ModelCache: @unchecked Sendable {
-    let registry: ModelRegistry
+    let installed: Codec
     let file: String?
     let denoiserFile: String?
-    private var byPath: [String: CodecModel] = [:]
-    private var byDigest: [[UInt8]: CodecModel] = [:]
     private var explicit: CodecModel?
-    private var loadedDenoiser: Denoiser?
+    private var explicitDenoiser: Denoiser?
 
     init(registry: ModelRegistry, file: String?, denoiserFile: String? = nil) {
-        self.registry = registry
+        installed = Codec(registry: registry)
         self.file = file
         self.denoiserFile = denoiserFile
     }
 
     /// The denoiser file given, else the installed one.
     func denoiser() throws -> Denoiser {
-        if let loadedDenoiser { return loadedDenoiser }
-        let d: Denoiser
-        if let denoiserFile { d = try loadDenoiser(denoiserFile) } else {
-            do { d = try registry.denoiser() } catch { throw CLIError("\(error)") }
+        guard let denoiserFile else {
+            do { return try installed.denoiser() } catch { throw CLIError("\(error)") }
         }
-        loadedDenoiser = d
-        return d
+        if explicitDenoiser == nil { explicitDenoiser = try loadDenoiser(denoiserFile) }
+        return explicitDenoiser!
     }
 
     /// The --model file, loaded once.
@@ -189,28 +186,22 @@ final class ModelCache: @unchecked Sendable {
 
     /// The variable-rate model in use (the --model file, or the installed one when `installed`),
     /// or nil when the models are single-level.
-    func variableRateModel(installed: Bool) throws -> CodecModel? {
+    func variableRateModel(installed isInstalled: Bool) throws -> CodecModel? {
         if let file {
             let m = try explicitModel(file)
             return m.hyperprior == nil ? nil : m
         }
-        return installed ? try model(quality: 1.0) : nil
+        return isInstalled ? try model(quality: 1.0) : nil
     }
 
     /// The --model file when given (a hyperprior at `quality`), else the installed model for
-    /// `quality`, each file loaded once.
+    /// `quality`.
     func model(quality: Double) throws -> CodecModel {
         if let file {
             let m = try explicitModel(file)
             return m.hyperprior == nil ? m : try m.atQuality(quality)
         }
-        let entry = try registry.entry(quality: quality)
-        let base: CodecModel
-        if let m = byPath[entry.path] { base = m } else {
-            base = try ModelRegistry.load(entry, quality: Double(entry.variableRate ? 1 : entry.quality))
-            byPath[entry.path] = base
-        }
-        return base.hyperprior == nil ? base : try base.atQuality(quality)
+        return try installed.model(quality: quality)
     }
 
     /// The installed model for level `quality`.
@@ -219,9 +210,6 @@ final class ModelCache: @unchecked Sendable {
     /// The --model file when given, else the installed model with this digest.
     func model(digest: [UInt8]) throws -> CodecModel {
         if let file { return try explicitModel(file) }
-        if let m = byDigest[digest] { return m }
-        let m = try registry.model(digest: digest)
-        byDigest[digest] = m
-        return m
+        return try installed.model(digest: digest)
     }
 }
