@@ -67,4 +67,24 @@ struct ConformanceTests {
         }
         #expect { try ImageFile.read("\(dir)/testorig12.jpg") } throws: { "\($0)".contains("12") || "\($0)".contains("bit") }
     }
+
+    static let zuneEdgeCases = TestPaths.sharedConformance("zune/test-images/jpeg")
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: zuneEdgeCases), "../shared/conformance/zune/test-images/jpeg not present; skipping zune's JPEG edge cases"))
+    func zunesJPEGEdgeCasesAreReadConsistentlyOrRefusedInOneLine() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.zuneEdgeCases).filter { $0.lowercased().hasSuffix(".jpg") || $0.lowercased().hasSuffix(".jpeg") }
+        #expect(!names.isEmpty)
+        for name in names.sorted() {
+            let data = Array(try Data(contentsOf: URL(fileURLWithPath: "\(Self.zuneEdgeCases)/\(name)")))
+            do {
+                let image = try ImageFile.decode(data, limits: ImageLimits(maxPixels: 1 << 26), upright: false)
+                // Read: the size the frame header declares, grey or RGB (CMYK converted), every sample there.
+                let declared = try #require(ImageFile.dimensions(of: data), "\(name)")
+                #expect(image.width == declared.width && image.height == declared.height, "\(name)")
+                #expect([1, 3].contains(image.layout.channels) && image.pixels.count == image.pixelCount * image.layout.channels, "\(name)")
+            } catch {
+                #expect(!"\(error)".isEmpty && !"\(error)".contains("\n"), "\(name): \(error)")
+            }
+        }
+    }
 }
