@@ -25,7 +25,7 @@ mkdir -p Benchmarks/asan
 {
   echo "# The test suite under AddressSanitizer"
   echo
-  echo "Command: \`Scripts/asan_tests.sh $*\` on $(date -u +%Y-%m-%d), vlat $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "Command: \`Scripts/asan_tests.sh${*:+ $*}\` on $(date -u +%Y-%m-%d), vlat $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo
   echo "| outcome | AddressSanitizer reports | seconds |"
   echo "|---|---:|---:|"
