@@ -19,7 +19,7 @@ struct CompressCommand: ParsableCommand {
         abstract: "Compress PNG/JPEG images into .vlat files with a rate-distortion model.",
         discussion: """
         Each input becomes INPUT.vlat beside it; -o names the output file (one input; not an \
-        image name such as .png) or an output folder (several inputs, or a folder that \
+        image name such as .png) or an output folder (several inputs, a folder input, or a folder that \
         exists). Folders given as inputs are expanded to their PNG/JPEG files (-r: subfolders \
         too, kept in the output folder). Files are compressed in parallel, one per core. \
         '-' reads standard input or writes standard output. Alpha is kept losslessly, grey \

@@ -14,7 +14,7 @@ struct DecompressCommand: ParsableCommand {
         discussion: """
         Each input becomes INPUT.decoded.png beside it (INPUT.decoded.jpg with --format jpeg), \
         so a decode never lands on the image that was compressed; -o names the output file \
-        (one input; .png, .jpg or .jpeg) or an output folder (several inputs, or a folder that \
+        (one input; .png, .jpg or .jpeg) or an output folder (several inputs, a folder input, or a folder that \
         exists). Folders given as inputs are expanded to their .vlat files (-r: subfolders too). \
         Outputs are written atomically and never replace an existing file without --force, \
         nor an input. The ICC profile, EXIF and XMP the file carries are written into the \
