@@ -70,10 +70,12 @@ struct DenoiseCommand: ParsableCommand {
         let metadataOptions = metadataOptions
         let failed = BatchJobs.run(count: files.count, jobs: workers, names: files) { index, worker in
             let (input, destination) = (files[index], destinations[index])
+            let start = ContinuousClock.now
             let image = metadataOptions.apply(to: try ImageFile.read(input, limits: limits), name: input)
             let clean = ImageDenoiser.denoise(image, model: try models[worker].denoiser(), tile: tile, strength: strength, ensemble: ensemble)
             try ImageFile.write(clean, to: destination, format: formats[index], overwrite: force, inputs: allInputs)
             if destination != "-" { Terminal.note("\(BatchJobs.counter(index, of: total))\(input) -> \(destination)") }
+            Terminal.detail("\(input): \(image.width)x\(image.height), \(BatchJobs.seconds(since: start))")
         }
         if failed > 0 {
             if files.count > 1 { Terminal.note("\(failed) of \(files.count) files failed") }
