@@ -217,7 +217,7 @@ vlat_status vlat_png_decode(const uint8_t *data, size_t size, uint64_t max_pixel
         icc = iccp_profile(unknowns[i].data, unknowns[i].size, &profile_size, message, VLAT_MESSAGE_SIZE);
         if (icc) {
             out->icc_size = profile_size;
-        } else if (message[0] == 'o') { // out of memory
+        } else if (strcmp(message, "out of memory") == 0) {
             status = VLAT_ERR_NO_MEMORY;
             png_error(png, "out of memory");
         } else {
