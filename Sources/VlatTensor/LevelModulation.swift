@@ -33,6 +33,11 @@ public final class LevelModulation: Layer {
         return (lo, min(lo + 1, levelCount - 1), t - Double(lo))
     }
 
+    /// Channel `c` of `p` between levels `lo` and `hi`, a fraction `f` of the way.
+    func interpolated(_ p: Parameter, _ lo: Int, _ hi: Int, _ f: Double, _ c: Int) -> Float {
+        Float((1 - f) * Double(p.value.data[lo * channels + c]) + f * Double(p.value.data[hi * channels + c]))
+    }
+
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         precondition(x.shape.count == 4 && x.c == channels, "LevelModulation expects [N, \(channels), H, W]")
         precondition(levels.count == x.n, "LevelModulation needs one level per batch item (\(levels.count) for \(x.n))")
@@ -41,8 +46,7 @@ public final class LevelModulation: Layer {
         for n in 0..<x.n {
             let (lo, hi, f) = split(levels[n])
             for c in 0..<channels {
-                let s = Float((1 - f) * Double(logScale.value.data[lo * channels + c]) + f * Double(logScale.value.data[hi * channels + c]))
-                let b = Float((1 - f) * Double(bias.value.data[lo * channels + c]) + f * Double(bias.value.data[hi * channels + c]))
+                let s = interpolated(logScale, lo, hi, f, c), b = interpolated(bias, lo, hi, f, c)
                 let scale = exp(s), base = (n * channels + c) * plane
                 y.data.withUnsafeMutableBufferPointer { p in for i in base..<(base + plane) { p[i] = p[i] * scale + b } }
             }
@@ -59,8 +63,7 @@ public final class LevelModulation: Layer {
         for n in 0..<x.n {
             let (lo, hi, f) = split(levels[n])
             for c in 0..<channels {
-                let s = Float((1 - f) * Double(logScale.value.data[lo * channels + c]) + f * Double(logScale.value.data[hi * channels + c]))
-                let scale = exp(s), base = (n * channels + c) * plane
+                let scale = exp(interpolated(logScale, lo, hi, f, c)), base = (n * channels + c) * plane
                 var dScale = 0.0, dBias = 0.0
                 for i in base..<(base + plane) {
                     let g = dy.data[i]
