@@ -11,6 +11,8 @@
 #          saves a checkpoint)
 #   LR     learning rate (default 1e-4 for a fresh start, the checkpoint's own on a resume; set
 #          it on a resume to lower it towards the end, Adam's moments carrying on)
+#   LAMBDAS  on a resume, new lambdas for the levels (comma-separated, as many as there are
+#          levels: to move a level's rate; the best validation so far starts over)
 #   SEED   crops and noise (default 8, the next unused one; a fresh start from the shipped file should take a new
 #          one, or it replays the batches of the run it continues)
 #   INIT   the model a fresh start begins from
@@ -32,7 +34,7 @@ common=(--objective hyperprior --level-modulation --data ../shared/corpus/train 
 kernels=(env -u OPENBLAS_CORETYPE)
 [[ -n "${KERNELS:-}" ]] && kernels=(env OPENBLAS_CORETYPE="$KERNELS")
 if [[ -f "$run/hp.ckpt" ]]; then
-  exec "${kernels[@]}" "$run/vlat" train "${common[@]}" ${LR:+--lr "$LR"} --resume "$run/hp.ckpt"
+  exec "${kernels[@]}" "$run/vlat" train "${common[@]}" ${LR:+--lr "$LR"} ${LAMBDAS:+--lambdas "$LAMBDAS"} --resume "$run/hp.ckpt"
 else
   exec "${kernels[@]}" "$run/vlat" train "${common[@]}" --lr "${LR:-1e-4}" --init-from "${INIT:-Benchmarks/hyperprior-run/hyperprior.vlatmodel}"
 fi

@@ -75,9 +75,11 @@ public final class Trainer {
     /// one when `checkpoint` is given.
     /// `checkpoint` resumes a run with everything it saved but the step count and the data
     /// path, and `learningRate` when given (to lower it towards the end of a run; Adam's
-    /// moments carry on).
+    /// moments carry on), and a hyperprior's `lambdas` when given (as many as it has levels: to
+    /// move a level's rate; the best validation so far is forgotten, its score being in the
+    /// old trade-offs).
     public init(options: TrainingOptions, images: TrainingImages, checkpoint: ModelFile? = nil, initial: ModelFile? = nil,
-                learningRate: Float? = nil) throws {
+                learningRate: Float? = nil, lambdas: [Float]? = nil) throws {
         try options.validate()
         var options = options
         if let checkpoint {
@@ -86,8 +88,11 @@ public final class Trainer {
                 throw TrainingError.incompatibleCheckpoint("not a training checkpoint (no trainer state): resume from the .ckpt file")
             }
             let saved = state.options
+            // A hyperprior's lambdas are trade-offs, not architecture.
+            var wanted = options.hyperpriorConfig
+            wanted.lambdas = saved.hyperpriorConfig.lambdas
             guard saved.config == options.config, saved.objective != .denoise || saved.denoiserConfig == options.denoiserConfig,
-                  saved.objective != .hyperprior || saved.hyperpriorConfig == options.hyperpriorConfig else {
+                  saved.objective != .hyperprior || saved.hyperpriorConfig == wanted else {
                 throw TrainingError.incompatibleCheckpoint(
                     "checkpoint is from another architecture (\(saved.objective.rawValue), N=\(saved.channels), M=\(saved.latentChannels)); this run asks for \(options.objective.rawValue), N=\(options.channels), M=\(options.latentChannels)")
             }
@@ -97,8 +102,18 @@ public final class Trainer {
             options.steps = steps
             options.data = data
             if let learningRate { options.learningRate = learningRate }
+            var retargeted = false
+            if let lambdas, options.objective == .hyperprior, lambdas != saved.hyperpriorConfig.lambdas {
+                guard lambdas.count == saved.hyperpriorConfig.levels, lambdas.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+                    throw TrainingError.invalidOption("the checkpoint has \(saved.hyperpriorConfig.levels) levels: give as many positive lambdas")
+                }
+                options.hyperprior = saved.hyperpriorConfig
+                options.hyperprior?.lambdas = lambdas
+                retargeted = true
+            }
             self.options = options
             network = try NetworkKind.load(checkpoint)
+            if retargeted, let lambdas { (network as? MeanScaleHyperprior)?.retarget(lambdas: lambdas) }
             adam = Trainer.makeAdam(network: network, options: options)
             let m = try network.parameters.map { p -> [Float] in
                 guard let e = checkpoint["optimizer.m.\(p.name)"], e.values.count == p.value.count else {
@@ -116,7 +131,7 @@ public final class Trainer {
             step = state.step
             elapsedBefore = state.elapsedSeconds
             lastValidationPSNR = state.validationPSNR
-            if let s = state.bestValidationStep, let v = state.bestValidationScore { bestValidation = (s, v) }
+            if !retargeted, let s = state.bestValidationStep, let v = state.bestValidationScore { bestValidation = (s, v) }
         } else {
             self.options = options
             switch options.objective {

@@ -52,7 +52,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Latent channels M.") var latentChannels: Int = 192
     @Option(help: "Hyperprior: channels of z and of the hyper-transforms.") var hyperChannels: Int = 96
     @Flag(help: "Hyperprior: per-level channel modulations in the transforms (they start as the identity, so a model without them warm-starts one with them).") var levelModulation = false
-    @Option(help: "Hyperprior: the levels' lambdas, lowest rate first, comma-separated (default: \(HyperpriorConfig.defaultLambdas.map { "\($0)" }.joined(separator: ","))).") var lambdas: String?
+    @Option(help: "Hyperprior: the levels' lambdas, lowest rate first, comma-separated (default: \(HyperpriorConfig.defaultLambdas.map { "\($0)" }.joined(separator: ",")); with --resume, new ones for the checkpoint's levels).") var lambdas: String?
     @Option(help: "VAE: weight of the KL term.") var beta: Float = 1e-3
     @Option(help: "Rate-distortion: lambda in lambda * 255^2 * MSE + bpp.") var lambda: Float = 0.013
     @Option(help: "Denoise: 2x downsamplings in the network.") var levels: Int = 2
@@ -166,7 +166,8 @@ struct TrainCommand: ParsableCommand {
 
         let trainer: Trainer
         do { trainer = try Trainer(options: options, images: images, checkpoint: resumeFile, initial: initialFile,
-                                               learningRate: resume == nil ? nil : lr) } catch {
+                                               learningRate: resume == nil ? nil : lr,
+                                               lambdas: resume == nil || lambdas == nil ? nil : options.hyperprior?.lambdas) } catch {
             throw CLIError("\(error)")
         }
         let network = trainer.network

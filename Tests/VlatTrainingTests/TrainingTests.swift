@@ -162,6 +162,33 @@ struct TrainerTests {
         #expect(resumed.bestValidation?.step == best.step && resumed.bestValidation?.score == best.score)
     }
 
+    @Test func resumeWithNewLambdasRetargetsTheLevelsAndForgetsTheBest() throws {
+        let images = try TrainingImages.load(folder: TrainingFixtures.photos)
+        var options = TrainingFixtures.tinyOptions(.hyperprior)
+        options.steps = 2
+        options.validationEvery = 1
+        let trainer = try Trainer(options: options, images: images)
+        _ = try trainer.run(report: { _ in }, save: { _, _ in }, shouldStop: { false })
+        #expect(trainer.bestValidation != nil)
+        let checkpoint = trainer.checkpoint(elapsed: 0)
+        let old = trainer.hyperprior!.config.lambdas
+        var lowered = old
+        lowered[0] /= 2
+        let resumed = try Trainer(options: options, images: images, checkpoint: checkpoint, lambdas: lowered)
+        #expect(resumed.hyperprior?.config.lambdas == lowered && resumed.options.hyperpriorConfig.lambdas == lowered)
+        #expect(resumed.bestValidation == nil)
+        for (a, b) in zip(trainer.network.parameters, resumed.network.parameters) { #expect(a.value == b.value, "\(a.name)") }
+        // The same lambdas change nothing; a different count is refused.
+        let same = try Trainer(options: options, images: images, checkpoint: checkpoint, lambdas: old)
+        #expect(same.bestValidation?.step == trainer.bestValidation?.step)
+        #expect(throws: TrainingError.self) { try Trainer(options: options, images: images, checkpoint: checkpoint, lambdas: [0.01]) }
+        // Without an override, the checkpoint's lambdas win over the options'.
+        var otherOptions = options
+        otherOptions.hyperprior?.lambdas = old.map { $0 * 3 }
+        let kept = try Trainer(options: otherOptions, images: images, checkpoint: resumed.checkpoint(elapsed: 0))
+        #expect(kept.hyperprior?.config.lambdas == lowered)
+    }
+
     @Test func validationScoreIsTheRateDistortionLoss() throws {
         let images = try TrainingImages.load(folder: TrainingFixtures.photos)
         var options = TrainingFixtures.tinyOptions(.rd)

@@ -29,10 +29,11 @@ public struct HyperpriorConfig: Codable, Sendable, Equatable {
 
     public var isModulated: Bool { levelModulation ?? false }
 
-    /// The factorized models' levels q1-q7 (CompressAI's MSE lambdas with q1 lowered to 0.001),
-    /// and a top level at 0.45, above CompressAI's 0.18 and the factorized q8's 0.3, for the
-    /// high-quality end.
-    public static let defaultLambdas: [Float] = [0.001, 0.0035, 0.0067, 0.013, 0.025, 0.0483, 0.0932, 0.45]
+    /// The factorized models' levels q2-q7 (CompressAI's MSE lambdas), a bottom level at
+    /// 0.0005 (the hyperprior reaches a given rate at about half the factorized q1's 0.001, so
+    /// this keeps the bottom near 0.1 bpp), and a top level at 0.45, above CompressAI's 0.18 and
+    /// the factorized q8's 0.3, for the high-quality end.
+    public static let defaultLambdas: [Float] = [0.0005, 0.0035, 0.0067, 0.013, 0.025, 0.0483, 0.0932, 0.45]
 
     public init(channels: Int = 96, latentChannels: Int = 128, hyperChannels: Int = 96,
                 lambdas: [Float] = HyperpriorConfig.defaultLambdas, levelModulation: Bool = false) {

@@ -17,7 +17,7 @@ import VlatTensor
 /// ```
 /// `k` is coded with a zero-mean Gaussian conditional of scale `s`.
 public final class MeanScaleHyperprior: TrainableNetwork {
-    public let config: HyperpriorConfig
+    public private(set) var config: HyperpriorConfig
     public let analysis: Sequential
     public let synthesis: Sequential
     public let hyperAnalysis: Sequential
@@ -42,6 +42,13 @@ public final class MeanScaleHyperprior: TrainableNetwork {
             }
         }
         return Sequential(layers)
+    }
+
+    /// Gives the levels new rate-distortion trade-offs (a run moving a level's rate), keeping
+    /// every weight: the count must stay the same.
+    public func retarget(lambdas: [Float]) {
+        precondition(lambdas.count == config.levels && lambdas.allSatisfy { $0 > 0 && $0.isFinite })
+        config.lambdas = lambdas
     }
 
     /// Sets the rate level of each batch item for the transforms' next forward passes (no
