@@ -9,6 +9,8 @@
 //   .build/release/CodecBench restore-picture --denoiser MODEL [--images DIR] [--count N] [--out DIR]
 //   .build/release/CodecBench prior-fit [--images DIR] [--out DIR]
 //     (per level: the prior's estimate, rANS, context rANS and zstd payloads, and the best factorized entropy)
+//   .build/release/CodecBench hyperprior-vs-ctx [--model FILE] [--images DIR] [--out DIR]
+//     (per level of a hyperprior: its payload against the context coder and zstd on the same latents)
 //
 // restore-picture: for a few images (default: the first three of Corpus/photos, which may be
 // committed, unlike the shared test sets), crops of the degraded input, the best classical filter
@@ -385,4 +387,80 @@ if args.first == "prior-fit" {
     exit(0)
 }
 
-fail("usage: CodecBench speed|picture|restore-picture|prior-fit [options] (see the comment at the top of Benchmarks/CodecBench/main.swift)")
+// MARK: the hyperprior against the context coder, on the same latents
+
+// For every level of a hyperprior model: what its own coder (z, then the residuals under the
+// predicted means and scales) spends on the test images, against the factorized coders on the
+// same quantized latents round(g * y): the context-adaptive rANS coder with tables and starting
+// counts fitted to exactly these latents (an oracle, so a bound in the context coder's favour:
+// a real one would transmit or train them), the oracle's factorized entropy, and zstd.
+if args.first == "hyperprior-vs-ctx" {
+    let folder = option("--images") ?? "../shared/corpus/kodak"
+    let path = option("--model") ?? "Benchmarks/hyperprior-run/hyperprior.vlatmodel"
+    guard FileManager.default.fileExists(atPath: folder) else { fail("\(folder) not found (the Kodak images live in ../shared/corpus/kodak)") }
+    let images: [Image], base: CodecModel
+    do {
+        images = try RDSweep.imagePaths(in: folder).map { try ImageFile.read($0).toRGB() }
+        base = try CodecModel(bytes: FileReader.read(path))
+    } catch { fail("\(error)") }
+    guard let hyper = base.hyperprior else { fail("\(path) is not a hyperprior model") }
+    let pixels = Double(images.reduce(0) { $0 + $1.pixelCount })
+    let channels = hyper.network.config.latentChannels
+    var md = "# The hyperprior against the context coder, on the same latents\n\nCommand: `\(command)`\n\n"
+    md += "\(images.count) images from `\(folder)`, model `\(path)`; bits per pixel summed over all of them. *Hyperprior*: the "
+    md += "model's own payload (z and the residuals round(g y - mean) under the predicted scales), split into z and y. The other "
+    md += "columns code the same quantized latents round(g y) without the hyper-synthesis: *ctx (oracle tables)*: the "
+    md += "context-adaptive rANS coder (coder 3) with each channel's table and its contexts' starting counts fitted to exactly "
+    md += "these latents, which no real file could use for free; *oracle entropy*: each channel's histogram's entropy (the best "
+    md += "factorized prior for them); *zstd*: coder 4's packing.\n\n"
+    md += "| level | hyperprior | of which z | ctx (oracle tables) | oracle entropy | zstd | hyperprior / ctx |\n|---:|---:|---:|---:|---:|---:|---:|\n"
+    for level in 1...hyper.levels {
+        FileHandle.standardError.write(Data("level \(level)\n".utf8))
+        let model: CodecModel
+        do { model = try base.atQuality(Double(level)) } catch { fail("\(error)") }
+        let code = hyper.levelCode(Double(level - 1))
+        let gains: [Double]
+        do { gains = try hyper.logGains(levelCode: code).map { exp(Double($0) / 65536) } } catch { fail("\(error)") }
+        var own = 0, zBytes = 0
+        var grids: [(symbols: [Int32], h: Int, w: Int)] = []
+        for image in images {
+            do {
+                let container = try ImageCodec.encode(image, model: model)
+                own += container.payload.count
+                zBytes += 6 + (0..<4).reduce(0) { $0 | Int(container.payload[2 + $1]) << (8 * $1) }
+            } catch { fail("\(error)") }
+            let x = TensorOps.padReplicate(ImageTensor.tensor(from: image), toHeight: (image.height + 15) / 16 * 16, width: (image.width + 15) / 16 * 16)
+            let y = hyper.analysis(x, levelCode: code)
+            let plane = y.h * y.w
+            grids.append((y.data.enumerated().map { Int32((Double($0.element) * gains[$0.offset / plane]).rounded()) }, y.h, y.w))
+        }
+        // Each channel's histogram over all images: the oracle's tables and entropy.
+        var histograms = [[Int32: Int]](repeating: [:], count: channels)
+        for g in grids { let plane = g.h * g.w; for (i, s) in g.symbols.enumerated() { histograms[i / plane][s, default: 0] += 1 } }
+        var oracle = 0.0
+        let tables: [QuantizedCDF]
+        do {
+            tables = try histograms.map { h in
+                let n = Double(h.values.reduce(0, +))
+                for count in h.values { oracle -= Double(count) * log2(Double(count) / n) }
+                let low = h.keys.min()!, high = h.keys.max()!
+                return try QuantizedCDF(offset: low, pmf: (low...high).map { Double(h[$0] ?? 0) / n }, tail: 1e-6)
+            }
+        } catch { fail("\(error)") }
+        var ctx = 0, zstd = 0
+        do {
+            let priors = try ContextPriors.fit(grids.map { ContextPriors.Grid(values: $0.symbols, channels: channels, height: $0.h, width: $0.w) }, tables: tables)
+            for g in grids {
+                ctx += try ContextRANSCoder.encode(g.symbols, channels: channels, height: g.h, width: g.w, tables: tables, priors: priors).count
+                zstd += LatentPacking.pack(g.symbols).count
+            }
+        } catch { fail("\(error)") }
+        let bpp = { (bytes: Int) in Double(bytes * 8) / pixels }
+        md += "| \(level) | \(f(bpp(own), 4)) | \(f(bpp(zBytes), 4)) | \(f(bpp(ctx), 4)) | \(f(oracle / pixels, 4)) | \(f(bpp(zstd), 4)) | \(f(Double(own) / Double(ctx), 3)) |\n"
+    }
+    print(md, terminator: "")
+    if let out { write(md, to: "\(out)/hyperprior-vs-ctx.md") }
+    exit(0)
+}
+
+fail("usage: CodecBench speed|picture|restore-picture|prior-fit|hyperprior-vs-ctx [options] (see the comment at the top of Benchmarks/CodecBench/main.swift)")

@@ -46,8 +46,12 @@ public enum HyperpriorCoding {
     static func zSize(_ side: Int) -> Int { ((side + 1) / 2 + 1) / 2 }
 
     /// Codes the latent `y` (`[1, M, h, w]`, float) at `levelCode`. Returns the payload and the
-    /// dequantized latent the decoder will reconstruct from.
-    public static func encode(_ y: Tensor, model: HyperpriorCodecModel, levelCode: Int) throws -> (payload: [UInt8], latent: Tensor) {
+    /// dequantized latent the decoder will reconstruct from. `refine`, given the gained latent,
+    /// its means and table indices and the channels' gains, may choose other residual symbols
+    /// (integer-valued) than `round(g * y - mean)` (`LatentRefinement`); z stays that of `y`.
+    public static func encode(_ y: Tensor, model: HyperpriorCodecModel, levelCode: Int,
+                              refine: ((_ gained: Tensor, _ means: [Double], _ indices: [Int], _ gains: [Double]) -> [Double])? = nil)
+        throws -> (payload: [UInt8], latent: Tensor) {
         let net = model.network, m = net.config.latentChannels
         let gains = Self.gains(try model.logGains(levelCode: levelCode))
         let plane = y.h * y.w
@@ -60,9 +64,11 @@ public enum HyperpriorCoding {
         let (indices, means) = conditions(zHat: zHat, zHeight: zFloat.h, zWidth: zFloat.w, height: y.h, width: y.w, model: model)
         var symbols = [Int32](repeating: 0, count: m * plane)
         var latent = Tensor(zeros: y.shape)
+        let refined = refine?(yg, means, indices, gains)
+        precondition(refined == nil || refined!.count == symbols.count)
         for i in 0..<symbols.count {
             let g = gains[i / plane]
-            let k = (Double(yg.data[i]) - means[i]).rounded()
+            let k = refined?[i] ?? (Double(yg.data[i]) - means[i]).rounded()
             guard let s = Int32(exactly: k) else { throw CodecError.notACodecModel("the model produced a non-finite or out-of-range latent") }
             symbols[i] = s
             latent.data[i] = Float((k + means[i]) / g)

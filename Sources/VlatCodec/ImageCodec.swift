@@ -88,7 +88,7 @@ public enum ImageCodec {
         let refining = (refinement?.steps ?? 0) > 0
         try checkMemory(width: image.width, height: image.height, model: model, limit: memoryLimit, refining: refining)
         if let hyper = model.hyperprior {
-            return try encodeHyperprior(image, model: model, hyper: hyper, coder: coder, refining: refining)
+            return try encodeHyperprior(image, model: model, hyper: hyper, coder: coder, refinement: refining ? refinement : nil)
         }
         let latent: Tensor
         if let refinement, refining {
@@ -123,19 +123,28 @@ public enum ImageCodec {
 
     /// A hyperprior model's encode: its own coder, at the model's quality.
     static func encodeHyperprior(_ image: Image, model: CodecModel, hyper: HyperpriorCodecModel, coder: CoderChoice,
-                                 refining: Bool) throws -> (container: Container, latent: Tensor) {
+                                 refinement: LatentRefinement?) throws -> (container: Container, latent: Tensor) {
         guard coder == .auto || coder == .hyperprior else {
             throw CodecError.wrongCoder("a hyperprior model codes with its own coder (--coder auto or hyperprior), not \(coder)")
         }
-        guard !refining else { throw CodecError.wrongCoder("--refine works with factorized models only") }
         let code = hyper.levelCode(model.hyperpriorQuality - 1)
-        let y = hyper.analysis(paddedTensor(image), levelCode: code)
-        return try hyperpriorContainer(image, y: y, model: model, hyper: hyper, levelCode: code)
+        let x = paddedTensor(image)
+        let y = hyper.analysis(x, levelCode: code)
+        var refine: ((Tensor, [Double], [Int], [Double]) -> [Double])?
+        if let refinement {
+            let lambda = try LatentRefinement.lambda(of: model)
+            refine = { gained, means, indices, gains in
+                refinement.refineHyperprior(gained, means: means, scales: indices.map(HyperpriorCodecModel.scale(index:)), gains: gains,
+                                            image: x, height: image.height, width: image.width, synthesis: hyper.network.synthesis,
+                                            lambda: lambda)
+            }
+        }
+        return try hyperpriorContainer(image, y: y, model: model, hyper: hyper, levelCode: code, refine: refine)
     }
 
-    static func hyperpriorContainer(_ image: Image, y: Tensor, model: CodecModel, hyper: HyperpriorCodecModel,
-                                    levelCode: Int) throws -> (container: Container, latent: Tensor) {
-        let (payload, latent) = try HyperpriorCoding.encode(y, model: hyper, levelCode: levelCode)
+    static func hyperpriorContainer(_ image: Image, y: Tensor, model: CodecModel, hyper: HyperpriorCodecModel, levelCode: Int,
+                                    refine: ((Tensor, [Double], [Int], [Double]) -> [Double])? = nil) throws -> (container: Container, latent: Tensor) {
+        let (payload, latent) = try HyperpriorCoding.encode(y, model: hyper, levelCode: levelCode, refine: refine)
         let isWhole = levelCode % 256 == 0 && levelCode / 256 < 8
         let header = ContainerHeader(
             width: image.width, height: image.height, sourceColorType: image.source.colorType.rawValue,

@@ -51,9 +51,16 @@ public struct LatentRefinement: Sendable, Equatable {
         self.annealing = annealing
     }
 
-    /// The lambda `model` was trained with (its `lambda` metadata): the weight refinement puts
-    /// on distortion against rate.
+    /// The lambda `model` was trained with (its `lambda` metadata; a hyperprior's at its
+    /// quality, fractional qualities interpolating the levels' lambdas geometrically): the weight
+    /// refinement puts on distortion against rate.
     public static func lambda(of model: CodecModel) throws -> Float {
+        if let hyper = model.hyperprior {
+            let lambdas = hyper.network.config.lambdas, top = lambdas.count - 1
+            let t = min(max(model.hyperpriorQuality - 1, 0), Double(top))
+            let lo = Int(t.rounded(.down)), hi = min(lo + 1, top), f = t - Double(lo)
+            return Float(exp(log(Double(lambdas[lo])) * (1 - f) + log(Double(lambdas[hi])) * f))
+        }
         guard let text = model.network.metadata["lambda"], let lambda = Float(text), lambda > 0, lambda.isFinite else {
             throw CodecError.noTrainingLambda
         }
@@ -146,5 +153,87 @@ public struct LatentRefinement: Sendable, Equatable {
         let before = Self.loss(start, image: x, height: height, width: width, network: network, lambda: lambda)
         let after = Self.loss(refined, image: x, height: height, width: width, network: network, lambda: lambda)
         return after < before ? refined : start
+    }
+
+    /// The rate-distortion loss of a hyperprior's residual symbols `k` (means `means`, table
+    /// scales `scales`, per-channel gains `gains`) for padded image `x`: `lambda * 255^2 * MSE +
+    /// bits of y per pixel` (z's bits are the same for every candidate and left out).
+    static func hyperpriorLoss(_ k: [Double], means: [Double], scales: [Double], gains: [Double], image x: Tensor,
+                               height: Int, width: Int, synthesis: Sequential, lambda: Float, latentShape: [Int]) -> Double {
+        let plane = latentShape[2] * latentShape[3]
+        var y = Tensor(zeros: latentShape)
+        var bits = 0.0
+        for i in 0..<k.count {
+            bits += GaussianConditional.bits(residual: k[i], scale: scales[i]).bits
+            y.data[i] = Float((k[i] + means[i]) / gains[i / plane])
+        }
+        let out = synthesis.forward(y, training: false)
+        var se = 0.0
+        forEachPixel(x, height: height, width: width) { i in
+            let d = Double(min(1, max(0, out.data[i]))) - Double(x.data[i])
+            se += d * d
+        }
+        let pixels = Double(height * width)
+        return Double(lambda) * 255 * 255 * se / (3 * pixels) + bits / pixels
+    }
+
+    /// The rounding stand-in of a hyperprior's refinement when none is set: uniform noise, and
+    /// the straight-through rounding the model was trained with for its synthesis, both raised
+    /// the real loss at every level but the top ones on held-out crops (the refined symbols were
+    /// then thrown away), while annealing towards this temperature lowered it at every level.
+    public static let hyperpriorAnnealing = GumbelAnnealing(finalTemperature: 0.3)
+
+    /// A hyperprior's refinement: z stays the one of the analysis output, so the means, scales
+    /// and gains the decoder will use are fixed, and Adam moves the gained latent `u = g * y`
+    /// (`u0` at the start, `[1, M, h, w]`). Rate and synthesis both see the residual `u - mean`
+    /// soft-rounded by stochastic Gumbel annealing (`annealing`, else `hyperpriorAnnealing`):
+    /// the rate under the Gaussian of its table scale, the synthesis as `(residual + mean) / g`.
+    /// Returns the residual symbols, refined only when their real loss is below the unrefined
+    /// ones'.
+    func refineHyperprior(_ u0: Tensor, means: [Double], scales: [Double], gains: [Double], image x: Tensor,
+                          height: Int, width: Int, synthesis: Sequential, lambda: Float) -> [Double] {
+        let plane = u0.h * u0.w
+        func residuals(_ u: Tensor) -> [Double] { (0..<u.count).map { (Double(u.data[$0]) - means[$0]).rounded() } }
+        let start = residuals(u0)
+        guard steps > 0 else { return start }
+        let pixels = Double(height * width)
+        let weight = 2 * lambda * 255 * 255 / (3 * Float(pixels))
+        var u = u0
+        var m = [Float](repeating: 0, count: u.count), v = m
+        let (beta1, beta2, epsilon): (Float, Float, Float) = (0.9, 0.999, 1e-8)
+        var g = SeededGenerator(seed: seed)
+        let frozen = synthesis.parameters.filter(\.requiresGradient)
+        for p in frozen { p.requiresGradient = false }
+        defer { for p in frozen { p.requiresGradient = true } }
+        var du = [Float](repeating: 0, count: u.count), slopes = du
+        var y = Tensor(zeros: u0.shape)
+        for t in 1...steps {
+            let tau = (annealing ?? Self.hyperpriorAnnealing).temperature(step: t, of: steps)
+            for i in 0..<u.count {
+                let r = Float(Double(u.data[i]) - means[i])
+                let (soft, slope) = GumbelAnnealing.sample(r, tau: tau, logistic: GumbelAnnealing.logistic(uniform: g.uniform()))
+                slopes[i] = slope
+                du[i] = Float(GaussianConditional.bits(residual: Double(soft), scale: scales[i]).dResidual / pixels)
+                y.data[i] = Float((Double(soft) + means[i]) / gains[i / plane])
+            }
+            let out = synthesis.forward(y, training: true)
+            var grad = Tensor(zeros: out.shape)
+            Self.forEachPixel(x, height: height, width: width) { i in grad.data[i] = weight * (out.data[i] - x.data[i]) }
+            let dy = synthesis.backward(grad)
+            let c1 = 1 - pow(beta1, Float(t)), c2 = 1 - pow(beta2, Float(t))
+            for i in 0..<u.count {
+                let d = (du[i] + dy.data[i] / Float(gains[i / plane])) * slopes[i]
+                m[i] = beta1 * m[i] + (1 - beta1) * d
+                v[i] = beta2 * v[i] + (1 - beta2) * d * d
+                u.data[i] -= learningRate * (m[i] / c1) / ((v[i] / c2).squareRoot() + epsilon)
+            }
+        }
+        for p in synthesis.parameters { p.grad = Tensor(zeros: p.value.shape) }
+        let refined = residuals(u)
+        func loss(_ k: [Double]) -> Double {
+            Self.hyperpriorLoss(k, means: means, scales: scales, gains: gains, image: x, height: height, width: width,
+                                synthesis: synthesis, lambda: lambda, latentShape: u0.shape)
+        }
+        return loss(refined) < loss(start) ? refined : start
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VlatFiles
 import VlatFormat
 import VlatImageIO
 import VlatModels
@@ -82,5 +83,55 @@ struct LatentRefinementTests {
                                                limit: plain)) {
             try ImageCodec.encode(Self.crop, model: model, refinement: LatentRefinement(steps: 1), memoryLimit: plain)
         }
+    }
+}
+
+/// The hyperprior's refinement moves only the residual symbols (z, hence the means and scales,
+/// stay), so its files decode with the plain decoder and cost what their bytes say.
+@Suite("Latent refinement of a hyperprior")
+struct HyperpriorRefinementTests {
+    static func model() throws -> CodecModel {
+        try CodecModel(bytes: FileReader.read(TestPaths.path("Benchmarks/hyperprior-run/hyperprior.vlatmodel")))
+    }
+
+    /// Independent of the refinement's own loss: the decoded 8-bit image's MSE, and the real
+    /// file's bits per pixel.
+    static func loss(_ image: Image, file: [UInt8], model: CodecModel, lambda: Double) throws -> Double {
+        let decoded = try ImageCodec.decode(Container.parse(file), model: model)
+        #expect(decoded.width == image.width && decoded.height == image.height)
+        var se = 0.0
+        for (a, b) in zip(image.pixels, decoded.pixels) { se += Double(Int(a) - Int(b)) * Double(Int(a) - Int(b)) }
+        let pixels = Double(image.pixelCount)
+        return lambda * se / (3 * pixels) + Double(file.count * 8) / pixels
+    }
+
+    @Test(arguments: [2.0, 7.5])
+    func lowersTheRealLossAndKeepsTheSideInformation(quality: Double) throws {
+        let model = try Self.model().atQuality(quality)
+        let lambda = Double(try LatentRefinement.lambda(of: model))
+        let levels = model.hyperprior!.network.config.lambdas
+        #expect(lambda >= Double(levels[Int(quality) - 1]) && lambda <= Double(levels[Int(quality)]))
+        let image = LatentRefinementTests.crop
+        let plain = try ImageCodec.encode(image, model: model).serialized()
+        let refined = try ImageCodec.encode(image, model: model, refinement: LatentRefinement(steps: 30)).serialized()
+        #expect(refined != plain)
+        let (a, b) = (try Self.loss(image, file: plain, model: model, lambda: lambda), try Self.loss(image, file: refined, model: model, lambda: lambda))
+        #expect(b < a * (quality > 7 ? 0.97 : 0.995), "plain \(a), refined \(b)")
+        // The same z stream: only the residuals changed.
+        let hyper = model.hyperprior!
+        let p = try Container.parse(plain), r = try Container.parse(refined)
+        let (h, w) = (Int(p.header.latentHeight), Int(p.header.latentWidth))
+        let dp = try HyperpriorCoding.decodeSymbols(p.payload, model: hyper, height: h, width: w)
+        let dr = try HyperpriorCoding.decodeSymbols(r.payload, model: hyper, height: h, width: w)
+        #expect(dp.zHat == dr.zHat && dp.indices == dr.indices && dp.symbols != dr.symbols)
+    }
+
+    @Test func neverKeepsAWorseResultAndIsDeterministic() throws {
+        let model = try Self.model().atQuality(4)
+        let image = LatentRefinementTests.crop
+        let plain = try ImageCodec.encode(image, model: model).serialized()
+        #expect(try ImageCodec.encode(image, model: model, refinement: LatentRefinement(steps: 2, learningRate: 50)).serialized() == plain)
+        let a = try ImageCodec.encode(image, model: model, refinement: LatentRefinement(steps: 3)).serialized()
+        #expect(try ImageCodec.encode(image, model: model, refinement: LatentRefinement(steps: 3)).serialized() == a)
     }
 }
