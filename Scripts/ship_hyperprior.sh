@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# Ships the hyperprior's training run: exports RUN_DIR/hp-best.ckpt (the best validation so far;
-# RUN_DIR/hp.ckpt when the run has none, or with LATEST=1) as a compact model, copies the
-# run's logs into Benchmarks/hyperprior-run with plots, and measures it on Kodak beside the
-# classical codecs.
+# Ships the hyperprior's training run as the package's model: exports RUN_DIR/hp-best.ckpt (the
+# best validation so far; RUN_DIR/hp.ckpt when the run has none, or with LATEST=1) as a compact
+# model, copies the run's logs into Benchmarks/hyperprior-run with plots, and measures it on
+# Kodak beside the classical codecs.
 #
 #   Scripts/ship_hyperprior.sh [RUN_DIR]        (default RUN_DIR: runs/hyperprior)
-#   DEFAULT=1 Scripts/ship_hyperprior.sh        also installs it as the package's default
-#                                               model (Sources/VlatCodec/Models/hyperprior.vlatmodel,
-#                                               which serves every quality)
 #
 # Writes:
-#   Benchmarks/hyperprior-run/hyperprior.vlatmodel  float16 weights, integer tables and
+#   Sources/VlatCodec/Models/hyperprior.vlatmodel   float16 weights, integer tables and
 #                                                   hyper-synthesis (vlat export --calibrate,
-#                                                   100 training-split images): what the next
-#                                                   session's Scripts/train_hyperprior.sh starts from
+#                                                   100 training-split images): the model every
+#                                                   quality uses, and what the next session's
+#                                                   Scripts/train_hyperprior.sh starts from
+#   Sources/VlatCodec/Models/README.md              vlat info of the package's models
+#   Benchmarks/codec/info-example.md                vlat info of a file made with the new model
 #   Benchmarks/hyperprior-run/phaseN/               hp.csv, hp-levels.csv and their SVG plots
 #                                                   (Scripts/plot_training.py) of this phase of the
 #                                                   run (PHASE=N, default: the next number)
@@ -25,7 +25,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 run="${1:-runs/hyperprior}"
 out=Benchmarks/hyperprior-run
-model=$out/hyperprior.vlatmodel
+model=Sources/VlatCodec/Models/hyperprior.vlatmodel
 swift build -c release >&2
 bin="$(swift build -c release --show-bin-path)"
 tmp="$(mktemp -d)"
@@ -44,5 +44,7 @@ Scripts/plot_training.py "$out/phase$phase/hp.csv" "$out/phase$phase/hp-levels.c
 "$bin/vlat" bench ../shared/corpus/kodak --codecs jpeg,webp,avif,jxl,vlat --vlat-model "$model" \
     --quoted Benchmarks/quoted/compressai-bmshj2018-hyperprior-mse.json \
     --out Benchmarks/kodak-hyperprior --title "Kodak (24 images): the hyperprior and the classical codecs" --force > /dev/null
-if [[ "${DEFAULT:-0}" == 1 ]]; then cp "$model" Sources/VlatCodec/Models/hyperprior.vlatmodel; fi
+Scripts/models_readme.sh "$bin/vlat"
+swift build -c release >&2   # the package's resources now hold the new model
+Scripts/info_example.sh "$bin/vlat"
 echo "shipped $model; logs in $out; Kodak in Benchmarks/kodak-hyperprior" >&2

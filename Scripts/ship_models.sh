@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# Copies the trained quality levels into the package's resources as compact model files
-# (float16 weights, entropy tables) and writes Sources/VlatCodec/Models/README.md (and the
-# table alone, levels.md, for the project README) from what each file records about how it
-# was made.
+# Exports the factorized quality levels (retired from the package: RetiredModels/) as compact
+# model files (float16 weights, entropy tables) and writes RetiredModels/README.md (and the
+# table alone, levels.md) from what each file records about how it was made.
 #
 #   Scripts/ship_models.sh [RUN_DIR]     (default runs/qualities, as Scripts/train_qualities.sh)
 #
@@ -17,7 +16,7 @@ cd "$(dirname "$0")/.."
 RUN=${1:-runs/qualities}
 VLAT=${VLAT:-.build/release/vlat}
 DATA=${DATA:-../shared/corpus/train}
-MODELS=Sources/VlatCodec/Models
+MODELS=RetiredModels
 [[ -x "$VLAT" ]] || swift build -c release --product vlat
 shipped=()
 for n in 1 2 3 4 5 6 7 8; do
@@ -37,10 +36,10 @@ for n in 1 2 3 4 5 6 7 8; do
 done
 DENOISE_CKPT=${DENOISE_CKPT:-runs/denoise/denoise.ckpt}
 if [[ -f "$DENOISE_CKPT" ]]; then
-  "$VLAT" export "$DENOISE_CKPT" -o "$MODELS/denoise.vlatmodel" --force
+  "$VLAT" export "$DENOISE_CKPT" -o Sources/VlatCodec/Models/denoise.vlatmodel --force
 fi
 
-# The tables list every level in the package, the ones shipped now and the ones kept from before.
+# The tables list every level in the folder, the ones exported now and the ones kept from before.
 levels=()
 for n in 1 2 3 4 5 6 7 8; do [[ -f "$MODELS/q$n.vlatmodel" ]] && levels+=("q$n"); done
 paths=()
@@ -49,15 +48,22 @@ Scripts/model_table.py "$VLAT" "${paths[@]}" > "$MODELS/levels.md"
 
 {
   cat <<'HEAD'
-# Shipped models
+# Retired models: the factorized quality levels
 
-The codec's quality levels: `vlat compress --quality N` uses `qN.vlatmodel`, and
-`vlat decompress` finds a file's model here by the SHA-256 named in its header (see
-`ModelRegistry`). Each level is the same network (N=96, M=128, factorized prior) trained for a
-different rate-distortion trade-off lambda (CompressAI's eight MSE lambdas, except q1 at 0.001 and q8
-at 0.3, to keep the span); weights are stored
-as float16. This file is written by `Scripts/ship_models.sh` from what each model file records
-(`vlat info Sources/VlatCodec/Models/qN.vlatmodel` prints the same).
+Until the variable-rate hyperprior replaced them as the package's models, `vlat compress
+--quality N` used `qN.vlatmodel` from this folder's files: the same network (N=96, M=128,
+factorized prior) trained for eight rate-distortion trade-offs (CompressAI's eight MSE lambdas,
+except q1 at 0.001 and q8 at 0.3), weights stored as float16. They are no longer installed. A
+`.vlat` file made with one of them names its model's SHA-256 in its header; decode it with
+
+```sh
+vlat decompress old.vlat --model-dir RetiredModels
+```
+
+(or copy the files into any folder given with `--model-dir` or `VLAT_MODELS`). They also still
+serve as factorized models for `vlat bench --codecs vlat-rans,vlat-ctx,vlat-zstd --vlat-model
+RetiredModels/q4.vlatmodel` and for `--coder rans|ctx|zstd`. Below, what each file records
+(`vlat info RetiredModels/qN.vlatmodel` prints the same), written by `Scripts/ship_models.sh`.
 
 How they were made: `Scripts/train_qualities.sh` (data `../shared/corpus/train`, 410 training
 images, 22 held out for validation; never Kodak). q4 began as the first rate-distortion run
@@ -82,15 +88,5 @@ HEAD
     "$VLAT" info "$MODELS/$q.vlatmodel"
     echo '```'
   done
-  if [[ -f "$MODELS/denoise.vlatmodel" ]]; then
-    echo
-    echo "## The denoiser"
-    echo
-    echo "\`denoise.vlatmodel\` is what \`vlat denoise\` and \`vlat compress --denoise\` use (see the project README):"
-    echo
-    echo '```text'
-    "$VLAT" info "$MODELS/denoise.vlatmodel"
-    echo '```'
-  fi
 } > "$MODELS/README.md"
 echo "shipped: ${shipped[*]}"

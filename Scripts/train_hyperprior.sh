@@ -4,7 +4,7 @@
 #   Scripts/train_hyperprior.sh [RUN_DIR]        (default RUN_DIR: runs/hyperprior)
 #
 # Resumes RUN_DIR/hp.ckpt when it exists (bit for bit, Adam state included); otherwise starts
-# from the last shipped state of the run, Benchmarks/hyperprior-run/hyperprior.vlatmodel
+# from the last shipped state of the run, the package's Sources/VlatCodec/Models/hyperprior.vlatmodel
 # (weights only: Adam's moments restart), so a new machine loses nothing but the optimizer
 # state. Runs in the foreground; start it with nohup and follow RUN_DIR/train.log. Environment:
 #   STEPS  the step count to run to (default 200000: stop it with Ctrl-C or kill -INT, which
@@ -36,5 +36,5 @@ kernels=(env -u OPENBLAS_CORETYPE)
 if [[ -f "$run/hp.ckpt" ]]; then
   exec "${kernels[@]}" "$run/vlat" train "${common[@]}" ${LR:+--lr "$LR"} ${LAMBDAS:+--lambdas "$LAMBDAS"} --resume "$run/hp.ckpt"
 else
-  exec "${kernels[@]}" "$run/vlat" train "${common[@]}" --lr "${LR:-1e-4}" --init-from "${INIT:-Benchmarks/hyperprior-run/hyperprior.vlatmodel}"
+  exec "${kernels[@]}" "$run/vlat" train "${common[@]}" --lr "${LR:-1e-4}" --init-from "${INIT:-Sources/VlatCodec/Models/hyperprior.vlatmodel}"
 fi

@@ -20,7 +20,7 @@ SECTIONS = {
     "prior-fit": "Benchmarks/codec/prior-fit.md",
     "codec-picture": "Benchmarks/codec/picture.md",
     "codec-info-example": "Benchmarks/codec/info-example.md",
-    "models": "Sources/VlatCodec/Models/levels.md",
+    "models": "RetiredModels/levels.md",
     "restore-picture": "Benchmarks/restoration/restore-picture.md",
     "denoise-ablation": "Benchmarks/denoise-ablation/summary.md",
     "engine": "Benchmarks/engine/engine.md",
@@ -29,7 +29,7 @@ SECTIONS = {
     "codec-first-run": "Benchmarks/codec-first-run/kodak.md",
     "codec-first-model": "Benchmarks/codec-first-run/summary.md",
     "info-example": "Benchmarks/codec/info-example.md",
-    "kodak-headline": "Benchmarks/kodak-codec/summary.md",
+    "kodak-headline": "Benchmarks/kodak-hyperprior/summary.md",
     "kodak-hyperprior": "Benchmarks/kodak-hyperprior/summary.md",
 }
 FILES = ["README.md", "docs/RESULTS.md"]

@@ -396,7 +396,7 @@ if args.first == "prior-fit" {
 // a real one would transmit or train them), the oracle's factorized entropy, and zstd.
 if args.first == "hyperprior-vs-ctx" {
     let folder = option("--images") ?? "../shared/corpus/kodak"
-    let path = option("--model") ?? "Benchmarks/hyperprior-run/hyperprior.vlatmodel"
+    let path = option("--model") ?? "Sources/VlatCodec/Models/hyperprior.vlatmodel"
     guard FileManager.default.fileExists(atPath: folder) else { fail("\(folder) not found (the Kodak images live in ../shared/corpus/kodak)") }
     let images: [Image], base: CodecModel
     do {

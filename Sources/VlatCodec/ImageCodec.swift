@@ -125,7 +125,7 @@ public enum ImageCodec {
     static func encodeHyperprior(_ image: Image, model: CodecModel, hyper: HyperpriorCodecModel, coder: CoderChoice,
                                  refinement: LatentRefinement?) throws -> (container: Container, latent: Tensor) {
         guard coder == .auto || coder == .hyperprior else {
-            throw CodecError.wrongCoder("a hyperprior model codes with its own coder (--coder auto or hyperprior), not \(coder)")
+            throw CodecError.wrongCoder("a hyperprior model codes with its own coder (--coder auto or hyperprior), not \(coder); \(coder) needs a factorized model (--model)")
         }
         let code = hyper.levelCode(model.hyperpriorQuality - 1)
         let x = paddedTensor(image)

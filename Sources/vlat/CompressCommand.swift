@@ -48,7 +48,7 @@ struct CompressCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Bits per pixel to stay under: picks the highest quality that fits, per image.") var targetBpp: Double?
     @Option(help: "Model file (.vlatmodel) trained with --objective rd, instead of a quality level.") var model: String?
     @OptionGroup var search: ModelSearchOptions
-    @Option(help: "Entropy coder: auto (the smallest for each image; a hyperprior model's own coder), rans (the learned prior), ctx (rANS with tables that adapt to the image from the prior), zstd, or hyperprior (a hyperprior model's, as auto).") var coder: CoderChoice = ImageCodec.defaultCoder
+    @Option(help: "Entropy coder: auto (a hyperprior model's own coder, the default model's; with a factorized model, the smallest for each image), or, for a factorized model (--model, --model-dir), rans (the learned prior), ctx (rANS with tables that adapt to the image from the prior) or zstd; hyperprior is the same as auto for a hyperprior model.") var coder: CoderChoice = ImageCodec.defaultCoder
     @Option(parsing: .unconditional, help: "Encoder effort: Adam steps on each image's latents that lower its rate-distortion loss (0: the plain, fast encode; 20 is a good choice at the top levels). Slower encode, same decoder.") var refine: Int = 0
     @Flag(help: "Clean the image with the denoising network before compressing it.") var denoise = false
     @Option(help: "Denoising model for --denoise (default: the installed denoise.vlatmodel).") var denoiseModel: String?
@@ -81,9 +81,13 @@ struct CompressCommand: ParsableCommand {
         let registry = search.registry
         let chosenCoder = coder
         // Fail before any work when the models are missing.
-        let levels = registry.qualities
-        if targetBpp != nil && levels.isEmpty && model == nil { throw CLIError("\(RegistryError.noQuality(1, searched: registry.folders))") }
         let installedVariableRate = model == nil && (try? registry.entry(quality: 1))?.variableRate == true
+        // --target-bpp searches one variable-rate model's range, or else the single-level models
+        // installed (a variable-rate model later in the search order does not fill their gaps).
+        let levels = registry.qualities.filter { (try? registry.entry(quality: Double($0)))?.variableRate == false }
+        if targetBpp != nil && levels.isEmpty && !installedVariableRate && model == nil {
+            throw CLIError("\(RegistryError.noQuality(1, searched: registry.folders))")
+        }
         if let model {
             let loaded = try loadCodecModel(model)
             if loaded.hyperprior == nil && (quality != nil || targetBpp != nil) {

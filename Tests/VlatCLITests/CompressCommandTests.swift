@@ -120,7 +120,7 @@ struct CompressCommandTests {
         let noLambda = try CLI.run(["compress", input, "-o", dir.appendingPathComponent("n.vlat").path, "--model", untrained, "--refine", "1"])
         #expect(noLambda.status == 1 && noLambda.stderr.contains("records no training lambda"), "\(noLambda.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("n.vlat").path))
-        let q8 = CLI.packageRoot.appendingPathComponent("Sources/VlatCodec/Models/q8.vlatmodel").path
+        let q8 = CLI.packageRoot.appendingPathComponent("RetiredModels/q8.vlatmodel").path
         let out = dir.appendingPathComponent("bench").path
         let b = try CLI.run(["bench", input, "--codecs", "vlat,vlat-refined", "--vlat-model", q8, "--refine", "2", "--out", out])
         #expect(b.status == 0, "\(b.stderr)")
@@ -311,9 +311,9 @@ struct ReferenceDecoderTests {
         var digests: [String] = []
         for coder in ["rans", "ctx"] {
             let file = dir.appendingPathComponent("\(coder).vlat").path
-            let r = try CLI.run(["compress", "Corpus/photos/chelsea.png", "--quality", "2", "--coder", coder, "-o", file])
+            let r = try CLI.run(["compress", "Corpus/photos/chelsea.png", "--quality", "2", "--coder", coder, "--model-dir", "RetiredModels", "-o", file])
             #expect(r.status == 0, "\(r.stderr)")
-            let (status, text) = try Self.referenceDecoder(file, model: "Sources/VlatCodec/Models/q2.vlatmodel")
+            let (status, text) = try Self.referenceDecoder(file, model: "RetiredModels/q2.vlatmodel")
             #expect(status == 0, "reference decoder failed on the \(coder) file")
             digests.append(text.trimmingCharacters(in: .whitespacesAndNewlines))
         }

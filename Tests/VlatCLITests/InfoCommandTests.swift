@@ -141,7 +141,7 @@ struct StandardOutputTests {
 
     @Test func aFullDiskIsAnErrorNotSilence() throws {
         let full = try #require(FileHandle(forWritingAtPath: "/dev/full"))
-        let (status, stderr) = try run(["info", "Sources/VlatCodec/Models/q1.vlatmodel"], output: full)
+        let (status, stderr) = try run(["info", "RetiredModels/q1.vlatmodel"], output: full)
         #expect(status == 1 && stderr.contains("write error"), "\(status): \(stderr)")
     }
 

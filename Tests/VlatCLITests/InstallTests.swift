@@ -16,7 +16,7 @@ struct InstallTests {
         try install.run()
         install.waitUntilExit()
         #expect(install.terminationStatus == 0)
-        for file in ["bin/vlat", "share/vlat/models/q4.vlatmodel", "share/vlat/models/denoise.vlatmodel",
+        for file in ["bin/vlat", "share/vlat/models/hyperprior.vlatmodel", "share/vlat/models/denoise.vlatmodel",
                      "share/bash-completion/completions/vlat", "share/zsh/site-functions/_vlat"] {
             #expect(FileManager.default.fileExists(atPath: prefix.appendingPathComponent(file).path), "\(file)")
         }

@@ -12,6 +12,9 @@ import VlatTestSupport
 /// a file the plain decoder reads.
 @Suite("Latent refinement")
 struct LatentRefinementTests {
+    /// The factorized levels (retired from the package, kept for their files).
+    static let retired = ModelRegistry(folders: [TestPaths.path("RetiredModels")], environment: [:], includeShipped: false)
+
     /// A 96x80 crop of a Corpus photo (not a multiple of 16, so padding is exercised).
     static let crop: Image = {
         let full = try! ImageFile.read(TestPaths.path("Corpus/photos/astronaut.png")).toRGB()
@@ -31,7 +34,7 @@ struct LatentRefinementTests {
     }
 
     @Test func lowersTheLossOfAShippedModelAndDecodesWithThePlainDecoder() throws {
-        let model = try ModelRegistry(folders: [], environment: [:]).model(quality: 8.0)
+        let model = try LatentRefinementTests.retired.model(quality: 8.0)
         let lambda = Double(try LatentRefinement.lambda(of: model))
         let image = Self.crop
         var losses: [Double] = []
@@ -46,7 +49,7 @@ struct LatentRefinementTests {
     }
 
     @Test func zeroStepsIsThePlainEncodeAndTheResultIsDeterministic() throws {
-        let model = try ModelRegistry(folders: [], environment: [:]).model(quality: 5.0)
+        let model = try LatentRefinementTests.retired.model(quality: 5.0)
         let image = Self.crop
         let plain = try ImageCodec.encode(image, model: model).serialized()
         #expect(try ImageCodec.encode(image, model: model, refinement: LatentRefinement(steps: 0)).serialized() == plain)
@@ -57,7 +60,7 @@ struct LatentRefinementTests {
 
     @Test func neverKeepsAWorseResult() throws {
         // A huge step size throws the latents far off; the plain latents must be kept then.
-        let model = try ModelRegistry(folders: [], environment: [:]).model(quality: 3.0)
+        let model = try LatentRefinementTests.retired.model(quality: 3.0)
         let image = Self.crop
         let plain = try ImageCodec.encode(image, model: model).serialized()
         let wild = try ImageCodec.encode(image, model: model, refinement: LatentRefinement(steps: 2, learningRate: 50)).serialized()
@@ -74,7 +77,7 @@ struct LatentRefinementTests {
     }
 
     @Test func asksForMoreMemoryThanThePlainEncode() throws {
-        let model = try ModelRegistry(folders: [], environment: [:]).model(quality: 1.0)
+        let model = try LatentRefinementTests.retired.model(quality: 1.0)
         let (w, h) = (Self.crop.width, Self.crop.height)
         let plain = ImageCodec.requiredMemory(width: w, height: h, model: model)
         #expect(ImageCodec.requiredMemory(width: w, height: h, model: model, refining: true) > plain)
@@ -91,7 +94,7 @@ struct LatentRefinementTests {
 @Suite("Latent refinement of a hyperprior")
 struct HyperpriorRefinementTests {
     static func model() throws -> CodecModel {
-        try CodecModel(bytes: FileReader.read(TestPaths.path("Benchmarks/hyperprior-run/hyperprior.vlatmodel")))
+        try CodecModel(bytes: FileReader.read(TestPaths.path("Sources/VlatCodec/Models/hyperprior.vlatmodel")))
     }
 
     /// Independent of the refinement's own loss: the decoded 8-bit image's MSE, and the real
