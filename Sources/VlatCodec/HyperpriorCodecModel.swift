@@ -79,6 +79,13 @@ public final class HyperpriorCodecModel {
         return network.analysis.forward(x, training: false)
     }
 
+    /// The same for an image (padded by edge replication to multiples of 16), computed in bands
+    /// of rows (`BandedTransforms`).
+    public func analysis(_ image: Image, levelCode: Int) -> Tensor {
+        network.setLevels([Double(levelCode) / 256])
+        return BandedTransforms.analyze(image, with: network.analysis, channels: network.config.channels)
+    }
+
     /// Per-channel ln(gain) * 2^16 at `levelCode`: exact integer interpolation between levels.
     public func logGains(levelCode code: Int) throws -> [Int64] {
         let lo = code >> Self.levelFraction, frac = Int64(code & 0xFF)

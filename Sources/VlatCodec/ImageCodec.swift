@@ -128,11 +128,11 @@ public enum ImageCodec {
             throw CodecError.wrongCoder("a hyperprior model codes with its own coder (--coder auto or hyperprior), not \(coder); \(coder) needs a factorized model (--model)")
         }
         let code = hyper.levelCode(model.hyperpriorQuality - 1)
-        let x = paddedTensor(image)
-        let y = hyper.analysis(x, levelCode: code)
+        let y = hyper.analysis(image, levelCode: code)
         var refine: ((Tensor, [Double], [Int], [Double]) -> [Double])?
         if let refinement {
             let lambda = try LatentRefinement.lambda(of: model)
+            let x = paddedTensor(image)
             refine = { gained, means, indices, gains in
                 refinement.refineHyperprior(gained, means: means, scales: indices.map(HyperpriorCodecModel.scale(index:)), gains: gains,
                                             image: x, height: image.height, width: image.width, synthesis: hyper.network.synthesis,
@@ -161,12 +161,11 @@ public enum ImageCodec {
                               memoryLimit: Int = defaultMemoryLimit) throws -> (container: Container, quality: Double, fits: Bool) {
         guard let hyper = model.hyperprior else { throw CodecError.wrongCoder("a target size needs a hyperprior model (or a choice of levels)") }
         try checkMemory(width: image.width, height: image.height, model: model, limit: memoryLimit)
-        let x = paddedTensor(image)
         // Without modulations the analysis does not depend on the level: run it once.
-        let shared = hyper.network.modulations.isEmpty ? hyper.analysis(x, levelCode: 0) : nil
+        let shared = hyper.network.modulations.isEmpty ? hyper.analysis(image, levelCode: 0) : nil
         let budget = target * Double(image.pixelCount) / 8
         func attempt(_ code: Int) throws -> Container {
-            try hyperpriorContainer(image, y: shared ?? hyper.analysis(x, levelCode: code), model: model, hyper: hyper, levelCode: code).container
+            try hyperpriorContainer(image, y: shared ?? hyper.analysis(image, levelCode: code), model: model, hyper: hyper, levelCode: code).container
         }
         var lo = 0, hi = (hyper.levels - 1) * 256
         let lowest = try attempt(lo)
@@ -192,7 +191,11 @@ public enum ImageCodec {
 
     /// The rounded latent of an image: `[1, M, ceil(H/16), ceil(W/16)]`, integer-valued floats.
     public static func latents(of image: Image, model: CodecModel) throws -> Tensor {
-        model.network.latent(paddedTensor(image))
+        let net = model.network
+        guard net.config.objective == .rd else { return net.latent(paddedTensor(image)) }
+        var y = BandedTransforms.analyze(image, with: net.analysis, channels: net.config.channels)
+        for i in 0..<y.count { y.data[i] = y.data[i].rounded() }
+        return y
     }
 
     /// The image as a [1, 3, H, W] tensor in [0, 1], padded by edge replication to multiples of 16.
@@ -247,11 +250,11 @@ public enum ImageCodec {
         latent = Tensor(shape: [1, h.latentChannels, h.latentHeight, h.latentWidth], data: symbols.map { Float($0) })
         }
         let synthesis = model.hyperprior?.network.synthesis ?? model.network.synthesis
-        let y = TensorOps.crop(synthesis.forward(latent, training: false), height: h.height, width: h.width)
         let n = h.width * h.height
         let source = ImageSource.ColorType(rawValue: h.sourceColorType) ?? .rgb
         let grey = source == .grey || source == .greyAlpha
-        let rgb = ImageTensor.rgb(from: y, grey: grey)
+        let rgb = BandedTransforms.synthesize(latent, with: synthesis, channels: model.network.config.channels,
+                                              width: h.width, height: h.height, grey: grey)
         var alpha: [UInt8]?
         if let plane = container.alpha {
             do { alpha = try Zstd.decompress(plane.data, expectedSize: n) } catch {

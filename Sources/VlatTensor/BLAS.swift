@@ -23,12 +23,19 @@ public enum BLAS {
 
     /// `C = alpha * op(A) * op(B) + beta * C` for row-major float32 matrices, where op(A) is
     /// `m x k`, op(B) is `k x n` and C is `m x n`. Leading dimensions are the row strides.
+    ///
+    /// `chunk` overrides `chunkColumns`. Inference passes an image row's width, so that every
+    /// call is one row of positions and an element's value depends only on its own row, not on
+    /// which other rows share the product: that is what lets `BandedInference` compute any band
+    /// of rows with the whole image's floats. (OpenBLAS's result for an element depends on the
+    /// width of the call it is in.)
     public static func sgemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
                              alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                              b: UnsafePointer<Float>, ldb: Int,
-                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, chunk: Int? = nil) {
         _ = singleThreaded
         guard m > 0, n > 0 else { return }
+        let chunkColumns = max(1, chunk ?? Self.chunkColumns)
         let chunks = (n + chunkColumns - 1) / chunkColumns
         let ta = transposeA ? CblasTrans : CblasNoTrans, tb = transposeB ? CblasTrans : CblasNoTrans
         Parallel.forRanges(chunks) { range in

@@ -53,6 +53,8 @@ public final class Conv2d: Layer {
         let bandRows = training ? g.outHeight : g.rowsPerBand(bytes: inferenceBandBytes)
         var col = [Float](repeating: 0, count: isPointwise ? 0 : g.patchSize * bandRows * g.outWidth)
         let inStride = inChannels * x.h * x.w, outStride = outChannels * g.positions
+        // Inference: one product per output row (`BLAS.sgemm`'s chunk), for `BandedInference`.
+        let rowChunk = training ? nil : g.outWidth
         x.data.withUnsafeBufferPointer { xp in
             weight.value.data.withUnsafeBufferPointer { wp in
                 bias.value.data.withUnsafeBufferPointer { bp in
@@ -64,14 +66,16 @@ public final class Conv2d: Layer {
                                 for o in 0..<outChannels { (out + o * g.positions).update(repeating: bp[o], count: g.positions) }
                                 if isPointwise {
                                     BLAS.sgemm(m: outChannels, n: g.positions, k: g.patchSize, a: wp.baseAddress!, lda: g.patchSize,
-                                               b: xp.baseAddress! + b * inStride, ldb: g.positions, beta: 1, c: out, ldc: g.positions)
+                                               b: xp.baseAddress! + b * inStride, ldb: g.positions, beta: 1, c: out, ldc: g.positions,
+                                               chunk: rowChunk)
                                     continue
                                 }
                                 for first in Swift.stride(from: 0, to: g.outHeight, by: bandRows) {
                                     let rows = first..<min(g.outHeight, first + bandRows), n = rows.count * g.outWidth
                                     Im2Col.im2col(xp.baseAddress! + b * inStride, g, cp.baseAddress!, rows: rows)
                                     BLAS.sgemm(m: outChannels, n: n, k: g.patchSize, a: wp.baseAddress!, lda: g.patchSize,
-                                               b: cp.baseAddress!, ldb: n, beta: 1, c: out + first * g.outWidth, ldc: g.positions)
+                                               b: cp.baseAddress!, ldb: n, beta: 1, c: out + first * g.outWidth, ldc: g.positions,
+                                               chunk: rowChunk)
                                 }
                             }
                         }

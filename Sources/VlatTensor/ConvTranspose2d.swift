@@ -53,6 +53,8 @@ public final class ConvTranspose2d: Layer {
         let bandRows = training ? g.outHeight : g.rowsPerBand(bytes: inferenceBandBytes)
         var col = [Float](repeating: 0, count: g.patchSize * bandRows * g.outWidth)
         let inStride = inChannels * g.positions, outStride = outChannels * g.height * g.width, plane = g.height * g.width
+        // Inference: one product per input row (`BLAS.sgemm`'s chunk), for `BandedInference`.
+        let rowChunk = training ? nil : g.outWidth
         x.data.withUnsafeBufferPointer { xp in
             weight.value.data.withUnsafeBufferPointer { wp in
                 bias.value.data.withUnsafeBufferPointer { bp in
@@ -65,7 +67,7 @@ public final class ConvTranspose2d: Layer {
                                     let rows = first..<min(g.outHeight, first + bandRows), n = rows.count * g.outWidth
                                     BLAS.sgemm(transposeA: true, m: g.patchSize, n: n, k: inChannels,
                                                a: wp.baseAddress!, lda: g.patchSize, b: xp.baseAddress! + b * inStride + first * g.outWidth,
-                                               ldb: g.positions, beta: 0, c: cp.baseAddress!, ldc: n)
+                                               ldb: g.positions, beta: 0, c: cp.baseAddress!, ldc: n, chunk: rowChunk)
                                     Im2Col.col2im(cp.baseAddress!, g, out, rows: rows)
                                 }
                             }

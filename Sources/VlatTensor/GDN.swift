@@ -40,8 +40,8 @@ public final class GDN: Layer {
         return 0
     }
 
-    /// Positions per chunk in inference: the normaliser is computed chunk by chunk, so only
-    /// the input and the output are whole-image tensors.
+    /// Positions per chunk in inference (whole rows, at least one): the normaliser is computed
+    /// chunk by chunk, so only the input and the output are whole-image tensors.
     public var inferenceChunk = 8192
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
@@ -87,7 +87,9 @@ public final class GDN: Layer {
     /// The forward pass without keeping the normaliser: the same values, computed over chunks
     /// of positions with bounded scratch memory.
     func inferenceForward(_ x: Tensor) -> Tensor {
-        let plane = x.h * x.w, chunk = max(1, min(plane, inferenceChunk))
+        // Whole rows per chunk and one product per row, so that a row's values do not depend
+        // on its neighbours (`BandedInference`).
+        let plane = x.h * x.w, chunk = max(1, min(x.h, inferenceChunk / max(1, x.w))) * x.w
         let betaEff = beta.value.data.map { GDN.effective($0, bound: GDN.betaBound) }
         let gammaEff = gamma.value.data.map { GDN.effective($0, bound: GDN.gammaBound) }
         var y = Tensor(zeros: x.shape)
@@ -108,7 +110,7 @@ public final class GDN: Layer {
                                         (np.baseAddress! + c * n).update(repeating: betaEff[c], count: n)
                                     }
                                     BLAS.sgemm(m: channels, n: n, k: channels, a: gp.baseAddress!, lda: channels,
-                                               b: sp.baseAddress!, ldb: n, beta: 1, c: np.baseAddress!, ldc: n)
+                                               b: sp.baseAddress!, ldb: n, beta: 1, c: np.baseAddress!, ldc: n, chunk: x.w)
                                     for c in 0..<channels {
                                         let at = base + c * plane + start
                                         for i in 0..<n {

@@ -68,6 +68,11 @@ public enum Im2Col {
     }
 
     /// Adds the column matrix back into an image (the adjoint of `im2col`): `x += col2im(col)`.
+    ///
+    /// Each element of `x` receives its terms in the order of the column matrix's positions
+    /// (`oy`, then `ky`, `kx`), so splitting the positions into bands of rows, processed in
+    /// order, adds the same terms in the same order: a transposed convolution computed in bands
+    /// (`BandedInference`) gives the same floats as one computed whole.
     public static func col2im(_ col: UnsafePointer<Float>, _ g: ConvGeometry, _ x: UnsafeMutablePointer<Float>,
                               rows: Range<Int>? = nil) {
         let k = g.kernel, s = g.stride, p = g.padding, ow = g.outWidth, h = g.height, w = g.width
@@ -76,10 +81,10 @@ public enum Im2Col {
         Parallel.forRanges(g.channels, minimumPerThread: 2) { channels in
             for c in channels {
                 let plane = x + c * h * w
-                for ky in 0..<k {
-                    for kx in 0..<k {
-                        let row = col + ((c * k + ky) * k + kx) * positions
-                        for oy in band {
+                for oy in band {
+                    for ky in 0..<k {
+                        for kx in 0..<k {
+                            let row = col + ((c * k + ky) * k + kx) * positions
                             let iy = oy * s - p + ky
                             if iy < 0 || iy >= h { continue }
                             let src = row + (oy - band.lowerBound) * ow
