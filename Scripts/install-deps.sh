@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages vlat needs, only those that are missing.
 #   Scripts/install-deps.sh            libraries vlat links (libpng, libjpeg, libzstd, OpenBLAS)
-#   Scripts/install-deps.sh --codecs   also cwebp, avifenc, cjxl for `vlat bench` comparisons
+#   Scripts/install-deps.sh --codecs   also cwebp, avifenc, cjxl for `vlat bench` comparisons, and cjpeg,
+#                                      djpeg and python3-pil for Scripts/evaluate_big_photos.sh
 #   Scripts/install-deps.sh --tests    also python3, for the test that decodes .vlat files with
 #                                      Scripts/reference_latents.py (written from docs/FORMAT.md)
 set -euo pipefail
 
 required=(pkg-config libpng-dev libjpeg-dev libzstd-dev libopenblas-dev)
-optional=(webp libavif-bin libjxl-tools)
+optional=(webp libavif-bin libjxl-tools libjpeg-turbo-progs python3-pil)
 wanted=("${required[@]}")
 for flag in "$@"; do
   case $flag in

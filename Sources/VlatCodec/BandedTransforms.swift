@@ -47,7 +47,7 @@ enum BandedTransforms {
         let bands = BandedInference(analysis)
         let down = ImageCodec.paddingMultiple
         // One latent row is 16 image rows, 8 rows of the first layer's N channels at half width.
-        let latentRows = max(1, bandRows(bytesPerRow: down / 2 * channels * pw / 2 * 4, budget: budget) / down)
+        let latentRows = max(1, budget / max(1, down / 2 * channels * pw / 2 * 4))
         var latent: Tensor?
         bands.forEachBand(inputHeight: ph, bandRows: latentRows, input: { tensor(image, rows: $0, paddedWidth: pw) }) { rows, out in
             if latent == nil { latent = Tensor(zeros: [1, out.c, ph / down, out.w]) }

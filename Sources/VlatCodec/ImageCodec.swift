@@ -30,10 +30,14 @@ public enum ImageCodec {
     }
 
     /// Peak memory of coding a `width` x `height` image with `model`, in bytes (an upper
-    /// estimate): two whole-image activations of N float channels at half resolution live at
-    /// once (2 x 4N / 4 = 2N bytes per image pixel), plus the input and output planes and fixed
-    /// scratch buffers. Measured: 0.92 GB for a 2000x2000 image at N = 96 (229 bytes a pixel;
-    /// decoding it 1.05 GB; this formula gives 1.09 GB).
+    /// estimate). The transforms run in bands of rows (`BandedTransforms`), so their float
+    /// activations are bounded by the band, about `4 * BandedTransforms.bandBytes` with the
+    /// column buffers, whatever the image (2N bytes a pixel for an image smaller than a band);
+    /// what grows with the image is its 8-bit pixels and
+    /// the latent-sized buffers (the latent, its symbols and, for a hyperprior, the means, table
+    /// indices and gained copy): 8 bytes a pixel plus 4 (factorized) or 10 (hyperprior) times the
+    /// latent's 4M / 256 bytes a pixel. `Scripts/evaluate_big_photos.sh` measures it
+    /// (`Benchmarks/big-photos/results.md`).
     ///
     /// `refining` (`LatentRefinement`) runs the synthesis transform whole-image in training
     /// mode, keeping its activations for the backward pass beside the backward's own buffers:
@@ -44,12 +48,14 @@ public enum ImageCodec {
     /// annealing, whose slope buffer adds 2 of the 203 bytes a pixel of margin.
     public static func requiredMemory(width: Int, height: Int, model: CodecModel, refining: Bool = false) -> Int {
         let pixels = padded(width) * padded(height)
-        let n = model.network.config.channels
-        // A hyperprior's integer hyper-synthesis and its per-latent means, table indices and
-        // symbols add about 2M / 256 * (8 + 4 + 8 + 8) bytes a pixel: 32 covers M up to 146.
-        let perPixel = (refining ? 12 * n + 256 : 2 * n + 64) + (model.hyperprior == nil ? 0 : 32 * max(1, model.network.config.latentChannels / 128))
+        let n = model.network.config.channels, latentBytes = 4 * model.network.config.latentChannels / 256
+        let perPixel = refining ? 12 * n + 256 + (model.hyperprior == nil ? 0 : 10 * latentBytes)
+            : 8 + (model.hyperprior == nil ? 4 : 10) * max(1, latentBytes)
         let (product, overflow) = pixels.multipliedReportingOverflow(by: perPixel)
-        return overflow ? Int.max : product + (64 << 20)
+        // A band is at most the whole image: two activations of N channels at half resolution.
+        let (whole, large) = pixels.multipliedReportingOverflow(by: 2 * n)
+        let bands = large ? 4 * BandedTransforms.bandBytes : min(4 * BandedTransforms.bandBytes, whole)
+        return overflow ? Int.max : product + (64 << 20) + bands
     }
 
     /// Throws `CodecError.needsMemory` when coding a `width` x `height` image with `model` would

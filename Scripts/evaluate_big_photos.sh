@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Big photos: wall time and whole-process peak memory of vlat compress and decompress beside
+# cwebp/dwebp and cjpeg/djpeg, on one Kodak photo scaled up (Lanczos) to 6 and 24 megapixels.
+#
+#   Scripts/evaluate_big_photos.sh              writes Benchmarks/big-photos/results.md
+#   SIZES="6 24 100" Scripts/evaluate_big_photos.sh   also 100 MP (12000x8400; slow)
+#   BASELINE=/path/to/vlat Scripts/evaluate_big_photos.sh   adds rows for another vlat build
+#                                               (with VLAT_MODELS=DIR when that build's models
+#                                               are not beside it: both then use DIR's models)
+#
+# Needs Scripts/install-deps.sh --codecs (cwebp, dwebp, cjpeg, djpeg, python3-pil) and the Kodak
+# images (SOURCE, default ../shared/corpus/kodak/kodim23.png). Each tool runs once in its own
+# process under /usr/bin/time: "peak" is its maximum resident set. vlat runs at its default
+# quality, cwebp at -q 75, cjpeg at -quality 75 (it reads PPM, so its input is the same pixels
+# as PPM; djpeg writes PPM, the others PNG).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build -c release >&2
+vlat="$(swift build -c release --show-bin-path)/vlat"
+source_image=${SOURCE:-../shared/corpus/kodak/kodim23.png}
+out=Benchmarks/big-photos
+mkdir -p "$out"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+# Runs "$@" under /usr/bin/time; prints "seconds peak_MiB".
+measure() {
+  /usr/bin/time -f "%e %M" -o "$tmp/time" "$@" > /dev/null 2> "$tmp/stderr" || { cat "$tmp/stderr" >&2; exit 1; }
+  awk '{ printf "%.2f %.0f", $1, $2 / 1024 }' "$tmp/time"
+}
+row() { # tool operation mp seconds_peak bytes
+  read -r seconds peak <<< "$4"
+  echo "| $3 | $1 | $2 | $seconds | $peak | $5 |"
+}
+
+{
+  echo "# Big photos: time and peak memory"
+  echo
+  echo "Command: \`${VLAT_MODELS:+VLAT_MODELS=$VLAT_MODELS }${BASELINE:+BASELINE=$BASELINE }${SIZES:+SIZES=\"$SIZES\" }Scripts/evaluate_big_photos.sh\`"
+  echo
+  echo "\`$(basename "$source_image")\` scaled up (Lanczos); each operation one process, \`/usr/bin/time\`: wall seconds and"
+  echo "maximum resident set (MiB). vlat at its default quality (\`$("$vlat" --version)\`), cwebp -q 75, cjpeg -quality 75"
+  echo "(PPM in, as it reads no PNG; djpeg writes PPM, the others PNG). $(nproc) cores."
+  echo
+  echo "| MP | tool | operation | seconds | peak MiB | output bytes |"
+  echo "|---:|---|---|---:|---:|---:|"
+  for size in ${SIZES:-6 24}; do
+    case $size in
+      6) w=3072; h=2048 ;;
+      24) w=6144; h=4096 ;;
+      100) w=12000; h=8400 ;;
+      *) echo "unknown size $size (6, 24 or 100)" >&2; exit 64 ;;
+    esac
+    python3 - "$source_image" "$w" "$h" "$tmp/in.png" "$tmp/in.ppm" <<'PY'
+import sys
+from PIL import Image
+src, w, h, png, ppm = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+im = Image.open(src).convert("RGB").resize((w, h), Image.LANCZOS)
+im.save(png, compress_level=1)
+im.save(ppm)
+PY
+    for build in "$vlat" ${BASELINE:+"$BASELINE"}; do
+      name=vlat; [[ "$build" == "$vlat" ]] || name="vlat ($BASELINE)"
+      rm -f "$tmp/in.vlat" "$tmp/out.png"
+      r=$(measure "$build" compress "$tmp/in.png" -o "$tmp/in.vlat" --quiet)
+      row "$name" compress "$size" "$r" "$(stat -c %s "$tmp/in.vlat")"
+      r=$(measure "$build" decompress "$tmp/in.vlat" -o "$tmp/out.png" --quiet)
+      row "$name" decompress "$size" "$r" "$(stat -c %s "$tmp/out.png")"
+    done
+    r=$(measure cwebp -q 75 "$tmp/in.png" -o "$tmp/in.webp")
+    row cwebp compress "$size" "$r" "$(stat -c %s "$tmp/in.webp")"
+    r=$(measure dwebp "$tmp/in.webp" -o "$tmp/out.png")
+    row dwebp decompress "$size" "$r" "$(stat -c %s "$tmp/out.png")"
+    r=$(measure cjpeg -quality 75 -outfile "$tmp/in.jpg" "$tmp/in.ppm")
+    row cjpeg compress "$size" "$r" "$(stat -c %s "$tmp/in.jpg")"
+    r=$(measure djpeg -outfile "$tmp/out.ppm" "$tmp/in.jpg")
+    row djpeg decompress "$size" "$r" "$(stat -c %s "$tmp/out.ppm")"
+  done
+} > "$out/results.md"
+echo "wrote $out/results.md" >&2
