@@ -17,27 +17,35 @@ import VlatTensor
 /// `y^ = (symbol + mean) / g`. Only the float reconstruction depends on the machine's
 /// arithmetic, never which symbols are read.
 public enum HyperpriorCoding {
-    /// The symbols' table indices and means (of the gained latent, float64) of a latent
-    /// `[M, h, w]`, from integer z `[hyperChannels, zh, zw]`.
+    /// The conditions of a latent `[M, h, w]` from integer z `[hyperChannels, zh, zw]`: each
+    /// symbol's table index, and its mean (of the gained latent) as an integer in units of
+    /// `unit` (`mean = Double(mean) * unit`, exact), kept as integers so that a large image's
+    /// conditions take 5 bytes a latent.
+    struct Conditions {
+        var indices: [UInt8]
+        var means: [Int32]
+        var unit: Double
+        @inline(__always) func mean(_ i: Int) -> Double { Double(means[i]) * unit }
+    }
+
     static func conditions(zHat: [Int32], zHeight: Int, zWidth: Int, height: Int, width: Int,
-                           model: HyperpriorCodecModel) -> (indices: [Int], means: [Double]) {
+                           model: HyperpriorCodecModel) -> Conditions {
         let m = model.network.config.latentChannels
         let out = model.hyperSynthesis.run(zHat, height: zHeight, width: zWidth)
         let fraction = model.hyperSynthesis.outputFraction
         let plane = height * width, outPlane = out.height * out.width
-        var indices = [Int](repeating: 0, count: m * plane)
-        var means = [Double](repeating: 0, count: m * plane)
-        let unit = 1 / exp2(Double(fraction))
+        var indices = [UInt8](repeating: 0, count: m * plane)
+        var means = [Int32](repeating: 0, count: m * plane)
         for c in 0..<m {
             for y in 0..<height {
                 for x in 0..<width {
                     let i = (c * height + y) * width + x, o = y * out.width + x
-                    means[i] = Double(out.values[c * outPlane + o]) * unit
-                    indices[i] = HyperpriorCodecModel.scaleIndex(logScale: out.values[(m + c) * outPlane + o], fraction: fraction)
+                    means[i] = out.values[c * outPlane + o]
+                    indices[i] = UInt8(HyperpriorCodecModel.scaleIndex(logScale: out.values[(m + c) * outPlane + o], fraction: fraction))
                 }
             }
         }
-        return (indices, means)
+        return Conditions(indices: indices, means: means, unit: 1 / exp2(Double(fraction)))
     }
 
     /// The level's per-channel gains, from its exact integer log-gains.
@@ -55,25 +63,30 @@ public enum HyperpriorCoding {
         let net = model.network, m = net.config.latentChannels
         let gains = Self.gains(try model.logGains(levelCode: levelCode))
         let plane = y.h * y.w
-        var yg = y
-        for i in 0..<yg.count { yg.data[i] = Float(Double(y.data[i]) * gains[i / plane]) }
-        let zFloat = net.hyperLatent(yg)
+        // The gained latent, as float32 (what h_a sees and what the symbols are taken from).
+        @inline(__always) func gained(_ i: Int) -> Float { Float(Double(y.data[i]) * gains[i / plane]) }
+        func gainedLatent() -> Tensor {
+            var yg = y
+            for i in 0..<yg.count { yg.data[i] = gained(i) }
+            return yg
+        }
+        let zFloat = net.hyperLatent(gainedLatent())
         let zHat = try ImageCodec.symbols(of: zFloat)
         let zPlane = zFloat.h * zFloat.w
         let zBytes = try RANSCoder.encode(zHat, tables: model.zTables, tableIndex: { $0 / zPlane })
-        let (indices, means) = conditions(zHat: zHat, zHeight: zFloat.h, zWidth: zFloat.w, height: y.h, width: y.w, model: model)
+        let conditions = conditions(zHat: zHat, zHeight: zFloat.h, zWidth: zFloat.w, height: y.h, width: y.w, model: model)
+        let refined = refine?(gainedLatent(), (0..<y.count).map(conditions.mean), conditions.indices.map { Int($0) }, gains)
+        precondition(refined == nil || refined!.count == y.count)
         var symbols = [Int32](repeating: 0, count: m * plane)
         var latent = Tensor(zeros: y.shape)
-        let refined = refine?(yg, means, indices, gains)
-        precondition(refined == nil || refined!.count == symbols.count)
         for i in 0..<symbols.count {
-            let g = gains[i / plane]
-            let k = refined?[i] ?? (Double(yg.data[i]) - means[i]).rounded()
+            let mean = conditions.mean(i)
+            let k = refined?[i] ?? (Double(gained(i)) - mean).rounded()
             guard let s = Int32(exactly: k) else { throw CodecError.notACodecModel("the model produced a non-finite or out-of-range latent") }
             symbols[i] = s
-            latent.data[i] = Float((k + means[i]) / g)
+            latent.data[i] = Float((k + mean) / gains[i / plane])
         }
-        let yBytes = try RANSCoder.encode(symbols, tables: model.yTables, tableIndex: { indices[$0] })
+        let yBytes = try RANSCoder.encode(symbols, tables: model.yTables, tableIndex: { Int(conditions.indices[$0]) })
         var payload: [UInt8] = [UInt8(levelCode & 0xFF), UInt8(levelCode >> 8)]
         for b in 0..<4 { payload.append(UInt8(truncatingIfNeeded: zBytes.count >> (8 * b))) }
         return (payload + zBytes + yBytes, latent)
@@ -87,10 +100,10 @@ public enum HyperpriorCoding {
 
     /// The dequantized latent `[1, M, height, width]` of a coder-5 payload.
     public static func decode(_ payload: [UInt8], model: HyperpriorCodecModel, height: Int, width: Int) throws -> Tensor {
-        let d = try decodeSymbols(payload, model: model, height: height, width: width)
+        let d = try decodeLean(payload, model: model, height: height, width: width)
         let plane = height * width
         var latent = Tensor(zeros: [1, model.network.config.latentChannels, height, width])
-        for i in 0..<d.symbols.count { latent.data[i] = Float((Double(d.symbols[i]) + d.means[i]) / d.gains[i / plane]) }
+        for i in 0..<d.symbols.count { latent.data[i] = Float((Double(d.symbols[i]) + d.conditions.mean(i)) / d.gains[i / plane]) }
         return latent
     }
 
@@ -98,6 +111,12 @@ public enum HyperpriorCoding {
     /// table index, its residual symbol, and the means and gains that dequantize it.
     public static func decodeSymbols(_ payload: [UInt8], model: HyperpriorCodecModel, height: Int, width: Int) throws
         -> (zHat: [Int32], indices: [Int], symbols: [Int32], means: [Double], gains: [Double]) {
+        let d = try decodeLean(payload, model: model, height: height, width: width)
+        return (d.zHat, d.conditions.indices.map { Int($0) }, d.symbols, (0..<d.symbols.count).map(d.conditions.mean), d.gains)
+    }
+
+    static func decodeLean(_ payload: [UInt8], model: HyperpriorCodecModel, height: Int, width: Int) throws
+        -> (zHat: [Int32], conditions: Conditions, symbols: [Int32], gains: [Double]) {
         guard payload.count >= 6 else { throw CodecError.corruptPayload("hyperprior payload of \(payload.count) bytes") }
         let levelCode = Int(payload[0]) | Int(payload[1]) << 8
         let zCount = (0..<4).reduce(0) { $0 | Int(payload[2 + $1]) << (8 * $1) }
@@ -110,11 +129,11 @@ public enum HyperpriorCoding {
         do {
             zHat = try RANSCoder.decode(Array(payload[6..<(6 + zCount)]), count: hc * zPlane, tables: model.zTables, tableIndex: { $0 / zPlane })
         } catch { throw CodecError.corruptPayload("z: \(error)") }
-        let (indices, means) = conditions(zHat: zHat, zHeight: zh, zWidth: zw, height: height, width: width, model: model)
+        let conditions = conditions(zHat: zHat, zHeight: zh, zWidth: zw, height: height, width: width, model: model)
         do {
             symbols = try RANSCoder.decode(Array(payload[(6 + zCount)...]), count: m * height * width, tables: model.yTables,
-                                           tableIndex: { indices[$0] })
+                                           tableIndex: { Int(conditions.indices[$0]) })
         } catch { throw CodecError.corruptPayload("latents: \(error)") }
-        return (zHat, indices, symbols, means, gains)
+        return (zHat, conditions, symbols, gains)
     }
 }
