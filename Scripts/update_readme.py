@@ -31,6 +31,8 @@ SECTIONS = {
     "info-example": "Benchmarks/codec/info-example.md",
     "kodak-headline": "Benchmarks/kodak-hyperprior/summary.md",
     "kodak-hyperprior": "Benchmarks/kodak-hyperprior/summary.md",
+    "hyperprior-vs-ctx": "Benchmarks/codec/hyperprior-vs-ctx.md",
+    "big-photos": "Benchmarks/big-photos/results.md",
 }
 FILES = ["README.md", "docs/RESULTS.md"]
 
