@@ -70,8 +70,13 @@ public struct LatentRefinement: Sendable, Equatable {
     /// The rate-distortion loss of rounded latents `y` for padded image `x`, whose content is
     /// its top-left `height` x `width`: `lambda * 255^2 * MSE + bits per pixel`.
     static func loss(_ y: Tensor, image x: Tensor, height: Int, width: Int, network: Autoencoder, lambda: Float) -> Double {
-        let bits = network.prior!.forward(y, training: false).bits
-        let out = network.synthesis.forward(y, training: false)
+        rateDistortion(bits: network.prior!.forward(y, training: false).bits, output: network.synthesis.forward(y, training: false),
+                       image: x, height: height, width: width, lambda: lambda)
+    }
+
+    /// `lambda * 255^2 * MSE + bits / pixels` of a synthesis `output` (clamped to [0, 1]) against
+    /// the top-left `height` x `width` of padded image `x`.
+    static func rateDistortion(bits: Double, output out: Tensor, image x: Tensor, height: Int, width: Int, lambda: Float) -> Double {
         var se = 0.0
         forEachPixel(x, height: height, width: width) { i in
             let d = Double(min(1, max(0, out.data[i]))) - Double(x.data[i])
@@ -167,14 +172,7 @@ public struct LatentRefinement: Sendable, Equatable {
             bits += GaussianConditional.bits(residual: k[i], scale: scales[i]).bits
             y.data[i] = Float((k[i] + means[i]) / gains[i / plane])
         }
-        let out = synthesis.forward(y, training: false)
-        var se = 0.0
-        forEachPixel(x, height: height, width: width) { i in
-            let d = Double(min(1, max(0, out.data[i]))) - Double(x.data[i])
-            se += d * d
-        }
-        let pixels = Double(height * width)
-        return Double(lambda) * 255 * 255 * se / (3 * pixels) + bits / pixels
+        return rateDistortion(bits: bits, output: synthesis.forward(y, training: false), image: x, height: height, width: width, lambda: lambda)
     }
 
     /// The rounding stand-in of a hyperprior's refinement when none is set: uniform noise, and

@@ -110,18 +110,34 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
     /// Returns the output activations and their height and width.
     public func run(_ input: [Int32], height: Int, width: Int, bandElements: Int = Self.bandElements) -> (values: [Int32], height: Int, width: Int) {
         precondition(input.count == inputChannels * height * width)
-        var a = input.map { Double(min(max(Int64($0), -Self.limit), Self.limit)) }, h = height, w = width
+        // Activations between layers are integers within `limit`, kept as Int32; the products
+        // are float64 (exact), over bands of rows, so a large image's accumulators are a band's.
+        var a = input.map { Int32(min(max(Int64($0), -Self.limit), Self.limit)) }, h = height, w = width
         for layer in layers {
             let s = layer.spec
             let (oh, ow) = Self.outputSize(s, h, w)
             let plane = oh * ow, k2 = s.kernel * s.kernel
-            var acc = [Double](repeating: 0, count: s.outChannels * plane)
             let weights = layer.weights.map { Double($0) }
+            var next = [Int32](repeating: 0, count: s.outChannels * plane)
+            let half: Int64 = layer.shift > 0 ? 1 << (layer.shift - 1) : 0
+            let low: Int64 = layer.relu ? 0 : -Self.limit
+            /// Requantizes accumulators `acc[o * stride + offset + p]`, p < count, into output
+            /// positions `first + p` of every channel.
+            func requantize(_ acc: [Double], stride: Int, offset: Int, first: Int, count: Int) {
+                for o in 0..<s.outChannels {
+                    let b = layer.bias[o]
+                    for p in 0..<count {
+                        let v = (Int64(acc[o * stride + offset + p]) + b + half) >> Int64(layer.shift)
+                        next[o * plane + first + p] = Int32(min(max(v, low), Self.limit))
+                    }
+                }
+            }
             if s.kind == .conv {
                 // im2col, then W [out, in*k*k] x col [in*k*k, rows*ow], in bands of output rows.
                 let rowElements = s.inChannels * k2 * ow
                 let bandRows = max(1, min(oh, bandElements / max(1, rowElements)))
                 var col = [Double](repeating: 0, count: rowElements * bandRows)
+                var acc = [Double](repeating: 0, count: s.outChannels * bandRows * ow)
                 for r0 in stride(from: 0, to: oh, by: bandRows) {
                     let rows = min(bandRows, oh - r0), n = rows * ow
                     for c in 0..<s.inChannels {
@@ -132,7 +148,7 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
                                     let iy = oy * s.stride - s.padding + ky
                                     for ox in 0..<ow {
                                         let ix = ox * s.stride - s.padding + kx
-                                        col[row + (oy - r0) * ow + ox] = iy >= 0 && iy < h && ix >= 0 && ix < w ? a[(c * h + iy) * w + ix] : 0
+                                        col[row + (oy - r0) * ow + ox] = iy >= 0 && iy < h && ix >= 0 && ix < w ? Double(a[(c * h + iy) * w + ix]) : 0
                                     }
                                 }
                             }
@@ -142,25 +158,31 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
                         col.withUnsafeBufferPointer { cp in
                             acc.withUnsafeMutableBufferPointer { ap in
                                 BLAS.dgemm(m: s.outChannels, n: n, k: s.inChannels * k2, a: wp.baseAddress!, lda: s.inChannels * k2,
-                                           b: cp.baseAddress!, ldb: n, c: ap.baseAddress! + r0 * ow, ldc: plane)
+                                           b: cp.baseAddress!, ldb: n, c: ap.baseAddress!, ldc: n)
                             }
                         }
                     }
+                    requantize(acc, stride: n, offset: 0, first: r0 * ow, count: n)
                 }
             } else {
                 // col = W^T [out*k*k, in] x a [in, rows*w] in bands of input rows, each scattered
                 // (col2im) into the output.
+                var acc = [Double](repeating: 0, count: s.outChannels * plane)
                 let inPlane = h * w
                 let rowElements = s.outChannels * k2 * w
                 let bandRows = max(1, min(h, bandElements / max(1, rowElements)))
                 var col = [Double](repeating: 0, count: rowElements * bandRows)
+                var x = [Double](repeating: 0, count: s.inChannels * bandRows * w)
                 for r0 in stride(from: 0, to: h, by: bandRows) {
                     let rows = min(bandRows, h - r0), n = rows * w
+                    for c in 0..<s.inChannels {
+                        for p in 0..<n { x[c * n + p] = Double(a[c * inPlane + r0 * w + p]) }
+                    }
                     weights.withUnsafeBufferPointer { wp in
-                        a.withUnsafeBufferPointer { xp in
+                        x.withUnsafeBufferPointer { xp in
                             col.withUnsafeMutableBufferPointer { cp in
                                 BLAS.dgemm(transposeA: true, m: s.outChannels * k2, n: n, k: s.inChannels, a: wp.baseAddress!,
-                                           lda: s.outChannels * k2, b: xp.baseAddress! + r0 * w, ldb: inPlane, c: cp.baseAddress!, ldc: n)
+                                           lda: s.outChannels * k2, b: xp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
                             }
                         }
                     }
@@ -180,22 +202,13 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
                         }
                     }
                 }
+                requantize(acc, stride: plane, offset: 0, first: 0, count: plane)
             }
-            let half: Int64 = layer.shift > 0 ? 1 << (layer.shift - 1) : 0
-            let low: Int64 = layer.relu ? 0 : -Self.limit
-            for o in 0..<s.outChannels {
-                let b = layer.bias[o]
-                for p in 0..<plane {
-                    let i = o * plane + p
-                    let v = (Int64(acc[i]) + b + half) >> Int64(layer.shift)
-                    acc[i] = Double(min(max(v, low), Self.limit))
-                }
-            }
-            a = acc
+            a = next
             h = oh
             w = ow
         }
-        return (a.map { Int32($0) }, h, w)
+        return (a, h, w)
     }
 
     /// Integer weights for the float `layers` (convolutions, each optionally followed by a
