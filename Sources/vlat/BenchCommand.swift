@@ -116,11 +116,16 @@ struct BenchCommand: ParsableCommand {
                         do { return try (1...levels).map { try m.atQuality(Double($0)) } } catch { throw CLIError(file: path, error) }
                     }
                 }
+                let coder = CoderChoice.allCases.first { VlatBenchCodec.name($0) == name }
+                if let coder, coder != .auto, models.contains(where: { $0.hyperprior != nil }) {
+                    notes.append("\(name): skipped, the \(vlatModels.isEmpty ? "installed model is" : "models given include") a hyperprior, which codes with its own coder; give factorized models with --vlat-model (e.g. RetiredModels/q4.vlatmodel)")
+                    continue
+                }
                 if name == VlatBenchCodec.refinedName {
                     run.append(VlatBenchCodec(models: models, refinement: LatentRefinement(steps: refine, learningRate: refineStepSize,
                                                                                       annealing: refineAnneal.map { GumbelAnnealing(finalTemperature: $0) })))
                 } else {
-                    run.append(VlatBenchCodec(models: models, coder: CoderChoice.allCases.first { VlatBenchCodec.name($0) == name }!))
+                    run.append(VlatBenchCodec(models: models, coder: coder!))
                 }
             default:
                 throw ValidationError(BenchError.unknownCodec(name).description)

@@ -281,6 +281,15 @@ struct CompressCommandTests {
         #expect(both.status == 64 && both.stderr.contains("give one of --quality and --target-bpp"))
     }
 
+    @Test func benchSkipsTheFactorizedCodersForTheInstalledHyperprior() throws {
+        let out = CLI.scratch().appendingPathComponent("b").path
+        let r = try CLI.run(["bench", "Corpus/generated/size_17x9.png", "--codecs", "vlat,vlat-zstd", "--out", out])
+        #expect(r.status == 0 && r.stderr.contains("vlat-zstd: skipped, the installed model is a hyperprior"), "\(r.stderr)")
+        let codecs = try String(contentsOfFile: out + "/results.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { $0.split(separator: ",")[0] }
+        #expect(Set(codecs) == ["vlat"] && codecs.count == 8)
+    }
+
     @Test func standardInputAndOutput() throws {
         let dir = CLI.scratch()
         let model = try modelFile(in: dir)
