@@ -6,7 +6,7 @@ prints the SHA-256 of the decoded latents as little-endian int32 in channel-majo
 C, h, w; for coder 5 the latents are the coded residual symbols, and two more digests follow,
 of z and of the table indices (the integer hyper-synthesis's result):
 
-    python3 Scripts/reference_latents.py photo.vlat Sources/VlatCodec/Models/q4.vlatmodel
+    python3 Scripts/reference_latents.py photo.vlat Sources/VlatCodec/Models/hyperprior.vlatmodel
 
 The tests (Tests/VlatCLITests, Tests/VlatCodecTests) check that this decoder finds what the
 Swift coders wrote: the specification and the Swift code agree.

@@ -72,7 +72,7 @@ if [[ "${FROM_SHIPPED:-0}" == 1 ]]; then
     echo "PARENT and LAMBDA apply to one level: set LEVELS to a single level" >&2; exit 1
   fi
   for q in $order; do
-    train "$q" "${PARENT:-Sources/VlatCodec/Models/$q.vlatmodel}" "$TUNE_STEPS" "$TUNE_LR"
+    train "$q" "${PARENT:-RetiredModels/$q.vlatmodel}" "$TUNE_STEPS" "$TUNE_LR"
   done
   echo "== levels $order trained in $RUN"
   exit 0

@@ -31,7 +31,7 @@ trap 'rm -rf "$images"' EXIT
     ln -s "$(cd "$DATA" && pwd)/$name" "$images/$name"
 done
 models=()
-for q in $LEVELS; do models+=(--vlat-model "Sources/VlatCodec/Models/q$q.vlatmodel"); done
+for q in $LEVELS; do models+=(--vlat-model "RetiredModels/q$q.vlatmodel"); done
 mkdir -p "$OUT"
 for setting in $SETTINGS; do
     IFS=@ read -r steps size rounding <<< "$setting"
