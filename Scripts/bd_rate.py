@@ -1,0 +1,37 @@
+#!/usr/bin/env python3
+"""BD-rate (PSNR-RGB) between two curves from `vlat bench` summary.csv files, for curves that
+were not measured in the same bench run (two models of vlat, say; the bits and PSNR of a
+deterministic codec do not depend on the run). Log-rate as a PCHIP function of PSNR,
+integrated over the PSNR range both curves cover, as `vlat bench --bd pchip` does.
+
+    python3 Scripts/bd_rate.py REFERENCE.csv:CODEC TEST.csv:CODEC
+
+prints the bits TEST needs against REFERENCE for the same PSNR (negative is fewer) and the range.
+Needs numpy and scipy.
+"""
+import csv, sys
+import numpy as np
+from scipy.interpolate import PchipInterpolator
+
+
+def curve(spec):
+    path, codec = spec.rsplit(":", 1)
+    points = sorted((float(r["psnr_rgb"]), float(r["bpp"])) for r in csv.DictReader(open(path)) if r["codec"] == codec)
+    if len(points) < 2:
+        sys.exit(f"{spec}: fewer than two points for codec {codec}")
+    return np.array([p for p, _ in points]), np.log(np.array([b for _, b in points]))
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    (pa, ra), (pb, rb) = curve(sys.argv[1]), curve(sys.argv[2])
+    lo, hi = max(pa.min(), pb.min()), min(pa.max(), pb.max())
+    if lo >= hi:
+        sys.exit("the curves share no PSNR range")
+    xs = np.linspace(lo, hi, 2001)
+    gap = np.trapezoid(PchipInterpolator(pb, rb)(xs) - PchipInterpolator(pa, ra)(xs), xs) / (hi - lo)
+    print(f"BD-rate {100 * (np.exp(gap) - 1):+.1f} % over {lo:.2f}-{hi:.2f} dB")
+
+
+main()
