@@ -32,12 +32,11 @@ public enum ImageCodec {
     /// Peak memory of coding a `width` x `height` image with `model`, in bytes (an upper
     /// estimate). The transforms run in bands of rows (`BandedTransforms`), so their float
     /// activations are bounded by the band, about `4 * BandedTransforms.bandBytes` with the
-    /// column buffers, whatever the image (2N bytes a pixel for an image smaller than a band);
-    /// what grows with the image is its 8-bit pixels and
-    /// the latent-sized buffers (the latent, its symbols and, for a hyperprior, the means, table
-    /// indices and gained copy): 8 bytes a pixel plus 4 (factorized) or 10 (hyperprior) times the
-    /// latent's 4M / 256 bytes a pixel. `Scripts/evaluate_big_photos.sh` measures it
-    /// (`Benchmarks/big-photos/results.md`).
+    /// column buffers, whatever the image (2N bytes a pixel for an image smaller than a band).
+    /// What grows with the image is its 8-bit pixels and the latent-sized buffers (the latent,
+    /// its symbols and, for a hyperprior, the means, table indices and gained copy): 8 bytes a
+    /// pixel plus 4 (factorized) or 10 (hyperprior) times the latent's 4M / 256 bytes a pixel.
+    /// `Scripts/evaluate_big_photos.sh` measures it (`Benchmarks/big-photos/results.md`).
     ///
     /// `refining` (`LatentRefinement`) runs the synthesis transform whole-image in training
     /// mode, keeping its activations for the backward pass beside the backward's own buffers:
