@@ -51,9 +51,11 @@ public enum ImageCodec {
         let perPixel = refining ? 12 * n + 256 + (model.hyperprior == nil ? 0 : 10 * latentBytes)
             : 8 + (model.hyperprior == nil ? 4 : 10) * max(1, latentBytes)
         let (product, overflow) = pixels.multipliedReportingOverflow(by: perPixel)
-        // A band is at most the whole image: two activations of N channels at half resolution.
+        // A band is at most the whole image (two activations of N channels at half resolution,
+        // 2N bytes a pixel), and at least `paddingMultiple` rows of it, however wide.
         let (whole, large) = pixels.multipliedReportingOverflow(by: 2 * n)
-        let bands = large ? 4 * BandedTransforms.bandBytes : min(4 * BandedTransforms.bandBytes, whole)
+        let narrowest = paddingMultiple * padded(width) * 2 * n
+        let bands = large ? max(4 * BandedTransforms.bandBytes, narrowest) : min(whole, max(4 * BandedTransforms.bandBytes, narrowest))
         return overflow ? Int.max : product + (64 << 20) + bands
     }
 

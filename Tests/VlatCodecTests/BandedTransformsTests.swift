@@ -45,6 +45,20 @@ struct BandedTransformsTests {
         }
     }
 
+    @Test func theMemoryEstimateCountsTheBandNotTheImageButAtLeastSixteenRows() throws {
+        let model = try CodecModel(bytes: FileReader.read(TestPaths.path("Sources/VlatCodec/Models/hyperprior.vlatmodel")))
+        let n = model.network.config.channels
+        // Tall: the bands' share stays fixed as the image grows.
+        let a = ImageCodec.requiredMemory(width: 1024, height: 16_384, model: model)
+        let b = ImageCodec.requiredMemory(width: 1024, height: 32_768, model: model)
+        let c = ImageCodec.requiredMemory(width: 1024, height: 65_536, model: model)
+        #expect(c - b == 2 * (b - a))
+        #expect(b - a < 1024 * 16_384 * 2 * n / 4, "far under the whole-image activations' growth")
+        // Wide: a band is at least 16 full rows, however wide the image.
+        let wide = ImageCodec.requiredMemory(width: 1 << 20, height: 16, model: model)
+        #expect(wide >= 16 * (1 << 20) * 2 * n)
+    }
+
     @Test func smallBudgetsMakeSeveralBands() {
         #expect(BandedTransforms.bandRows(bytesPerRow: 1000, budget: 1) == 16)
         #expect(BandedTransforms.bandRows(bytesPerRow: 1000, budget: 100_000) == 96)
