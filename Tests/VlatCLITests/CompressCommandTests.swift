@@ -142,6 +142,18 @@ struct CompressCommandTests {
         #expect(annealed.status == 0, "\(annealed.stderr)")
     }
 
+    @Test func filesOfARetiredModelNameItAndDecodeWithRetiredModels() throws {
+        let dir = CLI.scratch()
+        let file = dir.appendingPathComponent("old.vlat").path
+        let c = try CLI.run(["compress", "Corpus/generated/size_17x9.png", "-o", file, "--model", "RetiredModels/q3.vlatmodel"])
+        #expect(c.status == 0, "\(c.stderr)")
+        let digest = SHA256.hex(try Container.parse(Array(Data(contentsOf: URL(fileURLWithPath: file)))).header.modelDigest)
+        let missing = try CLI.run(["decompress", file, "-o", dir.appendingPathComponent("a.png").path])
+        #expect(missing.status == 1 && missing.stderr.contains("sha256:\(digest)") && missing.stderr.split(separator: "\n").count == 1, "\(missing.stderr)")
+        let found = try CLI.run(["decompress", file, "-o", dir.appendingPathComponent("b.png").path, "--model-dir", "RetiredModels"])
+        #expect(found.status == 0, "\(found.stderr)")
+    }
+
     @Test func modelsAreFoundByQualityAndByDigest() throws {
         let dir = CLI.scratch()
         let models = dir.appendingPathComponent("models")
