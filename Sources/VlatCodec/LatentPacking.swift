@@ -1,4 +1,4 @@
-import VlatEntropy
+import VlatFormat
 
 /// How integer latents are laid out for zstd: channel-major planes (neighbouring values of one
 /// channel side by side, where zstd finds its matches), zigzag-mapped to unsigned (small

@@ -3,18 +3,21 @@
 /// that encoded them by it. Layout (all integers little-endian):
 ///
 ///     8    magic "VLATMODL"
-///     4    u32 format version (2; version 1 is still read)
+///     4    u32 format version (2, or 3 when compressed; version 1 is still read)
+///          version 3 only: u64 body length B, then one zstd frame that decodes to B bytes,
+///          which hold what follows here in versions 1 and 2
 ///     4    u32 JSON length J, then J bytes of UTF-8 JSON (architecture and metadata)
 ///     4    u32 tensor count T, then T times:
 ///            2  u16 name length L, L bytes of UTF-8 name
 ///            1  u8 rank R (1...6), R x u32 dimensions
-///            1  u8 storage: 0 float32, 1 float16 (IEEE binary16)   [version 2 only]
+///            1  u8 storage: 0 float32, 1 float16 (IEEE binary16)   [versions 2 and 3]
 ///            prod(dims) values of 4 or 2 bytes (version 1: always float32)
-///     32   SHA-256 of all preceding bytes
+///     32   SHA-256 of all preceding bytes (as stored)
 ///
 /// The same layout stores training checkpoints (with optimizer state as extra tensors, always
-/// float32 so that a resumed run continues bit for bit). Shipped codec models store their
-/// weights as float16: half the size, and both ends of a transfer use the same rounded weights.
+/// float32 so that a resumed run continues bit for bit, uncompressed so that saving is fast).
+/// Shipped codec models store their weights as float16, compressed: both ends of a transfer
+/// use the same rounded weights, and the package stays small.
 public struct ModelFile: Sendable, Equatable {
     /// How a tensor's values are stored in the file.
     public enum Storage: UInt8, Sendable {
@@ -49,8 +52,14 @@ public struct ModelFile: Sendable, Equatable {
     }
 
     public static let magic = Array("VLATMODL".utf8)
-    /// The version written; `parse` reads this and every earlier one.
+    /// The version written uncompressed, and compressed; `parse` reads these and version 1.
     public static let version: UInt32 = 2
+    public static let compressedVersion: UInt32 = 3
+    /// A compressed body may decode to at most this many times the frame's size (float weights
+    /// compress far less), and never past `maxBodyBytes`: a small file cannot ask for a large
+    /// allocation.
+    public static let maxExpansion = 64
+    public static let maxBodyBytes = 1 << 30
 
     public var json: String
     public var tensors: [Entry]
@@ -62,26 +71,37 @@ public struct ModelFile: Sendable, Equatable {
 
     public subscript(name: String) -> Entry? { tensors.first { $0.name == name } }
 
-    public func serialized() -> [UInt8] {
-        var w = ByteWriter()
-        w.append(Self.magic)
-        w.u32(Self.version)
+    /// The file's bytes: version 2, or version 3 with the body zstd-compressed at
+    /// `compressionLevel` (1...19).
+    public func serialized(compressionLevel: Int? = nil) -> [UInt8] {
+        var body = ByteWriter()
         let jsonBytes = Array(json.utf8)
-        w.u32(UInt32(jsonBytes.count))
-        w.append(jsonBytes)
-        w.u32(UInt32(tensors.count))
+        body.u32(UInt32(jsonBytes.count))
+        body.append(jsonBytes)
+        body.u32(UInt32(tensors.count))
         for t in tensors {
             let name = Array(t.name.utf8)
-            w.u16(UInt16(name.count))
-            w.append(name)
-            w.u8(UInt8(t.shape.count))
-            for d in t.shape { w.u32(UInt32(d)) }
-            w.u8(t.storage.rawValue)
-            w.bytes.reserveCapacity(w.bytes.count + t.storage.byteCount * t.values.count + 64)
+            body.u16(UInt16(name.count))
+            body.append(name)
+            body.u8(UInt8(t.shape.count))
+            for d in t.shape { body.u32(UInt32(d)) }
+            body.u8(t.storage.rawValue)
+            body.bytes.reserveCapacity(body.bytes.count + t.storage.byteCount * t.values.count + 64)
             switch t.storage {
-            case .float32: for v in t.values { w.u32(v.bitPattern) }
-            case .float16: for v in t.values { w.u16(Float16(v).bitPattern) }
+            case .float32: for v in t.values { body.u32(v.bitPattern) }
+            case .float16: for v in t.values { body.u16(Float16(v).bitPattern) }
             }
+        }
+        var w = ByteWriter()
+        w.append(Self.magic)
+        if let level = compressionLevel {
+            w.u32(Self.compressedVersion)
+            w.u32(UInt32(truncatingIfNeeded: body.bytes.count))
+            w.u32(UInt32(truncatingIfNeeded: UInt64(body.bytes.count) >> 32))
+            w.append(Zstd.compress(body.bytes, level: level))
+        } else {
+            w.u32(Self.version)
+            w.append(body.bytes)
         }
         w.append(SHA256.hash(w.bytes))
         return w.bytes
@@ -98,7 +118,30 @@ public struct ModelFile: Sendable, Equatable {
         var r = ByteCursor(bytes, from: 8, to: body)
         do {
             let version = try r.u32()
-            guard (1...Self.version).contains(version) else { throw ModelFileError.unsupportedVersion(Int(version)) }
+            guard (1...Self.compressedVersion).contains(version) else { throw ModelFileError.unsupportedVersion(Int(version)) }
+            if version == Self.compressedVersion {
+                let length = UInt64(try r.u32()) | UInt64(try r.u32()) << 32
+                let frame = Array(try r.take(r.remaining))
+                guard length <= UInt64(min(Self.maxBodyBytes, Self.maxExpansion * frame.count)) else {
+                    throw ModelFileError.malformed("a compressed body of \(length) bytes from \(frame.count)")
+                }
+                let decoded: [UInt8]
+                do { decoded = try Zstd.decompress(frame, expectedSize: Int(length)) } catch {
+                    throw ModelFileError.malformed("compressed body: \(error)")
+                }
+                return try parseBody(decoded, version: version)
+            }
+            return try parseBody(Array(bytes[r.offset..<body]), version: version)
+        } catch let error as ContainerError {
+            throw ModelFileError.malformed("\(error)")
+        }
+    }
+
+    /// The JSON and tensors of a version-1, -2 or -3 body (what follows the version field, or
+    /// the compressed frame's content).
+    static func parseBody(_ bytes: [UInt8], version: UInt32) throws -> ModelFile {
+        var r = ByteCursor(bytes, from: 0, to: bytes.count)
+        do {
             let jsonLength = Int(try r.u32())
             guard jsonLength <= r.remaining else { throw ModelFileError.malformed("JSON length \(jsonLength)") }
             guard let json = String(validating: try r.take(jsonLength), as: UTF8.self) else {

@@ -42,6 +42,47 @@ struct ModelFileTests {
         #expect(file.json == "{}" && file.tensors == [.init(name: "w", shape: [8], values: Self.values)])
     }
 
+    /// Version 3: the same body, zstd-compressed; smaller when the values repeat, read back
+    /// equal, its digest over the bytes as stored.
+    @Test func compressedFilesRoundTrip() throws {
+        let values = (0..<4096).map { Float(Float16(Float($0 % 37) * 0.01)) }
+        let file = ModelFile(json: #"{"kind":"x"}"#, tensors: [.init(name: "w", shape: [64, 64], values: values, storage: .float16),
+                                                              .init(name: "b", shape: [3], values: [1, 2, 3])])
+        let plain = file.serialized(), packed = file.serialized(compressionLevel: 19)
+        #expect(packed.count < plain.count / 2)
+        #expect(Array(packed[8..<12]) == [3, 0, 0, 0])
+        #expect(try ModelFile.parse(packed) == file)
+        #expect(ModelFile.digest(of: packed) == SHA256.hash(packed.dropLast(32)))
+    }
+
+    /// A compressed body that claims more than the expansion bound, or whose frame is damaged
+    /// or decodes to another length, is refused before or instead of a large allocation
+    /// (each file re-signed, so that only the body is at fault).
+    @Test func compressedBombsAndDamageAreRefused() throws {
+        let file = ModelFile(json: "{}", tensors: [.init(name: "w", shape: [256], values: (0..<256).map { Float($0) })])
+        let packed = file.serialized(compressionLevel: 3)
+        func resigned(_ edit: (inout [UInt8]) -> Void) -> [UInt8] {
+            var b = Array(packed.dropLast(32))
+            edit(&b)
+            return b + SHA256.hash(b)
+        }
+        let frame = packed.count - 32 - 20
+        let cases: [[UInt8]] = [
+            resigned { b in let n = UInt64(frame * ModelFile.maxExpansion + 1); for k in 0..<8 { b[12 + k] = UInt8(truncatingIfNeeded: n >> (8 * UInt64(k))) } },
+            resigned { b in b[12] ^= 1 },                 // another length than the frame's
+            resigned { b in b[24] ^= 0x40 },              // inside the frame
+            resigned { b in b.removeLast(5) },            // a cut frame
+        ]
+        for bytes in cases {
+            #expect(throws: ModelFileError.self) { try ModelFile.parse(bytes) }
+        }
+        // A whole bomb: 1 GiB of zeros would compress to about 32 KiB, far beyond the bound.
+        let zeros = Zstd.compress([UInt8](repeating: 0, count: 1 << 20), level: 19)
+        var bomb = Array("VLATMODL".utf8) + [3, 0, 0, 0] + [0, 0, 16, 0, 0, 0, 0, 0] + zeros
+        bomb += SHA256.hash(bomb)
+        #expect(throws: ModelFileError.self) { try ModelFile.parse(bomb) }
+    }
+
     @Test func badStorageCodesAndLaterVersionsAreRefused() throws {
         var bytes = ModelFile(json: "{}", tensors: [.init(name: "w", shape: [2], values: [1, 2], storage: .float16)]).serialized()
         bytes.removeLast(32)
@@ -52,7 +93,7 @@ struct ModelFileTests {
         bad[storageAt] = 7
         #expect(throws: ModelFileError.malformed("tensor 'w' has storage code 7")) { try ModelFile.parse(bad + SHA256.hash(bad)) }
         var later = bytes
-        later[8] = 3
-        #expect(throws: ModelFileError.unsupportedVersion(3)) { try ModelFile.parse(later + SHA256.hash(later)) }
+        later[8] = 4
+        #expect(throws: ModelFileError.unsupportedVersion(4)) { try ModelFile.parse(later + SHA256.hash(later)) }
     }
 }

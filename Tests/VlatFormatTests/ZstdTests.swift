@@ -1,5 +1,5 @@
 import Testing
-import VlatEntropy
+import VlatFormat
 
 @Suite("zstd wrapper")
 struct ZstdTests {
