@@ -3,8 +3,8 @@
 #   Scripts/install-deps.sh            libraries vlat links (libpng, libjpeg, libzstd, OpenBLAS)
 #   Scripts/install-deps.sh --codecs   also cwebp, avifenc, cjxl for `vlat bench` comparisons, and cjpeg,
 #                                      djpeg and python3-pil for Scripts/evaluate_big_photos.sh
-#   Scripts/install-deps.sh --tests    also python3, for the test that decodes .vlat files with
-#                                      Scripts/reference_latents.py (written from docs/FORMAT.md)
+#   Scripts/install-deps.sh --tests    also python3 and zstd, for the test that decodes .vlat files
+#                                      with Scripts/reference_latents.py (written from docs/FORMAT.md)
 set -euo pipefail
 
 required=(pkg-config libpng-dev libjpeg-dev libzstd-dev libopenblas-dev)
@@ -13,7 +13,7 @@ wanted=("${required[@]}")
 for flag in "$@"; do
   case $flag in
     --codecs) wanted+=("${optional[@]}") ;;
-    --tests) wanted+=(python3) ;;
+    --tests) wanted+=(python3 zstd) ;;
     *) echo "usage: Scripts/install-deps.sh [--codecs] [--tests]" >&2; exit 64 ;;
   esac
 done

@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
 """An independent decoder of the latents of a .vlat file, written from docs/FORMAT.md alone
 (no code shared with the Swift implementation), for entropy coders 1 (rANS), 3 (context-
-adaptive rANS), 4 (the same with fitted starting tables) and 5 (mean-scale hyperprior). It
-prints the SHA-256 of the decoded latents as little-endian int32 in channel-major order, then
-C, h, w; for coder 5 the latents are the coded residual symbols, and two more digests follow,
-of z and of the table indices (the integer hyper-synthesis's result):
+adaptive rANS), 4 (the same with fitted starting tables), 5 (mean-scale hyperprior) and 6 (the
+same with a checkerboard context). It prints the SHA-256 of the decoded latents as
+little-endian int32 in channel-major order, then C, h, w; for coders 5 and 6 the latents are the
+coded residual symbols, and two more digests follow, of z and of the table indices (the
+integer hyper-synthesis's and context's result):
 
     python3 Scripts/reference_latents.py photo.vlat Sources/VlatCodec/Models/hyperprior.vlatmodel
 
 The tests (Tests/VlatCLITests, Tests/VlatCodecTests) check that this decoder finds what the
 Swift coders wrote: the specification and the Swift code agree.
 """
-import hashlib, json, struct, sys
+import hashlib, json, struct, subprocess, sys
 
 def chunks(data):
     assert data[:8] == b"\x89VLAT\r\n\x1a", "not a .vlat file"
@@ -22,11 +23,23 @@ def chunks(data):
         pos += 12 + n
     return out
 
+def model_body(model):
+    """What follows a model file's version field: as stored (version 2), or the content of its
+    zstd frame (version 3, decoded by the zstd tool)."""
+    assert model[:8] == b"VLATMODL"
+    version = struct.unpack_from("<I", model, 8)[0]
+    if version == 2: return model[12:-32]
+    assert version == 3, "model file version %d" % version
+    length = struct.unpack_from("<Q", model, 12)[0]
+    body = subprocess.run(["zstd", "-d", "-c"], input=model[20:-32], stdout=subprocess.PIPE, check=True).stdout
+    assert len(body) == length
+    return body
+
 def model_tensors(model):
-    assert model[:8] == b"VLATMODL" and struct.unpack_from("<I", model, 8)[0] == 2
-    j = struct.unpack_from("<I", model, 12)[0]
-    config = json.loads(model[16:16 + j])
-    pos = 16 + j
+    body = model_body(model)
+    j = struct.unpack_from("<I", body, 0)[0]
+    config = json.loads(body[4:4 + j])
+    model, pos = body, 4 + j
     count = struct.unpack_from("<I", model, pos)[0]; pos += 4
     tensors = {}
     for _ in range(count):
@@ -131,6 +144,7 @@ def integer_layer(a, cin, h, w, weight, bias, cout, k, stride, pad, out_pad, tra
 
 def decode_hyperprior(payload, config, tensors, c, h, w):
     hp = config["hyperprior"]
+    context = hp.get("contextChannels")
     zc, levels = hp["hyperChannels"], len(hp["lambdas"])
     assert hp["latentChannels"] == c
     code = struct.unpack_from("<H", payload, 0)[0]
@@ -152,15 +166,54 @@ def decode_hyperprior(payload, config, tensors, c, h, w):
                                                                  tensors["integer_hyper_synthesis.%d.bias_low" % i])]
         a, ah, aw = integer_layer(a, cin, ah, aw, weight, bias, cout, k, stride, pad, out_pad, transposed, shifts[i], relu)
     frac = shifts[3]
+    # The 2C planes cropped to h x w: means U, then log-scales S.
+    planes = [[a[(p * ah + y) * aw + x] for y in range(h) for x in range(w)] for p in range(2 * c)]
     low, step = -144656, 8065
-    index = []
-    for ch in range(c):
-        for y in range(h):
-            for x in range(w):
-                t = (a[((c + ch) * ah + y) * aw + x] << (16 - frac)) - low + step // 2
-                index.append(0 if t < 0 else min(63, t // step))
+    def table(s):
+        t = (s << (16 - frac)) - low + step // 2
+        return 0 if t < 0 else min(63, t // step)
     yoff, ytab = cdf_tables(tensors, "entropy.y")
-    symbols = decode_rans(payload[6 + nz:], yoff, ytab, c, h, w, table_of=index)
+    if not context:
+        index = [table(planes[c + ch][i]) for ch in range(c) for i in range(h * w)]
+        symbols = decode_rans(payload[6 + nz:], yoff, ytab, c, h, w, table_of=index)
+        return symbols, z, index
+    # Coder 6: anchors ((y + x) even), the context's correction, then the other positions.
+    anchors = [(y, x) for y in range(h) for x in range(w) if (y + x) % 2 == 0]
+    others = [(y, x) for y in range(h) for x in range(w) if (y + x) % 2 == 1]
+    na = struct.unpack_from("<I", payload, 6 + nz)[0]
+    start = 6 + nz + 4
+    symbols = [0] * (c * h * w)
+    order = [(ch, y, x) for ch in range(c) for (y, x) in anchors]
+    got = decode_rans(payload[start:start + na], yoff, ytab, 1, 1, len(order),
+                      table_of=[table(planes[c + ch][y * w + x]) for ch, y, x in order])
+    for (ch, y, x), v in zip(order, got): symbols[(ch * h + y) * w + x] = v
+    e, up = [int(v) for v in tensors["integer_context.io_shifts"]]
+    cshifts = [int(v) for v in tensors["integer_context.shifts"]]
+    hidden = context
+    sizes = [(14 * c, hidden, True), (hidden, hidden, True), (hidden, 2 * c, False)]
+    weights = [[int(v) for v in tensors["integer_context.%d.weight" % k]] for k in range(3)]
+    biases = [[int(hi) * (1 << 24) + int(lo_) for hi, lo_ in zip(tensors["integer_context.%d.bias_high" % k],
+                                                                tensors["integer_context.%d.bias_low" % k])] for k in range(3)]
+    taps = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3) if (dy + dx) % 2]
+    corrected = [list(p) for p in planes]
+    for (y, x) in others:
+        col = []
+        for ch in range(c):
+            for dy, dx in taps:
+                yy, xx = y + dy, x + dx
+                col.append(min(max(symbols[(ch * h + yy) * w + xx], -LIMIT), LIMIT) if 0 <= yy < h and 0 <= xx < w else 0)
+        col += [(planes[p][y * w + x] + ((1 << (e - 1)) if e else 0)) >> e for p in range(2 * c)]
+        for k, (cin, cout, relu) in enumerate(sizes):
+            half = 1 << (cshifts[k] - 1) if cshifts[k] else 0
+            col = [min(max((biases[k][o] + sum(weights[k][o * cin + i] * col[i] for i in range(cin) if col[i]) + half) >> cshifts[k],
+                           0 if relu else -LIMIT), LIMIT) for o in range(cout)]
+        for p in range(2 * c):
+            corrected[p][y * w + x] = min(max(planes[p][y * w + x] + (col[p] << up), -LIMIT), LIMIT)
+    order = [(ch, y, x) for ch in range(c) for (y, x) in others]
+    got = decode_rans(payload[start + na:], yoff, ytab, 1, 1, len(order),
+                      table_of=[table(corrected[c + ch][y * w + x]) for ch, y, x in order])
+    for (ch, y, x), v in zip(order, got): symbols[(ch * h + y) * w + x] = v
+    index = [table(corrected[c + ch][i]) for ch in range(c) for i in range(h * w)]
     return symbols, z, index
 
 def decode_ctx(payload, offsets, tables, starts, c, h, w):
@@ -214,8 +267,9 @@ def main():
     c, h, w = struct.unpack_from("<3H", head, 18)
     assert head[24:56] == hashlib.sha256(model[:-32]).digest(), "the file names another model"
     payload = b"".join(d for k, d in parts if k == "DATA")
-    if coder == 5:
+    if coder in (5, 6):
         config, tensors = model_tensors(model)
+        assert (coder == 6) == bool(config["hyperprior"].get("contextChannels")), "the coder does not fit the model"
         symbols, z, index = decode_hyperprior(payload, config, tensors, c, h, w)
         digest = lambda v: hashlib.sha256(struct.pack("<%di" % len(v), *v)).hexdigest()
         print(digest(symbols), c, h, w, digest(z), digest(index))

@@ -18,8 +18,10 @@ enum FuzzContainer {
                     if let c = try? ImageCodec.encode(image, model: FuzzModels.factorized, coder: coder) { seeds.append(("f\(i)-\(coder).vlat", c.serialized())) }
                 }
                 for quality in [1.0, 2.5] {
-                    if let m = try? FuzzModels.hyperprior.atQuality(quality), let c = try? ImageCodec.encode(image, model: m) {
-                        seeds.append(("h\(i)-\(quality).vlat", c.serialized()))
+                    for (name, model) in [("h", FuzzModels.hyperprior), ("hc", FuzzModels.hyperpriorContext)] {
+                        if let m = try? model.atQuality(quality), let c = try? ImageCodec.encode(image, model: m) {
+                            seeds.append(("\(name)\(i)-\(quality).vlat", c.serialized()))
+                        }
                     }
                 }
             }
@@ -42,7 +44,11 @@ func decode(_ bytes: [UInt8]) {
     var known = container
     known.skippedChunks = []
     precondition((try? Container.parse(container.serialized())) == known, "a parsed container does not survive serialisation")
-    let model = container.header.coder == .hyperprior ? FuzzModels.hyperprior : FuzzModels.factorized
+    let model = switch container.header.coder {
+    case .hyperprior: FuzzModels.hyperprior
+    case .hyperpriorContext: FuzzModels.hyperpriorContext
+    default: FuzzModels.factorized
+    }
     if let image = try? ImageCodec.decode(container, model: model, memoryLimit: 256 << 20) {
         precondition(image.width == container.header.width && image.height == container.header.height)
     }

@@ -4,12 +4,15 @@ import VlatFormat
 import VlatModels
 
 /// Fuzz target: the model-file loader (`ModelFile.parse`, every network kind, codec models with
-/// their integer tables and integer hyper-synthesis), each input with its SHA-256 repaired.
+/// their integer tables, integer hyper-synthesis and context; compressed files too), each input with its SHA-256 repaired.
 /// Anything may be refused; nothing may crash.
 @main
 enum FuzzModelFile {
     static func main() {
-        FuzzDriver.main(fuzzModelFile) { [("factorized.vlatmodel", FuzzModels.factorizedBytes), ("hyperprior.vlatmodel", FuzzModels.hyperpriorBytes)] }
+        FuzzDriver.main(fuzzModelFile) {
+            [("factorized.vlatmodel", FuzzModels.factorizedBytes), ("hyperprior.vlatmodel", FuzzModels.hyperpriorBytes),
+             ("hyperprior-context.vlatmodel", FuzzModels.hyperpriorContextBytes)]
+        }
     }
 }
 

@@ -14,17 +14,26 @@ public enum FuzzModels {
     }()
 
     /// A variable-rate hyperprior (coder 5), calibrated on `images`.
-    public static let hyperpriorBytes: [UInt8] = {
+    public static let hyperpriorBytes: [UInt8] = hyperprior(context: false)
+    /// The same with a checkerboard context (coder 6), as a compressed model file (version 3).
+    public static let hyperpriorContextBytes: [UInt8] = hyperprior(context: true)
+
+    static func hyperprior(context: Bool) -> [UInt8] {
         let net = MeanScaleHyperprior(config: HyperpriorConfig(channels: 8, latentChannels: 6, hyperChannels: 4,
-                                                               lambdas: [0.003, 0.03, 0.3], levelModulation: true), seed: 21)
+                                                               lambdas: [0.003, 0.03, 0.3], levelModulation: true,
+                                                               contextChannels: context ? 5 : nil), seed: 21)
         // Larger gains than an untrained model has, for a spread of symbols, scales and escapes.
         for l in 0..<3 { for c in 0..<6 { net.gains.value.data[l * 6 + c] = Float(2 + 2 * l + c % 2) / MeanScaleHyperprior.gainScale } }
-        return try! HyperpriorCodecModel.export(net, calibration: images).serialized()
-    }()
+        // A context that corrects (its output layer starts at zero).
+        var g = SeededGenerator(seed: 5)
+        for p in net.context?.head.layers[3].parameters ?? [] { for i in 0..<p.value.count { p.value.data[i] = (g.uniform() - 0.5) * 0.5 } }
+        return try! HyperpriorCodecModel.export(net, calibration: images).serialized(compressionLevel: context ? 19 : nil)
+    }
 
     /// Fuzz targets run one input at a time on one thread.
     nonisolated(unsafe) public static let factorized = try! CodecModel(bytes: factorizedBytes)
     nonisolated(unsafe) public static let hyperprior = try! CodecModel(bytes: hyperpriorBytes)
+    nonisolated(unsafe) public static let hyperpriorContext = try! CodecModel(bytes: hyperpriorContextBytes)
 
     /// Small synthetic photos-to-be: smooth gradients with edges, in every layout, one with
     /// metadata.

@@ -21,7 +21,8 @@ public enum CoderChoice: String, CaseIterable, Sendable, CustomStringConvertible
     case ctx
     /// zstd on channel-major zigzag planes of the latents.
     case zstd
-    /// A hyperprior model's own coder (header coder 5), the only one such a model uses.
+    /// A hyperprior model's own coder (header coder 5, or 6 with a checkerboard context), the
+    /// only one such a model uses.
     case hyperprior
 
     public init(_ coder: ContainerHeader.Coder) {
@@ -29,7 +30,7 @@ public enum CoderChoice: String, CaseIterable, Sendable, CustomStringConvertible
         case .rans: self = .rans
         case .zstd: self = .zstd
         case .ctx, .ctxFitted: self = .ctx
-        case .hyperprior: self = .hyperprior
+        case .hyperprior, .hyperpriorContext: self = .hyperprior
         }
     }
 

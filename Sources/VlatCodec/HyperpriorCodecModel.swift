@@ -11,6 +11,8 @@ import VlatTensor
 /// - `zTables`: integer CDFs of z, one per channel (from the factorized prior);
 /// - `yTables`: integer CDFs of a zero-mean Gaussian at each scale of `scaleTable`;
 /// - `hyperSynthesis`: the hyper-synthesis as an integer network (`IntegerHyperSynthesis`);
+/// - `context`: the checkerboard context as an integer network (`IntegerCheckerboardContext`),
+///   for a model that has one (it codes with header coder 6);
 /// - `logGains`: each level's per-channel natural-log gain in units of 2^-16 (exact integers, so
 ///   that a fractional level means the same gains everywhere; the gains scale the latent
 ///   before the entropy model, and only the reconstruction divides by them).
@@ -18,10 +20,12 @@ import VlatTensor
 /// Model-file tensors (beside the network's own): `entropy.z.*` and `entropy.y.*` (as
 /// `EntropyTables`), `integer_hyper_synthesis.<k>.weight`, `.bias_high`, `.bias_low` (bias =
 /// high * 2^24 + low) for each convolution k, `integer_hyper_synthesis.shifts` (each layer's
-/// shift, then the output fraction), and `integer_gains` `[levels, M]`. Layout in docs/FORMAT.md.
+/// shift, then the output fraction), `integer_context.*` likewise for a context (with
+/// `integer_context.io_shifts`), and `integer_gains` `[levels, M]`. Layout in docs/FORMAT.md.
 public final class HyperpriorCodecModel {
     public let network: MeanScaleHyperprior
     public let hyperSynthesis: IntegerHyperSynthesis
+    public let context: IntegerCheckerboardContext?
     public let zTables: [QuantizedCDF]
     public let yTables: [QuantizedCDF]
     /// `[level][channel]`: ln(gain) * 2^16, rounded.
@@ -48,6 +52,14 @@ public final class HyperpriorCodecModel {
             throw CodecError.notACodecModel("the model has no integer hyper-synthesis (export it with vlat export --calibrate)")
         }
         hyperSynthesis = integer
+        if let h = config.contextChannels {
+            guard let context = try IntegerCheckerboardContext(file: file, latentChannels: config.latentChannels, hiddenChannels: h) else {
+                throw CodecError.notACodecModel("the model has no integer context (export it with vlat export --calibrate)")
+            }
+            self.context = context
+        } else {
+            context = nil
+        }
         zTables = try EntropyTables.read(file, channels: config.hyperChannels, prefix: "entropy.z")
         yTables = try EntropyTables.read(file, channels: Self.scaleCount, prefix: "entropy.y")
         guard hyperSynthesis.inputChannels == config.hyperChannels, hyperSynthesis.outputChannels == 2 * config.latentChannels,
@@ -127,15 +139,39 @@ public final class HyperpriorCodecModel {
         let integer = try IntegerHyperSynthesis.quantize(stored.hyperSynthesis, calibration: zs, maxOutputFraction: logFraction)
         var extra = EntropyTables.entries(try stored.hyperPrior.quantizedTables(), prefix: "entropy.z")
         extra += EntropyTables.entries(try gaussianTables(), prefix: "entropy.y")
-        extra += integer.entries
+        extra += integer.entries()
+        if let context = stored.context {
+            // The context's activations, calibrated on what the codec will feed it: the integer
+            // hyper-synthesis' output and the anchors' symbols, at every level.
+            var samples: [(symbols: [Int32], conditions: [Int32], height: Int, width: Int)] = []
+            var k = 0
+            for image in calibration {
+                let x = ImageCodec.paddedTensor(image)
+                for level in 0..<stored.config.levels {
+                    defer { k += 1 }
+                    stored.setLevels([Double(level)])
+                    let yg = stored.gainedLatent(stored.analysis.forward(x, training: false), levels: [Double(level)])
+                    let z = zs[k]
+                    let (h, w, m) = (yg.h, yg.w, stored.config.latentChannels)
+                    let raw = HyperpriorCoding.hyperOutput(zHat: try ImageCodec.symbols(of: z), zHeight: z.h, zWidth: z.w, height: h, width: w,
+                                                           hyperSynthesis: integer)
+                    let unit = exp2(-Double(integer.outputFraction))
+                    let symbols = (0..<(m * h * w)).map { i in Int32(clamping: Int((Double(yg.data[i]) - Double(raw[i]) * unit).rounded())) }
+                    samples.append((symbols, raw, h, w))
+                }
+            }
+            let integerContext = try IntegerCheckerboardContext.quantize(context, conditionFraction: integer.outputFraction, calibration: samples)
+            extra += integerContext.entries
+        }
         let m = stored.config.latentChannels
         let gains = (0..<stored.config.levels).flatMap { l in
             stored.log2Gains(level: Double(l)).map { Float(($0 * M_LN2 * 65536).rounded()) }
         }
         extra.append(.init(name: "integer_gains", shape: [stored.config.levels, m], values: gains))
-        // The float hyper-synthesis is not stored: the integer one stands for it (see init).
+        // The float hyper-synthesis and context are not stored: the integer ones stand for them
+        // (see `MeanScaleHyperprior.init(modelFile:)`).
         var file = stored.modelFile(extra: extra, storage: storage)
-        file.tensors.removeAll { $0.name.hasPrefix("hyper_synthesis.") }
+        file.tensors.removeAll { $0.name.hasPrefix("hyper_synthesis.") || $0.name.hasPrefix("context.") }
         return file
     }
 

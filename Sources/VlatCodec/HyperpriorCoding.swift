@@ -4,18 +4,23 @@ import VlatFormat
 import VlatModels
 import VlatTensor
 
-/// The payload of header coder 5: a mean-scale hyperprior's side information and latents.
+/// The payload of header coders 5 and 6: a mean-scale hyperprior's side information and
+/// latents.
 ///
 /// ```
-/// u16 level code (level * 256, level 0-based)   u32 z stream bytes   z stream   y stream
+/// coder 5:  u16 level code (level * 256, level 0-based)   u32 z stream bytes   z stream   y stream
+/// coder 6:  u16 level code   u32 z stream bytes   z stream   u32 anchor stream bytes   anchor stream   non-anchor stream
 /// ```
-/// Both streams are `RANSCoder` streams. With `g` the level's per-channel gains, z
+/// Every stream is a `RANSCoder` stream. With `g` the level's per-channel gains, z
 /// (`[hyperChannels, ceil(h/4), ceil(w/4)]` for an `h x w` latent) is `round(h_a(g * y))`,
 /// coded channel-major with channel c's table of `zTables`. The integer hyper-synthesis turns
 /// z into integer means and log-scales of `g * y`; each latent's table is the scale index of
 /// its log-scale, and its symbol is `round(g * y - mean)`. The decoder inverts:
-/// `y^ = (symbol + mean) / g`. Only the float reconstruction depends on the machine's
-/// arithmetic, never which symbols are read.
+/// `y^ = (symbol + mean) / g`. Coder 6 (a model with a checkerboard context) codes the anchors
+/// (`(row + column)` even) first, channel-major, then corrects the other positions' means and
+/// log-scales from the anchors' symbols (`IntegerCheckerboardContext`) and codes them, also
+/// channel-major. Only the float reconstruction depends on the machine's arithmetic, never
+/// which symbols are read.
 public enum HyperpriorCoding {
     /// The conditions of a latent `[M, h, w]` from integer z `[hyperChannels, zh, zw]`: each
     /// symbol's table index, and its mean (of the gained latent) as an integer in units of
@@ -28,24 +33,43 @@ public enum HyperpriorCoding {
         @inline(__always) func mean(_ i: Int) -> Double { Double(means[i]) * unit }
     }
 
-    static func conditions(zHat: [Int32], zHeight: Int, zWidth: Int, height: Int, width: Int,
-                           model: HyperpriorCodecModel) -> Conditions {
-        let m = model.network.config.latentChannels
-        let out = model.hyperSynthesis.run(zHat, height: zHeight, width: zWidth)
-        let fraction = model.hyperSynthesis.outputFraction
-        let plane = height * width, outPlane = out.height * out.width
-        var indices = [UInt8](repeating: 0, count: m * plane)
-        var means = [Int32](repeating: 0, count: m * plane)
-        for c in 0..<m {
+    /// The integer hyper-synthesis' output for z, cropped to the latent's `height x width`:
+    /// `[2M, height, width]`, means then log-scales, in units of `2^-outputFraction`.
+    static func hyperOutput(zHat: [Int32], zHeight: Int, zWidth: Int, height: Int, width: Int, hyperSynthesis: IntegerHyperSynthesis) -> [Int32] {
+        let out = hyperSynthesis.run(zHat, height: zHeight, width: zWidth)
+        let channels = hyperSynthesis.outputChannels, outPlane = out.height * out.width
+        var cropped = [Int32](repeating: 0, count: channels * height * width)
+        for c in 0..<channels {
             for y in 0..<height {
-                for x in 0..<width {
-                    let i = (c * height + y) * width + x, o = y * out.width + x
-                    means[i] = out.values[c * outPlane + o]
-                    indices[i] = UInt8(HyperpriorCodecModel.scaleIndex(logScale: out.values[(m + c) * outPlane + o], fraction: fraction))
-                }
+                let from = c * outPlane + y * out.width, to = (c * height + y) * width
+                for x in 0..<width { cropped[to + x] = out.values[from + x] }
             }
         }
-        return Conditions(indices: indices, means: means, unit: 1 / exp2(Double(fraction)))
+        return cropped
+    }
+
+    /// Each latent's table index and mean from the (possibly context-corrected) hyper-synthesis
+    /// output `raw` (`[2M, h, w]`).
+    static func conditions(_ raw: [Int32], latents: Int, model: HyperpriorCodecModel) -> Conditions {
+        let fraction = model.hyperSynthesis.outputFraction
+        var indices = [UInt8](repeating: 0, count: latents)
+        for i in 0..<latents { indices[i] = UInt8(HyperpriorCodecModel.scaleIndex(logScale: raw[latents + i], fraction: fraction)) }
+        return Conditions(indices: indices, means: Array(raw[0..<latents]), unit: 1 / exp2(Double(fraction)))
+    }
+
+    /// The anchors (`anchors` true) or the other positions of a latent `[M, h, w]` in coding
+    /// order: channel-major, each plane in row-major order. Holds one plane's positions, so a
+    /// large image's order costs a plane, not the latent.
+    struct CodingOrder {
+        let plane: [Int]
+        let planeSize: Int
+        init(anchors: Bool, height h: Int, width w: Int) {
+            plane = (0..<h).flatMap { r in stride(from: anchors ? r & 1 : 1 - (r & 1), to: w, by: 2).map { r * w + $0 } }
+            planeSize = h * w
+        }
+        func count(channels m: Int) -> Int { m * plane.count }
+        /// The latent index of the `k`-th symbol in this order.
+        @inline(__always) func index(_ k: Int) -> Int { (k / plane.count) * planeSize + plane[k % plane.count] }
     }
 
     /// The level's per-channel gains, from its exact integer log-gains.
@@ -74,31 +98,54 @@ public enum HyperpriorCoding {
         let zHat = try ImageCodec.symbols(of: zFloat)
         let zPlane = zFloat.h * zFloat.w
         let zBytes = try RANSCoder.encode(zHat, tables: model.zTables, tableIndex: { $0 / zPlane })
-        let conditions = conditions(zHat: zHat, zHeight: zFloat.h, zWidth: zFloat.w, height: y.h, width: y.w, model: model)
+        var raw = hyperOutput(zHat: zHat, zHeight: zFloat.h, zWidth: zFloat.w, height: y.h, width: y.w, hyperSynthesis: model.hyperSynthesis)
+        let count = m * plane
+        var conditions = conditions(raw, latents: count, model: model)
         let refined = refine?(gainedLatent(), (0..<y.count).map(conditions.mean), conditions.indices.map { Int($0) }, gains)
         precondition(refined == nil || refined!.count == y.count)
-        var symbols = [Int32](repeating: 0, count: m * plane)
+        // What each latent's symbol aims at: the refined value (its residual plus the mean it
+        // was chosen against), or the gained latent.
+        let targets = refined.map { r in (0..<count).map { r[$0] + conditions.mean($0) } }
+        var symbols = [Int32](repeating: 0, count: count)
         var latent = Tensor(zeros: y.shape)
-        for i in 0..<symbols.count {
+        func code(_ i: Int) throws {
             let mean = conditions.mean(i)
-            let k = refined?[i] ?? (Double(gained(i)) - mean).rounded()
+            let k = ((targets?[i] ?? Double(gained(i))) - mean).rounded()
             guard let s = Int32(exactly: k) else { throw CodecError.notACodecModel("the model produced a non-finite or out-of-range latent") }
             symbols[i] = s
             latent.data[i] = Float((k + mean) / gains[i / plane])
         }
-        let yBytes = try RANSCoder.encode(symbols, tables: model.yTables, tableIndex: { Int(conditions.indices[$0]) })
         var payload: [UInt8] = [UInt8(levelCode & 0xFF), UInt8(levelCode >> 8)]
-        for b in 0..<4 { payload.append(UInt8(truncatingIfNeeded: zBytes.count >> (8 * b))) }
-        return (payload + zBytes + yBytes, latent)
+        payload += littleEndian(zBytes.count) + zBytes
+        if let context = model.context {
+            let anchors = CodingOrder(anchors: true, height: y.h, width: y.w), anchorCount = anchors.count(channels: m)
+            for k in 0..<anchorCount { try code(anchors.index(k)) }
+            let anchorBytes = try RANSCoder.encode((0..<anchorCount).map { symbols[anchors.index($0)] }, tables: model.yTables,
+                                                   tableIndex: { Int(conditions.indices[anchors.index($0)]) })
+            context.correct(&raw, symbols: symbols, height: y.h, width: y.w)
+            conditions = Self.conditions(raw, latents: count, model: model)
+            let others = CodingOrder(anchors: false, height: y.h, width: y.w), otherCount = others.count(channels: m)
+            for k in 0..<otherCount { try code(others.index(k)) }
+            let otherBytes = try RANSCoder.encode((0..<otherCount).map { symbols[others.index($0)] }, tables: model.yTables,
+                                                  tableIndex: { Int(conditions.indices[others.index($0)]) })
+            payload += littleEndian(anchorBytes.count) + anchorBytes + otherBytes
+        } else {
+            for i in 0..<count { try code(i) }
+            payload += try RANSCoder.encode(symbols, tables: model.yTables, tableIndex: { Int(conditions.indices[$0]) })
+        }
+        return (payload, latent)
     }
 
-    /// The level code a coder-5 payload starts with.
+    static func littleEndian(_ v: Int) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+    static func readU32(_ p: [UInt8], at offset: Int) -> Int { (0..<4).reduce(0) { $0 | Int(p[offset + $1]) << (8 * $1) } }
+
+    /// The level code a coder-5 or coder-6 payload starts with.
     public static func levelCode(_ payload: [UInt8]) throws -> Int {
         guard payload.count >= 2 else { throw CodecError.corruptPayload("hyperprior payload of \(payload.count) bytes") }
         return Int(payload[0]) | Int(payload[1]) << 8
     }
 
-    /// The dequantized latent `[1, M, height, width]` of a coder-5 payload.
+    /// The dequantized latent `[1, M, height, width]` of a coder-5 or coder-6 payload.
     public static func decode(_ payload: [UInt8], model: HyperpriorCodecModel, height: Int, width: Int) throws -> Tensor {
         let d = try decodeLean(payload, model: model, height: height, width: width)
         let plane = height * width
@@ -107,7 +154,7 @@ public enum HyperpriorCoding {
         return latent
     }
 
-    /// Everything a coder-5 payload decodes to before the float reconstruction: z, each latent's
+    /// Everything a coder-5 or coder-6 payload decodes to before the float reconstruction: z, each latent's
     /// table index, its residual symbol, and the means and gains that dequantize it.
     public static func decodeSymbols(_ payload: [UInt8], model: HyperpriorCodecModel, height: Int, width: Int) throws
         -> (zHat: [Int32], indices: [Int], symbols: [Int32], means: [Double], gains: [Double]) {
@@ -119,21 +166,45 @@ public enum HyperpriorCoding {
         -> (zHat: [Int32], conditions: Conditions, symbols: [Int32], gains: [Double]) {
         guard payload.count >= 6 else { throw CodecError.corruptPayload("hyperprior payload of \(payload.count) bytes") }
         let levelCode = Int(payload[0]) | Int(payload[1]) << 8
-        let zCount = (0..<4).reduce(0) { $0 | Int(payload[2 + $1]) << (8 * $1) }
+        let zCount = readU32(payload, at: 2)
         guard zCount <= payload.count - 6 else { throw CodecError.corruptPayload("z stream of \(zCount) bytes overruns the payload") }
         let gains = Self.gains(try model.logGains(levelCode: levelCode))
         let net = model.network, m = net.config.latentChannels, hc = net.config.hyperChannels
         let (zh, zw) = (zSize(height), zSize(width))
-        let zPlane = zh * zw
-        let zHat: [Int32], symbols: [Int32]
+        let zPlane = zh * zw, count = m * height * width
+        let zHat: [Int32]
         do {
             zHat = try RANSCoder.decode(Array(payload[6..<(6 + zCount)]), count: hc * zPlane, tables: model.zTables, tableIndex: { $0 / zPlane })
         } catch { throw CodecError.corruptPayload("z: \(error)") }
-        let conditions = conditions(zHat: zHat, zHeight: zh, zWidth: zw, height: height, width: width, model: model)
+        var raw = hyperOutput(zHat: zHat, zHeight: zh, zWidth: zw, height: height, width: width, hyperSynthesis: model.hyperSynthesis)
+        var conditions = conditions(raw, latents: count, model: model)
+        guard let context = model.context else {
+            let symbols: [Int32]
+            do {
+                symbols = try RANSCoder.decode(Array(payload[(6 + zCount)...]), count: count, tables: model.yTables,
+                                               tableIndex: { Int(conditions.indices[$0]) })
+            } catch { throw CodecError.corruptPayload("latents: \(error)") }
+            return (zHat, conditions, symbols, gains)
+        }
+        let start = 6 + zCount
+        guard payload.count - start >= 4 else { throw CodecError.corruptPayload("the anchor stream's length is missing") }
+        let anchorCount = readU32(payload, at: start)
+        guard anchorCount <= payload.count - start - 4 else { throw CodecError.corruptPayload("anchor stream of \(anchorCount) bytes overruns the payload") }
+        var symbols = [Int32](repeating: 0, count: count)
+        let anchors = CodingOrder(anchors: true, height: height, width: width)
         do {
-            symbols = try RANSCoder.decode(Array(payload[(6 + zCount)...]), count: m * height * width, tables: model.yTables,
-                                           tableIndex: { Int(conditions.indices[$0]) })
-        } catch { throw CodecError.corruptPayload("latents: \(error)") }
+            let decoded = try RANSCoder.decode(Array(payload[(start + 4)..<(start + 4 + anchorCount)]), count: anchors.count(channels: m),
+                                               tables: model.yTables, tableIndex: { Int(conditions.indices[anchors.index($0)]) })
+            for (k, v) in decoded.enumerated() { symbols[anchors.index(k)] = v }
+        } catch { throw CodecError.corruptPayload("anchor latents: \(error)") }
+        context.correct(&raw, symbols: symbols, height: height, width: width)
+        conditions = Self.conditions(raw, latents: count, model: model)
+        let others = CodingOrder(anchors: false, height: height, width: width)
+        do {
+            let decoded = try RANSCoder.decode(Array(payload[(start + 4 + anchorCount)...]), count: others.count(channels: m),
+                                               tables: model.yTables, tableIndex: { Int(conditions.indices[others.index($0)]) })
+            for (k, v) in decoded.enumerated() { symbols[others.index(k)] = v }
+        } catch { throw CodecError.corruptPayload("non-anchor latents: \(error)") }
         return (zHat, conditions, symbols, gains)
     }
 }

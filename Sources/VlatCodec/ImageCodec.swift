@@ -155,7 +155,8 @@ public enum ImageCodec {
         let isWhole = levelCode % 256 == 0 && levelCode / 256 < 8
         let header = ContainerHeader(
             width: image.width, height: image.height, sourceColorType: image.source.colorType.rawValue,
-            sourceBitDepth: UInt8(image.source.bitDepth), quality: isWhole ? UInt8(levelCode / 256 + 1) : 0, coder: .hyperprior,
+            sourceBitDepth: UInt8(image.source.bitDepth), quality: isWhole ? UInt8(levelCode / 256 + 1) : 0,
+            coder: hyper.context == nil ? .hyperprior : .hyperpriorContext,
             paddingMultiple: paddingMultiple, latentChannels: latent.c, latentHeight: latent.h, latentWidth: latent.w, modelDigest: model.digest)
         return (container(header: header, image: image, payload: payload), latent)
     }
@@ -220,7 +221,8 @@ public enum ImageCodec {
         }
         try checkMemory(width: h.width, height: h.height, model: model, limit: memoryLimit)
         let plane = h.latentHeight * h.latentWidth, count = h.latentChannels * plane
-        guard (h.coder == .hyperprior) == (model.hyperprior != nil) else {
+        guard h.coder.isHyperprior == (model.hyperprior != nil), h.coder != .hyperpriorContext || model.hyperprior?.context != nil,
+              h.coder != .hyperprior || model.hyperprior?.context == nil else {
             throw CodecError.corruptPayload("coder \(h.coder) does not fit the model's kind")
         }
         let latent: Tensor
@@ -251,7 +253,7 @@ public enum ImageCodec {
             }
         case .zstd:
             symbols = try LatentPacking.unpack(container.payload, count: count)
-        case .hyperprior:
+        case .hyperprior, .hyperpriorContext:
             throw CodecError.corruptPayload("coder \(h.coder) does not fit the model's kind")
         }
         latent = Tensor(shape: [1, h.latentChannels, h.latentHeight, h.latentWidth], data: symbols.map { Float($0) })

@@ -25,6 +25,14 @@ public struct ContainerHeader: Sendable, Equatable {
         /// then the latents' residuals with Gaussian tables picked by the integer
         /// hyper-synthesis (`HyperpriorCoding`).
         case hyperprior = 5
+        /// The same with a checkerboard context: z, then the anchors' residuals, then the other
+        /// positions' residuals with means and scales corrected from the anchors' symbols by
+        /// the model's integer context (`HyperpriorCoding`). A value of its own so that a reader
+        /// without the context refuses the file.
+        case hyperpriorContext = 6
+
+        /// Whether this is one of a hyperprior model's coders.
+        public var isHyperprior: Bool { self == .hyperprior || self == .hyperpriorContext }
 
         public var description: String {
             switch self {
@@ -33,6 +41,7 @@ public struct ContainerHeader: Sendable, Equatable {
             case .ctx: "ctx"
             case .ctxFitted: "ctx (fitted start)"
             case .hyperprior: "hyperprior"
+            case .hyperpriorContext: "hyperprior (checkerboard context)"
             }
         }
     }

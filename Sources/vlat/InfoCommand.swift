@@ -89,7 +89,7 @@ struct InfoCommand: ParsableCommand {
                     xmpBytes: c.xmp?.size ?? 0, xmpStoredBytes: c.xmp?.data.count ?? 0, alphaBytes: c.alpha?.data.count ?? 0, payloadBytes: c.payload.count,
                     fileBytes: bytes.count, bitsPerPixel: Double(bytes.count * 8) / Double(h.width * h.height),
                     skippedChunks: c.skippedChunks,
-                    hyperpriorQuality: h.coder == .hyperprior && c.payload.count >= 2
+                    hyperpriorQuality: h.coder.isHyperprior && c.payload.count >= 2
                         ? 1 + Double(Int(c.payload[0]) | Int(c.payload[1]) << 8) / 256 : nil))
             } catch {
                 throw CLIError(file: file, error)

@@ -52,6 +52,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Latent channels M.") var latentChannels: Int = 192
     @Option(help: "Hyperprior: channels of z and of the hyper-transforms.") var hyperChannels: Int = 96
     @Flag(help: "Hyperprior: per-level channel modulations in the transforms (they start as the identity, so a model without them warm-starts one with them).") var levelModulation = false
+    @Option(help: "Hyperprior: hidden channels of a checkerboard context (the second half of the latents coded given the first; it starts as no correction, so a model without it warm-starts one with it).") var contextChannels: Int?
     @Option(help: "Hyperprior: the levels' lambdas, lowest rate first, comma-separated (default: \(HyperpriorConfig.defaultLambdas.map { "\($0)" }.joined(separator: ",")); with --resume, new ones for the checkpoint's levels).") var lambdas: String?
     @Option(help: "VAE: weight of the KL term.") var beta: Float = 1e-3
     @Option(help: "Rate-distortion: lambda in lambda * 255^2 * MSE + bpp.") var lambda: Float = 0.013
@@ -129,7 +130,8 @@ struct TrainCommand: ParsableCommand {
                 lambdaList = parsed.map { $0! }
             }
             options.hyperprior = HyperpriorConfig(channels: options.channels, latentChannels: latentChannels,
-                                                  hyperChannels: hyperChannels, lambdas: lambdaList, levelModulation: levelModulation)
+                                                  hyperChannels: hyperChannels, lambdas: lambdaList, levelModulation: levelModulation,
+                                                  contextChannels: contextChannels)
         }
         if isDenoise {
             let noise = try Self.range(noiseSigma, name: "--noise-sigma"), blur = try Self.range(blurSigma, name: "--blur-sigma")

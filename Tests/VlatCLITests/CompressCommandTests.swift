@@ -4,6 +4,7 @@ import VlatCodec
 import VlatFormat
 import VlatImageIO
 import VlatModels
+import VlatTensor
 
 @Suite("vlat compress and decompress")
 struct CompressCommandTests {
@@ -362,18 +363,25 @@ struct HyperpriorReferenceDecoderTests {
         SHA256.hex(SHA256.hash(values.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: UInt32(bitPattern: v) >> (8 * $0)) } }))
     }
 
-    /// Scripts/reference_latents.py decodes coder 5 from docs/FORMAT.md alone, integer
-    /// hyper-synthesis included: its z, table indices and symbols must be the Swift decoder's.
-    @Test func anIndependentDecoderFindsTheSameSymbolsZAndTables() throws {
+    /// Scripts/reference_latents.py decodes coders 5 and 6 from docs/FORMAT.md alone, integer
+    /// hyper-synthesis and context included: its z, table indices and symbols must be the
+    /// Swift decoder's.
+    @Test(arguments: [false, true])
+    func anIndependentDecoderFindsTheSameSymbolsZAndTables(context: Bool) throws {
         let dir = CLI.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let net = MeanScaleHyperprior(config: HyperpriorConfig(channels: 8, latentChannels: 6, hyperChannels: 4, lambdas: [0.01, 0.1]), seed: 9)
+        let net = MeanScaleHyperprior(config: HyperpriorConfig(channels: 8, latentChannels: 6, hyperChannels: 4, lambdas: [0.01, 0.1],
+                                                              contextChannels: context ? 5 : nil), seed: 9)
+        // A context that corrects (its output layer starts at zero).
+        var g = SeededGenerator(seed: 2)
+        for p in net.context?.head.layers[3].parameters ?? [] { for i in 0..<p.value.count { p.value.data[i] = (g.uniform() - 0.5) * 0.5 } }
         for i in 0..<net.gains.value.count { net.gains.value.data[i] = Float(2 + i % 4) / MeanScaleHyperprior.gainScale }
         // Spread the predicted log-scales over the table (an untrained network predicts about 0).
         let bias = net.hyperSynthesis.parameters.last!
         for c in 6..<12 { bias.value.data[c] = Float(c % 6) - 2 }
         let photo = CLI.packageRoot.appendingPathComponent("Corpus/photos/chelsea.png").path
-        let modelBytes = try HyperpriorCodecModel.export(net, calibration: [ImageFile.read(photo)]).serialized()
+        // The context case reads a compressed model file (version 3), as `vlat export` writes.
+        let modelBytes = try HyperpriorCodecModel.export(net, calibration: [ImageFile.read(photo)]).serialized(compressionLevel: context ? 19 : nil)
         let modelPath = dir.appendingPathComponent("hp.vlatmodel").path
         try Data(modelBytes).write(to: URL(fileURLWithPath: modelPath))
         let file = dir.appendingPathComponent("x.vlat").path
@@ -387,6 +395,7 @@ struct HyperpriorReferenceDecoderTests {
         let expected = [Self.digest(d.symbols), "\(container.header.latentChannels)", "\(container.header.latentHeight)",
                         "\(container.header.latentWidth)", Self.digest(d.zHat), Self.digest(d.indices.map { Int32($0) })]
         #expect(Set(d.indices).count > 3, "the test image should use several scales")
+        #expect(container.header.coder == (context ? .hyperpriorContext : .hyperprior))
 
         let (status, text) = try ReferenceDecoderTests.referenceDecoder(file, model: modelPath)
         #expect(status == 0)

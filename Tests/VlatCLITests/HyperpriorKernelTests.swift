@@ -17,10 +17,15 @@ struct HyperpriorKernelTests {
         return env
     }
 
-    @Test func aFileEncodedWithOneKernelSetDecodesWithAnother() throws {
+    /// With and without a checkerboard context (coders 6 and 5).
+    @Test(arguments: [false, true])
+    func aFileEncodedWithOneKernelSetDecodesWithAnother(context: Bool) throws {
         let dir = CLI.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let net = MeanScaleHyperprior(config: HyperpriorConfig(channels: 8, latentChannels: 6, hyperChannels: 4, lambdas: [0.01, 0.1]), seed: 4)
+        let net = MeanScaleHyperprior(config: HyperpriorConfig(channels: 8, latentChannels: 6, hyperChannels: 4, lambdas: [0.01, 0.1],
+                                                              contextChannels: context ? 5 : nil), seed: 4)
+        var g = SeededGenerator(seed: 3)
+        for p in net.context?.head.layers[3].parameters ?? [] { for i in 0..<p.value.count { p.value.data[i] = (g.uniform() - 0.5) * 0.5 } }
         for i in 0..<net.gains.value.count { net.gains.value.data[i] = Float(3 + i % 3) / MeanScaleHyperprior.gainScale }
         let photo = CLI.packageRoot.appendingPathComponent("Corpus/photos/chelsea.png").path
         let model = dir.appendingPathComponent("hp.vlatmodel").path

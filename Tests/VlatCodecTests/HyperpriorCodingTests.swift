@@ -10,22 +10,23 @@ import VlatTraining
 
 enum HyperpriorFixtures {
     /// A small, untrained hyperprior exported with its integer tables. Its gains are raised so
-    /// that the latents give a spread of symbols, scales and escapes.
-    static func network() -> MeanScaleHyperprior {
+    /// that the latents give a spread of symbols, scales and escapes. With `context`, it has a
+    /// checkerboard context whose output layer is moved off its zero start, so that it corrects.
+    static func network(context: Bool = false) -> MeanScaleHyperprior {
         let net = MeanScaleHyperprior(config: HyperpriorConfig(channels: 8, latentChannels: 6, hyperChannels: 4, lambdas: [0.003, 0.03, 0.3],
-                                                              levelModulation: true), seed: 21)
+                                                              levelModulation: true, contextChannels: context ? 5 : nil), seed: 21)
         for l in 0..<3 { for c in 0..<6 { net.gains.value.data[l * 6 + c] = Float(2 + 2 * l + c % 2) / MeanScaleHyperprior.gainScale } }
         var g = SeededGenerator(seed: 8)
         for p in net.modulations.flatMap(\.parameters) { for i in 0..<p.value.count { p.value.data[i] = (g.uniform() - 0.5) * 0.1 } }
+        for p in net.context?.head.layers[3].parameters ?? [] { for i in 0..<p.value.count { p.value.data[i] = (g.uniform() - 0.5) * 0.5 } }
         return net
     }
 
-    static let modelBytes: [UInt8] = {
-        let calibration = ["Corpus/photos/chelsea.png", "Corpus/photos/coffee.png"].map(CodecFixtures.image)
-        return try! HyperpriorCodecModel.export(network(), calibration: calibration).serialized()
-    }()
+    static let calibration = ["Corpus/photos/chelsea.png", "Corpus/photos/coffee.png"].map(CodecFixtures.image)
+    static let modelBytes: [UInt8] = try! HyperpriorCodecModel.export(network(), calibration: calibration).serialized()
+    static let contextModelBytes: [UInt8] = try! HyperpriorCodecModel.export(network(context: true), calibration: calibration).serialized()
 
-    static func model() -> CodecModel { try! CodecModel(bytes: modelBytes) }
+    static func model(context: Bool = false) -> CodecModel { try! CodecModel(bytes: context ? contextModelBytes : modelBytes) }
 }
 
 @Suite("Hyperprior coding")
@@ -33,13 +34,14 @@ struct HyperpriorCodingTests {
     @Test(arguments: ["Corpus/photos/chelsea.png", "Corpus/generated/size_17x9.png", "Corpus/generated/size_1x1.png",
                       "Corpus/generated/size_4097x3.png"])
     func roundTripsToTheEncodersLatentAtEveryQuality(path: String) throws {
-        let base = HyperpriorFixtures.model()
+      for context in [false, true] {
+        let base = HyperpriorFixtures.model(context: context)
         let image = CodecFixtures.image(path)
         var sizes: [Int] = []
         for q in [1.0, 1.5, 2.0, 2.75, 3.0] {
             let model = try base.atQuality(q)
             let (container, latent) = try ImageCodec.encodeKeepingLatent(image, model: model)
-            #expect(container.header.coder == .hyperprior)
+            #expect(container.header.coder == (context ? .hyperpriorContext : .hyperprior))
             #expect(container.header.quality == (q == q.rounded() ? UInt8(q) : 0))
             let parsed = try Container.parse(container.serialized())
             let decodedLatent = try HyperpriorCoding.decode(parsed.payload, model: base.hyperprior!, height: latent.h, width: latent.w)
@@ -56,6 +58,101 @@ struct HyperpriorCodingTests {
             sizes.append(container.payload.count)
         }
         if path.contains("chelsea") { #expect(sizes == sizes.sorted() && sizes.first! < sizes.last!, "\(sizes)") }
+      }
+    }
+
+    /// The context changes what is coded: the second half's means and scales differ from the
+    /// hyper-synthesis' alone, the anchors' do not.
+    @Test func theContextCorrectsOnlyTheSecondHalf() throws {
+        let hyper = try #require(HyperpriorFixtures.model(context: true).hyperprior)
+        let image = CodecFixtures.image("Corpus/photos/chelsea.png")
+        let y = hyper.analysis(ImageCodec.paddedTensor(image), levelCode: 256)
+        let (payload, _) = try HyperpriorCoding.encode(y, model: hyper, levelCode: 256)
+        let d = try HyperpriorCoding.decodeLean(payload, model: hyper, height: y.h, width: y.w)
+        let raw = HyperpriorCoding.hyperOutput(zHat: d.zHat, zHeight: HyperpriorCoding.zSize(y.h), zWidth: HyperpriorCoding.zSize(y.w),
+                                               height: y.h, width: y.w, hyperSynthesis: hyper.hyperSynthesis)
+        let plane = y.h * y.w
+        var changed = 0
+        for i in 0..<(y.c * plane) {
+            let p = i % plane
+            if CheckerboardContext.isAnchor(p / y.w, p % y.w) { #expect(d.conditions.means[i] == raw[i]) } else if d.conditions.means[i] != raw[i] { changed += 1 }
+        }
+        #expect(changed * 4 > y.c * plane / 2, "\(changed) of \(y.c * plane / 2) means corrected")
+    }
+
+    /// The integer context against its definition: direct Int64 sums over the 12 anchor taps of
+    /// each non-anchor position and the three layers, no gathering, no BLAS; passes of one
+    /// position give the same integers.
+    @Test func theIntegerContextEqualsADirectReference() throws {
+        let context = try #require(HyperpriorFixtures.model(context: true).hyperprior?.context)
+        let m = context.latentChannels, limit = IntegerHyperSynthesis.limit
+        var g = SeededGenerator(seed: 6)
+        for (h, w) in [(1, 1), (1, 2), (3, 5), (6, 4)] {
+            let plane = h * w
+            let symbols = (0..<(m * plane)).map { i -> Int32 in i % 11 == 4 ? (i % 2 == 0 ? Int32.max : Int32.min) : Int32(Int(g.next() % 31) - 15) }
+            let conditions = (0..<(2 * m * plane)).map { _ in Int32(Int(g.next() % 60001) - 30000) }
+            var fast = conditions
+            context.correct(&fast, symbols: symbols, height: h, width: w)
+            var oneByOne = conditions
+            context.correct(&oneByOne, symbols: symbols, height: h, width: w, positionsPerPass: 1)
+            #expect(oneByOne == fast)
+            var expected = conditions
+            let layers = context.network.layers
+            for r in 0..<h {
+                for x in 0..<w where !CheckerboardContext.isAnchor(r, x) {
+                    var a: [Int64] = []
+                    for c in 0..<m {
+                        for (dy, dx) in (-2...2).flatMap({ dy in (-2...2).map { (dy, $0) } }) where (dy + dx) & 1 != 0 {
+                            let (rr, xx) = (r + dy, x + dx)
+                            a.append(rr >= 0 && rr < h && xx >= 0 && xx < w ? min(max(Int64(symbols[c * plane + rr * w + xx]), -limit), limit) : 0)
+                        }
+                    }
+                    let s = Int64(context.conditionShift)
+                    for j in 0..<(2 * m) { a.append((Int64(conditions[j * plane + r * w + x]) + (s > 0 ? 1 << (s - 1) : 0)) >> s) }
+                    for layer in layers {
+                        let n = layer.spec.inChannels
+                        a = (0..<layer.spec.outChannels).map { o in
+                            var acc = layer.bias[o]
+                            for i in 0..<n { acc += Int64(layer.weights[o * n + i]) * a[i] }
+                            let v = (acc + (layer.shift > 0 ? 1 << (layer.shift - 1) : 0)) >> Int64(layer.shift)
+                            return min(max(v, layer.relu ? 0 : -limit), limit)
+                        }
+                    }
+                    for j in 0..<(2 * m) {
+                        let i = j * plane + r * w + x
+                        expected[i] = Int32(min(max(Int64(conditions[i]) + a[j] << Int64(context.outputShift), -limit), limit))
+                    }
+                }
+            }
+            #expect(fast == expected, "\(h)x\(w)")
+        }
+    }
+
+    /// The float context a stored model trains from is what its integers stand for, close to
+    /// the trained one, and a codec file made with the context has its own coder: a model
+    /// without the context refuses it, and the reverse.
+    @Test func theContextsFloatsAndCoderBelongToItsModel() throws {
+        let hyper = try #require(HyperpriorFixtures.model(context: true).hyperprior)
+        let trained = try #require(HyperpriorFixtures.network(context: true).context)
+        let stored = try #require(hyper.network.context)
+        // The first layer's two biases are stored as their sum.
+        let trainedBias = zip(trained.symbols.bias.value.data, trained.conditions.bias.value.data).map { $0 + $1 }
+        for (a, b) in zip(trained.parameters, stored.parameters) {
+            let values = a === trained.symbols.bias ? trainedBias : a === trained.conditions.bias ? b.value.data.map { _ in 0 } : a.value.data
+            let scale = max(1e-6, values.map { abs($0) }.max()!)
+            // The conditions enter with few fraction bits, so their weights keep fewer.
+            let tolerance = a === trained.conditions.weight ? scale / 20 : scale / 500
+            #expect(zip(values, b.value.data).allSatisfy { abs($0 - $1) <= tolerance }, "\(a.name)")
+        }
+        let image = CodecFixtures.image("Corpus/photos/coffee.png")
+        let withContext = HyperpriorFixtures.model(context: true), without = HyperpriorFixtures.model()
+        var file = try ImageCodec.encode(image, model: withContext)
+        #expect(file.header.coder == .hyperpriorContext)
+        file.header.modelDigest = without.digest
+        #expect(throws: CodecError.self) { try ImageCodec.decode(file, model: without) }
+        var plain = try ImageCodec.encode(image, model: without)
+        plain.header.modelDigest = withContext.digest
+        #expect(throws: CodecError.self) { try ImageCodec.decode(plain, model: withContext) }
     }
 
     @Test func theFastIntegerPathEqualsADirectReference() throws {
@@ -102,11 +199,21 @@ struct HyperpriorCodingTests {
         }
     }
 
-    @Test func damagedPayloadsAndWrongCodersAreErrors() throws {
-        let model = HyperpriorFixtures.model()
+    @Test(arguments: [false, true])
+    func damagedPayloadsAndWrongCodersAreErrors(context: Bool) throws {
+        let model = HyperpriorFixtures.model(context: context)
         let image = CodecFixtures.image("Corpus/photos/chelsea.png")
         let container = try ImageCodec.encode(image, model: model)
-        for cut in [0, 3, 6, container.payload.count / 2, container.payload.count - 1] {
+        var cuts = [0, 3, 6, container.payload.count / 2, container.payload.count - 1]
+        if context {
+            // Inside the anchor stream's length, and a length that overruns the payload.
+            let z = HyperpriorCoding.readU32(container.payload, at: 2)
+            cuts += [6 + z + 2, 6 + z + 4]
+            var overrun = container
+            overrun.payload.replaceSubrange((6 + z)..<(6 + z + 4), with: HyperpriorCoding.littleEndian(container.payload.count))
+            #expect(throws: CodecError.self) { try ImageCodec.decode(overrun, model: model) }
+        }
+        for cut in cuts {
             var damaged = container
             damaged.payload = Array(container.payload.prefix(cut))
             #expect(throws: CodecError.self) { try ImageCodec.decode(damaged, model: model) }

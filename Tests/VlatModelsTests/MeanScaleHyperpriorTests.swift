@@ -41,7 +41,7 @@ struct MeanScaleHyperpriorTests {
         let y = Tensor(zeros: [1, 4, 5, 7])           // not a multiple of 4: cropped back
         let z = net.hyperLatent(y)
         #expect(z.h == 2 && z.w == 2)
-        let (mean, logScale) = net.meanAndLogScale(z, height: 5, width: 7)
+        let (mean, logScale) = net.meanAndLogScale(z, gained: y)
         #expect(mean.shape == [1, 4, 5, 7] && logScale.shape == [1, 4, 5, 7])
     }
 }

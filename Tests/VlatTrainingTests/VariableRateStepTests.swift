@@ -8,13 +8,101 @@ import VlatTensor
 @Suite("Variable-rate hyperprior training")
 struct VariableRateStepTests {
     /// A tiny hyperprior with level modulations, set away from the identity so that their
-    /// gradients are exercised.
-    static func tinyNetwork(seed: UInt64 = 3) -> MeanScaleHyperprior {
+    /// gradients are exercised, and optionally a checkerboard context whose output layer is
+    /// moved off its zero start for the same reason.
+    static func tinyNetwork(seed: UInt64 = 3, context: Bool = false) -> MeanScaleHyperprior {
         let net = MeanScaleHyperprior(config: HyperpriorConfig(channels: 5, latentChannels: 3, hyperChannels: 2, lambdas: [0.01, 0.1],
-                                                              levelModulation: true), seed: seed)
+                                                              levelModulation: true, contextChannels: context ? 4 : nil), seed: seed)
         var g = SeededGenerator(seed: seed)
         for p in net.modulations.flatMap(\.parameters) { for i in 0..<p.value.count { p.value.data[i] = (g.uniform() - 0.5) * 0.4 } }
+        for p in net.context?.head.layers[3].parameters ?? [] { for i in 0..<p.value.count { p.value.data[i] = (g.uniform() - 0.5) * 0.6 } }
         return net
+    }
+
+    /// The same with a checkerboard context: its own parameters, and everything whose gradient
+    /// now also flows through it (the anchors' residuals reach the analysis and the
+    /// hyper-synthesis' means straight through the rounding, which the noisy input leaves out).
+    @Test func gradientsThroughTheContextMatchFiniteDifferences() throws {
+        let net = Self.tinyNetwork(seed: 4, context: true)
+        let context = try #require(net.context)
+        // A strong context, so that what flows through it stands out of the checks' absolute floor.
+        for i in 0..<context.symbols.weight.value.count { context.symbols.weight.value.data[i] *= 8 }
+        for i in 0..<net.gains.value.count { net.gains.value.data[i] = Float(i % 3) / MeanScaleHyperprior.gainScale }
+        var g = SeededGenerator(seed: 13)
+        let x = Tensor(shape: [2, 3, 64, 64], data: (0..<(2 * 3 * 64 * 64)).map { _ in g.uniform() })
+        let step = VariableRateStep(network: net, seed: 5, synthesisInput: .noisy)
+        net.parameters.forEach { $0.zeroGrad() }
+        _ = step.run(x, step: 7)
+        #expect(context.parameters.allSatisfy { $0.grad.data.contains { $0 != 0 } })
+        // The taps that never see an anchor stay at zero and get no gradient.
+        let k2 = 25
+        let unused = (0..<context.symbols.weight.value.count).filter { i in ((i % k2) / 5 + (i % k2) % 5) & 1 == 0 }
+        #expect(unused.allSatisfy { context.symbols.weight.value.data[$0] == 0 && context.symbols.weight.grad.data[$0] == 0 })
+        Self.compareWithCentralDifferences(context.parameters + net.analysis.parameters + net.hyperSynthesis.parameters + [net.gains], seed: 3) {
+            net.parameters.forEach { $0.zeroGrad() }
+            return step.run(x, step: 7).loss
+        }
+        // The entropy-only step trains the context too.
+        net.parameters.forEach { $0.zeroGrad() }
+        _ = step.runEntropyOnly(x, step: 2)
+        Self.compareWithCentralDifferences(context.parameters + net.hyperSynthesis.parameters, seed: 5) {
+            net.parameters.forEach { $0.zeroGrad() }
+            return step.runEntropyOnly(x, step: 2).loss
+        }
+    }
+
+    /// The context's own backward (`withContext` then `contextBackward`) against central
+    /// differences of `sum(r * P')`, where `P'` is the corrected hyper-synthesis output: the
+    /// gradients reaching `P` (directly, through the context's conditions, and through the
+    /// anchors' residuals `yg - mean`), `yg` and the context's parameters. The step's loss
+    /// scales these far below the whole-step check's absolute floor, so they are checked here
+    /// on their own scale.
+    @Test func contextBackwardMatchesFiniteDifferences() throws {
+        let net = Self.tinyNetwork(seed: 6, context: true)
+        let context = try #require(net.context)
+        let step = VariableRateStep(network: net, seed: 1, synthesisInput: .noisy)
+        var g = SeededGenerator(seed: 21)
+        var yg = GradientCheck.random([2, 3, 6, 7], &g, scale: 3)
+        var p = GradientCheck.random([2, 6, 6, 7], &g, scale: 2)
+        let r = GradientCheck.random([2, 6, 6, 7], &g)
+        let noise = [Float](repeating: 0, count: yg.count)
+        func f() -> Double { GradientCheck.dot(r, step.withContext(p, gained: yg, noise: noise)) }
+        context.parameters.forEach { $0.zeroGrad() }
+        _ = step.withContext(p, gained: yg, noise: noise)
+        var dP = r
+        let dYg = try #require(step.contextBackward(&dP))
+        var probe = SeededGenerator(seed: 22)
+        for i in GradientCheck.probes(p.count, &probe) {
+            let saved = p.data[i], h: Float = 1e-2
+            p.data[i] = saved + h; let fp = f()
+            p.data[i] = saved - h; let fm = f()
+            p.data[i] = saved
+            _ = GradientCheck.compare(numeric: (fp - fm) / (2 * Double(h)), analytic: Double(dP.data[i]), tolerance: 1e-2, "P[\(i)]")
+        }
+        for i in GradientCheck.probes(yg.count, &probe) {
+            let saved = yg.data[i], h: Float = 1e-2
+            yg.data[i] = saved + h; let fp = f()
+            yg.data[i] = saved - h; let fm = f()
+            yg.data[i] = saved
+            _ = GradientCheck.compare(numeric: (fp - fm) / (2 * Double(h)), analytic: Double(dYg.data[i]), tolerance: 1e-2, "yg[\(i)]")
+        }
+        // Some anchors' residuals do reach yg and P's means (else the checks above prove little).
+        #expect(dYg.data.contains { abs($0) > 0.05 })
+        // A weight moves every position's pre-activation: a smaller step crosses fewer ReLU kinks.
+        GradientCheck.checkParameters(context.parameters, h: 1e-3, tolerance: 2e-2, generator: &probe) { f() }
+    }
+
+    /// A context that starts at zero changes nothing: the same loss as the network without it.
+    @Test func aFreshContextCodesAsTheHyperpriorAlone() {
+        let with = MeanScaleHyperprior(config: HyperpriorConfig(channels: 5, latentChannels: 3, hyperChannels: 2, lambdas: [0.01, 0.1],
+                                                               contextChannels: 4), seed: 9)
+        let without = MeanScaleHyperprior(config: HyperpriorConfig(channels: 5, latentChannels: 3, hyperChannels: 2, lambdas: [0.01, 0.1]), seed: 9)
+        for (a, b) in zip(without.parameters, with.parameters) { a.value = b.value }
+        var g = SeededGenerator(seed: 14)
+        let x = Tensor(shape: [2, 3, 64, 64], data: (0..<(2 * 3 * 64 * 64)).map { _ in g.uniform() })
+        let a = VariableRateStep(network: with, seed: 5).run(x, step: 1).loss
+        let b = VariableRateStep(network: without, seed: 5).run(x, step: 1).loss
+        #expect(a == b)
     }
 
     /// Every parameter's gradient, gains included, against central differences of the loss,

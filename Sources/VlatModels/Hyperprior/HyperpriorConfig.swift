@@ -26,6 +26,9 @@ public struct HyperpriorConfig: Codable, Sendable, Equatable {
     /// every inverse GDN of the synthesis, so that the transforms can adapt to each rate. Nil
     /// (as in files written before it existed) means none.
     public var levelModulation: Bool?
+    /// Hidden channels of a checkerboard context (`CheckerboardContext`), or nil (as in files
+    /// written before it existed) for none: every latent coded from the hyperprior alone.
+    public var contextChannels: Int?
 
     public var isModulated: Bool { levelModulation ?? false }
 
@@ -36,12 +39,13 @@ public struct HyperpriorConfig: Codable, Sendable, Equatable {
     public static let defaultLambdas: [Float] = [0.0005, 0.0035, 0.0067, 0.013, 0.025, 0.0483, 0.0932, 0.45]
 
     public init(channels: Int = 96, latentChannels: Int = 128, hyperChannels: Int = 96,
-                lambdas: [Float] = HyperpriorConfig.defaultLambdas, levelModulation: Bool = false) {
+                lambdas: [Float] = HyperpriorConfig.defaultLambdas, levelModulation: Bool = false, contextChannels: Int? = nil) {
         self.channels = channels
         self.latentChannels = latentChannels
         self.hyperChannels = hyperChannels
         self.lambdas = lambdas
         self.levelModulation = levelModulation ? true : nil
+        self.contextChannels = contextChannels
     }
 
     public var levels: Int { lambdas.count }
@@ -53,6 +57,7 @@ public struct HyperpriorConfig: Codable, Sendable, Equatable {
         (1...Self.maxChannels).contains(channels) && (1...Self.maxChannels).contains(latentChannels)
             && (1...Self.maxChannels).contains(hyperChannels) && (1...Self.maxLevels).contains(lambdas.count)
             && lambdas.allSatisfy { $0 > 0 && $0.isFinite }
+            && (contextChannels.map { (1...Self.maxChannels).contains($0) } ?? true)
     }
 
     /// The analysis and synthesis transforms' shape.
@@ -84,12 +89,18 @@ public struct HyperpriorConfig: Codable, Sendable, Equatable {
         ]
     }
 
-    /// Multiply-accumulates per image pixel of the hyper-transforms (analysis, synthesis).
+    /// Multiply-accumulates per image pixel of the hyper-transforms (analysis, and synthesis
+    /// with the context if any).
     public var hyperMacsPerPixel: (analysis: Double, synthesis: Double) {
         let (m, h) = (Double(latentChannels), Double(hyperChannels)), wide = Double(hyperChannels * 3 / 2)
         let y = 1.0 / 256, y2 = y / 4, z = y2 / 4
         let analysis = m * h * 9 * y + h * h * 25 * y2 + h * h * 25 * z
         let synthesis = h * h * 25 * z + h * wide * 25 * y2 + wide * 2 * m * 9 * y
-        return (analysis, synthesis)
+        var context = 0.0
+        if let c = contextChannels.map(Double.init) {
+            // Evaluated at the non-anchor half of the latent positions.
+            context = (m * c * Double(CheckerboardContext.taps.count) + 2 * m * c + c * c + c * 2 * m) * y / 2
+        }
+        return (analysis, synthesis + context)
     }
 }

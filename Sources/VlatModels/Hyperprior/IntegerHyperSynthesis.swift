@@ -266,33 +266,36 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
 // MARK: - Model files
 
 extension IntegerHyperSynthesis {
-    /// The tensors that store this network: per convolution k `integer_hyper_synthesis.<k>.weight`
+    /// The model-file name prefix of the hyper-synthesis.
+    public static let prefix = "integer_hyper_synthesis"
+
+    /// The tensors that store this network under `prefix`: per convolution k `<prefix>.<k>.weight`
     /// (float16: the weights are within 2047, which it holds exactly), `.bias_high` and
-    /// `.bias_low` (bias = high * 2^24 + low, each exact in float32), then
-    /// `integer_hyper_synthesis.shifts` (each layer's shift, then the output fraction) and
-    /// `integer_hyper_synthesis.weight_fractions`.
-    public var entries: [ModelFile.Entry] {
+    /// `.bias_low` (bias = high * 2^24 + low, each exact in float32), then `<prefix>.shifts`
+    /// (each layer's shift, then the output fraction) and `<prefix>.weight_fractions`.
+    public func entries(prefix: String = Self.prefix) -> [ModelFile.Entry] {
         var out: [ModelFile.Entry] = []
         for (k, layer) in layers.enumerated() {
             let s = layer.spec
             let shape = s.kind == .conv ? [s.outChannels, s.inChannels, s.kernel, s.kernel] : [s.inChannels, s.outChannels, s.kernel, s.kernel]
-            out.append(.init(name: "integer_hyper_synthesis.\(k).weight", shape: shape, values: layer.weights.map { Float($0) },
+            out.append(.init(name: "\(prefix).\(k).weight", shape: shape, values: layer.weights.map { Float($0) },
                              storage: layer.weights.allSatisfy { abs($0) <= 2048 } ? .float16 : .float32))
-            out.append(.init(name: "integer_hyper_synthesis.\(k).bias_high", shape: [s.outChannels], values: layer.bias.map { Float($0 >> 24) }))
-            out.append(.init(name: "integer_hyper_synthesis.\(k).bias_low", shape: [s.outChannels], values: layer.bias.map { Float($0 & 0xFF_FFFF) }))
+            out.append(.init(name: "\(prefix).\(k).bias_high", shape: [s.outChannels], values: layer.bias.map { Float($0 >> 24) }))
+            out.append(.init(name: "\(prefix).\(k).bias_low", shape: [s.outChannels], values: layer.bias.map { Float($0 & 0xFF_FFFF) }))
         }
-        out.append(.init(name: "integer_hyper_synthesis.shifts", shape: [layers.count + 1],
+        out.append(.init(name: "\(prefix).shifts", shape: [layers.count + 1],
                          values: layers.map { Float($0.shift) } + [Float(outputFraction)]))
-        out.append(.init(name: "integer_hyper_synthesis.weight_fractions", shape: [layers.count], values: layers.map { Float($0.weightFraction) }))
+        out.append(.init(name: "\(prefix).weight_fractions", shape: [layers.count], values: layers.map { Float($0.weightFraction) }))
         return out
     }
 
-    /// The network stored in `file` for the float layers `specs` (convolutions and ReLUs), or
-    /// nil when the file has none. Every value is checked: a damaged file is an error.
-    public init?(file: ModelFile, specs: [LayerSpec]) throws {
+    /// The network stored in `file` under `prefix` for the float layers `specs` (convolutions
+    /// and ReLUs), or nil when the file has none. Every value is checked: a damaged file is an
+    /// error.
+    public init?(file: ModelFile, specs: [LayerSpec], prefix: String = Self.prefix) throws {
         let convs = specs.enumerated().filter { $0.element.kind == .conv || $0.element.kind == .convTranspose }
-        guard let shifts = file["integer_hyper_synthesis.shifts"] else { return nil }
-        guard shifts.values.count == convs.count + 1, let fractions = file["integer_hyper_synthesis.weight_fractions"],
+        guard let shifts = file["\(prefix).shifts"] else { return nil }
+        guard shifts.values.count == convs.count + 1, let fractions = file["\(prefix).weight_fractions"],
               fractions.values.count == convs.count else {
             throw IntegerNetworkError.invalid("the stored layers do not match the architecture")
         }
@@ -305,8 +308,8 @@ extension IntegerHyperSynthesis {
         var layers: [Layer] = []
         for (k, item) in convs.enumerated() {
             let s = item.element
-            guard let w = file["integer_hyper_synthesis.\(k).weight"], let hi = file["integer_hyper_synthesis.\(k).bias_high"],
-                  let lo = file["integer_hyper_synthesis.\(k).bias_low"], hi.values.count == lo.values.count else {
+            guard let w = file["\(prefix).\(k).weight"], let hi = file["\(prefix).\(k).bias_high"],
+                  let lo = file["\(prefix).\(k).bias_low"], hi.values.count == lo.values.count else {
                 throw IntegerNetworkError.invalid("layer \(k) is missing")
             }
             let weights = try ints(w.values), high = try ints(hi.values), low = try ints(lo.values)

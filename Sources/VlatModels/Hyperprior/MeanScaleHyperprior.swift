@@ -26,6 +26,8 @@ public final class MeanScaleHyperprior: TrainableNetwork {
     public let hyperPrior: FactorizedPrior
     /// `[levels, M]`: each level's per-channel log2 gain divided by `gainScale`.
     public let gains: Parameter
+    /// The checkerboard context (when `config.contextChannels` is set).
+    public let context: CheckerboardContext?
     /// The transforms' per-level modulations (none unless `config.isModulated`).
     public let modulations: [LevelModulation]
     public var metadata: [String: String]
@@ -80,9 +82,11 @@ public final class MeanScaleHyperprior: TrainableNetwork {
         hyperAnalysis = Sequential(name: "hyper_analysis", specs: config.hyperAnalysisSpecs, generator: &g)
         hyperSynthesis = Sequential(name: "hyper_synthesis", specs: config.hyperSynthesisSpecs, generator: &g)
         hyperPrior = FactorizedPrior(name: "hyper_prior", channels: config.hyperChannels, generator: &g)
-        // The hyper-transforms, the prior and the modulations start fresh while the transforms
-        // are usually warm-started.
-        for p in hyperAnalysis.parameters + hyperSynthesis.parameters + hyperPrior.parameters + modulations.flatMap(\.parameters) {
+        context = config.contextChannels.map { CheckerboardContext(latentChannels: config.latentChannels, hiddenChannels: $0, generator: &g) }
+        // The hyper-transforms, the prior, the context and the modulations start fresh while
+        // the transforms are usually warm-started.
+        for p in hyperAnalysis.parameters + hyperSynthesis.parameters + hyperPrior.parameters + modulations.flatMap(\.parameters)
+            + (context?.parameters ?? []) {
             p.learningRateScale = Self.freshLearningRateScale
         }
         // Start with gains spread from 1/11 (lowest level) to 1.4 (highest), log-uniformly.
@@ -98,7 +102,7 @@ public final class MeanScaleHyperprior: TrainableNetwork {
 
     public var parameters: [Parameter] {
         analysis.parameters + synthesis.parameters + hyperAnalysis.parameters + hyperSynthesis.parameters
-            + hyperPrior.parameters + [gains]
+            + hyperPrior.parameters + [gains] + (context?.parameters ?? [])
     }
 
     public static let kind = "mean-scale-hyperprior"
@@ -152,6 +156,20 @@ public final class MeanScaleHyperprior: TrainableNetwork {
                     file.tensors.append(.init(name: b.name, shape: b.value.shape, values: floats.bias))
                 }
             }
+        }
+        // Likewise the context.
+        if let h = config.contextChannels, file["context.symbols.weight"] == nil {
+            do {
+                if let integer = try IntegerCheckerboardContext(file: file, latentChannels: config.latentChannels, hiddenChannels: h),
+                   let hyper = try IntegerHyperSynthesis(file: file, specs: config.hyperSynthesisSpecs) {
+                    for (name, values) in integer.floatParameters(conditionFraction: hyper.outputFraction) {
+                        guard let p = parameters.first(where: { $0.name == name }), p.value.count == values.count else {
+                            throw ModelFileError.incompatible("integer context of another shape")
+                        }
+                        file.tensors.append(.init(name: name, shape: p.value.shape, values: values))
+                    }
+                }
+            } catch let error as ModelFileError { throw error } catch { throw ModelFileError.malformed("\(error)") }
         }
         let expected = parameters.reduce(0) { $0 + $1.value.count }
         let present = file.tensors.reduce(0) { $0 + $1.values.count }
@@ -215,11 +233,16 @@ public final class MeanScaleHyperprior: TrainableNetwork {
         return z
     }
 
-    /// Means and natural-log scales of the gained latent, `[N, M, h, w]` each, predicted from
-    /// `zHat`, cropped to the latent's `height x width`.
-    public func meanAndLogScale(_ zHat: Tensor, height: Int, width: Int) -> (Tensor, Tensor) {
+    /// Means and natural-log scales of the gained latent `yg`, `[N, M, h, w]` each, predicted
+    /// from `zHat` (cropped to the latent's size) and, with a context, from `yg`'s anchors'
+    /// rounded residuals.
+    public func meanAndLogScale(_ zHat: Tensor, gained yg: Tensor) -> (Tensor, Tensor) {
         var p = hyperSynthesis.forward(zHat, training: false)
-        if p.h != height || p.w != width { p = TensorOps.crop(p, height: height, width: width) }
+        if p.h != yg.h || p.w != yg.w { p = TensorOps.crop(p, height: yg.h, width: yg.w) }
+        if let context {
+            let delta = context.forward(symbols: CheckerboardContext.anchorSymbols(yg, conditions: p), conditions: p, training: false)
+            p = CheckerboardContext.corrected(p, by: delta)
+        }
         return TensorOps.splitChannels(p, at: config.latentChannels)
     }
 }

@@ -84,15 +84,16 @@ public struct VariableRateStep: TrainingStep {
         var z = net.hyperAnalysis.forward(yg, training: true)
         for i in 0..<z.count { z.data[i] += noise.uniform() - 0.5 }
         let zBits = net.hyperPrior.forward(z, training: true).bits
-        let params = net.hyperSynthesis.forward(z, training: true)
-        precondition(params.h == y.h && params.w == y.w, "crops must be multiples of \(HyperpriorConfig.hyperDownsampling)")
+        let hyperParams = net.hyperSynthesis.forward(z, training: true)
+        precondition(hyperParams.h == y.h && hyperParams.w == y.w, "crops must be multiples of \(HyperpriorConfig.hyperDownsampling)")
+        let uniforms = (0..<y.count).map { _ in noise.uniform() - 0.5 }
+        let params = withContext(hyperParams, gained: yg, noise: uniforms)
 
         // Per element: the quantized latent for the synthesis, and what the backward needs.
         var yHat = Tensor(zeros: y.shape)
         var dRate = [Float](repeating: 0, count: y.count)      // d bits / d residual
         var dLogScale = [Float](repeating: 0, count: y.count)  // d bits / d log scale
         var yBits = [Double](repeating: 0, count: b)
-        let uniforms = (0..<y.count).map { _ in noise.uniform() - 0.5 }
         for n in 0..<b {
             let log2g = gainsPerLevel[levelOf[n]]
             var bits = 0.0
@@ -160,6 +161,7 @@ public struct VariableRateStep: TrainingStep {
             }
         }
 
+        if let dK = contextBackward(&dParams) { dYg.add(dK) }
         var dZ = net.hyperSynthesis.backward(dParams)
         dZ.add(net.hyperPrior.backward(scale: 1 / (Double(b) * pixels)))
         dYg.add(net.hyperAnalysis.backward(dZ))
@@ -216,8 +218,10 @@ extension VariableRateStep {
         var z = net.hyperAnalysis.forward(yg, training: true)
         for i in 0..<z.count { z.data[i] += noise.uniform() - 0.5 }
         let zBits = net.hyperPrior.forward(z, training: true).bits
-        let params = net.hyperSynthesis.forward(z, training: true)
-        precondition(params.h == y.h && params.w == y.w, "crops must be multiples of \(HyperpriorConfig.hyperDownsampling)")
+        let hyperParams = net.hyperSynthesis.forward(z, training: true)
+        precondition(hyperParams.h == y.h && hyperParams.w == y.w, "crops must be multiples of \(HyperpriorConfig.hyperDownsampling)")
+        let uniforms = (0..<y.count).map { _ in noise.uniform() - 0.5 }
+        let params = withContext(hyperParams, gained: yg, noise: uniforms)
         var dParams = Tensor(zeros: params.shape)
         var loss = zBits / (Double(b) * pixels), bits = zBits
         for n in 0..<b {
@@ -230,7 +234,7 @@ extension VariableRateStep {
                     var scale = exp(Double(params.data[js]))
                     let bounded = scale < GaussianConditional.scaleBound
                     if bounded { scale = GaussianConditional.scaleBound }
-                    let (bitsHere, dr, ds) = GaussianConditional.bits(residual: Double(yg.data[i]) + Double(noise.uniform() - 0.5) - mean, scale: scale)
+                    let (bitsHere, dr, ds) = GaussianConditional.bits(residual: Double(yg.data[i]) + Double(uniforms[i]) - mean, scale: scale)
                     bits += bitsHere
                     loss += rateWeight * bitsHere
                     dParams.data[j] = Float(-rateWeight * dr)
@@ -238,6 +242,7 @@ extension VariableRateStep {
                 }
             }
         }
+        _ = contextBackward(&dParams)
         var dZ = net.hyperSynthesis.backward(dParams)
         dZ.add(net.hyperPrior.backward(scale: 1 / (Double(b) * pixels)))
         _ = net.hyperAnalysis.backward(dZ)
@@ -264,7 +269,7 @@ extension VariableRateStep {
                 let yg = net.gainedLatent(y, levels: Array(repeating: Double(level), count: y.n))
                 let zHat = net.hyperLatent(yg)
                 var bits = net.hyperPrior.forward(zHat, training: false).bits
-                let (mean, logScale) = net.meanAndLogScale(zHat, height: y.h, width: y.w)
+                let (mean, logScale) = net.meanAndLogScale(zHat, gained: yg)
                 var yHat = y
                 for i in 0..<y.count {
                     let g = gains[level][(i / plane) % m]
@@ -279,5 +284,40 @@ extension VariableRateStep {
         }
         let n = Double(crops.count)
         return sums.map { ($0.psnr / n, $0.bpp / n) }
+    }
+}
+
+extension VariableRateStep {
+    /// The hyper-synthesis' output `p` with the checkerboard context's correction at the
+    /// non-anchor positions (`p` itself without a context). The context reads the anchors'
+    /// residuals with the rate's noise `noise`, rounded (what the decoder will have) unless the
+    /// synthesis input is `.noisy`.
+    func withContext(_ p: Tensor, gained yg: Tensor, noise: [Float]) -> Tensor {
+        guard let context = network.context else { return p }
+        let k = CheckerboardContext.anchorSymbols(yg, conditions: p, noise: noise, rounded: synthesisInput == .straightThrough)
+        return CheckerboardContext.corrected(p, by: context.forward(symbols: k, conditions: p, training: true))
+    }
+
+    /// Takes the gradient `dParams` with respect to the corrected conditions back through the
+    /// context: adds what reaches the hyper-synthesis' output (the anchors' means included,
+    /// straight through the rounding of their residuals `yg - mean`) and returns what reaches
+    /// `yg` (nil without a context).
+    func contextBackward(_ dParams: inout Tensor) -> Tensor? {
+        guard let context = network.context else { return nil }
+        let (dK, dP) = context.backward(CheckerboardContext.nonAnchorPart(dParams))
+        dParams.add(dP)
+        let m = dK.c, plane = dK.h * dK.w
+        for n in 0..<dK.n {
+            for c in 0..<m {
+                for r in 0..<dK.h {
+                    for x in stride(from: r & 1, to: dK.w, by: 2) {
+                        let i = (n * m + c) * plane + r * dK.w + x, j = (n * 2 * m + c) * plane + r * dK.w + x
+                        dParams.data[j] -= dK.data[i]
+                    }
+                }
+            }
+        }
+        // dK is zero away from the anchors (the symbols' taps there are zero and get no input).
+        return dK
     }
 }
