@@ -16,8 +16,9 @@
 #   SEED   crops and noise (default 8, the next unused one; a fresh start from the shipped file should take a new
 #          one, or it replays the batches of the run it continues)
 #   INIT   the model a fresh start begins from
-#   CONTEXT  hidden channels of a checkerboard context for a fresh start (default 128; 0 for
-#          none); a model without one warm-starts it, the context starting as no correction
+#   CONTEXT  hidden channels of the checkerboard context (default 128; 0 for none, as the run
+#          had before its phase 9); a fresh start from a model without one warm-starts it, the
+#          context starting as no correction
 #   PRIOR_ONLY  set to 1 to train only the entropy model (hyper-transforms, z prior, context) on
 #          the frozen transforms: several times faster a step, for a context's first steps
 # OPENBLAS_CORETYPE is left out unless KERNELS names a set, so vlat picks the CPU's own kernels
@@ -37,11 +38,11 @@ common=(--objective hyperprior --level-modulation --data ../shared/corpus/train 
         --steps "${STEPS:-200000}" --out "$run/hp.vlatmodel")
 kernels=(env -u OPENBLAS_CORETYPE)
 [[ -n "${KERNELS:-}" ]] && kernels=(env OPENBLAS_CORETYPE="$KERNELS")
+[[ "${CONTEXT:-128}" != 0 ]] && common+=(--context-channels "${CONTEXT:-128}")
 if [[ -f "$run/hp.ckpt" ]]; then
   exec "${kernels[@]}" "$run/vlat" train "${common[@]}" ${LR:+--lr "$LR"} ${LAMBDAS:+--lambdas "$LAMBDAS"} --resume "$run/hp.ckpt"
 else
-  context=()
-  [[ "${CONTEXT:-128}" != 0 ]] && context=(--context-channels "${CONTEXT:-128}")
-  [[ "${PRIOR_ONLY:-0}" == 1 ]] && context+=(--prior-only)
-  exec "${kernels[@]}" "$run/vlat" train "${common[@]}" "${context[@]}" --lr "${LR:-1e-4}" --init-from "${INIT:-Sources/VlatCodec/Models/hyperprior.vlatmodel}"
+  fresh=()
+  [[ "${PRIOR_ONLY:-0}" == 1 ]] && fresh+=(--prior-only)
+  exec "${kernels[@]}" "$run/vlat" train "${common[@]}" "${fresh[@]}" --lr "${LR:-1e-4}" --init-from "${INIT:-Sources/VlatCodec/Models/hyperprior.vlatmodel}"
 fi

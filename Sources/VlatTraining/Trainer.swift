@@ -93,8 +93,16 @@ public final class Trainer {
             wanted.lambdas = saved.hyperpriorConfig.lambdas
             guard saved.config == options.config, saved.objective != .denoise || saved.denoiserConfig == options.denoiserConfig,
                   saved.objective != .hyperprior || saved.hyperpriorConfig == wanted else {
+                func describe(_ o: TrainingOptions) -> String {
+                    var s = "\(o.objective.rawValue), N=\(o.channels), M=\(o.latentChannels)"
+                    if o.objective == .hyperprior {
+                        let h = o.hyperpriorConfig
+                        s += ", z \(h.hyperChannels), \(h.levels) levels, modulations \(h.isModulated ? "on" : "off"), context \(h.contextChannels.map(String.init) ?? "none")"
+                    }
+                    return s
+                }
                 throw TrainingError.incompatibleCheckpoint(
-                    "checkpoint is from another architecture (\(saved.objective.rawValue), N=\(saved.channels), M=\(saved.latentChannels)); this run asks for \(options.objective.rawValue), N=\(options.channels), M=\(options.latentChannels)")
+                    "checkpoint is from another architecture (\(describe(saved))); this run asks for \(describe(options))")
             }
             // Everything but the step count and the data path comes from the checkpoint.
             let steps = options.steps, data = options.data
