@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "VlatFormat", dependencies: ["VlatFiles", "CZstd"]),
         .target(name: "VlatTensor", dependencies: ["COpenBLAS", "CMalloc"]),
         .target(name: "VlatModels", dependencies: ["VlatTensor", "VlatFormat", "VlatEntropy"]),
-        .target(name: "VlatTraining", dependencies: ["VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO", "VlatFilters", "VlatMetrics"]),
+        .target(name: "VlatTraining", dependencies: ["VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO", "VlatFilters", "VlatMetrics", "VlatFiles"]),
         .target(name: "VlatCodec", dependencies: ["VlatModels", "VlatEntropy", "VlatFormat", "VlatImageIO", "VlatTensor", "VlatFiles"],
                 resources: [.copy("Models")]),
         .target(name: "Vlat", dependencies: ["VlatBench", "VlatCodec", "VlatEntropy", "VlatFiles", "VlatFilters", "VlatFormat",

@@ -98,21 +98,10 @@ struct TrainCommand: ParsableCommand {
         return a...b
     }
 
-    var stem: String { outPath.hasSuffix(".vlatmodel") ? String(outPath.dropLast(".vlatmodel".count)) : outPath }
-    var checkpointPath: String { checkpoint ?? stem + ".ckpt" }
-    /// The checkpoint of the best validation so far (`Trainer.validationScore`), beside the latest.
-    var bestCheckpointPath: String { (checkpointPath.hasSuffix(".ckpt") ? String(checkpointPath.dropLast(5)) : checkpointPath) + "-best.ckpt" }
-    var logPath: String { stem + ".csv" }
-    var plotPath: String { stem + ".svg" }
-    var levelLogPath: String { stem + "-levels.csv" }
+    var files: TrainingRun.Files { TrainingRun.Files(out: outPath, checkpoint: checkpoint) }
 
-    func run() throws {
-        MemoryTuning.retainFreedMemory()
-        if listValidation {
-            for image in try loadImages().validation { print(image.name) }
-            return
-        }
-        Parallel.threads = threads
+    /// The options these arguments ask for, checked.
+    func trainingOptions() throws -> TrainingOptions {
         var options = TrainingOptions(data: data.joined(separator: ","))
         options.objective = objective
         options.steps = steps; options.batch = batch; options.crop = crop; options.learningRate = lr ?? 1e-4
@@ -140,14 +129,25 @@ struct TrainCommand: ParsableCommand {
                                     corruption: Corruption(noiseSigma: noise, blurSigma: blur, clip: true, mixed: true))
         }
         do { try options.validate() } catch { throw ValidationError("\(error)") }
+        return options
+    }
+
+    func run() throws {
+        MemoryTuning.retainFreedMemory()
+        if listValidation {
+            for image in try loadImages().validation { print(image.name) }
+            return
+        }
+        Parallel.threads = threads
+        let options = try trainingOptions()
 
         if resume == nil && !force {
-            for path in [outPath, checkpointPath, bestCheckpointPath, logPath] where FileManager.default.fileExists(atPath: path) {
-                throw CLIError("\(path): already exists (use --force to start over, or --resume \(checkpointPath))")
+            for path in [outPath, files.checkpoint, files.bestCheckpoint, files.log] where FileManager.default.fileExists(atPath: path) {
+                throw CLIError("\(path): already exists (use --force to start over, or --resume \(files.checkpoint))")
             }
         }
         // A fresh run's best starts over: a stale best checkpoint must not outlive it.
-        if resume == nil { try? FileManager.default.removeItem(atPath: bestCheckpointPath) }
+        if resume == nil { try? FileManager.default.removeItem(atPath: files.bestCheckpoint) }
         var resumeFile: ModelFile?, initialFile: ModelFile?, initialDigest = ""
         if let resume {
             do { resumeFile = try ModelFile.parse(FileReader.read(resume)) } catch { throw CLIError(file: resume, error) }
@@ -174,118 +174,40 @@ struct TrainCommand: ParsableCommand {
         }
         let network = trainer.network
         if let initFrom { Terminal.note("initialised \(trainer.initializedTensors.count) of \(network.parameters.count) tensors from \(initFrom)") }
-        let count = network.parameters.reduce(0) { $0 + $1.value.count }
-        if let denoiser = trainer.denoiser {
-            let c = denoiser.config
-            if let p = trainer.validationInputPSNR {
-                Terminal.note(String(format: "validation: half the crops with noise sigma 25, half blur sigma 2 + noise 2; as corrupted: %.2f dB", p))
-            }
-            Terminal.note("denoise: C=\(c.channels), \(c.levels) levels, \(c.blocks) blocks, skips \(c.skips ? "on" : "off"), residual \(c.residual ? "on" : "off"), \(count) parameters, \(String(format: "%.1f", c.macsPerPixel / 1000)) kMAC/pixel; step \(trainer.step) of \(trainer.options.steps)")
-        } else if let hyperprior = trainer.hyperprior {
-            let c = hyperprior.config, macs = c.transforms.macsPerPixel, hyper = c.hyperMacsPerPixel
-            Terminal.note("hyperprior: N=\(c.channels), M=\(c.latentChannels), z \(c.hyperChannels), \(c.levels) levels, \(count) parameters, \(String(format: "%.1f", (macs.analysis + macs.synthesis + hyper.analysis + hyper.synthesis) / 1000)) kMAC/pixel; step \(trainer.step) of \(trainer.options.steps)")
-        } else {
-            let config = trainer.options.config
-            let macs = config.macsPerPixel
-            Terminal.note("\(config.objective.rawValue): N=\(config.channels), M=\(config.latentChannels), \(count) parameters, \(String(format: "%.1f", (macs.analysis + macs.synthesis) / 1000)) kMAC/pixel; step \(trainer.step) of \(trainer.options.steps)")
-        }
+        for line in TrainingRun.summary(of: trainer) { Terminal.note(line) }
 
-        let log = try TrainingLog(path: logPath, append: resume != nil)
-        let levelLog = try trainer.hyperprior.map { _ in try LevelLog(path: levelLogPath, append: resume != nil) }
-        let commit = Self.gitCommit()
-        // A resumed run records every command that built it, in order.
+        // A resumed run records every command that built it, in order; a warm start records its
+        // parent's chain too, so a model file tells its whole history.
         let thisCommand = (["vlat"] + CommandLine.arguments.dropFirst().map(BenchCommand.shellQuoted)).joined(separator: " ")
-        // A warm start records its parent's chain too, so a model file tells its whole history.
         let parentCommand = network.metadata["command"] ?? initialFile.flatMap { (try? NetworkKind.load($0))?.metadata["command"] }
-        let command = parentCommand.map { "\($0) && \(thisCommand)" } ?? thisCommand
-        let initFromNote = network.metadata["initFrom"] ?? initFrom.map { "\($0) (sha256 \(initialDigest))" }
+        let record = TrainingRun.Record(thisCommand: thisCommand, parentCommand: parentCommand, data: data, images: images,
+                                        trainerCommit: TrainingRun.gitCommit(),
+                                        initFrom: network.metadata["initFrom"] ?? initFrom.map { "\($0) (sha256 \(initialDigest))" })
+        let run = TrainingRun(trainer: trainer, files: files, record: record, resumed: resume != nil) { trainer in
+            switch trainer.options.objective {
+            // A rate-distortion model is written with its integer entropy tables, ready for compress.
+            case .rd: try CodecModel.export(trainer.model)
+            case .denoise: trainer.network.modelFile(extra: [], trainer: nil, storage: .float16)
+            case .hyperprior: trainer.network.modelFile(extra: [], trainer: nil, storage: .float32)
+            default: trainer.model.modelFile()
+            }
+        }
         let progress = Terminal.Progress(every: 10)
         Interrupt.install()
         let outcome: TrainingOutcome
-        do {
-            outcome = try trainer.run(
-                report: { p in
-                    log.append(p)
-                    if p.validationPSNR != nil, let h = trainer.hyperprior {
-                        levelLog?.append(step: p.step, lambdas: h.config.lambdas, points: trainer.lastLevelValidation)
-                    }
-                    var line = String(format: "step %d/%d  %.2f steps/s  %.1f crops/s  loss %.5f",
-                                      p.step, p.steps, p.stepsPerSecond, p.stepsPerSecond * Double(trainer.options.batch), p.loss)
-                    if !p.mse.isNaN { line += String(format: "  train %.2f dB", p.psnr) }
-                    if let kl = p.klBitsPerPixel { line += String(format: [.rd, .hyperprior].contains(trainer.options.objective) ? "  rate %.3f bpp" : "  KL %.3f bpp", kl) }
-                    if let v = trainer.lastValidationPSNR { line += String(format: "  val %.2f dB", v) }
-                    if let b = trainer.lastValidationBPP { line += String(format: " at %.3f bpp", b) }
-                    line += "  ETA " + Self.duration(p.eta)
-                    progress.update(line)
-                },
-                save: { trainer, elapsed in
-                    trainer.network.metadata = [
-                        "command": command, "data": data.joined(separator: ","), "trainingImages": "\(images.train.count)",
-                        "validationImages": "\(images.validation.count)", "steps": "\(trainer.step)",
-                        "wallSeconds": String(format: "%.0f", elapsed), "trainerCommit": commit,
-                        "validationPSNR": trainer.lastValidationPSNR.map { String(format: "%.3f", $0) } ?? "",
-                        "validationBPP": trainer.lastValidationBPP.map { String(format: "%.4f", $0) } ?? "",
-                        "seed": "\(trainer.options.seed)", "batch": "\(trainer.options.batch)", "crop": "\(trainer.options.crop)",
-                    ]
-                    if let initFromNote { trainer.network.metadata["initFrom"] = initFromNote }
-                    if trainer.options.objective == .rd { trainer.network.metadata["lambda"] = "\(trainer.options.lambda)" }
-                    if let h = trainer.hyperprior {
-                        trainer.network.metadata["lambdas"] = h.config.lambdas.map { "\($0)" }.joined(separator: ",")
-                        trainer.network.metadata["validationLevels"] = trainer.lastLevelValidation.map { String(format: "%.3f dB / %.4f bpp", $0.psnr, $0.bpp) }.joined(separator: "; ")
-                    }
-                    if let p = trainer.validationInputPSNR { trainer.network.metadata["validationInputPSNR"] = String(format: "%.3f", p) }
-                    let checkpointBytes = trainer.checkpoint(elapsed: elapsed).serialized()
-                    try AtomicFile.write(checkpointBytes, to: checkpointPath, overwrite: true)
-                    if trainer.isBestValidation { try AtomicFile.write(checkpointBytes, to: bestCheckpointPath, overwrite: true) }
-                    // A rate-distortion model is written with its integer entropy tables, ready for compress.
-                    let file: ModelFile
-                    switch trainer.options.objective {
-                    case .rd: file = try CodecModel.export(trainer.model)
-                    case .denoise: file = trainer.network.modelFile(extra: [], trainer: nil, storage: .float16)
-                    case .hyperprior: file = trainer.network.modelFile(extra: [], trainer: nil, storage: .float32)
-                    default: file = trainer.model.modelFile()
-                    }
-                    try AtomicFile.write(file.serialized(), to: outPath, overwrite: true)
-                },
-                shouldStop: { Interrupt.requested })
-        } catch {
+        do { outcome = try run.run(progress: progress.update, shouldStop: { Interrupt.requested }) } catch {
             progress.finish()
             throw CLIError("\(error)")
         }
         progress.finish()
-        try? Self.writePlot(log: logPath, to: plotPath, title: "validation PSNR: \(URL(fileURLWithPath: outPath).lastPathComponent)")
+        try? Self.writePlot(log: files.log, to: files.plot, title: "validation PSNR: \(URL(fileURLWithPath: outPath).lastPathComponent)")
         switch outcome {
         case .finished:
-            Terminal.note("done: \(trainer.step) steps; model \(outPath), checkpoint \(checkpointPath), log \(logPath), plot \(plotPath)")
+            Terminal.note("done: \(trainer.step) steps; model \(outPath), checkpoint \(files.checkpoint), log \(files.log), plot \(files.plot)")
         case .interrupted(let step):
-            Terminal.note("interrupted at step \(step); checkpoint saved to \(checkpointPath); continue with --resume \(checkpointPath)")
+            Terminal.note("interrupted at step \(step); checkpoint saved to \(files.checkpoint); continue with --resume \(files.checkpoint)")
             throw ExitCode(130)
         }
-    }
-
-    static func duration(_ seconds: Double) -> String {
-        guard seconds.isFinite else { return "?" }
-        let s = Int(seconds)
-        return s >= 3600 ? "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m" : "\(s / 60)m\(String(format: "%02d", s % 60))s"
-    }
-
-    /// The trainer's commit, with "+dirty" when the work tree has changes; "unknown" outside git.
-    static func gitCommit() -> String {
-        func git(_ args: [String]) -> String? {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = ["git"] + args
-            let pipe = Pipe()
-            p.standardOutput = pipe
-            p.standardError = FileHandle.nullDevice
-            guard (try? p.run()) != nil else { return nil }
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return p.terminationStatus == 0 ? String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : nil
-        }
-        guard let head = git(["rev-parse", "HEAD"]) else { return "unknown" }
-        let dirty = !(git(["status", "--porcelain", "--untracked-files=no"]) ?? "").isEmpty
-        return head + (dirty ? "+dirty" : "")
     }
 
     /// Validation PSNR against step, from the CSV log.
@@ -299,56 +221,5 @@ struct TrainCommand: ParsableCommand {
         let svg = SVGPlot(title: title, xLabel: "step", yLabel: "validation PSNR (dB)",
                           series: [.init(name: "validation", points: points)]).render()
         try AtomicFile.write(Array(svg.utf8), to: path, overwrite: true)
-    }
-}
-
-/// The CSV log: one row per step.
-final class TrainingLog {
-    let handle: FileHandle
-
-    init(path: String, append: Bool) throws {
-        let exists = FileManager.default.fileExists(atPath: path)
-        if !append || !exists {
-            let header = "step,elapsed_s,lr,loss,mse,train_psnr,kl_bpp,val_psnr,val_bpp\n"
-            guard FileManager.default.createFile(atPath: path, contents: Data(header.utf8)) else {
-                throw CLIError("\(path): cannot create the log file")
-            }
-        }
-        guard let h = FileHandle(forWritingAtPath: path) else { throw CLIError("\(path): cannot open the log file") }
-        h.seekToEndOfFile()
-        handle = h
-    }
-
-    func append(_ p: TrainingProgress) {
-        let kl = p.klBitsPerPixel.map { String(format: "%.5f", $0) } ?? ""
-        let val = p.validationPSNR.map { String(format: "%.4f", $0) } ?? ""
-        let valBPP = p.validationBPP.map { String(format: "%.5f", $0) } ?? ""
-        // Steps that do not reconstruct (--prior-only) leave the MSE and PSNR fields empty.
-        let reconstruction = p.mse.isNaN ? "," : String(format: "%.6f,%.4f", p.mse, p.psnr)
-        let line = String(format: "%d,%.2f,%.3e,%.6f,", p.step, p.elapsed, p.learningRate, p.loss) + reconstruction + ",\(kl),\(val),\(valBPP)\n"
-        handle.write(Data(line.utf8))
-    }
-}
-
-/// The hyperprior's per-level validation log: one row per level at every validation.
-final class LevelLog {
-    let handle: FileHandle
-
-    init(path: String, append: Bool) throws {
-        if !append || !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: Data("step,level,lambda,val_psnr,val_bpp\n".utf8)) else {
-                throw CLIError("\(path): cannot create the log file")
-            }
-        }
-        guard let h = FileHandle(forWritingAtPath: path) else { throw CLIError("\(path): cannot open the log file") }
-        h.seekToEndOfFile()
-        handle = h
-    }
-
-    func append(step: Int, lambdas: [Float], points: [(psnr: Double, bpp: Double)]) {
-        let rows = zip(lambdas, points).enumerated().map { k, item in
-            String(format: "%d,%d,%g,%.4f,%.5f\n", step, k + 1, Double(item.0), item.1.psnr, item.1.bpp)
-        }
-        handle.write(Data(rows.joined().utf8))
     }
 }

@@ -383,3 +383,18 @@ struct TrainerTests {
         #expect(try JSONDecoder().decode(TrainingOptions.Schedule.self, from: Data(#""step""#.utf8)) == .step)
     }
 }
+
+@Suite("Training run files and record")
+struct TrainingRunTests {
+    @Test func filesFollowTheModelPath() {
+        let f = TrainingRun.Files(out: "runs/q4.vlatmodel")
+        #expect(f.checkpoint == "runs/q4.ckpt" && f.bestCheckpoint == "runs/q4-best.ckpt" && f.log == "runs/q4.csv"
+                && f.levelLog == "runs/q4-levels.csv" && f.plot == "runs/q4.svg")
+        let g = TrainingRun.Files(out: "model", checkpoint: "state.ckpt")
+        #expect(g.checkpoint == "state.ckpt" && g.bestCheckpoint == "state-best.ckpt" && g.log == "model.csv")
+    }
+
+    @Test func durationsReadAsHoursOrMinutes() {
+        #expect(TrainingRun.duration(3900) == "1h05m" && TrainingRun.duration(187) == "3m07s" && TrainingRun.duration(.infinity) == "?")
+    }
+}
