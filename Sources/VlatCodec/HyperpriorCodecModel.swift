@@ -45,12 +45,17 @@ public final class HyperpriorCodecModel {
     public static func scale(index k: Int) -> Double { exp(Double(scaleLow + Int64(k) * scaleStep) / 65536) }
 
     public init(file: ModelFile) throws {
-        let network = try MeanScaleHyperprior(modelFile: file)
-        let config = network.config
-        self.network = network
-        guard let integer = try IntegerHyperSynthesis(file: file, specs: config.hyperSynthesisSpecs) else {
+        let config = try MeanScaleHyperprior.config(in: file)
+        guard config.isValid else { throw ModelFileError.malformed("hyperprior configuration out of bounds") }
+        let integer: IntegerHyperSynthesis?
+        do { integer = try IntegerHyperSynthesis(file: file, specs: config.hyperSynthesisSpecs) } catch {
+            throw ModelFileError.malformed("\(error)")
+        }
+        guard let integer else {
             throw CodecError.notACodecModel("the model has no integer hyper-synthesis (export it with vlat export --calibrate)")
         }
+        let network = try MeanScaleHyperprior(modelFile: file, integerHyperSynthesis: integer)
+        self.network = network
         hyperSynthesis = integer
         if let h = config.contextChannels {
             guard let context = try IntegerCheckerboardContext(file: file, latentChannels: config.latentChannels, hiddenChannels: h) else {

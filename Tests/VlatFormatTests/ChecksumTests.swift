@@ -26,6 +26,26 @@ struct ChecksumTests {
         #expect(SHA256.hex(SHA256.hash(Array(input.utf8))) == digest)
     }
 
+    /// The same million a's in pieces of every awkward size (partial blocks, exact blocks, one
+    /// byte at a time), and from a collection without contiguous storage.
+    @Test func sha256PiecesAndNonContiguousInputsAgree() {
+        let expected = "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
+        var hasher = SHA256()
+        let sizes = [1, 63, 64, 65, 127, 128, 129, 1000, 4096, 7]
+        var left = 1_000_000, k = 0
+        while left > 0 {
+            let n = min(left, sizes[k % sizes.count])
+            hasher.update([UInt8](repeating: 0x61, count: n))
+            left -= n; k += 1
+        }
+        #expect(SHA256.hex(hasher.finalize()) == expected)
+        #expect(SHA256.hex(SHA256.hash(repeatElement(UInt8(0x61), count: 1_000_000))) == expected)
+        var mixed = SHA256()
+        mixed.update([UInt8](repeating: 0x61, count: 100))
+        mixed.update(repeatElement(UInt8(0x61), count: 999_900))
+        #expect(SHA256.hex(mixed.finalize()) == expected)
+    }
+
     @Test func sha256MillionAs() {
         var hasher = SHA256()
         let block = [UInt8](repeating: 0x61, count: 1000)

@@ -120,7 +120,8 @@ public struct IntegerCheckerboardContext: Sendable, Equatable {
         let conditionShift = conditionFraction - inputFraction
         let float = Self.floatNetwork(context, conditionScale: exp2(Double(-inputFraction)))
         let rows = (CheckerboardContext.taps.count + 2) * m
-        let columns = calibration.map { item -> Tensor in
+        // (A latent of one position has no non-anchor to calibrate on.)
+        let columns = calibration.filter { $0.height * $0.width > 1 }.map { item -> Tensor in
             let positions = nonAnchors(height: item.height, width: item.width)
             var column = [Int32](repeating: 0, count: rows * positions.count)
             gather(positions[...], symbols: item.symbols, conditions: item.conditions, height: item.height, width: item.width,

@@ -127,8 +127,9 @@ public final class MeanScaleHyperprior: TrainableNetwork {
     }
 
     /// Rebuilds the network from a model file, bounding the architecture before building it and
-    /// checking every tensor's name and shape.
-    public convenience init(modelFile file: ModelFile) throws {
+    /// checking every tensor's name and shape. `integerHyperSynthesis`, when the caller has
+    /// already read it from the same file, spares reading it again.
+    public convenience init(modelFile file: ModelFile, integerHyperSynthesis: IntegerHyperSynthesis? = nil) throws {
         let description: Description
         do { description = try JSONDecoder().decode(Description.self, from: Data(file.json.utf8)) } catch {
             throw ModelFileError.incompatible("not a mean-scale hyperprior model")
@@ -139,11 +140,13 @@ public final class MeanScaleHyperprior: TrainableNetwork {
         // An exported model stores the hyper-synthesis only as integers: take the float weights
         // those integers stand for.
         var file = file
-        if file["hyper_synthesis.0.weight"] == nil {
-            let integer: IntegerHyperSynthesis?
+        var integer = integerHyperSynthesis
+        if integer == nil && (file["hyper_synthesis.0.weight"] == nil || (config.contextChannels != nil && file["context.symbols.weight"] == nil)) {
             do { integer = try IntegerHyperSynthesis(file: file, specs: config.hyperSynthesisSpecs) } catch {
                 throw ModelFileError.malformed("\(error)")
             }
+        }
+        if file["hyper_synthesis.0.weight"] == nil {
             if let integer {
                 let convs = hyperSynthesis.layers.filter { !$0.parameters.isEmpty }
                 guard convs.count == integer.layers.count else { throw ModelFileError.incompatible("integer hyper-synthesis of another shape") }
@@ -160,9 +163,9 @@ public final class MeanScaleHyperprior: TrainableNetwork {
         // Likewise the context.
         if let h = config.contextChannels, file["context.symbols.weight"] == nil {
             do {
-                if let integer = try IntegerCheckerboardContext(file: file, latentChannels: config.latentChannels, hiddenChannels: h),
-                   let hyper = try IntegerHyperSynthesis(file: file, specs: config.hyperSynthesisSpecs) {
-                    for (name, values) in integer.floatParameters(conditionFraction: hyper.outputFraction) {
+                if let context = try IntegerCheckerboardContext(file: file, latentChannels: config.latentChannels, hiddenChannels: h),
+                   let hyper = integer {
+                    for (name, values) in context.floatParameters(conditionFraction: hyper.outputFraction) {
                         guard let p = parameters.first(where: { $0.name == name }), p.value.count == values.count else {
                             throw ModelFileError.incompatible("integer context of another shape")
                         }
