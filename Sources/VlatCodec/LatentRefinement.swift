@@ -41,7 +41,7 @@ public struct LatentRefinement: Sendable, Equatable {
     public static let maxSteps = 1000
 
     /// The step size `vlat compress --refine` uses: the best of those tried on held-out
-    /// training images (Scripts/tune_refinement.sh).
+    /// training images (Scripts/experiments/tune_refinement.sh).
     public static let defaultLearningRate: Float = 0.03
 
     public init(steps: Int, learningRate: Float = defaultLearningRate, seed: UInt64 = 1, annealing: GumbelAnnealing? = nil) {

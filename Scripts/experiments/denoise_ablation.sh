@@ -8,9 +8,9 @@
 #   + U-Net skips                                              --no-residual
 #   + both (the shipped shape)
 # Writes Benchmarks/denoise-ablation/summary.md (and each run's CSV log and plot there).
-#   Scripts/denoise_ablation.sh [STEPS]      (default 600)
+#   Scripts/experiments/denoise_ablation.sh [STEPS]      (default 600)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 STEPS=${1:-600}
 OUT=Benchmarks/denoise-ablation
 VLAT=${VLAT:-.build/release/vlat}
@@ -19,7 +19,7 @@ common=(--data ../shared/corpus/train --objective denoise --channels 16 --levels
         --lr 1e-3 --lr-schedule cosine --steps "$STEPS" --val-every 100 --checkpoint-every 1000 --seed 7 --force)
 declare -A flags=([plain]="--no-skips --no-residual" [residual]="--no-skips" [skips]="--no-residual" [both]="")
 {
-  echo "Command: \`Scripts/denoise_ablation.sh $STEPS\`: each variant trained with"
+  echo "Command: \`Scripts/experiments/denoise_ablation.sh $STEPS\`: each variant trained with"
   echo "\`vlat train ${common[*]} FLAGS --out $OUT/NAME.vlatmodel\`."
   echo
   echo "| variant | flags | validation PSNR (dB) | parameters |"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Writes OUT/summary.md from the vlat bench runs of Scripts/tune_refinement.sh.
+"""Writes OUT/summary.md from the vlat bench runs of Scripts/experiments/tune_refinement.sh.
 
-    Scripts/refine_tuning_summary.py OUT COUNT "LEVELS" SETTING...
+    Scripts/experiments/refine_tuning_summary.py OUT COUNT "LEVELS" SETTING...
 
 Each OUT/SETTING/summary.csv holds the plain encode (codec vlat) and vlat-refined at the
 models given in LEVELS order (bench names them 1, 2, ...); the table lists, per setting and
@@ -14,7 +14,7 @@ import sys
 
 out, count, levels, settings = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4:]
 lines = [f"Latent refinement on the first {count} images of the trainer's validation split "
-         "(held-out training photos, not Kodak). Written by `Scripts/tune_refinement.sh`.", "",
+         "(held-out training photos, not Kodak). Written by `Scripts/experiments/tune_refinement.sh`.", "",
          "| steps@step size | level | plain bpp | plain dB | refined bpp | refined dB | gain (dB) | rate change |",
          "|---|---:|---:|---:|---:|---:|---:|---:|"]
 bd = []

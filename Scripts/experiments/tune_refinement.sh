@@ -8,14 +8,14 @@
 # lists, per setting and level, what refinement changed (dB PSNR-RGB, % bpp) and the BD-rate
 # against the plain encode over the tuned levels.
 #
-#   Scripts/tune_refinement.sh                       # COUNT=6 LEVELS="2 5 8" SETTINGS="20@0.03 10@0.1 20@0.01"
-#   COUNT=22 SETTINGS="20@0.03 40@0.03" Scripts/tune_refinement.sh
-#   SETTINGS="20@0.03@sga0.1 20@0.1@sga0.05" Scripts/tune_refinement.sh
+#   Scripts/experiments/tune_refinement.sh                       # COUNT=6 LEVELS="2 5 8" SETTINGS="20@0.03 10@0.1 20@0.01"
+#   COUNT=22 SETTINGS="20@0.03 40@0.03" Scripts/experiments/tune_refinement.sh
+#   SETTINGS="20@0.03@sga0.1 20@0.1@sga0.05" Scripts/experiments/tune_refinement.sh
 #
 # Cost: each refinement step costs a few decodes, so a setting of 20 steps takes about a
 # minute per image and level on two cores.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 COUNT=${COUNT:-6}
 LEVELS=${LEVELS:-2 5 8}
 SETTINGS=${SETTINGS:-20@0.03 10@0.1 20@0.01}
@@ -42,4 +42,4 @@ for setting in $SETTINGS; do
         --out "$OUT/$setting" --title "Refinement $steps@$size on $COUNT held-out training images" --force > /dev/null
 done
 
-Scripts/refine_tuning_summary.py "$OUT" "$COUNT" "$LEVELS" $SETTINGS
+Scripts/experiments/refine_tuning_summary.py "$OUT" "$COUNT" "$LEVELS" $SETTINGS
