@@ -1,5 +1,4 @@
 import Foundation
-import VlatEntropy
 import VlatFormat
 import VlatImageIO
 import VlatTensor
@@ -108,19 +107,10 @@ public enum ImageCodec {
         }
         let (c, h, w) = (latent.c, latent.h, latent.w)
         let symbols = try symbols(of: latent)
-        let rans = { try RANSCoder.encode(symbols, tables: model.tables, tableIndex: { $0 / (h * w) }) }
-        let ctx = { try ContextRANSCoder.encode(symbols, channels: c, height: h, width: w, tables: model.tables, priors: model.contextPriors) }
-        let ctxCoder: ContainerHeader.Coder = model.contextPriors == nil ? .ctx : .ctxFitted
-        let payload: [UInt8], used: ContainerHeader.Coder
-        switch coder {
-        case .rans: (payload, used) = (try rans(), .rans)
-        case .ctx: (payload, used) = (try ctx(), ctxCoder)
-        case .zstd: (payload, used) = (LatentPacking.pack(symbols), .zstd)
-        case .auto:
-            let candidates: [([UInt8], ContainerHeader.Coder)] = [(try rans(), .rans), (try ctx(), ctxCoder), (LatentPacking.pack(symbols), .zstd)]
-            (payload, used) = candidates.min { $0.0.count < $1.0.count }!  // the first of equals
-        case .hyperprior: throw CodecError.wrongCoder("--coder hyperprior needs a hyperprior model")
-        }
+        let coders = FactorizedLatentCoder.coders(for: coder, model: model)
+        guard !coders.isEmpty else { throw CodecError.wrongCoder("--coder hyperprior needs a hyperprior model") }
+        let candidates = try coders.map { (try $0.encode(symbols, channels: c, height: h, width: w), $0.header) }
+        let (payload, used) = candidates.min { $0.0.count < $1.0.count }!  // the first of equals
         let header = ContainerHeader(
             width: image.width, height: image.height, sourceColorType: image.source.colorType.rawValue,
             sourceBitDepth: UInt8(image.source.bitDepth), quality: model.quality, coder: used,
@@ -230,31 +220,13 @@ public enum ImageCodec {
             latent = try HyperpriorCoding.decode(container.payload, model: hyper, height: h.latentHeight, width: h.latentWidth)
             hyper.network.setLevels([Double(try HyperpriorCoding.levelCode(container.payload)) / 256])
         } else {
+        guard let coder = FactorizedLatentCoder.coder(for: h.coder, model: model) else {
+            throw CodecError.corruptPayload(h.coder == .ctxFitted ? "the file's coder needs fitted context tables that the model does not have"
+                                                                 : "coder \(h.coder) does not fit the model's kind")
+        }
         let symbols: [Int32]
-        switch h.coder {
-        case .rans:
-            do { symbols = try RANSCoder.decode(container.payload, count: count, tables: model.tables, tableIndex: { $0 / plane }) } catch {
-                throw CodecError.corruptPayload("\(error)")
-            }
-        case .ctx, .ctxFitted:
-            // Coder 3 starts from the prior whatever the model holds; coder 4 needs its fitted tables.
-            var priors: ContextPriors?
-            if h.coder == .ctxFitted {
-                guard let fitted = model.contextPriors else {
-                    throw CodecError.corruptPayload("the file's coder needs fitted context tables that the model does not have")
-                }
-                priors = fitted
-            }
-            do {
-                symbols = try ContextRANSCoder.decode(container.payload, channels: h.latentChannels, height: h.latentHeight,
-                                                      width: h.latentWidth, tables: model.tables, priors: priors)
-            } catch {
-                throw CodecError.corruptPayload("\(error)")
-            }
-        case .zstd:
-            symbols = try LatentPacking.unpack(container.payload, count: count)
-        case .hyperprior, .hyperpriorContext:
-            throw CodecError.corruptPayload("coder \(h.coder) does not fit the model's kind")
+        do { symbols = try coder.decode(container.payload, channels: h.latentChannels, height: h.latentHeight, width: h.latentWidth) } catch {
+            throw (error as? CodecError) ?? CodecError.corruptPayload("\(error)")
         }
         latent = Tensor(shape: [1, h.latentChannels, h.latentHeight, h.latentWidth], data: symbols.map { Float($0) })
         }

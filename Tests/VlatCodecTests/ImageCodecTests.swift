@@ -202,3 +202,26 @@ struct EntropyTablesTests {
         }
     }
 }
+
+@Suite("Latent coders")
+struct LatentCoderTests {
+    /// Every factorized coder round-trips random latents (escapes included), names the header
+    /// its files carry, and is what a file's header finds again.
+    @Test func everyFactorizedCoderRoundTripsAndIsFoundByItsHeader() throws {
+        let model = CodecFixtures.model()
+        let c = model.network.config.latentChannels, h = 5, w = 7
+        var g = SeededGenerator(seed: 4)
+        let symbols = (0..<(c * h * w)).map { i -> Int32 in i % 17 == 0 ? Int32(Int(g.next() % 2001) - 1000) : Int32(Int(g.next() % 7) - 3) }
+        let coders = FactorizedLatentCoder.coders(for: .auto, model: model)
+        #expect(coders.map(\.header) == [.rans, model.contextPriors == nil ? .ctx : .ctxFitted, .zstd])
+        for coder in coders {
+            let payload = try coder.encode(symbols, channels: c, height: h, width: w)
+            #expect(try coder.decode(payload, channels: c, height: h, width: w) == symbols, "\(coder.header)")
+            let found = try #require(FactorizedLatentCoder.coder(for: coder.header, model: model))
+            #expect(try found.decode(payload, channels: c, height: h, width: w) == symbols, "\(coder.header)")
+            #expect(throws: (any Error).self) { try coder.decode(Array(payload.prefix(payload.count / 2)), channels: c, height: h, width: w) }
+        }
+        #expect(FactorizedLatentCoder.coders(for: .hyperprior, model: model).isEmpty)
+        #expect(FactorizedLatentCoder.coder(for: .hyperprior, model: model) == nil)
+    }
+}
