@@ -2,8 +2,9 @@
 /// stride. Weight `[Cout, Cin, k, k]`, bias `[Cout]`.
 ///
 /// Per image: `col = im2col(x)` is `[Cin*k*k, Ho*Wo]`, and `y = W x col + b` is one
-/// `cblas_sgemm`, whose `[Cout, Ho*Wo]` result is already the NCHW output. Backward recomputes
-/// `col` rather than keeping it, trading a cheap copy for a large saving in memory.
+/// `cblas_sgemm`, whose `[Cout, Ho*Wo]` result is already the NCHW output. A training forward
+/// keeps every batch item's `col` for the weight gradient, so the backward pass does not
+/// gather it again.
 public final class Conv2d: Layer {
     public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int
     public let weight: Parameter
@@ -11,6 +12,9 @@ public final class Conv2d: Layer {
     public var inferenceBandBytes = ConvGeometry.inferenceBandBytes
     public let bias: Parameter
     private var input: Tensor?
+    /// A training forward's column matrices, every batch item's, kept for the weight gradient
+    /// (memory traded for the second im2col the backward pass would otherwise run).
+    private var columns: [Float]?
 
     public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
                 generator: inout SeededGenerator) {
@@ -51,7 +55,8 @@ public final class Conv2d: Layer {
         // Training keeps one whole-image column matrix (its shapes are small and fixed);
         // inference goes in bands of output rows so a large photo needs a bounded buffer.
         let bandRows = training ? g.outHeight : g.rowsPerBand(bytes: inferenceBandBytes)
-        var col = [Float](repeating: 0, count: isPointwise ? 0 : g.patchSize * bandRows * g.outWidth)
+        let keep = training && !isPointwise && weight.requiresGradient
+        var col = [Float](repeating: 0, count: isPointwise ? 0 : g.patchSize * bandRows * g.outWidth * (keep ? x.n : 1))
         let inStride = inChannels * x.h * x.w, outStride = outChannels * g.positions
         // Inference: one product per output row (`BLAS.sgemm`'s chunk), for `BandedInference`.
         let rowChunk = training ? nil : g.outWidth
@@ -70,11 +75,12 @@ public final class Conv2d: Layer {
                                                chunk: rowChunk)
                                     continue
                                 }
+                                let colBase = cp.baseAddress! + (keep ? b * g.patchSize * g.positions : 0)
                                 for first in Swift.stride(from: 0, to: g.outHeight, by: bandRows) {
                                     let rows = first..<min(g.outHeight, first + bandRows), n = rows.count * g.outWidth
-                                    Im2Col.im2col(xp.baseAddress! + b * inStride, g, cp.baseAddress!, rows: rows)
+                                    Im2Col.im2col(xp.baseAddress! + b * inStride, g, colBase, rows: rows)
                                     BLAS.sgemm(m: outChannels, n: n, k: g.patchSize, a: wp.baseAddress!, lda: g.patchSize,
-                                               b: cp.baseAddress!, ldb: n, beta: 1, c: out + first * g.outWidth, ldc: g.positions,
+                                               b: colBase, ldb: n, beta: 1, c: out + first * g.outWidth, ldc: g.positions,
                                                chunk: rowChunk)
                                 }
                             }
@@ -84,15 +90,18 @@ public final class Conv2d: Layer {
             }
         }
         input = training ? x : nil
+        columns = keep ? col : nil
         return y
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("Conv2d.backward without a training forward") }
         input = nil
+        let saved = columns
+        columns = nil
         let g = geometry(x)
         var dx = Tensor(zeros: x.shape)
-        var col = [Float](repeating: 0, count: isPointwise || !weight.requiresGradient ? 0 : g.patchSize * g.positions)
+        var col = saved ?? [Float](repeating: 0, count: isPointwise || !weight.requiresGradient ? 0 : g.patchSize * g.positions)
         var dcol = [Float](repeating: 0, count: isPointwise ? 0 : g.patchSize * g.positions)
         let inStride = inChannels * x.h * x.w, outStride = outChannels * g.positions
         x.data.withUnsafeBufferPointer { xp in
@@ -113,6 +122,8 @@ public final class Conv2d: Layer {
                                                 let source: UnsafePointer<Float>
                                                 if isPointwise {
                                                     source = xin
+                                                } else if saved != nil {
+                                                    source = UnsafePointer(cp.baseAddress! + b * g.patchSize * g.positions)
                                                 } else {
                                                     Im2Col.im2col(xin, g, cp.baseAddress!)
                                                     source = UnsafePointer(cp.baseAddress!)
