@@ -101,11 +101,20 @@ public enum HyperpriorCoding {
         var raw = hyperOutput(zHat: zHat, zHeight: zFloat.h, zWidth: zFloat.w, height: y.h, width: y.w, hyperSynthesis: model.hyperSynthesis)
         let count = m * plane
         var conditions = conditions(raw, latents: count, model: model)
-        let refined = refine?(gainedLatent(), (0..<y.count).map(conditions.mean), conditions.indices.map { Int($0) }, gains)
+        // A refinement is given the conditions the decoder will use: with a context, those the
+        // unrefined anchors lead to (the refined ones move them a little; see `encode`'s caller).
+        var refineConditions = conditions
+        if refine != nil, let context = model.context {
+            let plain = (0..<count).map { Int32(clamping: Int((Double(gained($0)) - conditions.mean($0)).rounded())) }
+            var corrected = raw
+            context.correct(&corrected, symbols: plain, height: y.h, width: y.w)
+            refineConditions = Self.conditions(corrected, latents: count, model: model)
+        }
+        let refined = refine?(gainedLatent(), (0..<y.count).map(refineConditions.mean), refineConditions.indices.map { Int($0) }, gains)
         precondition(refined == nil || refined!.count == y.count)
         // What each latent's symbol aims at: the refined value (its residual plus the mean it
         // was chosen against), or the gained latent.
-        let targets = refined.map { r in (0..<count).map { r[$0] + conditions.mean($0) } }
+        let targets = refined.map { r in (0..<count).map { r[$0] + refineConditions.mean($0) } }
         var symbols = [Int32](repeating: 0, count: count)
         var latent = Tensor(zeros: y.shape)
         func code(_ i: Int) throws {

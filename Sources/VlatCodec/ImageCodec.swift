@@ -136,7 +136,28 @@ public enum ImageCodec {
                                             lambda: lambda)
             }
         }
-        return try hyperpriorContainer(image, y: y, model: model, hyper: hyper, levelCode: code, refine: refine)
+        let coded = try hyperpriorContainer(image, y: y, model: model, hyper: hyper, levelCode: code, refine: refine)
+        // The refinement sees the hyper-synthesis' means and scales; with a context, the second
+        // half's are corrected from the refined first half, so only the real files can tell
+        // whether it paid: keep the plain encode unless the refined one's loss is lower.
+        guard refine != nil, hyper.context != nil else { return coded }
+        let plain = try hyperpriorContainer(image, y: y, model: model, hyper: hyper, levelCode: code)
+        let lambda = Double(try LatentRefinement.lambda(of: model))
+        func loss(_ c: (container: Container, latent: Tensor)) -> Double {
+            hyper.network.setLevels([Double(code) / 256])
+            let out = hyper.network.synthesis.forward(c.latent, training: false)
+            let rgb = image.rgbSamples(), n = image.pixelCount, plane = out.h * out.w
+            var se = 0.0
+            for i in 0..<n {
+                let (row, column) = (i / image.width, i % image.width)
+                for k in 0..<3 {
+                    let v = (min(1, max(0, Double(out.data[k * plane + row * out.w + column]))) * 255).rounded()
+                    se += (v - Double(rgb[3 * i + k])) * (v - Double(rgb[3 * i + k]))
+                }
+            }
+            return lambda * se / Double(3 * n) + Double(c.container.serialized().count * 8) / Double(n)
+        }
+        return loss(coded) < loss(plain) ? coded : plain
     }
 
     static func hyperpriorContainer(_ image: Image, y: Tensor, model: CodecModel, hyper: HyperpriorCodecModel, levelCode: Int,
