@@ -19,6 +19,14 @@ struct VariableRateStepTests {
         return net
     }
 
+    /// Latents of a fresh network are tiny; larger gains put residuals and scales in the range
+    /// where the rate's gradients are large. Returns a random batch of two 64x64 crops.
+    static func raiseGainsAndMakeBatch(_ net: MeanScaleHyperprior, seed: UInt64) -> Tensor {
+        for i in 0..<net.gains.value.count { net.gains.value.data[i] = Float(i % 3) / MeanScaleHyperprior.gainScale }
+        var g = SeededGenerator(seed: seed)
+        return Tensor(shape: [2, 3, 64, 64], data: (0..<(2 * 3 * 64 * 64)).map { _ in g.uniform() })
+    }
+
     /// The same with a checkerboard context: its own parameters, and everything whose gradient
     /// now also flows through it (the anchors' residuals reach the analysis and the
     /// hyper-synthesis' means straight through the rounding, which the noisy input leaves out).
@@ -27,9 +35,7 @@ struct VariableRateStepTests {
         let context = try #require(net.context)
         // A strong context, so that what flows through it stands out of the checks' absolute floor.
         for i in 0..<context.symbols.weight.value.count { context.symbols.weight.value.data[i] *= 8 }
-        for i in 0..<net.gains.value.count { net.gains.value.data[i] = Float(i % 3) / MeanScaleHyperprior.gainScale }
-        var g = SeededGenerator(seed: 13)
-        let x = Tensor(shape: [2, 3, 64, 64], data: (0..<(2 * 3 * 64 * 64)).map { _ in g.uniform() })
+        let x = Self.raiseGainsAndMakeBatch(net, seed: 13)
         let step = VariableRateStep(network: net, seed: 5, synthesisInput: .noisy)
         net.parameters.forEach { $0.zeroGrad() }
         _ = step.run(x, step: 7)
@@ -109,11 +115,7 @@ struct VariableRateStepTests {
     /// with the differentiable synthesis input (the straight-through one shares this backward).
     @Test func gradientsMatchFiniteDifferences() {
         let net = Self.tinyNetwork()
-        // Latents of a fresh network are tiny; larger gains put residuals and scales in the
-        // range where the rate's gradients are large.
-        for i in 0..<net.gains.value.count { net.gains.value.data[i] = Float(i % 3) / MeanScaleHyperprior.gainScale }
-        var g = SeededGenerator(seed: 11)
-        let x = Tensor(shape: [2, 3, 64, 64], data: (0..<(2 * 3 * 64 * 64)).map { _ in g.uniform() })
+        let x = Self.raiseGainsAndMakeBatch(net, seed: 11)
         let step = VariableRateStep(network: net, seed: 5, synthesisInput: .noisy)
         net.parameters.forEach { $0.zeroGrad() }
         _ = step.run(x, step: 7)
@@ -127,9 +129,7 @@ struct VariableRateStepTests {
     /// differences of its loss, and none at all for the transforms and gains.
     @Test func entropyOnlyGradientsMatchFiniteDifferencesAndSpareTheTransforms() {
         let net = Self.tinyNetwork()
-        for i in 0..<net.gains.value.count { net.gains.value.data[i] = Float(i % 3) / MeanScaleHyperprior.gainScale }
-        var g = SeededGenerator(seed: 12)
-        let x = Tensor(shape: [2, 3, 64, 64], data: (0..<(2 * 3 * 64 * 64)).map { _ in g.uniform() })
+        let x = Self.raiseGainsAndMakeBatch(net, seed: 12)
         let step = VariableRateStep(network: net, seed: 6)
         net.parameters.forEach { $0.zeroGrad() }
         _ = step.runEntropyOnly(x, step: 3)
