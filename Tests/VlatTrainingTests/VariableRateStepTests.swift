@@ -78,20 +78,18 @@ struct VariableRateStepTests {
         var dP = r
         let dYg = try #require(step.contextBackward(&dP))
         var probe = SeededGenerator(seed: 22)
-        for i in GradientCheck.probes(p.count, &probe) {
-            let saved = p.data[i], h: Float = 1e-2
-            p.data[i] = saved + h; let fp = f()
-            p.data[i] = saved - h; let fm = f()
-            p.data[i] = saved
-            _ = GradientCheck.compare(numeric: (fp - fm) / (2 * Double(h)), analytic: Double(dP.data[i]), tolerance: 1e-2, "P[\(i)]")
+        /// Central differences of `f` in sampled entries (read by `get`, written by `set`) against `analytic`.
+        func check(_ name: String, _ analytic: Tensor, get: (Int) -> Float, set: (Int, Float) -> Void) {
+            for i in GradientCheck.probes(analytic.count, &probe) {
+                let saved = get(i), h: Float = 1e-2
+                set(i, saved + h); let fp = f()
+                set(i, saved - h); let fm = f()
+                set(i, saved)
+                _ = GradientCheck.compare(numeric: (fp - fm) / (2 * Double(h)), analytic: Double(analytic.data[i]), tolerance: 1e-2, "\(name)[\(i)]")
+            }
         }
-        for i in GradientCheck.probes(yg.count, &probe) {
-            let saved = yg.data[i], h: Float = 1e-2
-            yg.data[i] = saved + h; let fp = f()
-            yg.data[i] = saved - h; let fm = f()
-            yg.data[i] = saved
-            _ = GradientCheck.compare(numeric: (fp - fm) / (2 * Double(h)), analytic: Double(dYg.data[i]), tolerance: 1e-2, "yg[\(i)]")
-        }
+        check("P", dP, get: { p.data[$0] }, set: { p.data[$0] = $1 })
+        check("yg", dYg, get: { yg.data[$0] }, set: { yg.data[$0] = $1 })
         // Some anchors' residuals do reach yg and P's means (else the checks above prove little).
         #expect(dYg.data.contains { abs($0) > 0.05 })
         // A weight moves every position's pre-activation: a smaller step crosses fewer ReLU kinks.
