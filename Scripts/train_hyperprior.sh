@@ -13,8 +13,9 @@
 #          it on a resume to lower it towards the end, Adam's moments carrying on)
 #   LAMBDAS  on a resume, new lambdas for the levels (comma-separated, as many as there are
 #          levels: to move a level's rate; the best validation so far starts over)
-#   SEED   crops and noise (default 8, the next unused one; a fresh start from the shipped file should take a new
-#          one, or it replays the batches of the run it continues)
+#   SEED   crops and noise of a fresh start (default 11, the next unused one: a fresh start from
+#          the shipped file should take a new one, or it replays the batches of the run it
+#          continues); a resume keeps its checkpoint's
 #   INIT   the model a fresh start begins from
 #   CONTEXT  hidden channels of the checkerboard context (default 128; 0 for none, as the run
 #          had before its phase 9); a fresh start from a model without one warm-starts it, the
@@ -34,7 +35,7 @@ swift build -c release >&2
 cp "$(swift build -c release --show-bin-path)/vlat" "$run/vlat"
 common=(--objective hyperprior --level-modulation --data ../shared/corpus/train --data ../shared/corpus/cid22-train
         --channels 96 --latent-channels 128 --hyper-channels 96 --crop 192 --batch 8
-        --lr-schedule constant --val-every 500 --checkpoint-every 100 --threads 2 --seed "${SEED:-8}"
+        --lr-schedule constant --val-every 500 --checkpoint-every 100 --threads 2
         --steps "${STEPS:-200000}" --out "$run/hp.vlatmodel")
 kernels=(env -u OPENBLAS_CORETYPE)
 [[ -n "${KERNELS:-}" ]] && kernels=(env OPENBLAS_CORETYPE="$KERNELS")
@@ -42,7 +43,8 @@ kernels=(env -u OPENBLAS_CORETYPE)
 if [[ -f "$run/hp.ckpt" ]]; then
   exec "${kernels[@]}" "$run/vlat" train "${common[@]}" ${LR:+--lr "$LR"} ${LAMBDAS:+--lambdas "$LAMBDAS"} --resume "$run/hp.ckpt"
 else
-  fresh=()
+  # (A resume keeps the checkpoint's seed; only a fresh start takes one.)
+  fresh=(--seed "${SEED:-11}")
   [[ "${PRIOR_ONLY:-0}" == 1 ]] && fresh+=(--prior-only)
   exec "${kernels[@]}" "$run/vlat" train "${common[@]}" "${fresh[@]}" --lr "${LR:-1e-4}" --init-from "${INIT:-Sources/VlatCodec/Models/hyperprior.vlatmodel}"
 fi
