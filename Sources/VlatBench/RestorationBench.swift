@@ -41,20 +41,15 @@ public struct RestorationBench: Sendable {
             .init(name: "blur 2 + noise 2", blurSigma: 2, noiseSigma: 2),
         ]
 
-        /// The degraded image. The noise stream depends only on the image's name and this
-        /// degradation, so every run and every method sees the same noisy pixels.
+        /// The degraded image (`VlatFilters.Degradation` on each channel). The noise stream
+        /// depends only on the image's name and this degradation, so every run and every method
+        /// sees the same noisy pixels.
         public func apply(_ clean: Planes, imageName: String) -> Planes {
-            var out = blurSigma > 0 ? GaussianBlur.apply(clean, sigma: blurSigma) : clean
             var seed: UInt64 = 0xC0FF_EE00 ^ UInt64(noiseSigma * 1000) ^ (UInt64(blurSigma * 1000) << 20)
             for byte in imageName.utf8 { seed = (seed ^ UInt64(byte)) &* 0x100_0000_01B3 }
             var g = SeededGenerator(seed: seed)
-            for c in 0..<3 {
-                for i in 0..<out.channels[c].count {
-                    let noisy = out.channels[c][i] + noiseSigma * Double(g.normal())
-                    out.channels[c][i] = min(255, max(0, noisy))
-                }
-            }
-            return out
+            let model = VlatFilters.Degradation(blurSigma: blurSigma, noiseSigma: noiseSigma)
+            return clean.map { model.apply($0, width: clean.width, height: clean.height, peak: 255) { Double(g.normal()) } }
         }
     }
 

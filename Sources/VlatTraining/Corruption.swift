@@ -20,7 +20,8 @@ public struct Corruption: Sendable, Equatable, Codable {
         self.mixed = mixed
     }
 
-    /// Corrupts each image of a `[N, C, H, W]` batch: blur first (the camera), then noise (the sensor).
+    /// Corrupts each image of a `[N, C, H, W]` batch with a `Degradation` of its own: blur
+    /// first (the camera), then noise (the sensor), sigmas drawn from the ranges.
     public func apply(_ x: Tensor, generator g: inout SeededGenerator) -> Tensor {
         var out = x
         let plane = x.h * x.w
@@ -33,31 +34,18 @@ public struct Corruption: Sendable, Equatable, Codable {
                 default: break
                 }
             }
-            if let range = blurSigma {
-                let sigma = range.lowerBound + (range.upperBound - range.lowerBound) * g.uniform()
-                for c in 0..<x.c {
-                    let offset = (b * x.c + c) * plane
-                    Corruption.blur(&out.data, offset: offset, width: x.w, height: x.h, sigma: sigma)
-                }
+            func draw(_ range: ClosedRange<Float>?) -> Double {
+                range.map { Double($0.lowerBound + ($0.upperBound - $0.lowerBound) * g.uniform()) } ?? 0
             }
-            if let range = noiseSigma {
-                let sigma = (range.lowerBound + (range.upperBound - range.lowerBound) * g.uniform()) / 255
-                for i in (b * x.c * plane)..<((b + 1) * x.c * plane) { out.data[i] += sigma * g.normal() }
+            let blur = draw(blurSigma), noise = draw(noiseSigma)
+            let degradation = Degradation(blurSigma: blur, noiseSigma: noise)
+            for c in 0..<x.c {
+                let offset = (b * x.c + c) * plane
+                let values = degradation.apply(out.data[offset..<(offset + plane)].map(Double.init), width: x.w, height: x.h,
+                                               peak: 1, clip: clip) { Double(g.normal()) }
+                for i in 0..<plane { out.data[offset + i] = Float(values[i]) }
             }
         }
-        if clip { for i in 0..<out.count { out.data[i] = min(1, max(0, out.data[i])) } }
         return out
     }
-
-    /// Gaussian blur of one plane in place (VlatFilters' blur: radius ceil(3 sigma), edges
-    /// replicated). Sigma under 0.05 is a no-op.
-    public static func blur(_ data: inout [Float], offset: Int, width: Int, height: Int, sigma: Float) {
-        let plane = data[offset..<(offset + width * height)].map { Double($0) }
-        let blurred = GaussianBlur.apply(plane, width: width, height: height, sigma: Double(sigma))
-        for i in 0..<blurred.count { data[offset + i] = Float(blurred[i]) }
-    }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

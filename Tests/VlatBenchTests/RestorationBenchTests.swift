@@ -28,6 +28,21 @@ struct RestorationBenchTests {
         #expect(p > 20.17 && p < 21.5, "\(p)")
     }
 
+    /// The benchmark's cases are the shared `Degradation` model with a noise stream seeded by
+    /// the image's name: written out here from its definition (blur every channel, then noise
+    /// channel by channel, then clamp), the published tables' pixels are unchanged.
+    @Test func casesAreTheSharedDegradationModel() {
+        let d = RestorationBench.Degradation(name: "b", blurSigma: 1, noiseSigma: 2)
+        var seed: UInt64 = 0xC0FF_EE00 ^ UInt64(2.0 * 1000) ^ (UInt64(1.0 * 1000) << 20)
+        for byte in "x".utf8 { seed = (seed ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        var g = SeededGenerator(seed: seed)
+        var expected = GaussianBlur.apply(Self.photo, sigma: 1)
+        for c in 0..<3 {
+            for i in 0..<expected.channels[c].count { expected.channels[c][i] = min(255, max(0, expected.channels[c][i] + 2 * Double(g.normal()))) }
+        }
+        #expect(d.apply(Self.photo, imageName: "x") == expected)
+    }
+
     @Test func classicalMethodsBeatTheDegradedInput() {
         let bench = RestorationBench(degradations: [.init(name: "noise 25", blurSigma: 0, noiseSigma: 25),
                                                     .init(name: "blur 2 + noise 2", blurSigma: 2, noiseSigma: 2)])

@@ -106,9 +106,8 @@ struct CorruptionTests {
         let k = GaussianBlur.kernel(sigma: 2)
         #expect(abs(k.reduce(0, +) - 1) < 1e-6 && k.count == 13)
         var g = SeededGenerator(seed: 5)
-        var data = (0..<(32 * 32)).map { _ in g.uniform() }
-        let before = data
-        Corruption.blur(&data, offset: 0, width: 32, height: 32, sigma: 1.5)
+        let x = Tensor(shape: [1, 1, 32, 32], data: (0..<(32 * 32)).map { _ in g.uniform() })
+        let data = Corruption(blurSigma: 1.5...1.5).apply(x, generator: &g).data, before = x.data
         func roughness(_ v: [Float]) -> Float { (1..<v.count).reduce(0) { $0 + abs(v[$1] - v[$1 - 1]) } }
         #expect(roughness(data) < roughness(before) / 3)
         let meanAfter: Float = data.reduce(0, +) / 1024
