@@ -31,7 +31,7 @@ enum BandedTransforms {
                     for x in 0..<paddedWidth {
                         let p = line + min(x, w - 1) * c
                         for k in 0..<3 {
-                            dst[k * plane + r * paddedWidth + x] = Float(src[p + (image.layout.isGrey ? 0 : k)]) / 255
+                            dst[k * plane + r * paddedWidth + x] = PixelScale.value(src[p + (image.layout.isGrey ? 0 : k)])
                         }
                     }
                 }

@@ -151,7 +151,7 @@ public enum ImageCodec {
             for i in 0..<n {
                 let (row, column) = (i / image.width, i % image.width)
                 for k in 0..<3 {
-                    let v = (min(1, max(0, Double(out.data[k * plane + row * out.w + column]))) * 255).rounded()
+                    let v = Double(PixelScale.sample(out.data[k * plane + row * out.w + column]))
                     se += (v - Double(rgb[3 * i + k])) * (v - Double(rgb[3 * i + k]))
                 }
             }

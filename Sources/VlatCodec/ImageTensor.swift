@@ -10,7 +10,7 @@ public enum ImageTensor {
         let n = image.pixelCount
         var t = Tensor(zeros: [1, 3, image.height, image.width])
         t.data.withUnsafeMutableBufferPointer { d in
-            for c in 0..<3 { for i in 0..<n { d[c * n + i] = Float(rgb[3 * i + c]) / 255 } }
+            for c in 0..<3 { for i in 0..<n { d[c * n + i] = PixelScale.value(rgb[3 * i + c]) } }
         }
         return t
     }
@@ -22,7 +22,7 @@ public enum ImageTensor {
         let n = y.h * y.w
         var rgb = [UInt8](repeating: 0, count: n * 3)
         for c in 0..<3 {
-            for i in 0..<n { rgb[3 * i + c] = UInt8((min(1, max(0, y.data[c * n + i])) * 255).rounded()) }
+            for i in 0..<n { rgb[3 * i + c] = PixelScale.sample(y.data[c * n + i]) }
         }
         if grey {
             for i in 0..<n {

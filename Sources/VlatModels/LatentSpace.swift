@@ -38,7 +38,7 @@ public enum LatentSpace {
                 for x in 0..<w {
                     for c in 0..<3 {
                         let v = image.data[(c * h + y) * w + x]
-                        rgb[(y * width + k * (w + gap) + x) * 3 + c] = UInt8((min(1, max(0, v)) * 255).rounded())
+                        rgb[(y * width + k * (w + gap) + x) * 3 + c] = PixelScale.sample(v)
                     }
                 }
             }

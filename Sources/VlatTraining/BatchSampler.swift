@@ -39,9 +39,9 @@ public struct BatchSampler: Sendable {
                             let sx = min(image.width - 1, x0 + (flipX ? crop - 1 - x : x))
                             let s = (sy * image.width + sx) * 3
                             let d = b * 3 * plane + y * crop + x
-                            dst[d] = Float(src[s]) / 255
-                            dst[d + plane] = Float(src[s + 1]) / 255
-                            dst[d + 2 * plane] = Float(src[s + 2]) / 255
+                            dst[d] = PixelScale.value(src[s])
+                            dst[d + plane] = PixelScale.value(src[s + 1])
+                            dst[d + 2 * plane] = PixelScale.value(src[s + 2])
                         }
                     }
                 }
@@ -59,7 +59,7 @@ public struct BatchSampler: Sendable {
             for y in 0..<size {
                 for x in 0..<size {
                     let s = (min(image.height - 1, y0 + y) * image.width + min(image.width - 1, x0 + x)) * 3
-                    for c in 0..<3 { t.data[c * size * size + y * size + x] = Float(image.pixels[s + c]) / 255 }
+                    for c in 0..<3 { t.data[c * size * size + y * size + x] = PixelScale.value(image.pixels[s + c]) }
                 }
             }
             return t

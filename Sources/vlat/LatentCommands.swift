@@ -85,7 +85,7 @@ struct InterpolateCommand: ParsableCommand {
             let y0 = (image.height - h) / 2, x0 = (image.width - w) / 2
             var t = Tensor(zeros: [1, 3, h, w])
             for y in 0..<h { for x in 0..<w { for c in 0..<3 {
-                t.data[(c * h + y) * w + x] = Float(rgb[((y0 + y) * image.width + x0 + x) * 3 + c]) / 255
+                t.data[(c * h + y) * w + x] = PixelScale.value(rgb[((y0 + y) * image.width + x0 + x) * 3 + c])
             } } }
             return t
         }
