@@ -64,7 +64,7 @@ public enum HyperpriorCoding {
         let plane: [Int]
         let planeSize: Int
         init(anchors: Bool, height h: Int, width w: Int) {
-            plane = (0..<h).flatMap { r in stride(from: anchors ? r & 1 : 1 - (r & 1), to: w, by: 2).map { r * w + $0 } }
+            plane = CheckerboardContext.positions(anchors: anchors, height: h, width: w)
             planeSize = h * w
         }
         func count(channels m: Int) -> Int { m * plane.count }

@@ -29,6 +29,12 @@ public final class CheckerboardContext {
     /// Whether latent position (`row`, `column`) is an anchor, coded in the first pass.
     @inline(__always) public static func isAnchor(_ row: Int, _ column: Int) -> Bool { (row + column) & 1 == 0 }
 
+    /// The anchors' (`anchors` true) or the other positions `row * width + column` of an
+    /// `height x width` plane, in row-major order: the order both halves are coded in.
+    public static func positions(anchors: Bool, height h: Int, width w: Int) -> [Int] {
+        (0..<h).flatMap { r in stride(from: anchors ? r & 1 : 1 - (r & 1), to: w, by: 2).map { r * w + $0 } }
+    }
+
     public static let kernel = 5
     /// The offsets `(dy, dx)` of the 5x5 window that are anchors when its centre is not (odd
     /// `dy + dx`), in row-major order.

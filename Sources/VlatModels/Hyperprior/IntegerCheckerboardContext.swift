@@ -80,10 +80,7 @@ public struct IntegerCheckerboardContext: Sendable, Equatable {
         }
     }
 
-    /// The non-anchor positions `row * width + column` in row-major order.
-    static func nonAnchors(height h: Int, width w: Int) -> [Int] {
-        (0..<h).flatMap { r in stride(from: 1 - (r & 1), to: w, by: 2).map { r * w + $0 } }
-    }
+    static func nonAnchors(height h: Int, width w: Int) -> [Int] { CheckerboardContext.positions(anchors: false, height: h, width: w) }
 
     /// Writes the columns of `positions` into `column` (`[14 M, positions.count]`).
     static func gather(_ positions: ArraySlice<Int>, symbols: [Int32], conditions: [Int32], height h: Int, width w: Int,
