@@ -25,18 +25,18 @@ def chunks(data):
 
 def model_body(model):
     """What follows a model file's version field: as stored (version 2), or the content of its
-    zstd frame (version 3, decoded by the zstd tool)."""
+    zstd frame (versions 3 and 4, decoded by the zstd tool), and the version."""
     assert model[:8] == b"VLATMODL"
     version = struct.unpack_from("<I", model, 8)[0]
-    if version == 2: return model[12:-32]
-    assert version == 3, "model file version %d" % version
+    if version == 2: return model[12:-32], version
+    assert version in (3, 4), "model file version %d" % version
     length = struct.unpack_from("<Q", model, 12)[0]
     body = subprocess.run(["zstd", "-d", "-c"], input=model[20:-32], stdout=subprocess.PIPE, check=True).stdout
     assert len(body) == length
-    return body
+    return body, version
 
 def model_tensors(model):
-    body = model_body(model)
+    body, version = model_body(model)
     j = struct.unpack_from("<I", body, 0)[0]
     config = json.loads(body[4:4 + j])
     model, pos = body, 4 + j
@@ -50,8 +50,15 @@ def model_tensors(model):
         storage = model[pos]; pos += 1
         size = 1
         for d in dims: size *= d
-        fmt, width = ("<%df" % size, 4) if storage == 0 else ("<%de" % size, 2)
-        tensors[name] = struct.unpack_from(fmt, model, pos); pos += width * size
+        if storage == 0:
+            tensors[name] = struct.unpack_from("<%df" % size, model, pos)
+        elif version >= 4:
+            # Byte planes: every value's low byte, then every value's high byte.
+            low, high = model[pos:pos + size], model[pos + size:pos + 2 * size]
+            tensors[name] = struct.unpack("<%de" % size, bytes(b for pair in zip(low, high) for b in pair))
+        else:
+            tensors[name] = struct.unpack_from("<%de" % size, model, pos)
+        pos += (4 if storage == 0 else 2) * size
     return config, tensors
 
 def cdf_tables(tensors, prefix):

@@ -15,6 +15,7 @@
 #   Sources/VlatCodec/Models/README.md              vlat info of the package's models
 #   Benchmarks/codec/info-example.md                vlat info of a file made with the new model
 #   Benchmarks/codec/hyperprior-vs-ctx.md           its coder against the context coder on its latents
+#   Benchmarks/codec/ceiling.md                     its transforms' PSNR at unbounded rate, per level
 #   Benchmarks/hyperprior-run/phaseN/               hp.csv, hp-levels.csv and their SVG plots
 #                                                   (Scripts/plot_training.py) of this phase of the
 #                                                   run (PHASE=N, default: the next number)
@@ -47,6 +48,7 @@ Scripts/plot_training.py "$out/phase$phase/hp.csv" "$out/phase$phase/hp-levels.c
     --out Benchmarks/kodak-hyperprior --title "Kodak (24 images): the hyperprior and the classical codecs" --force > /dev/null
 Scripts/models_readme.sh "$bin/vlat"
 "$bin/CodecBench" hyperprior-vs-ctx --images ../shared/corpus/kodak --model "$model" --out Benchmarks/codec > /dev/null
+"$bin/CodecBench" ceiling --images ../shared/corpus/kodak --model "$model" --out Benchmarks/codec > /dev/null
 swift build -c release >&2   # the package's resources now hold the new model
 Scripts/info_example.sh "$bin/vlat"
 echo "shipped $model; logs in $out; Kodak in Benchmarks/kodak-hyperprior" >&2

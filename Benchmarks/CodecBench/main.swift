@@ -11,6 +11,9 @@
 //     (per level: the prior's estimate, rANS, context rANS and zstd payloads, and the best factorized entropy)
 //   .build/release/CodecBench hyperprior-vs-ctx [--model FILE] [--images DIR] [--out DIR]
 //     (per level of a hyperprior: its payload against the context coder and zstd on the same latents)
+//   .build/release/CodecBench ceiling [--model FILE] [--images DIR] [--out DIR]
+//     (per level of a hyperprior: PSNR of the synthesis of the unquantized latent, the transforms'
+//     limit at unbounded rate, beside that of the latent rounded at the level's gains)
 //
 // restore-picture: for a few images (default: the first three of Corpus/photos, which may be
 // committed, unlike the shared test sets), crops of the degraded input, the best classical filter
@@ -463,4 +466,47 @@ if args.first == "hyperprior-vs-ctx" {
     exit(0)
 }
 
-fail("usage: CodecBench speed|picture|restore-picture|prior-fit|hyperprior-vs-ctx [options] (see the comment at the top of Benchmarks/CodecBench/main.swift)")
+if args.first == "ceiling" {
+    let folder = option("--images") ?? "../shared/corpus/kodak"
+    let path = option("--model") ?? "Sources/VlatCodec/Models/hyperprior.vlatmodel"
+    guard FileManager.default.fileExists(atPath: folder) else { fail("\(folder) not found (the Kodak images live in ../shared/corpus/kodak)") }
+    let images: [Image], base: CodecModel
+    do {
+        images = try RDSweep.imagePaths(in: folder).map { try ImageFile.read($0).toRGB() }
+        base = try CodecModel(bytes: FileReader.read(path))
+    } catch { fail("\(error)") }
+    guard let hyper = base.hyperprior else { fail("\(path) is not a hyperprior model") }
+    var md = "# The transforms' limit\n\nCommand: `\(command)`\n\n"
+    md += "\(images.count) images from `\(folder)`, model `\(path)`; mean PSNR-RGB over the images of the synthesis of "
+    md += "*unquantized*: the latent y itself (what unbounded rate would give at this level's modulations), *rounded*: "
+    md += "round(g y) / g, the latent quantized at the level's gains without the hyperprior's means.\n\n"
+    md += "| level | unquantized (dB) | rounded (dB) |\n|---:|---:|---:|\n"
+    func psnr(_ out: Tensor, _ image: Image) -> Double {
+        let cropped = TensorOps.crop(out, height: image.height, width: image.width)
+        let decoded = Image(width: image.width, height: image.height, layout: .rgb, pixels: ImageTensor.rgb(from: cropped, grey: false))
+        guard let psnr = try? PSNR.compute(reference: image, distorted: decoded) else { fail("PSNR of unequal shapes") }
+        return psnr.rgb
+    }
+    for level in 1...hyper.levels {
+        FileHandle.standardError.write(Data("level \(level)\n".utf8))
+        let code = hyper.levelCode(Double(level - 1))
+        let gains = hyper.network.gainValues(level: Double(level - 1))
+        var exact = 0.0, rounded = 0.0
+        for image in images {
+            let x = TensorOps.padReplicate(ImageTensor.tensor(from: image), toHeight: (image.height + 15) / 16 * 16, width: (image.width + 15) / 16 * 16)
+            let y = hyper.analysis(x, levelCode: code)
+            exact += psnr(hyper.network.synthesis.forward(y, training: false), image)
+            var q = y
+            let plane = y.h * y.w
+            for i in 0..<q.count { let g = Float(gains[i / plane]); q.data[i] = (q.data[i] * g).rounded() / g }
+            rounded += psnr(hyper.network.synthesis.forward(q, training: false), image)
+        }
+        let n = Double(images.count)
+        md += "| \(level) | \(f(exact / n, 2)) | \(f(rounded / n, 2)) |\n"
+    }
+    print(md, terminator: "")
+    if let out { write(md, to: "\(out)/ceiling.md") }
+    exit(0)
+}
+
+fail("usage: CodecBench speed|picture|restore-picture|prior-fit|hyperprior-vs-ctx|ceiling [options] (see the comment at the top of Benchmarks/CodecBench/main.swift)")

@@ -15,7 +15,7 @@ public enum FuzzModels {
 
     /// A variable-rate hyperprior (coder 5), calibrated on `images`.
     public static let hyperpriorBytes: [UInt8] = hyperprior(context: false)
-    /// The same with a checkerboard context (coder 6), as a compressed model file (version 3).
+    /// The same with a checkerboard context (coder 6), as a compressed model file (version 4).
     public static let hyperpriorContextBytes: [UInt8] = hyperprior(context: true)
 
     static func hyperprior(context: Bool) -> [UInt8] {

@@ -231,7 +231,6 @@ public enum ImageCodec {
             throw CodecError.corruptPayload("latent shape \(h.latentChannels)x\(h.latentHeight)x\(h.latentWidth) does not fit the model")
         }
         try checkMemory(width: h.width, height: h.height, model: model, limit: memoryLimit)
-        let plane = h.latentHeight * h.latentWidth, count = h.latentChannels * plane
         guard h.coder.isHyperprior == (model.hyperprior != nil), h.coder != .hyperpriorContext || model.hyperprior?.context != nil,
               h.coder != .hyperprior || model.hyperprior?.context == nil else {
             throw CodecError.corruptPayload("coder \(h.coder) does not fit the model's kind")

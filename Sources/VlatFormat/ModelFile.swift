@@ -3,15 +3,18 @@
 /// that encoded them by it. Layout (all integers little-endian):
 ///
 ///     8    magic "VLATMODL"
-///     4    u32 format version (2, or 3 when compressed; version 1 is still read)
-///          version 3 only: u64 body length B, then one zstd frame that decodes to B bytes,
-///          which hold what follows here in versions 1 and 2
+///     4    u32 format version (2, or 4 when compressed; versions 1 and 3 are still read)
+///          versions 3 and 4 only: u64 body length B, then one zstd frame that decodes to B
+///          bytes, which hold what follows here in versions 1 and 2
 ///     4    u32 JSON length J, then J bytes of UTF-8 JSON (architecture and metadata)
 ///     4    u32 tensor count T, then T times:
 ///            2  u16 name length L, L bytes of UTF-8 name
 ///            1  u8 rank R (1...6), R x u32 dimensions
-///            1  u8 storage: 0 float32, 1 float16 (IEEE binary16)   [versions 2 and 3]
-///            prod(dims) values of 4 or 2 bytes (version 1: always float32)
+///            1  u8 storage: 0 float32, 1 float16 (IEEE binary16)   [versions 2 to 4]
+///            prod(dims) values of 4 or 2 bytes (version 1: always float32); in version 4 a
+///            float16 tensor's values are two byte planes, every value's low byte, then every
+///            value's high byte (sign, exponent and top mantissa bits, which zstd compresses
+///            far better apart from the nearly random low bytes)
 ///     32   SHA-256 of all preceding bytes (as stored)
 ///
 /// The same layout stores training checkpoints (with optimizer state as extra tensors, always
@@ -63,7 +66,9 @@ public struct ModelFile: Sendable, Equatable {
     public static let magic = Array("VLATMODL".utf8)
     /// The version written uncompressed, and compressed; `parse` reads these and version 1.
     public static let version: UInt32 = 2
-    public static let compressedVersion: UInt32 = 3
+    public static let compressedVersion: UInt32 = 4
+    /// The first compressed version, still read; its float16 values are not in byte planes.
+    public static let firstCompressedVersion: UInt32 = 3
     /// A compressed body may decode to at most this many times the frame's size (float weights
     /// compress far less), and never past `maxBodyBytes`: a small file cannot ask for a large
     /// allocation.
@@ -80,7 +85,7 @@ public struct ModelFile: Sendable, Equatable {
 
     public subscript(name: String) -> Entry? { tensors.first { $0.name == name } }
 
-    /// The file's bytes: version 2, or version 3 with the body zstd-compressed at
+    /// The file's bytes: version 2, or version 4 with the body zstd-compressed at
     /// `compressionLevel` (1...19).
     public func serialized(compressionLevel: Int? = nil) -> [UInt8] {
         var body = ByteWriter()
@@ -98,6 +103,10 @@ public struct ModelFile: Sendable, Equatable {
             body.bytes.reserveCapacity(body.bytes.count + t.storage.byteCount * t.values.count + 64)
             switch t.storage {
             case .float32: for v in t.values { body.u32(v.bitPattern) }
+            case .float16 where compressionLevel != nil:
+                let bits = t.values.map { Float16($0).bitPattern }
+                body.append(bits.map { UInt8(truncatingIfNeeded: $0) })
+                body.append(bits.map { UInt8(truncatingIfNeeded: $0 >> 8) })
             case .float16: for v in t.values { body.u16(Float16(v).bitPattern) }
             }
         }
@@ -128,7 +137,7 @@ public struct ModelFile: Sendable, Equatable {
         do {
             let version = try r.u32()
             guard (1...Self.compressedVersion).contains(version) else { throw ModelFileError.unsupportedVersion(Int(version)) }
-            if version == Self.compressedVersion {
+            if version >= Self.firstCompressedVersion {
                 let length = UInt64(try r.u32()) | UInt64(try r.u32()) << 32
                 let frame = Array(try r.take(r.remaining))
                 guard length <= UInt64(min(Self.maxBodyBytes, Self.maxExpansion * frame.count)) else {
@@ -146,8 +155,8 @@ public struct ModelFile: Sendable, Equatable {
         }
     }
 
-    /// The JSON and tensors of a version-1, -2 or -3 body (what follows the version field, or
-    /// the compressed frame's content).
+    /// The JSON and tensors of a version-1 to -4 body (what follows the version field, or the
+    /// compressed frame's content).
     static func parseBody(_ bytes: [UInt8], version: UInt32) throws -> ModelFile {
         var r = ByteCursor(bytes, from: 0, to: bytes.count)
         do {
@@ -184,6 +193,12 @@ public struct ModelFile: Sendable, Equatable {
                 var values = [Float](repeating: 0, count: elements)
                 switch storage {
                 case .float32: for i in 0..<elements { values[i] = Float(bitPattern: try r.u32()) }
+                case .float16 where version >= 4:
+                    let table = Self.float16Table
+                    let planes = try r.take(2 * elements)
+                    planes.withUnsafeBufferPointer { p in
+                        for i in 0..<elements { values[i] = table[Int(p[i]) | Int(p[elements + i]) << 8] }
+                    }
                 case .float16:
                     let table = Self.float16Table
                     for i in 0..<elements { values[i] = table[Int(try r.u16())] }

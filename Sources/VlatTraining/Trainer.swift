@@ -150,7 +150,12 @@ public final class Trainer {
             if options.priorOnly == true && initial == nil {
                 throw TrainingError.invalidOption("--prior-only needs --init-from: the trained transforms whose latents the prior learns")
             }
-            if let initial {
+            if let initial, let wider = network as? MeanScaleHyperprior,
+               let source = try? NetworkKind.load(initial) as? MeanScaleHyperprior,
+               source.config.latentChannels < wider.config.latentChannels {
+                // A hyperprior with a wider latent than the initial one: widened, not copied.
+                initializedTensors = try wider.widenLatent(from: source)
+            } else if let initial {
                 // Everything must match but an autoencoder's prior, which may start fresh.
                 var copied: Set<String> = []
                 // Through the network's own loader where it has one (an exported hyperprior keeps

@@ -21,7 +21,7 @@ struct ExportCommand: ParsableCommand {
         folder's training split (the images `vlat train` trains on, never its held-out ones); \
         without it, a model file's fitted tables are kept. A hyperprior model also gets its \
         integer hyper-synthesis, whose activation scales are calibrated on the training split \
-        of --calibrate (required for it). The file is zstd-compressed (model file version 3) \
+        of --calibrate (required for it). The file is zstd-compressed (model file version 4) \
         unless --uncompressed. \
         The result has its own digest: .vlat files made with the input model need the \
         input model to decode.
@@ -39,7 +39,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Fit the context coder's starting tables on this training folder's training split.") var fitContexts: String?
     @Option(help: "Hyperprior: calibrate the integer hyper-synthesis on this training folder's training split.") var calibrate: String?
     @Option(help: "How many of those images (evenly spaced by name).") var fitImages: Int = 100
-    @Flag(help: "Write model file version 2, not zstd-compressed (larger; readable by vlat releases from before version 3).") var uncompressed = false
+    @Flag(help: "Write model file version 2, not zstd-compressed (larger; readable by vlat releases from before compressed model files).") var uncompressed = false
     @Flag(help: "Replace an existing output file.") var force = false
 
     func validate() throws {

@@ -380,7 +380,7 @@ struct HyperpriorReferenceDecoderTests {
         let bias = net.hyperSynthesis.parameters.last!
         for c in 6..<12 { bias.value.data[c] = Float(c % 6) - 2 }
         let photo = CLI.packageRoot.appendingPathComponent("Corpus/photos/chelsea.png").path
-        // The context case reads a compressed model file (version 3), as `vlat export` writes.
+        // The context case reads a compressed model file (version 4), as `vlat export` writes.
         let modelBytes = try HyperpriorCodecModel.export(net, calibration: [ImageFile.read(photo)]).serialized(compressionLevel: context ? 19 : nil)
         let modelPath = dir.appendingPathComponent("hp.vlatmodel").path
         try Data(modelBytes).write(to: URL(fileURLWithPath: modelPath))

@@ -42,17 +42,30 @@ struct ModelFileTests {
         #expect(file.json == "{}" && file.tensors == [.init(name: "w", shape: [8], values: Self.values)])
     }
 
-    /// Version 3: the same body, zstd-compressed; smaller when the values repeat, read back
-    /// equal, its digest over the bytes as stored.
+    /// Version 4: the same body, zstd-compressed, float16 values in byte planes; smaller when
+    /// the values repeat, read back equal, its digest over the bytes as stored.
     @Test func compressedFilesRoundTrip() throws {
         let values = (0..<4096).map { Float(Float16(Float($0 % 37) * 0.01)) }
         let file = ModelFile(json: #"{"kind":"x"}"#, tensors: [.init(name: "w", shape: [64, 64], values: values, storage: .float16),
                                                               .init(name: "b", shape: [3], values: [1, 2, 3])])
         let plain = file.serialized(), packed = file.serialized(compressionLevel: 19)
         #expect(packed.count < plain.count / 2)
-        #expect(Array(packed[8..<12]) == [3, 0, 0, 0])
+        #expect(Array(packed[8..<12]) == [4, 0, 0, 0])
         #expect(try ModelFile.parse(packed) == file)
         #expect(ModelFile.digest(of: packed) == SHA256.hash(packed.dropLast(32)))
+        // The planes, as FORMAT.md lays them out: every low byte, then every high byte.
+        let body = try Zstd.decompress(Array(packed[20..<(packed.count - 32)]), expectedSize: plain.count - 12 - 32)
+        let at = 4 + 12 + 4 + 2 + 1 + 1 + 8 + 1
+        let bits = values.map { Float16($0).bitPattern }
+        #expect(Array(body[at..<(at + 4096)]) == bits.map { UInt8($0 & 0xFF) })
+        #expect(Array(body[(at + 4096)..<(at + 8192)]) == bits.map { UInt8($0 >> 8) })
+        // Version 3 (the first compressed version: the uncompressed body as it is) is still read.
+        var three = Array("VLATMODL".utf8) + [3, 0, 0, 0]
+        let uncompressed = Array(plain[12..<(plain.count - 32)])
+        for k in 0..<8 { three.append(UInt8(truncatingIfNeeded: UInt64(uncompressed.count) >> (8 * UInt64(k)))) }
+        three += Zstd.compress(uncompressed, level: 3)
+        three += SHA256.hash(three)
+        #expect(try ModelFile.parse(three) == file)
     }
 
     /// A compressed body that claims more than the expansion bound, or whose frame is damaged
@@ -93,7 +106,7 @@ struct ModelFileTests {
         bad[storageAt] = 7
         #expect(throws: ModelFileError.malformed("tensor 'w' has storage code 7")) { try ModelFile.parse(bad + SHA256.hash(bad)) }
         var later = bytes
-        later[8] = 4
-        #expect(throws: ModelFileError.unsupportedVersion(4)) { try ModelFile.parse(later + SHA256.hash(later)) }
+        later[8] = 5
+        #expect(throws: ModelFileError.unsupportedVersion(5)) { try ModelFile.parse(later + SHA256.hash(later)) }
     }
 }
