@@ -73,30 +73,53 @@ public enum Im2Col {
     /// (`oy`, then `ky`, `kx`), so splitting the positions into bands of rows, processed in
     /// order, adds the same terms in the same order: a transposed convolution computed in bands
     /// (`BandedInference`) gives the same floats as one computed whole.
+    ///
+    /// For one `(oy, ky)` every `kx` lands on the same image row, so the row is swept once,
+    /// each element gathering its `kx` terms in ascending order (the same sums as one pass
+    /// per `kx`, with a single read and write of the row instead of `k`).
     public static func col2im(_ col: UnsafePointer<Float>, _ g: ConvGeometry, _ x: UnsafeMutablePointer<Float>,
                               rows: Range<Int>? = nil) {
         let k = g.kernel, s = g.stride, p = g.padding, ow = g.outWidth, h = g.height, w = g.width
         let band = rows ?? 0..<g.outHeight
         let positions = band.count * ow
+        // Element ix takes the kx with (ix + p - kx) divisible by s, at ox = (ix + p - kx) / s;
+        // in [first, last) every such kx has 0 <= ox < ow, so only the ends check.
+        let first = min(w, max(0, k - 1 - p)), last = max(first, min(w, s * ow - p))
         Parallel.forRanges(g.channels, minimumPerThread: 2) { channels in
             for c in channels {
                 let plane = x + c * h * w
                 for oy in band {
                     for ky in 0..<k {
-                        for kx in 0..<k {
-                            let row = col + ((c * k + ky) * k + kx) * positions
-                            let iy = oy * s - p + ky
-                            if iy < 0 || iy >= h { continue }
-                            let src = row + (oy - band.lowerBound) * ow
-                            let dst = plane + iy * w
-                            let lo = min(ow, max(0, (p - kx + s - 1) / s))
-                            let hi = max(lo, min(ow, (w + p - kx + s - 1) / s))
-                            var ix = lo * s - p + kx
-                            for ox in lo..<hi {
-                                dst[ix] += src[ox]
-                                ix += s
+                        let iy = oy * s - p + ky
+                        if iy < 0 || iy >= h { continue }
+                        // src[kx][ox]: the terms of kernel column kx at output column ox.
+                        let src = col + (c * k + ky) * k * positions + (oy - band.lowerBound) * ow
+                        let dst = plane + iy * w
+                        @inline(__always) func edge(_ ix: Int) {
+                            var acc = dst[ix]
+                            var kx = (ix + p) % s
+                            while kx < k {
+                                let ox = (ix + p - kx) / s
+                                if ox >= 0 && ox < ow { acc += src[kx * positions + ox] }
+                                kx += s
                             }
+                            dst[ix] = acc
                         }
+                        for ix in 0..<first { edge(ix) }
+                        if s == 2 && k == 5 && p == 2 {
+                            // The codec's layers: even ix = 2j takes kx 0, 2, 4 at ox j+1, j, j-1;
+                            // odd ix = 2j+1 takes kx 1, 3 at ox j+1, j.
+                            let (s0, s1, s2, s3, s4) = (src, src + positions, src + 2 * positions, src + 3 * positions, src + 4 * positions)
+                            @inline(__always) func even(_ ix: Int) { let j = ix >> 1; dst[ix] = dst[ix] + s0[j + 1] + s2[j] + s4[j - 1] }
+                            @inline(__always) func odd(_ ix: Int) { let j = ix >> 1; dst[ix] = dst[ix] + s1[j + 1] + s3[j] }
+                            var ix = first
+                            if ix < last && ix & 1 == 1 { odd(ix); ix += 1 }
+                            while ix + 1 < last { even(ix); odd(ix + 1); ix += 2 }
+                            if ix < last { even(ix) }
+                        } else {
+                            for ix in first..<last { edge(ix) }
+                        }
+                        for ix in last..<w { edge(ix) }
                     }
                 }
             }
