@@ -20,7 +20,7 @@
 #   CONTEXT  hidden channels of the checkerboard context (default 128; 0 for none, as the run
 #          had before its phase 9); a fresh start from a model without one warm-starts it, the
 #          context starting as no correction
-#   LATENT  latent channels M (default 192); a fresh start from a model with fewer widens its
+#   LATENT  latent channels M (default 128); a fresh start from a model with fewer widens its
 #          latent (`MeanScaleHyperprior.widenLatent`: the new channels start unused)
 #   PRIOR_ONLY  set to 1 to train only the entropy model (hyper-transforms, z prior, context) on
 #          the frozen transforms: several times faster a step, for a context's first steps
@@ -36,7 +36,7 @@ swift build -c release >&2
 # A copy of the binary, so that rebuilding during the run does not replace it under the trainer.
 cp "$(swift build -c release --show-bin-path)/vlat" "$run/vlat"
 common=(--objective hyperprior --level-modulation --data ../shared/corpus/train --data ../shared/corpus/cid22-train
-        --channels 96 --latent-channels "${LATENT:-192}" --hyper-channels 96 --crop 192 --batch 8
+        --channels 96 --latent-channels "${LATENT:-128}" --hyper-channels 96 --crop 192 --batch 8
         --lr-schedule constant --val-every 500 --checkpoint-every 100 --threads 2
         --steps "${STEPS:-200000}" --out "$run/hp.vlatmodel")
 kernels=(env -u OPENBLAS_CORETYPE)

@@ -22,39 +22,64 @@ import VlatTensor
 /// channel-major. Only the float reconstruction depends on the machine's arithmetic, never
 /// which symbols are read.
 public enum HyperpriorCoding {
-    /// The conditions of a latent `[M, h, w]` from integer z `[hyperChannels, zh, zw]`: each
-    /// symbol's table index, and its mean (of the gained latent) as an integer in units of
-    /// `unit` (`mean = Double(mean) * unit`, exact), kept as integers so that a large image's
-    /// conditions take 5 bytes a latent.
+    /// The conditions of a latent `[M, h, w]` from integer z `[hyperChannels, zh, zw]`: the
+    /// (possibly context-corrected) integer hyper-synthesis output `raw` (`[2M, h, w]`, means
+    /// then log-scales, in units of `unit`: `mean = Double(raw[i]) * unit`, exact) and each
+    /// symbol's table index. Held once, corrected in place: a large image's conditions take 9
+    /// bytes a latent.
     struct Conditions {
-        var indices: [UInt8]
-        var means: [Int32]
-        var unit: Double
-        @inline(__always) func mean(_ i: Int) -> Double { Double(means[i]) * unit }
+        private(set) var raw: [Int32]
+        private(set) var indices: [UInt8]
+        let unit: Double
+        let latents: Int
+        let fraction: Int
+
+        /// Takes the hyper-synthesis output `raw` and computes every table index.
+        init(_ raw: consuming [Int32], latents: Int, model: HyperpriorCodecModel) {
+            self.raw = raw
+            self.latents = latents
+            fraction = model.hyperSynthesis.outputFraction
+            unit = 1 / exp2(Double(fraction))
+            indices = [UInt8](repeating: 0, count: latents)
+            updateIndices()
+        }
+
+        @inline(__always) func mean(_ i: Int) -> Double { Double(raw[i]) * unit }
+
+        /// Corrects the non-anchors' means and log-scales from the anchors' `symbols` and
+        /// recomputes the table indices.
+        mutating func correct(with context: IntegerCheckerboardContext, symbols: [Int32], height: Int, width: Int) {
+            context.correct(&raw, symbols: symbols, height: height, width: width)
+            updateIndices()
+        }
+
+        private mutating func updateIndices() {
+            let (n, f) = (latents, fraction)
+            raw.withUnsafeBufferPointer { r in
+                indices.withUnsafeMutableBufferPointer { out in
+                    for i in 0..<n { out[i] = UInt8(HyperpriorCodecModel.scaleIndex(logScale: r[n + i], fraction: f)) }
+                }
+            }
+        }
     }
 
     /// The integer hyper-synthesis' output for z, cropped to the latent's `height x width`:
-    /// `[2M, height, width]`, means then log-scales, in units of `2^-outputFraction`.
+    /// `[2M, height, width]`, means then log-scales, in units of `2^-outputFraction`. Cropped
+    /// in place (every row moves to a lower index), so no second copy exists.
     static func hyperOutput(zHat: [Int32], zHeight: Int, zWidth: Int, height: Int, width: Int, hyperSynthesis: IntegerHyperSynthesis) -> [Int32] {
-        let out = hyperSynthesis.run(zHat, height: zHeight, width: zWidth)
+        var out = hyperSynthesis.run(zHat, height: zHeight, width: zWidth)
         let channels = hyperSynthesis.outputChannels, outPlane = out.height * out.width
-        var cropped = [Int32](repeating: 0, count: channels * height * width)
-        for c in 0..<channels {
-            for y in 0..<height {
-                let from = c * outPlane + y * out.width, to = (c * height + y) * width
-                for x in 0..<width { cropped[to + x] = out.values[from + x] }
+        precondition(out.height >= height && out.width >= width)
+        out.values.withUnsafeMutableBufferPointer { v in
+            for c in 0..<channels {
+                for y in 0..<height {
+                    let from = c * outPlane + y * out.width, to = (c * height + y) * width
+                    if from != to { for x in 0..<width { v[to + x] = v[from + x] } }
+                }
             }
         }
-        return cropped
-    }
-
-    /// Each latent's table index and mean from the (possibly context-corrected) hyper-synthesis
-    /// output `raw` (`[2M, h, w]`).
-    static func conditions(_ raw: [Int32], latents: Int, model: HyperpriorCodecModel) -> Conditions {
-        let fraction = model.hyperSynthesis.outputFraction
-        var indices = [UInt8](repeating: 0, count: latents)
-        for i in 0..<latents { indices[i] = UInt8(HyperpriorCodecModel.scaleIndex(logScale: raw[latents + i], fraction: fraction)) }
-        return Conditions(indices: indices, means: Array(raw[0..<latents]), unit: 1 / exp2(Double(fraction)))
+        out.values.removeLast(out.values.count - channels * height * width)
+        return out.values
     }
 
     /// The anchors (`anchors` true) or the other positions of a latent `[M, h, w]` in coding
@@ -81,16 +106,19 @@ public enum HyperpriorCoding {
     /// dequantized latent the decoder will reconstruct from. `refine`, given the gained latent,
     /// its means and table indices and the channels' gains, may choose other residual symbols
     /// (integer-valued) than `round(g * y - mean)` (`LatentRefinement`); z stays that of `y`.
-    public static func encode(_ y: Tensor, model: HyperpriorCodecModel, levelCode: Int,
+    public static func encode(_ y: consuming Tensor, model: HyperpriorCodecModel, levelCode: Int,
                               refine: ((_ gained: Tensor, _ means: [Double], _ indices: [Int], _ gains: [Double]) -> [Double])? = nil)
         throws -> (payload: [UInt8], latent: Tensor) {
         let net = model.network, m = net.config.latentChannels
         let gains = Self.gains(try model.logGains(levelCode: levelCode))
-        let plane = y.h * y.w
+        // The dequantized latent replaces y in y's own storage (each value read just before it
+        // is overwritten), so a caller that hands y over keeps one latent-sized float buffer.
+        var latent = y
+        let (h, w) = (latent.h, latent.w), plane = h * w
         // The gained latent, as float32 (what h_a sees and what the symbols are taken from).
-        @inline(__always) func gained(_ i: Int) -> Float { Float(Double(y.data[i]) * gains[i / plane]) }
+        @inline(__always) func gained(_ i: Int) -> Float { Float(Double(latent.data[i]) * gains[i / plane]) }
         func gainedLatent() -> Tensor {
-            var yg = y
+            var yg = latent
             for i in 0..<yg.count { yg.data[i] = gained(i) }
             return yg
         }
@@ -98,25 +126,22 @@ public enum HyperpriorCoding {
         let zHat = try ImageCodec.symbols(of: zFloat)
         let zPlane = zFloat.h * zFloat.w
         let zBytes = try RANSCoder.encode(zHat, tables: model.zTables, tableIndex: { $0 / zPlane })
-        var raw = hyperOutput(zHat: zHat, zHeight: zFloat.h, zWidth: zFloat.w, height: y.h, width: y.w, hyperSynthesis: model.hyperSynthesis)
         let count = m * plane
-        var conditions = conditions(raw, latents: count, model: model)
+        var conditions = Conditions(hyperOutput(zHat: zHat, zHeight: zFloat.h, zWidth: zFloat.w, height: h, width: w,
+                                                hyperSynthesis: model.hyperSynthesis), latents: count, model: model)
         // A refinement is given the conditions the decoder will use: with a context, those the
         // unrefined anchors lead to (the refined ones move them a little; see `encode`'s caller).
         var refineConditions = conditions
         if refine != nil, let context = model.context {
             let plain = (0..<count).map { Int32(clamping: Int((Double(gained($0)) - conditions.mean($0)).rounded())) }
-            var corrected = raw
-            context.correct(&corrected, symbols: plain, height: y.h, width: y.w)
-            refineConditions = Self.conditions(corrected, latents: count, model: model)
+            refineConditions.correct(with: context, symbols: plain, height: h, width: w)
         }
-        let refined = refine?(gainedLatent(), (0..<y.count).map(refineConditions.mean), refineConditions.indices.map { Int($0) }, gains)
-        precondition(refined == nil || refined!.count == y.count)
+        let refined = refine?(gainedLatent(), (0..<latent.count).map(refineConditions.mean), refineConditions.indices.map { Int($0) }, gains)
+        precondition(refined == nil || refined!.count == latent.count)
         // What each latent's symbol aims at: the refined value (its residual plus the mean it
         // was chosen against), or the gained latent.
         let targets = refined.map { r in (0..<count).map { r[$0] + refineConditions.mean($0) } }
         var symbols = [Int32](repeating: 0, count: count)
-        var latent = Tensor(zeros: y.shape)
         func code(_ i: Int) throws {
             let mean = conditions.mean(i)
             let k = ((targets?[i] ?? Double(gained(i))) - mean).rounded()
@@ -127,15 +152,14 @@ public enum HyperpriorCoding {
         var payload: [UInt8] = [UInt8(levelCode & 0xFF), UInt8(levelCode >> 8)]
         payload += littleEndian(zBytes.count) + zBytes
         if let context = model.context {
-            let anchors = CodingOrder(anchors: true, height: y.h, width: y.w), anchorCount = anchors.count(channels: m)
+            let anchors = CodingOrder(anchors: true, height: h, width: w), anchorCount = anchors.count(channels: m)
             for k in 0..<anchorCount { try code(anchors.index(k)) }
-            let anchorBytes = try RANSCoder.encode((0..<anchorCount).map { symbols[anchors.index($0)] }, tables: model.yTables,
+            let anchorBytes = try RANSCoder.encode(count: anchorCount, value: { symbols[anchors.index($0)] }, tables: model.yTables,
                                                    tableIndex: { Int(conditions.indices[anchors.index($0)]) })
-            context.correct(&raw, symbols: symbols, height: y.h, width: y.w)
-            conditions = Self.conditions(raw, latents: count, model: model)
-            let others = CodingOrder(anchors: false, height: y.h, width: y.w), otherCount = others.count(channels: m)
+            conditions.correct(with: context, symbols: symbols, height: h, width: w)
+            let others = CodingOrder(anchors: false, height: h, width: w), otherCount = others.count(channels: m)
             for k in 0..<otherCount { try code(others.index(k)) }
-            let otherBytes = try RANSCoder.encode((0..<otherCount).map { symbols[others.index($0)] }, tables: model.yTables,
+            let otherBytes = try RANSCoder.encode(count: otherCount, value: { symbols[others.index($0)] }, tables: model.yTables,
                                                   tableIndex: { Int(conditions.indices[others.index($0)]) })
             payload += littleEndian(anchorBytes.count) + anchorBytes + otherBytes
         } else {
@@ -185,8 +209,8 @@ public enum HyperpriorCoding {
         do {
             zHat = try RANSCoder.decode(Array(payload[6..<(6 + zCount)]), count: hc * zPlane, tables: model.zTables, tableIndex: { $0 / zPlane })
         } catch { throw CodecError.corruptPayload("z: \(error)") }
-        var raw = hyperOutput(zHat: zHat, zHeight: zh, zWidth: zw, height: height, width: width, hyperSynthesis: model.hyperSynthesis)
-        var conditions = conditions(raw, latents: count, model: model)
+        var conditions = Conditions(hyperOutput(zHat: zHat, zHeight: zh, zWidth: zw, height: height, width: width,
+                                                hyperSynthesis: model.hyperSynthesis), latents: count, model: model)
         guard let context = model.context else {
             let symbols: [Int32]
             do {
@@ -202,17 +226,14 @@ public enum HyperpriorCoding {
         var symbols = [Int32](repeating: 0, count: count)
         let anchors = CodingOrder(anchors: true, height: height, width: width)
         do {
-            let decoded = try RANSCoder.decode(Array(payload[(start + 4)..<(start + 4 + anchorCount)]), count: anchors.count(channels: m),
-                                               tables: model.yTables, tableIndex: { Int(conditions.indices[anchors.index($0)]) })
-            for (k, v) in decoded.enumerated() { symbols[anchors.index(k)] = v }
+            try RANSCoder.decode(Array(payload[(start + 4)..<(start + 4 + anchorCount)]), count: anchors.count(channels: m),
+                                 tables: model.yTables, tableIndex: { Int(conditions.indices[anchors.index($0)]) }) { symbols[anchors.index($0)] = $1 }
         } catch { throw CodecError.corruptPayload("anchor latents: \(error)") }
-        context.correct(&raw, symbols: symbols, height: height, width: width)
-        conditions = Self.conditions(raw, latents: count, model: model)
+        conditions.correct(with: context, symbols: symbols, height: height, width: width)
         let others = CodingOrder(anchors: false, height: height, width: width)
         do {
-            let decoded = try RANSCoder.decode(Array(payload[(start + 4 + anchorCount)...]), count: others.count(channels: m),
-                                               tables: model.yTables, tableIndex: { Int(conditions.indices[others.index($0)]) })
-            for (k, v) in decoded.enumerated() { symbols[others.index(k)] = v }
+            try RANSCoder.decode(Array(payload[(start + 4 + anchorCount)...]), count: others.count(channels: m),
+                                 tables: model.yTables, tableIndex: { Int(conditions.indices[others.index($0)]) }) { symbols[others.index($0)] = $1 }
         } catch { throw CodecError.corruptPayload("non-anchor latents: \(error)") }
         return (zHat, conditions, symbols, gains)
     }

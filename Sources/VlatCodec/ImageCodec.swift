@@ -136,12 +136,15 @@ public enum ImageCodec {
                                             lambda: lambda)
             }
         }
-        let coded = try hyperpriorContainer(image, y: y, model: model, hyper: hyper, levelCode: code, refine: refine)
         // The refinement sees the hyper-synthesis' means and scales; with a context, the second
         // half's are corrected from the refined first half, so only the real files can tell
         // whether it paid: keep the plain encode unless the refined one's loss is lower.
-        guard refine != nil, hyper.context != nil else { return coded }
-        let plain = try hyperpriorContainer(image, y: y, model: model, hyper: hyper, levelCode: code)
+        // (Otherwise the latent is handed over, so that the coder dequantizes into its storage.)
+        guard refine != nil, hyper.context != nil else {
+            return try hyperpriorContainer(image, y: consume y, model: model, hyper: hyper, levelCode: code, refine: refine)
+        }
+        let coded = try hyperpriorContainer(image, y: y, model: model, hyper: hyper, levelCode: code, refine: refine)
+        let plain = try hyperpriorContainer(image, y: consume y, model: model, hyper: hyper, levelCode: code)
         let lambda = Double(try LatentRefinement.lambda(of: model))
         func loss(_ c: (container: Container, latent: Tensor)) -> Double {
             hyper.network.setLevels([Double(code) / 256])
@@ -160,9 +163,9 @@ public enum ImageCodec {
         return loss(coded) < loss(plain) ? coded : plain
     }
 
-    static func hyperpriorContainer(_ image: Image, y: Tensor, model: CodecModel, hyper: HyperpriorCodecModel, levelCode: Int,
+    static func hyperpriorContainer(_ image: Image, y: consuming Tensor, model: CodecModel, hyper: HyperpriorCodecModel, levelCode: Int,
                                     refine: ((Tensor, [Double], [Int], [Double]) -> [Double])? = nil) throws -> (container: Container, latent: Tensor) {
-        let (payload, latent) = try HyperpriorCoding.encode(y, model: hyper, levelCode: levelCode, refine: refine)
+        let (payload, latent) = try HyperpriorCoding.encode(consume y, model: hyper, levelCode: levelCode, refine: refine)
         let isWhole = levelCode % 256 == 0 && levelCode / 256 < 8
         let header = ContainerHeader(
             width: image.width, height: image.height, sourceColorType: image.source.colorType.rawValue,

@@ -19,12 +19,18 @@ public enum RANSCoder {
     /// Encodes `values[i]` with `tables[tableIndex(i)]`. Output: the final 32-bit state, then the
     /// 16-bit words, little-endian.
     public static func encode(_ values: [Int32], tables: [QuantizedCDF], tableIndex: (Int) -> Int) throws -> [UInt8] {
-        var writer = RANSWriter(capacity: values.count / 2 + 16)
-        for i in stride(from: values.count - 1, through: 0, by: -1) {
+        try values.withUnsafeBufferPointer { v in try encode(count: v.count, value: { v[$0] }, tables: tables, tableIndex: tableIndex) }
+    }
+
+    /// The same for `count` values read through `value(i)` (each asked once, last first), so
+    /// that a caller coding part of a larger array needs no copy of that part.
+    public static func encode(count: Int, value: (Int) -> Int32, tables: [QuantizedCDF], tableIndex: (Int) -> Int) throws -> [UInt8] {
+        var writer = RANSWriter(capacity: count / 2 + 16)
+        for i in stride(from: count - 1, through: 0, by: -1) {
             let k = tableIndex(i)
             guard k >= 0 && k < tables.count else { throw EntropyError.invalidTable("table index \(k) of \(tables.count)") }
             let table = tables[k]
-            let v = Int64(values[i]) - Int64(table.offset)
+            let v = Int64(value(i)) - Int64(table.offset)
             if v >= 0 && v < Int64(table.escape) {
                 let s = Int(v)
                 writer.put(start: table.cdf[s], frequency: table.frequency(s), bits: precision)
@@ -42,8 +48,16 @@ public enum RANSCoder {
     /// Decodes `count` values. Damaged input is reported (a stream that ends early, or does not
     /// end where it should), never trapped on.
     public static func decode(_ bytes: [UInt8], count: Int, tables: [QuantizedCDF], tableIndex: (Int) -> Int) throws -> [Int32] {
-        var reader = try RANSReader(bytes, symbols: count)
         var out = [Int32](repeating: 0, count: count)
+        try decode(bytes, count: count, tables: tables, tableIndex: tableIndex) { out[$0] = $1 }
+        return out
+    }
+
+    /// The same, handing each value `i` to `store(i, value)` in order instead of returning an
+    /// array (a damaged stream throws after handing over the values before the damage).
+    public static func decode(_ bytes: [UInt8], count: Int, tables: [QuantizedCDF], tableIndex: (Int) -> Int,
+                              store: (Int, Int32) -> Void) throws {
+        var reader = try RANSReader(bytes, symbols: count)
         for i in 0..<count {
             let k = tableIndex(i)
             guard k >= 0 && k < tables.count else { throw EntropyError.invalidTable("table index \(k) of \(tables.count)") }
@@ -52,9 +66,8 @@ public enum RANSCoder {
             try reader.consume(start: table.cdf[s], frequency: table.frequency(s), bits: precision)
             let v = s < table.escape ? Int64(s) : try RANSBypass.read(from: &reader, escape: table.escape)
             guard let value = Int32(exactly: v + Int64(table.offset)) else { throw EntropyError.corrupt("escaped value out of range") }
-            out[i] = value
+            store(i, value)
         }
         try reader.finish()
-        return out
     }
 }

@@ -75,7 +75,7 @@ struct HyperpriorCodingTests {
         var changed = 0
         for i in 0..<(y.c * plane) {
             let p = i % plane
-            if CheckerboardContext.isAnchor(p / y.w, p % y.w) { #expect(d.conditions.means[i] == raw[i]) } else if d.conditions.means[i] != raw[i] { changed += 1 }
+            if CheckerboardContext.isAnchor(p / y.w, p % y.w) { #expect(d.conditions.raw[i] == raw[i]) } else if d.conditions.raw[i] != raw[i] { changed += 1 }
         }
         #expect(changed * 4 > y.c * plane / 2, "\(changed) of \(y.c * plane / 2) means corrected")
     }

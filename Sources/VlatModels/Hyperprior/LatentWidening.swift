@@ -20,7 +20,7 @@ import VlatTensor
 /// - their gain at each level is the mean of the source's log gains at that level.
 extension MeanScaleHyperprior {
     /// The fresh analysis filters' scale for new latent channels.
-    public static let wideningAnalysisScale: Float = 0.1
+    public static let wideningAnalysisScale: Float = 0.5
     /// The natural-log scale predicted for new latent channels at first.
     public static let wideningLogScale: Float = -1.5
 
