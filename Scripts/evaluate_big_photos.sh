@@ -5,6 +5,7 @@
 #
 #   Scripts/evaluate_big_photos.sh              writes Benchmarks/big-photos/results.md
 #   SIZES="0.4 6 24 100" Scripts/evaluate_big_photos.sh   also 100 MP (12000x8400; slow)
+#   SIZES=100 RESULTS=results-100mp.md Scripts/evaluate_big_photos.sh   one size, to another file
 #   BASELINE=/path/to/vlat Scripts/evaluate_big_photos.sh   adds rows for another vlat build (6
 #                                               and 24 MP)
 #                                               (with VLAT_MODELS=DIR when that build's models
@@ -47,7 +48,7 @@ row() { # tool operation mp seconds_peak bytes
 {
   echo "# Big photos: time and peak memory"
   echo
-  echo "Command: \`${VLAT_MODELS:+VLAT_MODELS=$VLAT_MODELS }${BASELINE:+BASELINE=$BASELINE }${SIZES:+SIZES=\"$SIZES\" }Scripts/evaluate_big_photos.sh\`"
+  echo "Command: \`${VLAT_MODELS:+VLAT_MODELS=$VLAT_MODELS }${BASELINE:+BASELINE=$BASELINE }${SIZES:+SIZES=\"$SIZES\" }${RESULTS:+RESULTS=$RESULTS }Scripts/evaluate_big_photos.sh\`"
   echo
   echo "\`$(basename "$source_image")\` scaled up (Lanczos); each operation one process, \`/usr/bin/time\`: wall seconds and"
   echo "maximum resident set (MiB); MP/s is megapixels over wall seconds. vlat at its default quality (\`$("$vlat" --version)\`), cwebp -q 75, avifenc quantizer 34 (speed 6, 4:2:0), cjxl -q 75, cjpeg -quality 75"
@@ -104,5 +105,5 @@ PY
     r=$(measure djpeg -outfile "$tmp/out.ppm" "$tmp/in.jpg")
     row djpeg decompress "$size" "$r" "$(stat -c %s "$tmp/out.ppm" 2> /dev/null)"
   done
-} > "$out/results.md"
-echo "wrote $out/results.md" >&2
+} > "$out/${RESULTS:-results.md}"
+echo "wrote $out/${RESULTS:-results.md}" >&2

@@ -129,18 +129,23 @@ public enum HyperpriorCoding {
         let count = m * plane
         var conditions = Conditions(hyperOutput(zHat: zHat, zHeight: zFloat.h, zWidth: zFloat.w, height: h, width: w,
                                                 hyperSynthesis: model.hyperSynthesis), latents: count, model: model)
-        // A refinement is given the conditions the decoder will use: with a context, those the
-        // unrefined anchors lead to (the refined ones move them a little; see `encode`'s caller).
-        var refineConditions = conditions
-        if refine != nil, let context = model.context {
-            let plain = (0..<count).map { Int32(clamping: Int((Double(gained($0)) - conditions.mean($0)).rounded())) }
-            refineConditions.correct(with: context, symbols: plain, height: h, width: w)
-        }
-        let refined = refine?(gainedLatent(), (0..<latent.count).map(refineConditions.mean), refineConditions.indices.map { Int($0) }, gains)
-        precondition(refined == nil || refined!.count == latent.count)
         // What each latent's symbol aims at: the refined value (its residual plus the mean it
         // was chosen against), or the gained latent.
-        let targets = refined.map { r in (0..<count).map { r[$0] + refineConditions.mean($0) } }
+        var targets: [Double]?
+        if let refine {
+            // A refinement is given the conditions the decoder will use: with a context, those the
+            // unrefined anchors lead to (the refined ones move them a little; see `encode`'s caller).
+            // (A copy that ends here: alive later, it would make the context's in-place
+            // correction of `conditions` copy the hyper-synthesis output.)
+            var refineConditions = conditions
+            if let context = model.context {
+                let plain = (0..<count).map { Int32(clamping: Int((Double(gained($0)) - conditions.mean($0)).rounded())) }
+                refineConditions.correct(with: context, symbols: plain, height: h, width: w)
+            }
+            let refined = refine(gainedLatent(), (0..<latent.count).map(refineConditions.mean), refineConditions.indices.map { Int($0) }, gains)
+            precondition(refined.count == latent.count)
+            targets = (0..<count).map { refined[$0] + refineConditions.mean($0) }
+        }
         var symbols = [Int32](repeating: 0, count: count)
         func code(_ i: Int) throws {
             let mean = conditions.mean(i)

@@ -12,13 +12,25 @@ import Glibc
 /// steps reuse the same pages. Peak memory is unchanged; memory is not returned to the system
 /// until the process exits, which suits a command-line tool. Call once, early. Setting the
 /// environment variable `VLAT_NO_MEMORY_TUNING=1` skips it, to measure the difference.
+///
+/// `largeBlocks`, when given, keeps blocks of at least that many bytes out of the heap (their own
+/// mappings, returned on `free`): a large photo's latent-sized buffers then do not pile up
+/// beside heap space that band buffers fragmented. For the codec's one-image commands, whose
+/// big blocks are allocated a few times each, not every step as in training.
 public enum MemoryTuning {
-    public static func retainFreedMemory() {
+    public static func retainFreedMemory(largeBlocks: Int? = nil) {
         #if canImport(Glibc)
         if getenv("VLAT_NO_MEMORY_TUNING") != nil { return }
-        mallopt(M_MMAP_MAX, 0)
+        if let largeBlocks {
+            mallopt(M_MMAP_THRESHOLD, Int32(clamping: largeBlocks))
+        } else {
+            mallopt(M_MMAP_MAX, 0)
+        }
         mallopt(M_TRIM_THRESHOLD, Int32.max)
         mallopt(M_TOP_PAD, 64 << 20)
         #endif
     }
+
+    /// The `largeBlocks` of the codec's commands.
+    public static let codecLargeBlocks = 32 << 20
 }

@@ -44,7 +44,7 @@ struct DecompressCommand: ParsableCommand {
 
     func run() throws {
         batch.applyVerbosity()
-        MemoryTuning.retainFreedMemory()
+        MemoryTuning.retainFreedMemory(largeBlocks: MemoryTuning.codecLargeBlocks)
         let found = try BatchJobs.expand(inputs, extensions: ["vlat"], recursive: batch.recursive)
         let files = found.map(\.path)
         let destinations = try BatchJobs.destinations(for: found, output: output, extension: imageOutput.defaultExtension(suffix: "decoded"))

@@ -54,7 +54,7 @@ struct DenoiseCommand: ParsableCommand {
 
     func run() throws {
         batch.applyVerbosity()
-        MemoryTuning.retainFreedMemory()
+        MemoryTuning.retainFreedMemory(largeBlocks: MemoryTuning.codecLargeBlocks)
         let found = try BatchJobs.expand(inputs, extensions: ["png", "jpg", "jpeg"], recursive: batch.recursive)
         let files = found.map(\.path)
         let destinations = try BatchJobs.destinations(for: found, output: output, extension: imageOutput.defaultExtension(suffix: "denoised"))

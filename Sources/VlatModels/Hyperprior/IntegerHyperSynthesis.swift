@@ -166,13 +166,18 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
                 }
             } else {
                 // col = W^T [out*k*k, in] x a [in, rows*w] in bands of input rows, each scattered
-                // (col2im) into the output.
-                var acc = [Double](repeating: 0, count: s.outChannels * plane)
+                // (col2im) into a window of output rows: a band of input rows reaches output rows
+                // [r0 * stride - padding, (r0 + rows - 1) * stride - padding + kernel), and the rows
+                // before the next band's first are final, so they are requantized and the window
+                // moves on. Every output keeps its terms in the same order as a whole-image pass.
                 let inPlane = h * w
                 let rowElements = s.outChannels * k2 * w
                 let bandRows = max(1, min(h, bandElements / max(1, rowElements)))
+                let windowRows = bandRows * s.stride + s.kernel, window = windowRows * ow
+                var acc = [Double](repeating: 0, count: s.outChannels * window)
                 var col = [Double](repeating: 0, count: rowElements * bandRows)
                 var x = [Double](repeating: 0, count: s.inChannels * bandRows * w)
+                var base = 0  // the output row at the window's first row
                 for r0 in stride(from: 0, to: h, by: bandRows) {
                     let rows = min(bandRows, h - r0), n = rows * w
                     for c in 0..<s.inChannels {
@@ -193,16 +198,26 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
                                 for iy in r0..<(r0 + rows) {
                                     let oy = iy * s.stride - s.padding + ky
                                     guard oy >= 0 && oy < oh else { continue }
+                                    let at = o * window + (oy - base) * ow
                                     for ix in 0..<w {
                                         let ox = ix * s.stride - s.padding + kx
-                                        if ox >= 0 && ox < ow { acc[(o * oh + oy) * ow + ox] += col[row + (iy - r0) * w + ix] }
+                                        if ox >= 0 && ox < ow { acc[at + ox] += col[row + (iy - r0) * w + ix] }
                                     }
                                 }
                             }
                         }
                     }
+                    // Rows before the next band's reach are final (all of them after the last band).
+                    let final = r0 + rows >= h ? oh : min(oh, max(base, (r0 + rows) * s.stride - s.padding))
+                    requantize(acc, stride: window, offset: 0, first: base * ow, count: (final - base) * ow)
+                    let done = (final - base) * ow
+                    for o in 0..<s.outChannels {
+                        let start = o * window
+                        for i in 0..<(window - done) { acc[start + i] = acc[start + done + i] }
+                        for i in (window - done)..<window { acc[start + i] = 0 }
+                    }
+                    base = final
                 }
-                requantize(acc, stride: plane, offset: 0, first: 0, count: plane)
             }
             a = next
             h = oh
