@@ -143,10 +143,12 @@ struct CompressCommandTests {
         #expect(annealed.status == 0, "\(annealed.stderr)")
     }
 
-    @Test func filesOfARetiredModelNameItAndDecodeWithRetiredModels() throws {
+    /// A factorized level and the previous package hyperprior (coder 6).
+    @Test(arguments: ["RetiredModels/q3.vlatmodel", "RetiredModels/hyperprior-phase10.vlatmodel"])
+    func filesOfARetiredModelNameItAndDecodeWithRetiredModels(model: String) throws {
         let dir = CLI.scratch()
         let file = dir.appendingPathComponent("old.vlat").path
-        let c = try CLI.run(["compress", "Corpus/generated/size_17x9.png", "-o", file, "--model", "RetiredModels/q3.vlatmodel"])
+        let c = try CLI.run(["compress", "Corpus/generated/size_17x9.png", "-o", file, "--model", model])
         #expect(c.status == 0, "\(c.stderr)")
         let digest = SHA256.hex(try Container.parse(Array(Data(contentsOf: URL(fileURLWithPath: file)))).header.modelDigest)
         let missing = try CLI.run(["decompress", file, "-o", dir.appendingPathComponent("a.png").path])
