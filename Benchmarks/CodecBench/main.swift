@@ -392,12 +392,8 @@ if args.first == "prior-fit" {
 
 // MARK: the hyperprior against the context coder, on the same latents
 
-// For every level of a hyperprior model: what its own coder (z, then the residuals under the
-// predicted means and scales) spends on the test images, against the factorized coders on the
-// same quantized latents round(g * y): the context-adaptive rANS coder with tables and starting
-// counts fitted to exactly these latents (an oracle, so a bound in the context coder's favour:
-// a real one would transmit or train them), the oracle's factorized entropy, and zstd.
-if args.first == "hyperprior-vs-ctx" {
+/// The hyperprior modes' inputs: --images (default Kodak) as RGB, and --model (default the package's).
+func hyperpriorInputs() -> (folder: String, path: String, images: [Image], base: CodecModel, hyper: HyperpriorCodecModel) {
     let folder = option("--images") ?? "../shared/corpus/kodak"
     let path = option("--model") ?? "Sources/VlatCodec/Models/hyperprior.vlatmodel"
     guard FileManager.default.fileExists(atPath: folder) else { fail("\(folder) not found (the Kodak images live in ../shared/corpus/kodak)") }
@@ -407,6 +403,16 @@ if args.first == "hyperprior-vs-ctx" {
         base = try CodecModel(bytes: FileReader.read(path))
     } catch { fail("\(error)") }
     guard let hyper = base.hyperprior else { fail("\(path) is not a hyperprior model") }
+    return (folder, path, images, base, hyper)
+}
+
+// For every level of a hyperprior model: what its own coder (z, then the residuals under the
+// predicted means and scales) spends on the test images, against the factorized coders on the
+// same quantized latents round(g * y): the context-adaptive rANS coder with tables and starting
+// counts fitted to exactly these latents (an oracle, so a bound in the context coder's favour:
+// a real one would transmit or train them), the oracle's factorized entropy, and zstd.
+if args.first == "hyperprior-vs-ctx" {
+    let (folder, path, images, base, hyper) = hyperpriorInputs()
     let pixels = Double(images.reduce(0) { $0 + $1.pixelCount })
     let channels = hyper.network.config.latentChannels
     var md = "# The hyperprior against the context coder, on the same latents\n\nCommand: `\(command)`\n\n"
@@ -467,15 +473,7 @@ if args.first == "hyperprior-vs-ctx" {
 }
 
 if args.first == "ceiling" {
-    let folder = option("--images") ?? "../shared/corpus/kodak"
-    let path = option("--model") ?? "Sources/VlatCodec/Models/hyperprior.vlatmodel"
-    guard FileManager.default.fileExists(atPath: folder) else { fail("\(folder) not found (the Kodak images live in ../shared/corpus/kodak)") }
-    let images: [Image], base: CodecModel
-    do {
-        images = try RDSweep.imagePaths(in: folder).map { try ImageFile.read($0).toRGB() }
-        base = try CodecModel(bytes: FileReader.read(path))
-    } catch { fail("\(error)") }
-    guard let hyper = base.hyperprior else { fail("\(path) is not a hyperprior model") }
+    let (folder, path, images, _, hyper) = hyperpriorInputs()
     var md = "# The transforms' limit\n\nCommand: `\(command)`\n\n"
     md += "\(images.count) images from `\(folder)`, model `\(path)`; mean PSNR-RGB over the images of the synthesis of "
     md += "*unquantized*: the latent y itself (what unbounded rate would give at this level's modulations), *rounded*: "
