@@ -45,7 +45,7 @@ mkdir -p "$out" .build-fuzz
 {
   echo "# Fuzzing: libFuzzer with AddressSanitizer"
   echo
-  echo "Command: \`Scripts/fuzz.sh ${runs:+--runs $runs}${runs:---time $seconds} ${targets[*]}\` on $(date -u +%Y-%m-%d), vlat $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "Command: \`Scripts/fuzz.sh $([[ $ci == 1 ]] && echo "--ci ")$([[ -n "$runs" ]] && echo "--runs $runs" || echo "--time $seconds") ${targets[*]}\` on $(date -u +%Y-%m-%d), vlat $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo
   echo "| target | seeds | executions | seconds | coverage (cov) | features (ft) | findings |"
   echo "|---|---:|---:|---:|---:|---:|---|"
