@@ -33,9 +33,10 @@ public enum ImageCodec {
     /// activations are bounded by the band, about `4 * BandedTransforms.bandBytes` with the
     /// column buffers, whatever the image (2N bytes a pixel for an image smaller than a band).
     /// What grows with the image is its 8-bit pixels and the latent-sized buffers (the latent,
-    /// its symbols and, for a hyperprior, the means, table indices and gained copy): 8 bytes a
-    /// pixel plus 4 (factorized) or 10 (hyperprior) times the latent's 4M / 256 bytes a pixel.
-    /// `Scripts/evaluate_big_photos.sh` measures it (`Benchmarks/big-photos/results.md`).
+    /// its symbols and, for a hyperprior, the hyper-synthesis' means and log-scales, the table
+    /// indices and a transient gained copy; about 4.5 latents' worth at once): bounded by 8
+    /// bytes a pixel plus 4 (factorized) or 10 (hyperprior) times the latent's 4M / 256 bytes a
+    /// pixel. `Scripts/evaluate_big_photos.sh` measures it (`Benchmarks/big-photos/`).
     ///
     /// `refining` (`LatentRefinement`) runs the synthesis transform whole-image in training
     /// mode, keeping its activations for the backward pass beside the backward's own buffers:
