@@ -11,6 +11,8 @@
 //     (per level: the prior's estimate, rANS, context rANS and zstd payloads, and the best factorized entropy)
 //   .build/release/CodecBench hyperprior-vs-ctx [--model FILE] [--images DIR] [--out DIR]
 //     (per level of a hyperprior: its payload against the context coder and zstd on the same latents)
+//   .build/release/CodecBench png-levels [--images DIR] [--repeats R] [--out DIR]
+//     (the decoded PNG's size and write time at each zlib level, on vlat's decoded images)
 //   .build/release/CodecBench ceiling [--model FILE] [--images DIR] [--out DIR]
 //     (per level of a hyperprior: PSNR of the synthesis of the unquantized latent, the transforms'
 //     limit at unbounded rate, beside that of the latent rounded at the level's gains)
@@ -472,6 +474,39 @@ if args.first == "hyperprior-vs-ctx" {
     exit(0)
 }
 
+if args.first == "png-levels" {
+    let (folder, path, images, base, _) = hyperpriorInputs()
+    let repeats = option("--repeats").flatMap(Int.init) ?? 3
+    var md = "# PNG output: size and write time per zlib level\n\nCommand: `\(command)`\n\n"
+    md += "\(images.count) images from `\(folder)` coded and decoded by `\(path)` at quality 4; each decoded image written as PNG "
+    md += "(`PNGCodec.encode`, libpng's own filter choice) at each level: total bytes, and the median over images of each image's "
+    md += "median of \(repeats) writes (one thread).\n\n| zlib level | bytes | vs level 6 | write ms (median) |\n|---:|---:|---:|---:|\n"
+    let decoded: [Image]
+    do {
+        let model = try base.atQuality(4)
+        decoded = try images.map { try ImageCodec.decode(ImageCodec.encode($0, model: model), model: model) }
+    } catch { fail("\(error)") }
+    var rows: [(level: Int, bytes: Int, ms: Double)] = []
+    for level in [1, 2, 3, 4, 6, 9] {
+        var bytes = 0, times: [Double] = []
+        for image in decoded {
+            var t: [Double] = []
+            for _ in 0..<repeats {
+                var out: [UInt8] = []
+                t.append(1000 * (try! seconds { out = try PNGCodec.encode(image, compressionLevel: level) }))
+                if t.count == 1 { bytes += out.count }
+            }
+            times.append(median(t))
+        }
+        rows.append((level, bytes, median(times)))
+    }
+    let six = Double(rows.first { $0.level == 6 }!.bytes)
+    for r in rows { md += "| \(r.level) | \(r.bytes) | \(f(100 * (Double(r.bytes) / six - 1), 1)) % | \(f(r.ms, 1)) |\n" }
+    print(md, terminator: "")
+    if let out { write(md, to: "\(out)/png-levels.md") }
+    exit(0)
+}
+
 if args.first == "ceiling" {
     let (folder, path, images, _, hyper) = hyperpriorInputs()
     var md = "# The transforms' limit\n\nCommand: `\(command)`\n\n"
@@ -507,4 +542,4 @@ if args.first == "ceiling" {
     exit(0)
 }
 
-fail("usage: CodecBench speed|picture|restore-picture|prior-fit|hyperprior-vs-ctx|ceiling [options] (see the comment at the top of Benchmarks/CodecBench/main.swift)")
+fail("usage: CodecBench speed|picture|restore-picture|prior-fit|hyperprior-vs-ctx|png-levels|ceiling [options] (see the comment at the top of Benchmarks/CodecBench/main.swift)")

@@ -24,8 +24,12 @@ public enum PNGCodec {
     }
 
     /// Encodes 8-bit samples in the image's own layout (grey, grey+alpha, RGB, RGBA) with its ICC
-    /// profile, EXIF and XMP. `compressionLevel` is zlib's 0...9.
-    public static func encode(_ image: Image, compressionLevel: Int = 6) throws -> [UInt8] {
+    /// profile, EXIF and XMP. `compressionLevel` is zlib's 0...9; the default, 3, writes a decoded
+    /// photo several times faster than zlib's usual 6 for about 1 % more bytes
+    /// (`CodecBench png-levels`, `Benchmarks/codec/png-levels.md`).
+    public static let defaultCompressionLevel = 3
+
+    public static func encode(_ image: Image, compressionLevel: Int = defaultCompressionLevel) throws -> [UInt8] {
         var buffer = vlat_buffer()
         var message = [CChar](repeating: 0, count: Int(VLAT_MESSAGE_SIZE))
         let status = image.pixels.withUnsafeBufferPointer { px in
