@@ -150,17 +150,17 @@ public final class Trainer {
             if options.priorOnly == true && initial == nil {
                 throw TrainingError.invalidOption("--prior-only needs --init-from: the trained transforms whose latents the prior learns")
             }
-            if let initial, let wider = network as? MeanScaleHyperprior,
-               let source = try? NetworkKind.load(initial) as? MeanScaleHyperprior,
-               source.config.latentChannels < wider.config.latentChannels {
+            // Through the network's own loader where it has one (an exported hyperprior keeps
+            // its hyper-synthesis as integers), else the file's tensors as they are.
+            let loaded = initial.flatMap { try? NetworkKind.load($0) }
+            if let wider = network as? MeanScaleHyperprior, let narrower = loaded as? MeanScaleHyperprior,
+               narrower.config.latentChannels < wider.config.latentChannels {
                 // A hyperprior with a wider latent than the initial one: widened, not copied.
-                initializedTensors = try wider.widenLatent(from: source)
+                initializedTensors = try wider.widenLatent(from: narrower)
             } else if let initial {
                 // Everything must match but an autoencoder's prior, which may start fresh.
                 var copied: Set<String> = []
-                // Through the network's own loader where it has one (an exported hyperprior keeps
-                // its hyper-synthesis as integers), else the file's tensors as they are.
-                let source = (try? NetworkKind.load(initial)).map { Dictionary($0.parameters.map { ($0.name, $0.value) }) { a, _ in a } }
+                let source = loaded.map { Dictionary($0.parameters.map { ($0.name, $0.value) }) { a, _ in a } }
                     ?? Dictionary(initial.tensors.map { ($0.name, Tensor(shape: $0.shape, data: $0.values)) }) { a, _ in a }
                 for p in network.parameters {
                     if let value = source[p.name], value.shape == p.value.shape {
