@@ -13,6 +13,9 @@
 #          it on a resume to lower it towards the end, Adam's moments carrying on)
 #   LAMBDAS  on a resume, new lambdas for the levels (comma-separated, as many as there are
 #          levels: to move a level's rate; the best validation so far starts over)
+#   TRAIN_LEVELS  on a resume, train only these levels (1-based, comma-separated): a copy of a
+#          checkpoint resumed with TRAIN_LEVELS=4 in another RUN_DIR is the fixed-lambda model
+#          that the variable-rate run is compared with for the same steps
 #   SEED   crops and noise of a fresh start (default 11, the next unused one: a fresh start from
 #          the shipped file should take a new one, or it replays the batches of the run it
 #          continues); a resume keeps its checkpoint's
@@ -43,7 +46,7 @@ kernels=(env -u OPENBLAS_CORETYPE)
 [[ -n "${KERNELS:-}" ]] && kernels=(env OPENBLAS_CORETYPE="$KERNELS")
 [[ "${CONTEXT:-128}" != 0 ]] && common+=(--context-channels "${CONTEXT:-128}")
 if [[ -f "$run/hp.ckpt" ]]; then
-  exec "${kernels[@]}" "$run/vlat" train "${common[@]}" ${LR:+--lr "$LR"} ${LAMBDAS:+--lambdas "$LAMBDAS"} --resume "$run/hp.ckpt"
+  exec "${kernels[@]}" "$run/vlat" train "${common[@]}" ${LR:+--lr "$LR"} ${LAMBDAS:+--lambdas "$LAMBDAS"} ${TRAIN_LEVELS:+--train-levels "$TRAIN_LEVELS"} --resume "$run/hp.ckpt"
 else
   # (A resume keeps the checkpoint's seed; only a fresh start takes one.)
   fresh=(--seed "${SEED:-11}")

@@ -76,10 +76,10 @@ public final class Trainer {
     /// `checkpoint` resumes a run with everything it saved but the step count and the data
     /// path, and `learningRate` when given (to lower it towards the end of a run; Adam's
     /// moments carry on), and a hyperprior's `lambdas` when given (as many as it has levels: to
-    /// move a level's rate; the best validation so far is forgotten, its score being in the
-    /// old trade-offs).
+    /// move a level's rate) and `trainedLevels` (0-based); with either, the best validation so
+    /// far is forgotten, its score being in the old trade-offs.
     public init(options: TrainingOptions, images: TrainingImages, checkpoint: ModelFile? = nil, initial: ModelFile? = nil,
-                learningRate: Float? = nil, lambdas: [Float]? = nil) throws {
+                learningRate: Float? = nil, lambdas: [Float]? = nil, trainedLevels: [Int]? = nil) throws {
         try options.validate()
         var options = options
         if let checkpoint {
@@ -111,6 +111,13 @@ public final class Trainer {
             options.data = data
             if let learningRate { options.learningRate = learningRate }
             var retargeted = false
+            if let trainedLevels, trainedLevels != saved.trainedLevels {
+                guard trainedLevels.allSatisfy({ (0..<saved.hyperpriorConfig.levels).contains($0) }) else {
+                    throw TrainingError.invalidOption("the checkpoint has \(saved.hyperpriorConfig.levels) levels: --train-levels must name some of them")
+                }
+                options.trainedLevels = trainedLevels
+                retargeted = true
+            }
             if let lambdas, options.objective == .hyperprior, lambdas != saved.hyperpriorConfig.lambdas {
                 guard lambdas.count == saved.hyperpriorConfig.levels, lambdas.allSatisfy({ $0 > 0 && $0.isFinite }) else {
                     throw TrainingError.invalidOption("the checkpoint has \(saved.hyperpriorConfig.levels) levels: give as many positive lambdas")
@@ -259,6 +266,7 @@ public final class Trainer {
             guard let hyperprior = network as? MeanScaleHyperprior else { throw mismatch }
             var step = VariableRateStep(network: hyperprior, seed: options.seed)
             step.entropyOnly = options.priorOnly == true
+            step.trainedLevels = options.trainedLevels
             return step
         }
     }
@@ -300,10 +308,12 @@ public final class Trainer {
         guard let psnr = lastValidationPSNR else { return nil }
         func mse(_ psnr: Double) -> Double { pow(10, -psnr / 10) }
         if let hyperprior, !lastLevelValidation.isEmpty {
+            // Over the trained levels only: a fixed-rate run is scored at its own rate.
             let lambdas = hyperprior.config.lambdas, weights = VariableRateStep.weights(lambdas)
-            return zip(lastLevelValidation, zip(lambdas, weights)).reduce(0) { sum, e in
-                sum + e.1.1 * (Double(e.1.0) * 255 * 255 * mse(e.0.psnr) + e.0.bpp)
-            } / Double(lambdas.count)
+            let scored = options.trainedLevels ?? Array(lambdas.indices)
+            return scored.reduce(0) { sum, l in
+                sum + weights[l] * (Double(lambdas[l]) * 255 * 255 * mse(lastLevelValidation[l].psnr) + lastLevelValidation[l].bpp)
+            } / Double(scored.count)
         }
         if options.objective == .rd, let bpp = lastValidationBPP { return Double(options.lambda) * 255 * 255 * mse(psnr) + bpp }
         return -psnr

@@ -44,6 +44,11 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var priorOnly: Bool?
     /// The hyperprior objective's network (optional so that older checkpoints still decode).
     public var hyperprior: HyperpriorConfig?
+    /// Hyperprior: the levels trained (0-based), nil for all. A subset turns the variable-rate
+    /// run into a fixed-rate one on the same network (one level: a fixed-lambda model), which is
+    /// how the two are compared for the same steps. A trade-off, not architecture: `--resume`
+    /// may change it.
+    public var trainedLevels: [Int]?
 
     public init(data: String) { self.data = data }
 
@@ -99,5 +104,11 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         try require(lambda > 0, "--lambda must be positive")
         try require(validationEvery >= 1 && checkpointEvery >= 1, "--val-every and --checkpoint-every must be positive")
         try require(priorOnly != true || objective == .rd || objective == .hyperprior, "--prior-only is for --objective rd or hyperprior")
+        if let trainedLevels {
+            try require(objective == .hyperprior, "--train-levels is for --objective hyperprior")
+            try require(!trainedLevels.isEmpty && Set(trainedLevels).count == trainedLevels.count
+                        && trainedLevels.allSatisfy({ (0..<hyperpriorConfig.levels).contains($0) }),
+                        "--train-levels must name distinct levels in 1...\(hyperpriorConfig.levels)")
+        }
     }
 }

@@ -108,6 +108,7 @@ public final class TrainingRun {
         if trainer.options.objective == .rd { m["lambda"] = "\(trainer.options.lambda)" }
         if let h = trainer.hyperprior {
             m["lambdas"] = h.config.lambdas.map { "\($0)" }.joined(separator: ",")
+            if let t = trainer.options.trainedLevels { m["trainedLevels"] = t.map { "\($0 + 1)" }.joined(separator: ",") }
             m["validationLevels"] = trainer.lastLevelValidation.map { String(format: "%.3f dB / %.4f bpp", $0.psnr, $0.bpp) }.joined(separator: "; ")
         }
         if let p = trainer.validationInputPSNR { m["validationInputPSNR"] = String(format: "%.3f", p) }
@@ -140,7 +141,8 @@ public final class TrainingRun {
         if let hyperprior = trainer.hyperprior {
             let c = hyperprior.config, macs = c.transforms.macsPerPixel, hyper = c.hyperMacsPerPixel
             let context = c.contextChannels.map { ", context \($0)" } ?? ""
-            return ["hyperprior: N=\(c.channels), M=\(c.latentChannels), z \(c.hyperChannels), \(c.levels) levels\(context), \(count) parameters, \(kmac(macs.analysis + macs.synthesis + hyper.analysis + hyper.synthesis)) kMAC/pixel; \(start)"]
+            let trained = trainer.options.trainedLevels.map { " (training level \($0.map { "\($0 + 1)" }.joined(separator: ",")) only)" } ?? ""
+            return ["hyperprior: N=\(c.channels), M=\(c.latentChannels), z \(c.hyperChannels), \(c.levels) levels\(trained)\(context), \(count) parameters, \(kmac(macs.analysis + macs.synthesis + hyper.analysis + hyper.synthesis)) kMAC/pixel; \(start)"]
         }
         let config = trainer.options.config, macs = config.macsPerPixel
         return ["\(config.objective.rawValue): N=\(config.channels), M=\(config.latentChannels), \(count) parameters, \(kmac(macs.analysis + macs.synthesis)) kMAC/pixel; \(start)"]

@@ -54,6 +54,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Hyperprior: per-level channel modulations in the transforms (they start as the identity, so a model without them warm-starts one with them).") var levelModulation = false
     @Option(help: "Hyperprior: hidden channels of a checkerboard context (the second half of the latents coded given the first; it starts as no correction, so a model without it warm-starts one with it).") var contextChannels: Int?
     @Option(help: "Hyperprior: the levels' lambdas, lowest rate first, comma-separated (default: \(HyperpriorConfig.defaultLambdas.map { "\($0)" }.joined(separator: ",")); with --resume, new ones for the checkpoint's levels).") var lambdas: String?
+    @Option(help: "Hyperprior: train only these levels, 1-based, comma-separated (e.g. 4: a fixed-lambda model on the same network, to compare with the variable-rate run for the same steps; with --resume, a new set for the rest of the run).") var trainLevels: String?
     @Option(help: "VAE: weight of the KL term.") var beta: Float = 1e-3
     @Option(help: "Rate-distortion: lambda in lambda * 255^2 * MSE + bpp.") var lambda: Float = 0.013
     @Option(help: "Denoise: 2x downsamplings in the network.") var levels: Int = 2
@@ -122,6 +123,11 @@ struct TrainCommand: ParsableCommand {
                                                   hyperChannels: hyperChannels, lambdas: lambdaList, levelModulation: levelModulation,
                                                   contextChannels: contextChannels)
         }
+        if let trainLevels {
+            let parsed = trainLevels.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else { throw ValidationError("--train-levels must be level numbers separated by commas") }
+            options.trainedLevels = parsed.map { $0! - 1 }
+        }
         if isDenoise {
             let noise = try Self.range(noiseSigma, name: "--noise-sigma"), blur = try Self.range(blurSigma, name: "--blur-sigma")
             if noise == nil && blur == nil { throw ValidationError("--noise-sigma and --blur-sigma cannot both be none") }
@@ -169,7 +175,8 @@ struct TrainCommand: ParsableCommand {
         let trainer: Trainer
         do { trainer = try Trainer(options: options, images: images, checkpoint: resumeFile, initial: initialFile,
                                                learningRate: resume == nil ? nil : lr,
-                                               lambdas: resume == nil || lambdas == nil ? nil : options.hyperprior?.lambdas) } catch {
+                                               lambdas: resume == nil || lambdas == nil ? nil : options.hyperprior?.lambdas,
+                                               trainedLevels: resume == nil ? nil : options.trainedLevels) } catch {
             throw CLIError("\(error)")
         }
         let network = trainer.network

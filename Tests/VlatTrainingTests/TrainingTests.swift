@@ -188,6 +188,33 @@ struct TrainerTests {
         #expect(kept.hyperprior?.config.lambdas == lowered)
     }
 
+    @Test func resumeWithTrainedLevelsTrainsAndScoresThoseAlone() throws {
+        let images = try TrainingImages.load(folder: TrainingFixtures.photos)
+        var options = TrainingFixtures.tinyOptions(.hyperprior)
+        options.steps = 2
+        options.validationEvery = 1
+        let trainer = try Trainer(options: options, images: images)
+        _ = try trainer.run(report: { _ in }, save: { _, _ in }, shouldStop: { false })
+        let checkpoint = trainer.checkpoint(elapsed: 0)
+        let fixed = try Trainer(options: options, images: images, checkpoint: checkpoint, trainedLevels: [1])
+        #expect(fixed.options.trainedLevels == [1] && fixed.bestValidation == nil)
+        // Scored at its own level: the score is level 2's weighted loss alone.
+        var more = options
+        more.steps = 3
+        let run = try Trainer(options: more, images: images, checkpoint: checkpoint, trainedLevels: [1])
+        _ = try run.run(report: { _ in }, save: { _, _ in }, shouldStop: { false })
+        let l = run.lastLevelValidation[1], lambdas = run.hyperprior!.config.lambdas
+        let expected = VariableRateStep.weights(lambdas)[1] * (Double(lambdas[1]) * 255 * 255 * pow(10, -l.psnr / 10) + l.bpp)
+        #expect(abs(run.validationScore()! - expected) < 1e-9 * expected)
+        // It stays with the checkpoint; a level the network lacks is refused.
+        let kept = try Trainer(options: options, images: images, checkpoint: run.checkpoint(elapsed: 0))
+        #expect(kept.options.trainedLevels == [1])
+        #expect(throws: TrainingError.self) { try Trainer(options: options, images: images, checkpoint: checkpoint, trainedLevels: [2]) }
+        var bad = options
+        bad.trainedLevels = [5]
+        #expect(throws: TrainingError.self) { try bad.validate() }
+    }
+
     @Test func validationScoreIsTheRateDistortionLoss() throws {
         let images = try TrainingImages.load(folder: TrainingFixtures.photos)
         var options = TrainingFixtures.tinyOptions(.rd)

@@ -172,6 +172,18 @@ struct VariableRateStepTests {
         #expect(step.levels(batch: 8, step: 0) != step.levels(batch: 8, step: 1))
     }
 
+    @Test func trainedLevelsAloneAreDrawn() {
+        let net = MeanScaleHyperprior(config: HyperpriorConfig(channels: 4, latentChannels: 2, hyperChannels: 2), seed: 1)
+        var step = VariableRateStep(network: net, seed: 9)
+        step.trainedLevels = [3]
+        #expect(step.levels(batch: 8, step: 5) == Array(repeating: 3, count: 8))
+        step.trainedLevels = [0, 7]
+        for s in 0..<10 {
+            let levels = step.levels(batch: 6, step: s)
+            #expect(levels.count == 6 && levels[..<2].sorted() == [0, 7] && levels[4...].sorted() == [0, 7])
+        }
+    }
+
     @Test func levelWeightsAreOneAtTheGeometricMeanLambda() {
         let w = VariableRateStep.weights([0.001, 0.01, 0.1])
         #expect(abs(w[1] - 1) < 1e-6 && abs(w[0] - 10.0.squareRoot()) < 1e-5 && abs(w[2] - 0.1.squareRoot()) < 1e-6)

@@ -21,6 +21,8 @@ public struct VariableRateStep: TrainingStep {
     public let synthesisInput: SynthesisInput
     /// Train the entropy model alone (`runEntropyOnly`).
     public var entropyOnly = false
+    /// The levels trained (0-based, as `levels(batch:step:)` draws them); nil for all.
+    public var trainedLevels: [Int]?
 
     /// What the synthesis transform is given in training. Both pass the gradient to `g * y`
     /// one for one and none to the mean, so they share the backward pass.
@@ -53,14 +55,15 @@ public struct VariableRateStep: TrainingStep {
         return lambdas.map { (exp(logMid) / Double($0)).squareRoot() }
     }
 
-    /// The level of each crop of step `step`'s batch: successive blocks of `levels` crops are
-    /// permutations of the levels.
+    /// The level of each crop of step `step`'s batch: successive blocks of as many crops as
+    /// there are trained levels are permutations of them.
     public func levels(batch: Int, step: Int) -> [Int] {
         var g = SeededGenerator(seed: seed ^ 0x1E7E_15EE_D000, stream: UInt64(step))
-        let count = network.config.levels
+        let trained = trainedLevels ?? Array(0..<network.config.levels)
+        let count = trained.count
         var out: [Int] = []
         while out.count < batch {
-            var perm = Array(0..<count)
+            var perm = trained
             for i in stride(from: count - 1, to: 0, by: -1) { perm.swapAt(i, Int(g.next() % UInt64(i + 1))) }
             out += perm
         }
