@@ -28,17 +28,19 @@ public enum BLAS {
     /// call is one row of positions and an element's value depends only on its own row, not on
     /// which other rows share the product: that is what lets `BandedInference` compute any band
     /// of rows with the whole image's floats. (OpenBLAS's result for an element depends on the
-    /// width of the call it is in.)
+    /// width of the call it is in.) `threaded: false` runs the chunks on the calling thread, for
+    /// callers that share out the work themselves.
     public static func sgemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
                              alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                              b: UnsafePointer<Float>, ldb: Int,
-                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, chunk: Int? = nil) {
+                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, chunk: Int? = nil,
+                             threaded: Bool = true) {
         _ = singleThreaded
         guard m > 0, n > 0 else { return }
         let chunkColumns = max(1, chunk ?? Self.chunkColumns)
         let chunks = (n + chunkColumns - 1) / chunkColumns
         let ta = transposeA ? CblasTrans : CblasNoTrans, tb = transposeB ? CblasTrans : CblasNoTrans
-        Parallel.forRanges(chunks) { range in
+        func run(_ range: Range<Int>) {
             for j in range {
                 let start = j * chunkColumns, width = min(chunkColumns, n - start)
                 // Columns start..<start+width of op(B): offset by columns of B, or rows of B^T.
@@ -47,18 +49,22 @@ public enum BLAS {
                             bChunk, Int32(ldb), beta, c + start, Int32(ldc))
             }
         }
+        if threaded { Parallel.forRanges(chunks, run) } else { run(0..<chunks) }
     }
 
-    /// `C = A * B` (`m x k` times `k x n`, row-major float64), one call, no chunking. Used
-    /// where the result must be exact on every machine: when every element of A and B is an
-    /// integer and every partial sum stays below 2^53 in magnitude, each addition is exact,
-    /// so the order a kernel adds in cannot change the result (`IntegerHyperSynthesis`).
+    /// `C = A * B` (`m x k` times `k x n`, row-major float64), its columns shared among the
+    /// threads. Used where the result must be exact on every machine: when every element of A
+    /// and B is an integer and every partial sum stays below 2^53 in magnitude, each addition is
+    /// exact, so neither the order a kernel adds in nor the split into calls can change the
+    /// result (`IntegerHyperSynthesis`).
     public static func dgemm(transposeA: Bool = false, m: Int, n: Int, k: Int, a: UnsafePointer<Double>, lda: Int,
                              b: UnsafePointer<Double>, ldb: Int, c: UnsafeMutablePointer<Double>, ldc: Int) {
         _ = singleThreaded
         guard m > 0, n > 0 else { return }
-        cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
-                    a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
+        Parallel.forRanges(n, minimumPerThread: 64) { range in
+            cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, CblasNoTrans, Int32(m), Int32(range.count), Int32(k), 1,
+                        a, Int32(lda), b + range.lowerBound, Int32(ldb), 0, c + range.lowerBound, Int32(ldc))
+        }
     }
 
     /// Convenience for whole arrays: returns `A (m x k) * B (k x n)`.

@@ -1,6 +1,6 @@
 import Testing
 import VlatTestSupport
-import VlatTensor
+@testable import VlatTensor
 
 /// Forward passes against direct, loop-by-loop definitions in Float64.
 @Suite("Convolutions against a naive direct implementation")
@@ -99,6 +99,31 @@ struct ReferenceConvolutionTests {
             let y = gdn.forward(x, training: false)
             for i in 0..<y.count { #expect(abs(y.data[i] - whole.data[i]) <= 1e-6 * max(1, abs(whole.data[i])), "chunk \(chunk)") }
         }
+    }
+
+    /// The eight-lane normalisation is the scalar formula, bit for bit, at every length (whole
+    /// lanes and tails), and inference gives the same bits on 1 and 2 threads.
+    @Test(arguments: [false, true])
+    func gdnLanesAreTheScalarFormulaBitForBit(inverse: Bool) {
+        var g = SeededGenerator(seed: 31)
+        for count in 0...27 {
+            let x = GradientCheck.random([max(1, count)], &g, scale: 3).data
+            let norm = GradientCheck.random([max(1, count)], &g).data.map { abs($0) + 0.01 }
+            var y = [Float](repeating: .nan, count: max(1, count))
+            GDN.normalize(x, by: norm, into: &y, count: count, inverse: inverse)
+            for i in 0..<count {
+                let r = norm[i].squareRoot()
+                #expect((inverse ? x[i] * r : x[i] / r).bitPattern == y[i].bitPattern, "count \(count), lane \(i)")
+            }
+        }
+        let gdn = GDN(name: "g", channels: 6, inverse: inverse)
+        let x = GradientCheck.random([1, 6, 13, 21], &g, scale: 2)
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        Parallel.threads = 1
+        let one = gdn.forward(x, training: false)
+        Parallel.threads = 2
+        #expect(gdn.forward(x, training: false).data.map(\.bitPattern) == one.data.map(\.bitPattern))
     }
 }
 

@@ -112,6 +112,8 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
         precondition(input.count == inputChannels * height * width)
         // Activations between layers are integers within `limit`, kept as Int32; the products
         // are float64 (exact), over bands of rows, so a large image's accumulators are a band's.
+        // The loops share channels among the threads: each writes its own channels' elements,
+        // and every sum is exact, so the result is the same for any thread count.
         var a = input.map { Int32(min(max(Int64($0), -Self.limit), Self.limit)) }, h = height, w = width
         for layer in layers {
             let s = layer.spec
@@ -121,103 +123,113 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
             var next = [Int32](repeating: 0, count: s.outChannels * plane)
             let half: Int64 = layer.shift > 0 ? 1 << (layer.shift - 1) : 0
             let low: Int64 = layer.relu ? 0 : -Self.limit
-            /// Requantizes accumulators `acc[o * stride + offset + p]`, p < count, into output
-            /// positions `first + p` of every channel.
-            func requantize(_ acc: [Double], stride: Int, offset: Int, first: Int, count: Int) {
-                for o in 0..<s.outChannels {
-                    let b = layer.bias[o]
-                    for p in 0..<count {
-                        let v = (Int64(acc[o * stride + offset + p]) + b + half) >> Int64(layer.shift)
-                        next[o * plane + first + p] = Int32(min(max(v, low), Self.limit))
+            let shift = Int64(layer.shift), bias = layer.bias
+            let (ih, iw) = (h, w)
+            a.withUnsafeBufferPointer { ap in
+            next.withUnsafeMutableBufferPointer { np in
+            weights.withUnsafeBufferPointer { wp in
+                /// Requantizes accumulators `acc[o * stride + offset + p]`, p < count, into output
+                /// positions `first + p` of every channel.
+                func requantize(_ acc: UnsafePointer<Double>, stride: Int, offset: Int, first: Int, count: Int) {
+                    Parallel.forRanges(s.outChannels, minimumPerThread: 4) { outs in
+                        for o in outs {
+                            let b = bias[o]
+                            for p in 0..<count {
+                                let v = (Int64(acc[o * stride + offset + p]) + b + half) >> shift
+                                np[o * plane + first + p] = Int32(min(max(v, low), Self.limit))
+                            }
+                        }
+                    }
+                }
+                if s.kind == .conv {
+                    // im2col, then W [out, in*k*k] x col [in*k*k, rows*ow], in bands of output rows.
+                    let rowElements = s.inChannels * k2 * ow
+                    let bandRows = max(1, min(oh, bandElements / max(1, rowElements)))
+                    let col = UnsafeMutablePointer<Double>.allocate(capacity: rowElements * bandRows)
+                    let acc = UnsafeMutablePointer<Double>.allocate(capacity: s.outChannels * bandRows * ow)
+                    defer { col.deallocate(); acc.deallocate() }
+                    for r0 in stride(from: 0, to: oh, by: bandRows) {
+                        let rows = min(bandRows, oh - r0), n = rows * ow
+                        Parallel.forRanges(s.inChannels, minimumPerThread: 4) { channels in
+                            for c in channels {
+                                for ky in 0..<s.kernel {
+                                    for kx in 0..<s.kernel {
+                                        let row = (c * k2 + ky * s.kernel + kx) * n
+                                        for oy in r0..<(r0 + rows) {
+                                            let iy = oy * s.stride - s.padding + ky
+                                            for ox in 0..<ow {
+                                                let ix = ox * s.stride - s.padding + kx
+                                                col[row + (oy - r0) * ow + ox] = iy >= 0 && iy < ih && ix >= 0 && ix < iw ? Double(ap[(c * ih + iy) * iw + ix]) : 0
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        BLAS.dgemm(m: s.outChannels, n: n, k: s.inChannels * k2, a: wp.baseAddress!, lda: s.inChannels * k2,
+                                   b: col, ldb: n, c: acc, ldc: n)
+                        requantize(acc, stride: n, offset: 0, first: r0 * ow, count: n)
+                    }
+                } else {
+                    // col = W^T [out*k*k, in] x a [in, rows*w] in bands of input rows, each scattered
+                    // (col2im) into a window of output rows: a band of input rows reaches output rows
+                    // [r0 * stride - padding, (r0 + rows - 1) * stride - padding + kernel), and the rows
+                    // before the next band's first are final, so they are requantized and the window
+                    // moves on. Every output keeps its terms in the same order as a whole-image pass.
+                    let inPlane = ih * iw
+                    let rowElements = s.outChannels * k2 * iw
+                    let bandRows = max(1, min(ih, bandElements / max(1, rowElements)))
+                    let windowRows = bandRows * s.stride + s.kernel, window = windowRows * ow
+                    let acc = UnsafeMutablePointer<Double>.allocate(capacity: s.outChannels * window)
+                    acc.initialize(repeating: 0, count: s.outChannels * window)
+                    let col = UnsafeMutablePointer<Double>.allocate(capacity: rowElements * bandRows)
+                    let x = UnsafeMutablePointer<Double>.allocate(capacity: s.inChannels * bandRows * iw)
+                    defer { acc.deallocate(); col.deallocate(); x.deallocate() }
+                    var base = 0  // the output row at the window's first row
+                    for r0 in stride(from: 0, to: ih, by: bandRows) {
+                        let rows = min(bandRows, ih - r0), n = rows * iw
+                        Parallel.forRanges(s.inChannels, minimumPerThread: 4) { channels in
+                            for c in channels {
+                                for p in 0..<n { x[c * n + p] = Double(ap[c * inPlane + r0 * iw + p]) }
+                            }
+                        }
+                        BLAS.dgemm(transposeA: true, m: s.outChannels * k2, n: n, k: s.inChannels, a: wp.baseAddress!,
+                                   lda: s.outChannels * k2, b: x, ldb: n, c: col, ldc: n)
+                        let windowBase = base
+                        Parallel.forRanges(s.outChannels, minimumPerThread: 4) { outs in
+                            for o in outs {
+                                for ky in 0..<s.kernel {
+                                    for kx in 0..<s.kernel {
+                                        let row = (o * k2 + ky * s.kernel + kx) * n
+                                        for iy in r0..<(r0 + rows) {
+                                            let oy = iy * s.stride - s.padding + ky
+                                            guard oy >= 0 && oy < oh else { continue }
+                                            let at = o * window + (oy - windowBase) * ow
+                                            for ix in 0..<iw {
+                                                let ox = ix * s.stride - s.padding + kx
+                                                if ox >= 0 && ox < ow { acc[at + ox] += col[row + (iy - r0) * iw + ix] }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        // Rows before the next band's reach are final (all of them after the last band).
+                        let final = r0 + rows >= ih ? oh : min(oh, max(base, (r0 + rows) * s.stride - s.padding))
+                        requantize(acc, stride: window, offset: 0, first: base * ow, count: (final - base) * ow)
+                        let done = (final - base) * ow
+                        Parallel.forRanges(s.outChannels, minimumPerThread: 4) { outs in
+                            for o in outs {
+                                let start = o * window
+                                for i in 0..<(window - done) { acc[start + i] = acc[start + done + i] }
+                                for i in (window - done)..<window { acc[start + i] = 0 }
+                            }
+                        }
+                        base = final
                     }
                 }
             }
-            if s.kind == .conv {
-                // im2col, then W [out, in*k*k] x col [in*k*k, rows*ow], in bands of output rows.
-                let rowElements = s.inChannels * k2 * ow
-                let bandRows = max(1, min(oh, bandElements / max(1, rowElements)))
-                var col = [Double](repeating: 0, count: rowElements * bandRows)
-                var acc = [Double](repeating: 0, count: s.outChannels * bandRows * ow)
-                for r0 in stride(from: 0, to: oh, by: bandRows) {
-                    let rows = min(bandRows, oh - r0), n = rows * ow
-                    for c in 0..<s.inChannels {
-                        for ky in 0..<s.kernel {
-                            for kx in 0..<s.kernel {
-                                let row = (c * k2 + ky * s.kernel + kx) * n
-                                for oy in r0..<(r0 + rows) {
-                                    let iy = oy * s.stride - s.padding + ky
-                                    for ox in 0..<ow {
-                                        let ix = ox * s.stride - s.padding + kx
-                                        col[row + (oy - r0) * ow + ox] = iy >= 0 && iy < h && ix >= 0 && ix < w ? Double(a[(c * h + iy) * w + ix]) : 0
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    weights.withUnsafeBufferPointer { wp in
-                        col.withUnsafeBufferPointer { cp in
-                            acc.withUnsafeMutableBufferPointer { ap in
-                                BLAS.dgemm(m: s.outChannels, n: n, k: s.inChannels * k2, a: wp.baseAddress!, lda: s.inChannels * k2,
-                                           b: cp.baseAddress!, ldb: n, c: ap.baseAddress!, ldc: n)
-                            }
-                        }
-                    }
-                    requantize(acc, stride: n, offset: 0, first: r0 * ow, count: n)
-                }
-            } else {
-                // col = W^T [out*k*k, in] x a [in, rows*w] in bands of input rows, each scattered
-                // (col2im) into a window of output rows: a band of input rows reaches output rows
-                // [r0 * stride - padding, (r0 + rows - 1) * stride - padding + kernel), and the rows
-                // before the next band's first are final, so they are requantized and the window
-                // moves on. Every output keeps its terms in the same order as a whole-image pass.
-                let inPlane = h * w
-                let rowElements = s.outChannels * k2 * w
-                let bandRows = max(1, min(h, bandElements / max(1, rowElements)))
-                let windowRows = bandRows * s.stride + s.kernel, window = windowRows * ow
-                var acc = [Double](repeating: 0, count: s.outChannels * window)
-                var col = [Double](repeating: 0, count: rowElements * bandRows)
-                var x = [Double](repeating: 0, count: s.inChannels * bandRows * w)
-                var base = 0  // the output row at the window's first row
-                for r0 in stride(from: 0, to: h, by: bandRows) {
-                    let rows = min(bandRows, h - r0), n = rows * w
-                    for c in 0..<s.inChannels {
-                        for p in 0..<n { x[c * n + p] = Double(a[c * inPlane + r0 * w + p]) }
-                    }
-                    weights.withUnsafeBufferPointer { wp in
-                        x.withUnsafeBufferPointer { xp in
-                            col.withUnsafeMutableBufferPointer { cp in
-                                BLAS.dgemm(transposeA: true, m: s.outChannels * k2, n: n, k: s.inChannels, a: wp.baseAddress!,
-                                           lda: s.outChannels * k2, b: xp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
-                            }
-                        }
-                    }
-                    for o in 0..<s.outChannels {
-                        for ky in 0..<s.kernel {
-                            for kx in 0..<s.kernel {
-                                let row = (o * k2 + ky * s.kernel + kx) * n
-                                for iy in r0..<(r0 + rows) {
-                                    let oy = iy * s.stride - s.padding + ky
-                                    guard oy >= 0 && oy < oh else { continue }
-                                    let at = o * window + (oy - base) * ow
-                                    for ix in 0..<w {
-                                        let ox = ix * s.stride - s.padding + kx
-                                        if ox >= 0 && ox < ow { acc[at + ox] += col[row + (iy - r0) * w + ix] }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    // Rows before the next band's reach are final (all of them after the last band).
-                    let final = r0 + rows >= h ? oh : min(oh, max(base, (r0 + rows) * s.stride - s.padding))
-                    requantize(acc, stride: window, offset: 0, first: base * ow, count: (final - base) * ow)
-                    let done = (final - base) * ow
-                    for o in 0..<s.outChannels {
-                        let start = o * window
-                        for i in 0..<(window - done) { acc[start + i] = acc[start + done + i] }
-                        for i in (window - done)..<window { acc[start + i] = 0 }
-                    }
-                    base = final
-                }
+            }
             }
             a = next
             h = oh
