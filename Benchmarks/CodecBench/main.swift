@@ -13,6 +13,9 @@
 //     (per level of a hyperprior: its payload against the context coder and zstd on the same latents)
 //   .build/release/CodecBench png-levels [--images DIR] [--repeats R] [--out DIR]
 //     (the decoded PNG's size and write time at each zlib level, on vlat's decoded images)
+//   .build/release/CodecBench stages [--images DIR] [--quality Q] [--repeats R] [--out DIR]
+//     (the hyperprior's encode and decode stage by stage, and its layers one by one, against the
+//     same-run sgemm rate: where the time goes)
 //   .build/release/CodecBench ceiling [--model FILE] [--images DIR] [--out DIR]
 //     (per level of a hyperprior: PSNR of the synthesis of the unquantized latent, the transforms'
 //     limit at unbounded rate, beside that of the latent rounded at the level's gains)
@@ -51,6 +54,32 @@ func fail(_ message: String) -> Never {
 BLASKernelSelection.reexecIfKernelsMismatchCPU()
 let args = Array(CommandLine.arguments.dropFirst())
 func option(_ name: String) -> String? { args.firstIndex(of: name).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } }
+
+/// Each mode's options (all take a value). Anything else is refused before any work starts, so
+/// a mistyped option or `--help` cannot run a long benchmark with the defaults.
+let modeOptions: [String: Set<String>] = [
+    "speed": ["--images", "--quality", "--jpeg-quality", "--repeats", "--out", "--model-dir"],
+    "picture": ["--image", "--bpp", "--crop", "--zoom", "--out", "--model-dir"],
+    "restore-picture": ["--denoiser", "--images", "--count", "--out", "--model-dir"],
+    "prior-fit": ["--images", "--out", "--model-dir"],
+    "hyperprior-vs-ctx": ["--model", "--images", "--out", "--model-dir"],
+    "png-levels": ["--images", "--repeats", "--out", "--model-dir"],
+    "ceiling": ["--model", "--images", "--out", "--model-dir"],
+    "stages": ["--images", "--quality", "--repeats", "--out", "--model-dir"],
+]
+let usage = "usage: CodecBench \(modeOptions.keys.sorted().joined(separator: "|")) [options] (see the comment at the top of Benchmarks/CodecBench/main.swift)"
+if args.first != "child" {
+    guard let mode = args.first, let known = modeOptions[mode] else {
+        if args.first == "--help" || args.first == "-h" { print(usage); exit(0) }
+        fail(usage)
+    }
+    var i = 1
+    while i < args.count {
+        guard known.contains(args[i]) else { fail("\(mode): unknown option '\(args[i])' (it takes \(known.sorted().joined(separator: ", ")))") }
+        guard i + 1 < args.count else { fail("\(mode): \(args[i]) needs a value") }
+        i += 2
+    }
+}
 func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = ContinuousClock.now
@@ -197,6 +226,31 @@ if args.first == "speed" {
         var csv = "image,vlat_bpp,vlat_encode_ms,vlat_decode_ms,jpeg_bpp,jpeg_encode_ms,jpeg_decode_ms\n"
         for r in rows { csv += "\(r.name),\(f(r.vBpp, 4)),\(f(r.vEnc * 1000, 2)),\(f(r.vDec * 1000, 2)),\(f(r.jBpp, 4)),\(f(r.jEnc * 1000, 2)),\(f(r.jDec * 1000, 2))\n" }
         write(csv, to: "\(out)/speed.csv")
+    }
+    exit(0)
+}
+
+// MARK: stages
+
+if args.first == "stages" {
+    let folder = option("--images") ?? "../shared/corpus/kodak"
+    guard FileManager.default.fileExists(atPath: folder) else { fail("\(folder) not found (the Kodak images live in ../shared/corpus/kodak)") }
+    let paths: [String]
+    do { paths = try RDSweep.imagePaths(in: folder) } catch { fail("\(error)") }
+    guard let quality = Double(option("--quality") ?? "\(ModelRegistry.defaultQuality)"),
+          let repeats = Int(option("--repeats") ?? "3"), repeats >= 1 else { fail("stages: --quality must be a number, --repeats a positive count") }
+    guard let entry = try? registry.entry(quality: quality) else { fail("no model for quality \(quality) installed") }
+    let model: CodecModel
+    do { model = try registry.model(quality: quality) } catch { fail("\(error)") }
+    var header = "# Where the time goes: the hyperprior's encode and decode, stage by stage\n\nCommand: `\(blasChoice)\(command)`\n\n"
+    header += "\(paths.count) images from `\(folder)`; vlat quality \(quality) (`\((entry.path as NSString).lastPathComponent)`); "
+    header += "\(ProcessInfo.processInfo.activeProcessorCount) cores, engine threads \(Parallel.threads), OpenBLAS kernels \(BLAS.kernelName); in-process, model loaded.\n\n"
+    let report: StageReport
+    do { report = try StageReport.run(paths: paths, model: model, quality: quality, repeats: repeats, header: header) } catch { fail("\(error)") }
+    print(report.markdown, terminator: "")
+    if let out {
+        write(report.markdown, to: "\(out)/stages.md")
+        write(report.csv, to: "\(out)/stages.csv")
     }
     exit(0)
 }
@@ -542,4 +596,4 @@ if args.first == "ceiling" {
     exit(0)
 }
 
-fail("usage: CodecBench speed|picture|restore-picture|prior-fit|hyperprior-vs-ctx|png-levels|ceiling [options] (see the comment at the top of Benchmarks/CodecBench/main.swift)")
+fail(usage)

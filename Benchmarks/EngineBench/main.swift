@@ -17,6 +17,20 @@ import Glibc
 BLASKernelSelection.reexecIfKernelsMismatchCPU()
 MemoryTuning.retainFreedMemory()
 let args = CommandLine.arguments
+// Refused before any work: a mistyped option or --help must not start a long run.
+do {
+    var i = 1
+    while i < args.count {
+        switch args[i] {
+        case "--quick": i += 1
+        case "--out" where i + 1 < args.count: i += 2
+        case "--help", "-h": print("usage: EngineBench [--quick] [--out DIR]"); exit(0)
+        default:
+            FileHandle.standardError.write(Data("EngineBench: unknown option or missing value '\(args[i])' (usage: EngineBench [--quick] [--out DIR])\n".utf8))
+            exit(1)
+        }
+    }
+}
 let quick = args.contains("--quick")
 let outDir = args.firstIndex(of: "--out").map { args[$0 + 1] }
 let repeats = quick ? 3 : 7

@@ -122,13 +122,15 @@ public enum HyperpriorCoding {
             for i in 0..<yg.count { yg.data[i] = gained(i) }
             return yg
         }
-        let zFloat = net.hyperLatent(gainedLatent())
+        let zFloat = StageTimes.measure("hyper-analysis") { net.hyperLatent(gainedLatent()) }
         let zHat = try ImageCodec.symbols(of: zFloat)
         let zPlane = zFloat.h * zFloat.w
-        let zBytes = try RANSCoder.encode(zHat, tables: model.zTables, tableIndex: { $0 / zPlane })
+        let zBytes = try StageTimes.measure("rANS z") { try RANSCoder.encode(zHat, tables: model.zTables, tableIndex: { $0 / zPlane }) }
         let count = m * plane
-        var conditions = Conditions(hyperOutput(zHat: zHat, zHeight: zFloat.h, zWidth: zFloat.w, height: h, width: w,
-                                                hyperSynthesis: model.hyperSynthesis), latents: count, model: model)
+        var conditions = StageTimes.measure("hyper-synthesis") {
+            Conditions(hyperOutput(zHat: zHat, zHeight: zFloat.h, zWidth: zFloat.w, height: h, width: w,
+                                   hyperSynthesis: model.hyperSynthesis), latents: count, model: model)
+        }
         // What each latent's symbol aims at: the refined value (its residual plus the mean it
         // was chosen against), or the gained latent.
         var targets: [Double]?
@@ -158,18 +160,22 @@ public enum HyperpriorCoding {
         payload += littleEndian(zBytes.count) + zBytes
         if let context = model.context {
             let anchors = CodingOrder(anchors: true, height: h, width: w), anchorCount = anchors.count(channels: m)
-            for k in 0..<anchorCount { try code(anchors.index(k)) }
-            let anchorBytes = try RANSCoder.encode(count: anchorCount, value: { symbols[anchors.index($0)] }, tables: model.yTables,
-                                                   tableIndex: { Int(conditions.indices[anchors.index($0)]) })
-            conditions.correct(with: context, symbols: symbols, height: h, width: w)
+            try StageTimes.measure("quantize") { for k in 0..<anchorCount { try code(anchors.index(k)) } }
+            let anchorBytes = try StageTimes.measure("rANS anchors") {
+                try RANSCoder.encode(count: anchorCount, value: { symbols[anchors.index($0)] }, tables: model.yTables,
+                                     tableIndex: { Int(conditions.indices[anchors.index($0)]) })
+            }
+            StageTimes.measure("context") { conditions.correct(with: context, symbols: symbols, height: h, width: w) }
             let others = CodingOrder(anchors: false, height: h, width: w), otherCount = others.count(channels: m)
-            for k in 0..<otherCount { try code(others.index(k)) }
-            let otherBytes = try RANSCoder.encode(count: otherCount, value: { symbols[others.index($0)] }, tables: model.yTables,
-                                                  tableIndex: { Int(conditions.indices[others.index($0)]) })
+            try StageTimes.measure("quantize") { for k in 0..<otherCount { try code(others.index(k)) } }
+            let otherBytes = try StageTimes.measure("rANS others") {
+                try RANSCoder.encode(count: otherCount, value: { symbols[others.index($0)] }, tables: model.yTables,
+                                     tableIndex: { Int(conditions.indices[others.index($0)]) })
+            }
             payload += littleEndian(anchorBytes.count) + anchorBytes + otherBytes
         } else {
-            for i in 0..<count { try code(i) }
-            payload += try RANSCoder.encode(symbols, tables: model.yTables, tableIndex: { Int(conditions.indices[$0]) })
+            try StageTimes.measure("quantize") { for i in 0..<count { try code(i) } }
+            payload += try StageTimes.measure("rANS y") { try RANSCoder.encode(symbols, tables: model.yTables, tableIndex: { Int(conditions.indices[$0]) }) }
         }
         return (payload, latent)
     }
@@ -186,10 +192,12 @@ public enum HyperpriorCoding {
     /// The dequantized latent `[1, M, height, width]` of a coder-5 or coder-6 payload.
     public static func decode(_ payload: [UInt8], model: HyperpriorCodecModel, height: Int, width: Int) throws -> Tensor {
         let d = try decodeLean(payload, model: model, height: height, width: width)
-        let plane = height * width
-        var latent = Tensor(zeros: [1, model.network.config.latentChannels, height, width])
-        for i in 0..<d.symbols.count { latent.data[i] = Float((Double(d.symbols[i]) + d.conditions.mean(i)) / d.gains[i / plane]) }
-        return latent
+        return StageTimes.measure("dequantize") {
+            let plane = height * width
+            var latent = Tensor(zeros: [1, model.network.config.latentChannels, height, width])
+            for i in 0..<d.symbols.count { latent.data[i] = Float((Double(d.symbols[i]) + d.conditions.mean(i)) / d.gains[i / plane]) }
+            return latent
+        }
     }
 
     /// Everything a coder-5 or coder-6 payload decodes to before the float reconstruction: z, each latent's
@@ -212,15 +220,21 @@ public enum HyperpriorCoding {
         let zPlane = zh * zw, count = m * height * width
         let zHat: [Int32]
         do {
-            zHat = try RANSCoder.decode(Array(payload[6..<(6 + zCount)]), count: hc * zPlane, tables: model.zTables, tableIndex: { $0 / zPlane })
+            zHat = try StageTimes.measure("rANS z") {
+                try RANSCoder.decode(Array(payload[6..<(6 + zCount)]), count: hc * zPlane, tables: model.zTables, tableIndex: { $0 / zPlane })
+            }
         } catch { throw CodecError.corruptPayload("z: \(error)") }
-        var conditions = Conditions(hyperOutput(zHat: zHat, zHeight: zh, zWidth: zw, height: height, width: width,
-                                                hyperSynthesis: model.hyperSynthesis), latents: count, model: model)
+        var conditions = StageTimes.measure("hyper-synthesis") {
+            Conditions(hyperOutput(zHat: zHat, zHeight: zh, zWidth: zw, height: height, width: width,
+                                   hyperSynthesis: model.hyperSynthesis), latents: count, model: model)
+        }
         guard let context = model.context else {
             let symbols: [Int32]
             do {
-                symbols = try RANSCoder.decode(Array(payload[(6 + zCount)...]), count: count, tables: model.yTables,
-                                               tableIndex: { Int(conditions.indices[$0]) })
+                symbols = try StageTimes.measure("rANS y") {
+                    try RANSCoder.decode(Array(payload[(6 + zCount)...]), count: count, tables: model.yTables,
+                                         tableIndex: { Int(conditions.indices[$0]) })
+                }
             } catch { throw CodecError.corruptPayload("latents: \(error)") }
             return (zHat, conditions, symbols, gains)
         }
@@ -231,14 +245,18 @@ public enum HyperpriorCoding {
         var symbols = [Int32](repeating: 0, count: count)
         let anchors = CodingOrder(anchors: true, height: height, width: width)
         do {
-            try RANSCoder.decode(Array(payload[(start + 4)..<(start + 4 + anchorCount)]), count: anchors.count(channels: m),
-                                 tables: model.yTables, tableIndex: { Int(conditions.indices[anchors.index($0)]) }) { symbols[anchors.index($0)] = $1 }
+            try StageTimes.measure("rANS anchors") {
+                try RANSCoder.decode(Array(payload[(start + 4)..<(start + 4 + anchorCount)]), count: anchors.count(channels: m),
+                                     tables: model.yTables, tableIndex: { Int(conditions.indices[anchors.index($0)]) }) { symbols[anchors.index($0)] = $1 }
+            }
         } catch { throw CodecError.corruptPayload("anchor latents: \(error)") }
-        conditions.correct(with: context, symbols: symbols, height: height, width: width)
+        StageTimes.measure("context") { conditions.correct(with: context, symbols: symbols, height: height, width: width) }
         let others = CodingOrder(anchors: false, height: height, width: width)
         do {
-            try RANSCoder.decode(Array(payload[(start + 4 + anchorCount)...]), count: others.count(channels: m),
-                                 tables: model.yTables, tableIndex: { Int(conditions.indices[others.index($0)]) }) { symbols[others.index($0)] = $1 }
+            try StageTimes.measure("rANS others") {
+                try RANSCoder.decode(Array(payload[(start + 4 + anchorCount)...]), count: others.count(channels: m),
+                                     tables: model.yTables, tableIndex: { Int(conditions.indices[others.index($0)]) }) { symbols[others.index($0)] = $1 }
+            }
         } catch { throw CodecError.corruptPayload("non-anchor latents: \(error)") }
         return (zHat, conditions, symbols, gains)
     }

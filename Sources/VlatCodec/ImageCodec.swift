@@ -126,7 +126,7 @@ public enum ImageCodec {
             throw CodecError.wrongCoder("a hyperprior model codes with its own coder (--coder auto or hyperprior), not \(coder); \(coder) needs a factorized model (--model)")
         }
         let code = hyper.levelCode(model.hyperpriorQuality - 1)
-        let y = hyper.analysis(image, levelCode: code)
+        let y = StageTimes.measure("analysis") { hyper.analysis(image, levelCode: code) }
         var refine: ((Tensor, [Double], [Int], [Double]) -> [Double])?
         if let refinement {
             let lambda = try LatentRefinement.lambda(of: model)
@@ -258,8 +258,10 @@ public enum ImageCodec {
         let n = h.width * h.height
         let source = ImageSource.ColorType(rawValue: h.sourceColorType) ?? .rgb
         let grey = source == .grey || source == .greyAlpha
-        let rgb = BandedTransforms.synthesize(latent, with: synthesis, channels: model.network.config.channels,
-                                              width: h.width, height: h.height, grey: grey)
+        let rgb = StageTimes.measure("synthesis") {
+            BandedTransforms.synthesize(latent, with: synthesis, channels: model.network.config.channels,
+                                        width: h.width, height: h.height, grey: grey)
+        }
         var alpha: [UInt8]?
         if let plane = container.alpha {
             do { alpha = try Zstd.decompress(plane.data, expectedSize: n) } catch {

@@ -40,8 +40,9 @@ public final class GDN: Layer {
         return 0
     }
 
-    /// Positions per chunk in inference (whole rows, at least one): the normaliser is computed
-    /// chunk by chunk, so only the input and the output are whole-image tensors.
+    /// Scratch positions in inference, shared among the threads (each chunk whole rows, at
+    /// least one): the normaliser is computed chunk by chunk, so only the input and the output
+    /// are whole-image tensors.
     public var inferenceChunk = 8192
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
@@ -90,7 +91,9 @@ public final class GDN: Layer {
         // One product per row, so that a row's values depend neither on its neighbours
         // (`BandedInference`) nor on how rows are grouped into chunks or threads.
         let plane = x.h * x.w, width = x.w
-        let rowsPerChunk = max(1, min(inferenceChunk / max(1, width), (x.h + Parallel.threads - 1) / Parallel.threads))
+        // `inferenceChunk` positions of scratch in all: each thread's chunks are a share of it.
+        let threads = max(1, Parallel.threads)
+        let rowsPerChunk = max(1, min(inferenceChunk / max(1, width * threads), (x.h + threads - 1) / threads))
         let chunksPerImage = (x.h + rowsPerChunk - 1) / rowsPerChunk
         let betaEff = beta.value.data.map { GDN.effective($0, bound: GDN.betaBound) }
         let gammaEff = gamma.value.data.map { GDN.effective($0, bound: GDN.gammaBound) }

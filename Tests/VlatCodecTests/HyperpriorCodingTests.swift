@@ -61,6 +61,33 @@ struct HyperpriorCodingTests {
       }
     }
 
+    /// `StageTimes` names the hyperprior's stages of an encode and a decode when enabled, and
+    /// only those of its own thread.
+    @Test func stageTimesNameTheHyperpriorsStages() throws {
+        let model = HyperpriorFixtures.model(context: true)
+        let image = CodecFixtures.image("Corpus/photos/chelsea.png")
+        StageTimes.isEnabled = true
+        defer { StageTimes.isEnabled = false }
+        _ = StageTimes.take()
+        let container = try ImageCodec.encode(image, model: model)
+        let encode = StageTimes.take()
+        _ = try ImageCodec.decode(Container.parse(container.serialized()), model: model)
+        let decode = StageTimes.take()
+        for stage in ["analysis", "hyper-analysis", "rANS z", "hyper-synthesis", "quantize", "rANS anchors", "context", "rANS others"] {
+            #expect(encode.contains { $0.stage == stage && $0.seconds >= 0 }, "encode: \(stage)")
+        }
+        for stage in ["rANS z", "hyper-synthesis", "rANS anchors", "context", "rANS others", "dequantize", "synthesis"] {
+            #expect(decode.contains { $0.stage == stage && $0.seconds >= 0 }, "decode: \(stage)")
+        }
+        // A decode on another thread adds nothing to this thread's totals.
+        let bytes = container.serialized()
+        let done = DispatchSemaphore(value: 0)
+        let other = Thread { _ = try? ImageCodec.decode(Container.parse(bytes), model: HyperpriorFixtures.model(context: true)); done.signal() }
+        other.start()
+        done.wait()
+        #expect(StageTimes.take().isEmpty)
+    }
+
     /// The context changes what is coded: the second half's means and scales differ from the
     /// hyper-synthesis' alone, the anchors' do not.
     @Test func theContextCorrectsOnlyTheSecondHalf() throws {
