@@ -5,24 +5,44 @@ deterministic codec do not depend on the run). Log-rate as a PCHIP function of P
 integrated over the PSNR range both curves cover, as `vlat bench --bd pchip` does.
 
     python3 Scripts/bd_rate.py REFERENCE.csv:CODEC TEST.csv:CODEC
+    python3 Scripts/bd_rate.py REFERENCE.csv:CODEC TEST.csv:CODEC --point SETTING
 
 prints the bits TEST needs against REFERENCE for the same PSNR (negative is fewer) and the range.
-Needs numpy and scipy.
+With --point, TEST's one point at SETTING (a fixed-rate model's level, say) against REFERENCE's
+curve interpolated the same way at that point's PSNR. Needs numpy and scipy.
 """
 import csv, sys
 import numpy as np
 from scipy.interpolate import PchipInterpolator
 
 
-def curve(spec):
+def rows(spec):
     path, codec = spec.rsplit(":", 1)
-    points = sorted((float(r["psnr_rgb"]), float(r["bpp"])) for r in csv.DictReader(open(path)) if r["codec"] == codec)
+    return [r for r in csv.DictReader(open(path)) if r["codec"] == codec]
+
+
+def curve(spec):
+    points = sorted((float(r["psnr_rgb"]), float(r["bpp"])) for r in rows(spec))
     if len(points) < 2:
         sys.exit(f"{spec}: fewer than two points for codec {codec}")
     return np.array([p for p, _ in points]), np.log(np.array([b for _, b in points]))
 
 
+def point(ref, test, setting):
+    pa, ra = curve(ref)
+    found = [r for r in rows(test) if r["setting"] == setting]
+    if not found:
+        sys.exit(f"{test}: no point with setting {setting}")
+    psnr, bpp = float(found[0]["psnr_rgb"]), float(found[0]["bpp"])
+    if not pa.min() <= psnr <= pa.max():
+        sys.exit(f"{psnr:.2f} dB lies outside the reference's {pa.min():.2f}-{pa.max():.2f} dB")
+    ref_bpp = float(np.exp(PchipInterpolator(pa, ra)(psnr)))
+    print(f"{bpp:.4f} bpp at {psnr:.2f} dB against {ref_bpp:.4f} bpp on the reference's curve: {100 * (bpp / ref_bpp - 1):+.1f} %")
+
+
 def main():
+    if len(sys.argv) == 5 and sys.argv[3] == "--point":
+        return point(sys.argv[1], sys.argv[2], sys.argv[4])
     if len(sys.argv) != 3:
         sys.exit(__doc__)
     (pa, ra), (pb, rb) = curve(sys.argv[1]), curve(sys.argv[2])
