@@ -161,13 +161,19 @@ struct TrainerTests {
         #expect(resumed.bestValidation?.step == best.step && resumed.bestValidation?.score == best.score)
     }
 
-    @Test func resumeWithNewLambdasRetargetsTheLevelsAndForgetsTheBest() throws {
+    /// A tiny hyperprior run of two steps, validated at each.
+    static func hyperpriorTrainedTwoSteps() throws -> (TrainingImages, TrainingOptions, Trainer) {
         let images = try TrainingImages.load(folder: TrainingFixtures.photos)
         var options = TrainingFixtures.tinyOptions(.hyperprior)
         options.steps = 2
         options.validationEvery = 1
         let trainer = try Trainer(options: options, images: images)
         _ = try trainer.run(report: { _ in }, save: { _, _ in }, shouldStop: { false })
+        return (images, options, trainer)
+    }
+
+    @Test func resumeWithNewLambdasRetargetsTheLevelsAndForgetsTheBest() throws {
+        let (images, options, trainer) = try Self.hyperpriorTrainedTwoSteps()
         #expect(trainer.bestValidation != nil)
         let checkpoint = trainer.checkpoint(elapsed: 0)
         let old = trainer.hyperprior!.config.lambdas
@@ -189,12 +195,7 @@ struct TrainerTests {
     }
 
     @Test func resumeWithTrainedLevelsTrainsAndScoresThoseAlone() throws {
-        let images = try TrainingImages.load(folder: TrainingFixtures.photos)
-        var options = TrainingFixtures.tinyOptions(.hyperprior)
-        options.steps = 2
-        options.validationEvery = 1
-        let trainer = try Trainer(options: options, images: images)
-        _ = try trainer.run(report: { _ in }, save: { _, _ in }, shouldStop: { false })
+        let (images, options, trainer) = try Self.hyperpriorTrainedTwoSteps()
         let checkpoint = trainer.checkpoint(elapsed: 0)
         let fixed = try Trainer(options: options, images: images, checkpoint: checkpoint, trainedLevels: [1])
         #expect(fixed.options.trainedLevels == [1] && fixed.bestValidation == nil)
