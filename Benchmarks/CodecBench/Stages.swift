@@ -18,8 +18,8 @@ import VlatTensor
 /// machine the rate moves with the load, and so do the codec's times); a layer's rate counts its
 /// multiply-accumulates (a GDN's normaliser is a C x C product per position) as 2 FLOP each.
 struct StageReport {
-    var markdown = ""
-    var csv = "operation,stage,median_ms\n"
+    let markdown: String
+    let csv: String
 
     static func run(paths: [String], model: CodecModel, quality: Double, repeats: Int, header: String) throws -> StageReport {
         guard let hyper = model.hyperprior else { throw BenchFailure("stages needs a hyperprior model") }
