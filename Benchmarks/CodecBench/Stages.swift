@@ -21,15 +21,9 @@ struct StageReport {
     let markdown: String
     let csv: String
 
+    /// `model` must be a hyperprior's (`model.hyperprior` set).
     static func run(paths: [String], model: CodecModel, quality: Double, repeats: Int, header: String) throws -> StageReport {
-        guard let hyper = model.hyperprior else { throw BenchFailure("stages needs a hyperprior model") }
-        func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
-        func seconds(_ body: () throws -> Void) rethrows -> Double {
-            let start = ContinuousClock.now
-            try body()
-            let d = (ContinuousClock.now - start).components
-            return Double(d.seconds) + Double(d.attoseconds) * 1e-18
-        }
+        let hyper = model.hyperprior!
         // The sgemm rate is sampled beside each image's runs, so that it sees the same machine.
         var sgemmSamples: [Double] = []
 
@@ -160,19 +154,13 @@ struct StageReport {
         var c = [Float](repeating: 0, count: n * n)
         var times: [Double] = []
         for _ in 0...repeats {
-            let start = ContinuousClock.now
-            a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
-                BLAS.rawSgemm(threads: 2, m: n, n: n, k: n, a: pa.baseAddress!, b: pb.baseAddress!, c: pc.baseAddress!)
-            } } }
-            let d = (ContinuousClock.now - start).components
-            times.append(Double(d.seconds) + Double(d.attoseconds) * 1e-18)
+            times.append(seconds {
+                a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+                    BLAS.rawSgemm(threads: 2, m: n, n: n, k: n, a: pa.baseAddress!, b: pb.baseAddress!, c: pc.baseAddress!)
+                } } }
+            })
         }
         let s = times.dropFirst().sorted()  // the first run warms up
         return 2 * Double(n * n * n) / s[s.count / 2] / 1e9
     }
-}
-
-struct BenchFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

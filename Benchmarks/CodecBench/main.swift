@@ -242,6 +242,7 @@ if args.first == "stages" {
     guard let entry = try? registry.entry(quality: quality) else { fail("no model for quality \(quality) installed") }
     let model: CodecModel
     do { model = try registry.model(quality: quality) } catch { fail("\(error)") }
+    guard model.hyperprior != nil else { fail("stages: \(entry.path) is not a hyperprior model") }
     var header = "# Where the time goes: the hyperprior's encode and decode, stage by stage\n\nCommand: `\(blasChoice)\(command)`\n\n"
     header += "\(paths.count) images from `\(folder)`; vlat quality \(quality) (`\((entry.path as NSString).lastPathComponent)`); "
     header += "\(ProcessInfo.processInfo.activeProcessorCount) cores, engine threads \(Parallel.threads), OpenBLAS kernels \(BLAS.kernelName); in-process, model loaded.\n\n"
