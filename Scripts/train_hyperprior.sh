@@ -24,7 +24,7 @@
 #          had before its phase 9); a fresh start from a model without one warm-starts it, the
 #          context starting as no correction
 #   LATENT  latent channels M (default 128); a fresh start from a model with fewer widens its
-#          latent (`MeanScaleHyperprior.widenLatent`: the new channels start unused)
+#          latent (`MeanScaleHyperprior.widenLatent`: the new channels split old ones)
 #   PRIOR_ONLY  set to 1 to train only the entropy model (hyper-transforms, z prior, context) on
 #          the frozen transforms: several times faster a step, for a context's first steps
 # OPENBLAS_CORETYPE is left out unless KERNELS names a set, so vlat picks the CPU's own kernels

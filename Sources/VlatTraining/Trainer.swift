@@ -48,6 +48,8 @@ public final class Trainer {
     public private(set) var lastLevelValidation: [(psnr: Double, bpp: Double)] = []
     /// Hyperprior: validation crops are this wide (at least the training crop).
     public static let hyperpriorValidationCrop = 256
+    /// Training images whose latents choose the channels a widened hyperprior splits.
+    public static let wideningProbeImages = 16
     public let adam: Adam
     /// The objective's forward and backward pass (`Steps/`).
     private let trainingStep: any TrainingStep
@@ -162,8 +164,11 @@ public final class Trainer {
             let loaded = initial.flatMap { try? NetworkKind.load($0) }
             if let wider = network as? MeanScaleHyperprior, let narrower = loaded as? MeanScaleHyperprior,
                narrower.config.latentChannels < wider.config.latentChannels {
-                // A hyperprior with a wider latent than the initial one: widened, not copied.
-                initializedTensors = try wider.widenLatent(from: narrower)
+                // A hyperprior with a wider latent than the initial one: widened by splitting the
+                // channels that cost least, measured on the first training images.
+                let count = wider.config.latentChannels - narrower.config.latentChannels
+                let probe = BatchSampler.centreCrops(Array(images.train.prefix(Self.wideningProbeImages)), size: Self.hyperpriorValidationCrop)
+                initializedTensors = try wider.widenLatent(from: narrower, splitting: narrower.leastSpreadChannels(count, on: probe))
             } else if let initial {
                 // Everything must match but an autoencoder's prior, which may start fresh.
                 var copied: Set<String> = []

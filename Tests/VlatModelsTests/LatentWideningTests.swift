@@ -21,40 +21,69 @@ struct LatentWideningTests {
         return net
     }
 
+    /// Source channels 2, 0 and 2 again split into new channels 4, 5 and 6.
+    static let splitting = [2, 0, 2]
+
     @Test func theWidenedNetworkComputesWhatTheSourceDid() throws {
         let source = Self.source()
         var config = Self.narrow
         config.latentChannels = 7
         let wide = MeanScaleHyperprior(config: config, seed: 9)
-        #expect(try wide.widenLatent(from: source).count == wide.parameters.count)
+        #expect(try wide.widenLatent(from: source, splitting: Self.splitting).count == wide.parameters.count)
+        let origin = [0, 1, 2, 3] + Self.splitting
         let x = Self.image(seed: 1)
         for level in [0.0, 1.5, 2.0] {
             source.setLevels([level]); wide.setLevels([level])
             let (ys, yw) = (source.analysis.forward(x, training: false), wide.analysis.forward(x, training: false))
             let plane = ys.h * ys.w
-            // The source's channels are the same; the new ones are small but not zero.
+            // The source's channels are the same; each copy is near its source, not equal.
             for i in 0..<ys.count { #expect(abs(ys.data[i] - yw.data[i]) <= 1e-5 * max(1, abs(ys.data[i]))) }
-            #expect(yw.data[(4 * plane)...].contains { $0 != 0 })
-            // Whatever the new channels hold, the reconstruction and z are the source's.
-            let (xs, xw) = (source.synthesis.forward(ys, training: false), wide.synthesis.forward(yw, training: false))
+            for (c, o) in origin.enumerated().dropFirst(4) {
+                let (copy, original) = (yw.data[(c * plane)..<((c + 1) * plane)], ys.data[(o * plane)..<((o + 1) * plane)])
+                let difference = zip(copy, original).map { abs($0 - $1) }.max()!, size = original.map(abs).max()!
+                #expect(difference > 0 && difference < 0.2 * size)
+            }
+            // With each copy equal to its source, the reconstruction, z, the means and the
+            // log-scales (context included) are the source's, channel for channel.
+            var exact = yw
+            for (c, o) in origin.enumerated().dropFirst(4) {
+                for i in 0..<plane { exact.data[c * plane + i] = ys.data[o * plane + i] }
+            }
+            let (xs, xw) = (source.synthesis.forward(ys, training: false), wide.synthesis.forward(exact, training: false))
             for i in 0..<xs.count { #expect(abs(xs.data[i] - xw.data[i]) <= 1e-5) }
-            let (gs, gw) = (source.gainedLatent(ys, levels: [level]), wide.gainedLatent(yw, levels: [level]))
+            let (gs, gw) = (source.gainedLatent(ys, levels: [level]), wide.gainedLatent(exact, levels: [level]))
             let (zs, zw) = (source.hyperLatent(gs), wide.hyperLatent(gw))
             #expect(zs == zw)
-            // Means and log-scales (context included) of the source's channels are the same; the
-            // new channels get a zero mean and the narrow starting scale.
             let ((ms, ss), (mw, sw)) = (source.meanAndLogScale(zs, gained: gs), wide.meanAndLogScale(zw, gained: gw))
-            for i in 0..<ms.count {
-                #expect(abs(ms.data[i] - mw.data[i]) <= 1e-4 && abs(ss.data[i] - sw.data[i]) <= 1e-4)
+            for (c, o) in origin.enumerated() {
+                for i in 0..<plane {
+                    #expect(abs(ms.data[o * plane + i] - mw.data[c * plane + i]) <= 1e-4)
+                    #expect(abs(ss.data[o * plane + i] - sw.data[c * plane + i]) <= 1e-4)
+                }
             }
-            for i in (4 * plane)..<mw.count {
-                #expect(abs(mw.data[i]) <= 1e-6 && abs(sw.data[i] - MeanScaleHyperprior.wideningLogScale) <= 1e-6)
-            }
-            // New gains: the mean of the source's log gains at the level.
+            // Gains: each copy's are its source's.
             let (ls, lw) = (source.log2Gains(level: level), wide.log2Gains(level: level))
-            #expect(Array(lw.prefix(4)) == ls)
-            for c in 4..<7 { #expect(abs(lw[c] - ls.reduce(0, +) / 4) <= 1e-5) }
+            #expect(lw == origin.map { ls[$0] })
         }
+    }
+
+    @Test func splitsTheChannelsThatSpreadLeast() {
+        let source = Self.source()
+        let images = [Self.image(seed: 5), Self.image(seed: 6)]
+        let chosen = source.leastSpreadChannels(2, on: images)
+        // The spread each channel has at the top level, computed here directly.
+        source.setLevels([2])
+        let gains = source.gainValues(level: 2)
+        var spread = [Double](repeating: 0, count: 4)
+        for x in images {
+            let y = source.analysis.forward(x, training: false), plane = y.h * y.w
+            for c in 0..<4 {
+                let v = (0..<plane).map { Double(y.data[c * plane + $0]) * gains[c] }
+                let mean = v.reduce(0, +) / Double(plane)
+                spread[c] += v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +)
+            }
+        }
+        #expect(chosen == Array((0..<4).sorted { spread[$0] < spread[$1] }.prefix(2)))
     }
 
     @Test func refusesAnythingButAWiderLatent() {
@@ -62,7 +91,12 @@ struct LatentWideningTests {
         var other = Self.narrow
         other.latentChannels = 7
         other.hyperChannels = 4
-        #expect(throws: ModelFileError.self) { try MeanScaleHyperprior(config: other, seed: 1).widenLatent(from: source) }
-        #expect(throws: ModelFileError.self) { try MeanScaleHyperprior(config: Self.narrow, seed: 1).widenLatent(from: source) }
+        #expect(throws: ModelFileError.self) { try MeanScaleHyperprior(config: other, seed: 1).widenLatent(from: source, splitting: Self.splitting) }
+        #expect(throws: ModelFileError.self) { try MeanScaleHyperprior(config: Self.narrow, seed: 1).widenLatent(from: source, splitting: []) }
+        // One source channel for each new one, each a channel of the source.
+        var wider = Self.narrow
+        wider.latentChannels = 7
+        #expect(throws: ModelFileError.self) { try MeanScaleHyperprior(config: wider, seed: 1).widenLatent(from: source, splitting: [0, 1]) }
+        #expect(throws: ModelFileError.self) { try MeanScaleHyperprior(config: wider, seed: 1).widenLatent(from: source, splitting: [0, 1, 4]) }
     }
 }

@@ -172,6 +172,24 @@ struct TrainerTests {
         return (images, options, trainer)
     }
 
+    @Test func aWiderHyperpriorWarmStartedFromANarrowerSplitsItsLeastSpreadChannels() throws {
+        let (images, options, trainer) = try Self.hyperpriorTrainedTwoSteps()
+        let narrow = trainer.hyperprior!
+        var wider = options
+        wider.hyperprior?.latentChannels = 6
+        wider.steps = 1
+        let widened = try Trainer(options: wider, images: images, initial: narrow.modelFile())
+        let probe = BatchSampler.centreCrops(Array(images.train.prefix(Trainer.wideningProbeImages)), size: Trainer.hyperpriorValidationCrop)
+        let split = narrow.leastSpreadChannels(2, on: probe)
+        // The new channels' gains are those of the channels they split; the old ones' are kept.
+        let (old, new) = (narrow.gains.value.data, widened.hyperprior!.gains.value.data)
+        for l in 0..<narrow.config.levels {
+            #expect(Array(new[(l * 6)..<(l * 6 + 4)]) == Array(old[(l * 4)..<(l * 4 + 4)]))
+            #expect(Array(new[(l * 6 + 4)..<(l * 6 + 6)]) == split.map { old[l * 4 + $0] })
+        }
+        _ = try widened.run(report: { _ in }, save: { _, _ in }, shouldStop: { false })
+    }
+
     @Test func resumeWithNewLambdasRetargetsTheLevelsAndForgetsTheBest() throws {
         let (images, options, trainer) = try Self.hyperpriorTrainedTwoSteps()
         #expect(trainer.bestValidation != nil)
