@@ -2,8 +2,11 @@
 // machine's cblas_sgemm rate, measured in the same run. Medians of repeated runs.
 //
 //   swift run -c release EngineBench [--quick] [--out DIR]
+//   swift run -c release EngineBench --copies [--out DIR]
 //
-// Writes DIR/engine.md and DIR/engine.json when --out is given.
+// Writes DIR/engine.md and DIR/engine.json when --out is given. --copies measures only the
+// copies around a convolution's product (im2col and col2im, one thread) at the hyperprior
+// run's training shapes, against memcpy of the same column matrix, and writes DIR/copies.md.
 import Foundation
 import VlatCodec
 import VlatEntropy
@@ -22,11 +25,11 @@ do {
     var i = 1
     while i < args.count {
         switch args[i] {
-        case "--quick": i += 1
+        case "--quick", "--copies": i += 1
         case "--out" where i + 1 < args.count: i += 2
-        case "--help", "-h": print("usage: EngineBench [--quick] [--out DIR]"); exit(0)
+        case "--help", "-h": print("usage: EngineBench [--quick] [--copies] [--out DIR]"); exit(0)
         default:
-            FileHandle.standardError.write(Data("EngineBench: unknown option or missing value '\(args[i])' (usage: EngineBench [--quick] [--out DIR])\n".utf8))
+            FileHandle.standardError.write(Data("EngineBench: unknown option or missing value '\(args[i])' (usage: EngineBench [--quick] [--copies] [--out DIR])\n".utf8))
             exit(1)
         }
     }
@@ -52,6 +55,7 @@ func peakRSSMiB() -> Double {
 }
 
 var lines: [String] = []
+var g0 = SeededGenerator(seed: 4)
 var json: [String: Any] = [:]
 @MainActor func report(_ s: String) { print(s); lines.append(s) }
 
@@ -68,6 +72,34 @@ func sgemmRate(threads: Int) -> Double {
     }
     return 2 * Double(n * n * n) / t / 1e9
 }
+// The copies around the products, against a memcpy of the column matrix in the same run.
+if args.contains("--copies") {
+    Parallel.threads = 1
+    report("# The copies around the products\n")
+    report("Command: `swift run -c release EngineBench --copies\(outDir.map { " --out \($0)" } ?? "")`; medians of \(repeats) runs, 1 thread.\n")
+    report("5x5 stride-2 convolutions (padding 2) on one image of the hyperprior run's training shapes (batch 8 of 192x192 crops, N = 96): im2col of the input, col2im of the column matrix back into it (what a transposed convolution and a convolution's input gradient do), and memcpy of a buffer of the column matrix's size.\n")
+    report("| input | column matrix MiB | memcpy ms | im2col ms | x memcpy | col2im ms | x memcpy |\n|---|---:|---:|---:|---:|---:|---:|")
+    var rows: [[String: Any]] = []
+    for (c, side) in [(3, 192), (96, 96), (96, 48), (96, 24)] {
+        let geometry = ConvGeometry(channels: c, height: side, width: side, kernel: 5, stride: 2, padding: 2)
+        let image = (0..<(c * side * side)).map { _ in g0.uniform() }
+        var col = [Float](repeating: 0, count: geometry.patchSize * geometry.positions), copy = col
+        var back = [Float](repeating: 0, count: image.count)
+        let copyTime = medianTime(3 * repeats) { col.withUnsafeBufferPointer { s in copy.withUnsafeMutableBufferPointer { d in
+            d.baseAddress!.update(from: s.baseAddress!, count: s.count) } } }
+        let im2colTime = medianTime(3 * repeats) { image.withUnsafeBufferPointer { x in col.withUnsafeMutableBufferPointer { Im2Col.im2col(x.baseAddress!, geometry, $0.baseAddress!) } } }
+        let col2imTime = medianTime(3 * repeats) { col.withUnsafeBufferPointer { cp in back.withUnsafeMutableBufferPointer { Im2Col.col2im(cp.baseAddress!, geometry, $0.baseAddress!) } } }
+        let mib = Double(col.count * 4) / 1048576
+        report("| \(c)x\(side)x\(side) | \(String(format: "%.1f", mib)) | \(String(format: "%.3f", copyTime * 1000)) | \(String(format: "%.3f", im2colTime * 1000)) | \(String(format: "%.2f", im2colTime / copyTime)) | \(String(format: "%.3f", col2imTime * 1000)) | \(String(format: "%.2f", col2imTime / copyTime)) |")
+        rows.append(["input": "\(c)x\(side)x\(side)", "memcpyMs": copyTime * 1000, "im2colMs": im2colTime * 1000, "col2imMs": col2imTime * 1000])
+    }
+    if let outDir {
+        try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+        try (lines.joined(separator: "\n") + "\n").write(toFile: "\(outDir)/copies.md", atomically: true, encoding: .utf8)
+    }
+    exit(0)
+}
+
 let sgemm1 = sgemmRate(threads: 1)
 let sgemm2 = sgemmRate(threads: 2)
 report("# Engine benchmark\n")

@@ -7,6 +7,10 @@ public struct ConvGeometry: Sendable, Equatable {
     public var stride: Int
     public var padding: Int
 
+    public init(channels: Int, height: Int, width: Int, kernel: Int, stride: Int, padding: Int) {
+        (self.channels, self.height, self.width, self.kernel, self.stride, self.padding) = (channels, height, width, kernel, stride, padding)
+    }
+
     public var outHeight: Int { (height + 2 * padding - kernel) / stride + 1 }
     public var outWidth: Int { (width + 2 * padding - kernel) / stride + 1 }
     /// Rows of the column matrix: channels x kernel x kernel.
