@@ -57,10 +57,21 @@ public enum Im2Col {
                                 let lo = min(ow, max(0, (p - kx + s - 1) / s))
                                 let hi = max(lo, min(ow, (w + p - kx + s - 1) / s))
                                 if lo > 0 { dst.update(repeating: 0, count: lo) }
-                                var ix = lo * s - p + kx
-                                for ox in lo..<hi {
+                                var ix = lo * s - p + kx, ox = lo
+                                if s == 2 {
+                                    // Eight outputs from sixteen contiguous inputs at a time: one
+                                    // load and a lane shuffle instead of eight strided reads.
+                                    while ox + 8 <= hi && ix + 16 <= w {
+                                        let v = UnsafeRawPointer(src + ix).loadUnaligned(as: SIMD16<Float>.self)
+                                        UnsafeMutableRawPointer(dst + ox).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                                        ox += 8
+                                        ix += 16
+                                    }
+                                }
+                                while ox < hi {
                                     dst[ox] = src[ix]
                                     ix += s
+                                    ox += 1
                                 }
                                 if hi < ow { (dst + hi).update(repeating: 0, count: ow - hi) }
                             }
@@ -118,6 +129,24 @@ public enum Im2Col {
                             @inline(__always) func odd(_ ix: Int) { let j = ix >> 1; dst[ix] = dst[ix] + s1[j + 1] + s3[j] }
                             var ix = first
                             if ix < last && ix & 1 == 1 { odd(ix); ix += 1 }
+                            // Eight even and eight odd elements at a time, each lane summed in
+                            // the order above, so the floats are the same.
+                            @inline(__always) func load(_ q: UnsafePointer<Float>) -> SIMD8<Float> {
+                                UnsafeRawPointer(q).loadUnaligned(as: SIMD8<Float>.self)
+                            }
+                            while ix + 16 <= last {
+                                let j = ix >> 1
+                                let d = UnsafeRawPointer(dst + ix).loadUnaligned(as: SIMD16<Float>.self)
+                                let e = d.evenHalf + load(s0 + j + 1) + load(s2 + j) + load(s4 + j - 1)
+                                let o = d.oddHalf + load(s1 + j + 1) + load(s3 + j)
+                                var r = SIMD16<Float>()
+                                for t in 0..<8 {
+                                    r[2 * t] = e[t]
+                                    r[2 * t + 1] = o[t]
+                                }
+                                UnsafeMutableRawPointer(dst + ix).storeBytes(of: r, as: SIMD16<Float>.self)
+                                ix += 16
+                            }
                             while ix + 1 < last { even(ix); odd(ix + 1); ix += 2 }
                             if ix < last { even(ix) }
                         } else {
