@@ -19,6 +19,9 @@
 //   .build/release/CodecBench ceiling [--model FILE] [--images DIR] [--out DIR]
 //     (per level of a hyperprior: PSNR of the synthesis of the unquantized latent, the transforms'
 //     limit at unbounded rate, beside that of the latent rounded at the level's gains)
+//   .build/release/CodecBench channels [--model FILE] [--images DIR] [--out DIR]
+//     (how much of the latent's width a hyperprior's transforms use: each channel's spread, and
+//     the unquantized synthesis with the least-spread channels flattened)
 //
 // restore-picture: for a few images (default: the first three of Corpus/photos, which may be
 // committed, unlike the shared test sets), crops of the degraded input, the best classical filter
@@ -65,6 +68,7 @@ let modeOptions: [String: Set<String>] = [
     "hyperprior-vs-ctx": ["--model", "--images", "--out", "--model-dir"],
     "png-levels": ["--images", "--repeats", "--out", "--model-dir"],
     "ceiling": ["--model", "--images", "--out", "--model-dir"],
+    "channels": ["--model", "--images", "--out", "--model-dir"],
     "stages": ["--images", "--quality", "--repeats", "--out", "--model-dir"],
 ]
 let usage = "usage: CodecBench \(modeOptions.keys.sorted().joined(separator: "|")) [options] (see the comment at the top of Benchmarks/CodecBench/main.swift)"
@@ -594,6 +598,71 @@ if args.first == "ceiling" {
     }
     print(md, terminator: "")
     if let out { write(md, to: "\(out)/ceiling.md") }
+    exit(0)
+}
+
+
+// How much of the latent's width the transforms use: at levels 4 and 8, the spread of each
+// channel's gained values and the share of nonzero symbols, and the synthesis of the unquantized
+// latent with the least-spread channels flattened to their mean. A latent whose weakest channels
+// carry nothing loses nothing when they go; one that needs every channel is the bottleneck.
+if args.first == "channels" {
+    let (folder, path, images, _, hyper) = hyperpriorInputs()
+    let m = hyper.network.config.latentChannels
+    let quantiles = [0, m / 4, m / 2, 3 * m / 4, m - 1]
+    var md = "# How much of the latent the transforms use\n\nCommand: `\(command)`\n\n"
+    md += "\(images.count) images from `\(folder)`, model `\(path)` (M = \(m)). Per channel over the images: the spread (standard "
+    md += "deviation about its mean) of g y, and the share of |g y - its mean| >= 0.5 (a nonzero symbol, roughly); quantiles "
+    md += "over the channels. Then the mean PSNR-RGB of the synthesis of the unquantized latent with the K least-spread "
+    md += "channels set to their mean.\n\n"
+    var spreadTable = "| level | spread 0 / 25 / 50 / 75 / 100 % | nonzero 0 / 25 / 50 / 75 / 100 % |\n|---:|---|---|\n"
+    let drops = [0, 8, 16, 32, 64].filter { $0 < m }
+    var dropTable = "| level |" + drops.map { " K = \($0) |" }.joined() + "\n|---:|" + String(repeating: "---:|", count: drops.count) + "\n"
+    for level in [4, 8] where level <= hyper.levels {
+        FileHandle.standardError.write(Data("level \(level)\n".utf8))
+        let code = hyper.levelCode(Double(level - 1))
+        let gains = hyper.network.gainValues(level: Double(level - 1))
+        var spread = [Double](repeating: 0, count: m), nonzero = [Double](repeating: 0, count: m)
+        var latents: [(Tensor, [Float], Image)] = []
+        for image in images {
+            let x = TensorOps.padReplicate(ImageTensor.tensor(from: image), toHeight: (image.height + 15) / 16 * 16, width: (image.width + 15) / 16 * 16)
+            let y = hyper.analysis(x, levelCode: code), plane = y.h * y.w
+            var means = [Float](repeating: 0, count: m)
+            for c in 0..<m {
+                let values = y.data[(c * plane)..<((c + 1) * plane)]
+                let mean = values.reduce(0.0) { $0 + Double($1) } / Double(plane)
+                means[c] = Float(mean)
+                for v in values {
+                    let d = (Double(v) - mean) * gains[c]
+                    spread[c] += d * d / Double(plane)
+                    if abs(d) >= 0.5 { nonzero[c] += 1 / Double(plane) }
+                }
+            }
+            latents.append((y, means, image))
+        }
+        let n = Double(images.count)
+        let order = (0..<m).sorted { spread[$0] < spread[$1] }
+        spreadTable += "| \(level) | " + quantiles.map { f((spread[order[$0]] / n).squareRoot(), 2) }.joined(separator: " / ")
+            + " | " + quantiles.map { f(nonzero[order[$0]] / n, 3) }.joined(separator: " / ") + " |\n"
+        dropTable += "| \(level) |"
+        for drop in drops {
+            var total = 0.0
+            for (y, means, image) in latents {
+                var flat = y
+                let plane = y.h * y.w
+                for c in order.prefix(drop) { for i in 0..<plane { flat.data[c * plane + i] = means[c] } }
+                let out = TensorOps.crop(hyper.network.synthesis.forward(flat, training: false), height: image.height, width: image.width)
+                let decoded = Image(width: image.width, height: image.height, layout: .rgb, pixels: ImageTensor.rgb(from: out, grey: false))
+                guard let psnr = try? PSNR.compute(reference: image, distorted: decoded) else { fail("PSNR of unequal shapes") }
+                total += psnr.rgb
+            }
+            dropTable += " \(f(total / n, 2)) |"
+        }
+        dropTable += "\n"
+    }
+    md += spreadTable + "\nPSNR-RGB (dB) with the K least-spread channels flattened:\n\n" + dropTable
+    print(md, terminator: "")
+    if let out { write(md, to: "\(out)/channels.md") }
     exit(0)
 }
 
