@@ -36,34 +36,50 @@ struct LatentWideningTests {
             source.setLevels([level]); wide.setLevels([level])
             let (ys, yw) = (source.analysis.forward(x, training: false), wide.analysis.forward(x, training: false))
             let plane = ys.h * ys.w
-            // The source's channels are the same; each copy is near its source, not equal.
-            for i in 0..<ys.count { #expect(abs(ys.data[i] - yw.data[i]) <= 1e-5 * max(1, abs(ys.data[i]))) }
-            for (c, o) in origin.enumerated().dropFirst(4) {
-                let (copy, original) = (yw.data[(c * plane)..<((c + 1) * plane)], ys.data[(o * plane)..<((o + 1) * plane)])
-                let difference = zip(copy, original).map { abs($0 - $1) }.max()!, size = original.map(abs).max()!
-                #expect(difference > 0 && difference < 0.2 * size)
-            }
-            // With each copy equal to its source, the reconstruction, z, the means and the
-            // log-scales (context included) are the source's, channel for channel.
-            var exact = yw
-            for (c, o) in origin.enumerated().dropFirst(4) {
-                for i in 0..<plane { exact.data[c * plane + i] = ys.data[o * plane + i] }
-            }
-            let (xs, xw) = (source.synthesis.forward(ys, training: false), wide.synthesis.forward(exact, training: false))
-            for i in 0..<xs.count { #expect(abs(xs.data[i] - xw.data[i]) <= 1e-5) }
-            let (gs, gw) = (source.gainedLatent(ys, levels: [level]), wide.gainedLatent(exact, levels: [level]))
-            let (zs, zw) = (source.hyperLatent(gs), wide.hyperLatent(gw))
-            #expect(zs == zw)
-            let ((ms, ss), (mw, sw)) = (source.meanAndLogScale(zs, gained: gs), wide.meanAndLogScale(zw, gained: gw))
-            for (c, o) in origin.enumerated() {
+            func channel(_ t: Tensor, _ c: Int) -> ArraySlice<Float> { t.data[(c * plane)..<((c + 1) * plane)] }
+            // Channels not split are the source's; a split channel and its copies differ from it
+            // and from each other, and sum to it times their count.
+            for c in [1, 3] { #expect(zip(channel(ys, c), channel(yw, c)).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($0)) }) }
+            for c in [0, 2] {
+                let parts = origin.indices.filter { origin[$0] == c }
+                for (a, b) in zip(parts, parts.dropFirst()) { #expect(zip(channel(yw, a), channel(yw, b)).contains { abs($0 - $1) > 1e-3 }) }
                 for i in 0..<plane {
-                    #expect(abs(ms.data[o * plane + i] - mw.data[c * plane + i]) <= 1e-4)
-                    #expect(abs(ss.data[o * plane + i] - sw.data[c * plane + i]) <= 1e-4)
+                    let sum = parts.reduce(Float(0)) { $0 + yw.data[$1 * plane + i] }
+                    #expect(abs(sum - Float(parts.count) * ys.data[c * plane + i]) <= 1e-4 * max(1, abs(sum)))
+                }
+            }
+            // So every reader of the latent computes what the source's did: the reconstruction
+            // and the hyper-analysis (before rounding).
+            let (xs, xw) = (source.synthesis.forward(ys, training: false), wide.synthesis.forward(yw, training: false))
+            for i in 0..<xs.count { #expect(abs(xs.data[i] - xw.data[i]) <= 1e-5) }
+            let (gs, gw) = (source.gainedLatent(ys, levels: [level]), wide.gainedLatent(yw, levels: [level]))
+            let (hs, hw) = (source.hyperAnalysis.forward(gs, training: false), wide.hyperAnalysis.forward(gw, training: false))
+            for i in 0..<hs.count { #expect(abs(hs.data[i] - hw.data[i]) <= 1e-4 * max(1, abs(hs.data[i]))) }
+            // Each channel's predicted mean and log-scale are its source channel's.
+            let zs = source.hyperLatent(gs)
+            let (ps, pw) = (source.hyperSynthesis.forward(zs, training: false), wide.hyperSynthesis.forward(zs, training: false))
+            let zplane = ps.h * ps.w
+            for (c, o) in origin.enumerated() {
+                for half in 0..<2 {
+                    for i in 0..<zplane {
+                        #expect(abs(ps.data[(half * 4 + o) * zplane + i] - pw.data[(half * 7 + c) * zplane + i]) <= 1e-4)
+                    }
                 }
             }
             // Gains: each copy's are its source's.
             let (ls, lw) = (source.log2Gains(level: level), wide.log2Gains(level: level))
             #expect(lw == origin.map { ls[$0] })
+        }
+        // The context reads a split channel and its copies with a share of its weights each.
+        let (ks, kw) = (source.context!.symbols.weight.value, wide.context!.symbols.weight.value)
+        let taps = 25, hidden = ks.shape[0]
+        let shares = origin.map { o in 1 / Float(origin.filter { $0 == o }.count) }
+        for h in 0..<hidden {
+            for (c, o) in origin.enumerated() {
+                for t in 0..<taps {
+                    #expect(abs(kw.data[(h * 7 + c) * taps + t] - shares[c] * ks.data[(h * 4 + o) * taps + t]) <= 1e-7)
+                }
+            }
         }
     }
 

@@ -6,21 +6,24 @@ import VlatTensor
 /// that bounds the transforms' quality at unbounded rate, and widening it keeps everything the
 /// narrower model learned.
 ///
-/// Each new channel is a copy of one source channel `c` (`splitting` names them): the analysis
-/// computes it with `c`'s filter (plus a small perturbation that breaks the tie), it has `c`'s
-/// gains, and the hyper-synthesis and context predict `c`'s means and scales for it. The
-/// synthesis reads `c` and its copy with half of `c`'s weights each (a third for a channel split
-/// twice), and nothing else reads the copy at first (the hyper-analysis and the context's inputs: zero weights). So the widened
-/// network reconstructs what the source did, up to the perturbation, and spends `c`'s bits
-/// twice; with independent quantization noise on the two halves, both get a distortion gradient
-/// from the first step and training can make them differ.
+/// Each new channel splits one source channel `c` (`splitting` names them). The analysis
+/// computes `c` with its filter minus a random direction `d` and the copy with the filter plus
+/// `d`, so that their sum is twice `c` and their difference is new: a random view of the image
+/// that nothing has learned to use yet. Every layer that reads the latent (synthesis,
+/// hyper-analysis, context) reads `c` and its copy with half of `c`'s weights each (a third for
+/// a channel split twice), so on the unquantized latent it computes exactly what the source did;
+/// the copy has `c`'s gains, and the hyper-synthesis and context predict `c`'s means and scales
+/// for it. Training then has a gradient that tells the halves apart from the first step: that of
+/// their readers' difference, the correlation of the new view with what the reconstruction
+/// still misses.
 ///
-/// Splitting instead of adding fresh channels with zero readers: a fresh channel gets no
-/// distortion gradient while nothing reads it (d loss / d y_new = W_reader^T d x = 0), while
-/// the rate term shrinks it at once, so it dies before the readers learn.
+/// A split without `d` is a saddle: the two halves see the same values, get the same gradients
+/// and stay copies (a trial kept them at cosine 0.999 after 1000 steps, paying their bits
+/// twice). New channels that start unused are worse: nothing reads them, so they get no
+/// distortion gradient (d loss / d y_new = W_reader^T d x = 0), while the rate term shrinks them.
 extension MeanScaleHyperprior {
-    /// The perturbation of a copy's analysis filter, relative to a fresh filter's scale.
-    public static let splitPerturbation: Float = 0.1
+    /// The length of a split's direction `d`, relative to the split filter's own.
+    public static let splitPerturbation: Float = 0.5
 
     /// The `count` channels of the latent whose gained values at the top level spread least
     /// over `images` (`[1, 3, H, W]` each, sides multiples of 16): the cheapest to split, as a
@@ -58,7 +61,7 @@ extension MeanScaleHyperprior {
         }
         // Where each channel of the wide latent comes from.
         let origin = Array(0..<m) + splitting
-        // The synthesis reads a channel split k times and its copies with 1 / (k + 1) of its weights each.
+        // Readers take a channel split k times and its copies with 1 / (k + 1) of its weights each.
         var share = [Float](repeating: 1, count: m)
         for c in splitting { share[c] += 1 }
         share = share.map { 1 / $0 }
@@ -68,51 +71,54 @@ extension MeanScaleHyperprior {
         // A transposed convolution's weight is [in, out, k, k], a convolution's [out, in, k, k].
         let transposed = Set(allLayers.compactMap { ($0 as? ConvTranspose2d)?.weight }.map(ObjectIdentifier.init))
         let lastAnalysis = analysis.layers.last { !$0.parameters.isEmpty }
-        let firstSynthesis = synthesis.layers.first { !$0.parameters.isEmpty }
         for p in parameters {
             guard let old = sourceValues[p.name], old.shape.count == p.value.shape.count else {
                 throw ModelFileError.incompatible("the source model has no tensor '\(p.name)' of rank \(p.value.shape.count)")
             }
-            // Along each axis that widens: where a wide index comes from (nil: a new reader,
-            // zero) and the factor on the value.
+            // Along each axis that widens: where a wide index comes from, and the factor on the
+            // value (a reader's share).
             let readerAxis = p.value.shape.count == 4 ? (transposed.contains(ObjectIdentifier(p)) ? 0 : 1) : -1
-            let halvesReaders = firstSynthesis?.parameters.first === p
-            var maps: [(Int) -> (index: Int, factor: Float)?] = []
+            var maps: [(Int) -> (index: Int, factor: Float)] = []
             for (axis, (a, b)) in zip(old.shape, p.value.shape).enumerated() {
                 if a == b { maps.append { ($0, 1) }; continue }
                 guard (a == m && b == wide) || (a == 2 * m && b == 2 * wide) else {
                     throw ModelFileError.incompatible("tensor '\(p.name)' of shape \(old.shape) does not widen to \(p.value.shape)")
                 }
-                if axis == readerAxis {
-                    // A copy is read by the synthesis with a share of its source's weights (the source
-                    // keeps the rest); by nothing else.
-                    maps.append { i in
-                        let (half, c) = (i / wide, i % wide)
-                        if halvesReaders { return (half * m + origin[c], share[origin[c]]) }
-                        return c < m ? (half * m + c, 1) : nil
-                    }
-                } else {
-                    maps.append { i in (i / wide * m + origin[i % wide], 1) }
+                let isReader = axis == readerAxis
+                maps.append { i in
+                    let (half, c) = (i / wide, i % wide)
+                    return (half * m + origin[c], isReader ? share[origin[c]] : 1)
                 }
             }
             let oldStrides = Self.strides(old.shape), newStrides = Self.strides(p.value.shape)
-            let fresh = p.value.data
             var values = [Float](repeating: 0, count: p.value.count)
             for i in 0..<p.value.count {
-                var rest = i, source = 0, factor: Float = 1, isNew = false
-                var found = true
+                var rest = i, source = 0, factor: Float = 1
                 for axis in 0..<p.value.shape.count {
                     let index = rest / newStrides[axis]
                     rest %= newStrides[axis]
-                    guard let (o, f) = maps[axis](index) else { found = false; break }
-                    if p.value.shape[axis] != old.shape[axis] && index % wide >= m { isNew = true }
+                    let (o, f) = maps[axis](index)
                     source += o * oldStrides[axis]
                     factor *= f
                 }
-                guard found else { continue }
                 values[i] = old.data[source] * factor
-                // Break the tie between a copy and its source where the image first enters it.
-                if isNew && lastAnalysis?.parameters.first === p { values[i] += Self.splitPerturbation * fresh[i] }
+            }
+            if lastAnalysis?.parameters.first === p {
+                // The split directions: each copy's fresh filter, scaled to `splitPerturbation`
+                // of its source's length, added to the copy and taken from the source.
+                let size = p.value.count / wide
+                for (k, c) in splitting.enumerated() {
+                    let copy = (m + k) * size
+                    let direction = p.value.data[copy..<(copy + size)]
+                    let length = direction.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                    let target = old.data[(c * size)..<((c + 1) * size)].reduce(0) { $0 + $1 * $1 }.squareRoot()
+                    guard length > 0 else { continue }
+                    let scale = Self.splitPerturbation * target / length
+                    for (e, d) in direction.enumerated() {
+                        values[copy + e] += scale * d
+                        values[c * size + e] -= scale * d
+                    }
+                }
             }
             p.value = Tensor(shape: p.value.shape, data: values)
         }
