@@ -24,7 +24,7 @@ def rows(spec):
 def curve(spec):
     points = sorted((float(r["psnr_rgb"]), float(r["bpp"])) for r in rows(spec))
     if len(points) < 2:
-        sys.exit(f"{spec}: fewer than two points for codec {codec}")
+        sys.exit(f"{spec}: fewer than two points for that codec")
     return np.array([p for p, _ in points]), np.log(np.array([b for _, b in points]))
 
 

@@ -66,6 +66,8 @@ public final class Trainer {
     private var lastValidationStep = -1
     /// Tensors copied from an `initial` model.
     public private(set) var initializedTensors: [String] = []
+    /// Whether Adam's state came from the `initial` checkpoint too (a widened hyperprior's does).
+    public private(set) var initializedOptimizer = false
     private let sampler: BatchSampler
     private let validationCrops: [Tensor]
     /// Denoise: the validation crops corrupted once, from a fixed seed.
@@ -159,6 +161,7 @@ public final class Trainer {
             if options.priorOnly == true && initial == nil {
                 throw TrainingError.invalidOption("--prior-only needs --init-from: the trained transforms whose latents the prior learns")
             }
+            var widenedOptimizer: (Int, [[Float]], [[Float]])?
             // Through the network's own loader where it has one (an exported hyperprior keeps
             // its hyper-synthesis as integers), else the file's tensors as they are.
             let loaded = initial.flatMap { try? NetworkKind.load($0) }
@@ -168,7 +171,19 @@ public final class Trainer {
                 // channels that cost least, measured on the first training images.
                 let count = wider.config.latentChannels - narrower.config.latentChannels
                 let probe = BatchSampler.centreCrops(Array(images.train.prefix(Self.wideningProbeImages)), size: Self.hyperpriorValidationCrop)
-                initializedTensors = try wider.widenLatent(from: narrower, splitting: narrower.leastSpreadChannels(count, on: probe))
+                let splitting = narrower.leastSpreadChannels(count, on: probe)
+                initializedTensors = try wider.widenLatent(from: narrower, splitting: splitting)
+                // From a checkpoint, Adam goes on with its moments, widened alike.
+                if let initial, let json = NetworkKind.trainerState(in: initial),
+                   let state = try? JSONDecoder().decode(CheckpointState.self, from: Data(json.utf8)) {
+                    func moments(_ kind: String) -> [String: Tensor] {
+                        Dictionary(initial.tensors.filter { $0.name.hasPrefix("optimizer.\(kind).") }.map {
+                            (String($0.name.dropFirst("optimizer.\(kind).".count)), Tensor(shape: $0.shape, data: $0.values))
+                        }) { a, _ in a }
+                    }
+                    let (m, v) = try wider.widenedMoments(from: narrower, splitting: splitting, firstMoments: moments("m"), secondMoments: moments("v"))
+                    widenedOptimizer = (state.adamSteps, m, v)
+                }
             } else if let initial {
                 // Everything must match but an autoencoder's prior, which may start fresh.
                 var copied: Set<String> = []
@@ -191,6 +206,10 @@ public final class Trainer {
                 initializedTensors = network.parameters.map(\.name).filter(copied.contains)
             }
             adam = Trainer.makeAdam(network: network, options: options)
+            if let (t, m, v) = widenedOptimizer {
+                adam.restore(t: t, m: m, v: v)
+                initializedOptimizer = true
+            }
         }
         trainingStep = try Trainer.makeStep(network: network, options: self.options)
         sampler = BatchSampler(images: images.train, batchSize: options.batch, crop: options.crop, seed: options.seed)

@@ -180,7 +180,7 @@ struct TrainCommand: ParsableCommand {
             throw CLIError("\(error)")
         }
         let network = trainer.network
-        if let initFrom { Terminal.note("initialised \(trainer.initializedTensors.count) of \(network.parameters.count) tensors from \(initFrom)") }
+        if let initFrom { Terminal.note("initialised \(trainer.initializedTensors.count) of \(network.parameters.count) tensors\(trainer.initializedOptimizer ? " and Adam's moments" : "") from \(initFrom)") }
         for line in TrainingRun.summary(of: trainer) { Terminal.note(line) }
 
         // A resumed run records every command that built it, in order; a warm start records its

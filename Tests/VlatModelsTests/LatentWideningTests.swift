@@ -83,6 +83,37 @@ struct LatentWideningTests {
         }
     }
 
+    @Test func adamsMomentsWidenAsTheWeightsDo() throws {
+        let source = Self.source()
+        var config = Self.narrow
+        config.latentChannels = 7
+        let wide = MeanScaleHyperprior(config: config, seed: 9)
+        // Moments: the weights themselves for m, their squares for v, so the expected values are known.
+        let m = Dictionary(uniqueKeysWithValues: source.parameters.map { ($0.name, $0.value) })
+        let v = m.mapValues { Tensor(shape: $0.shape, data: $0.data.map { $0 * $0 }) }
+        let (first, second) = try wide.widenedMoments(from: source, splitting: Self.splitting, firstMoments: m, secondMoments: v)
+        let origin = [0, 1, 2, 3] + Self.splitting
+        let share = origin.map { o in 1 / Float(origin.filter { $0 == o }.count) }
+        for (k, p) in wide.parameters.enumerated() {
+            #expect(first[k].count == p.value.count && second[k].count == p.value.count)
+            // Every second moment is the square of the first: shares squared where the first has the share.
+            for i in 0..<first[k].count { #expect(abs(second[k][i] - first[k][i] * first[k][i]) <= 1e-6 * max(1, second[k][i])) }
+        }
+        // The synthesis' first layer reads latent channel c with its source's weights times the share.
+        let reader = wide.parameters.firstIndex { $0.name == wide.synthesis.parameters[0].name }!
+        let old = m[wide.synthesis.parameters[0].name]!
+        let size = old.count / 4
+        for (c, o) in origin.enumerated() {
+            for e in 0..<size { #expect(abs(first[reader][c * size + e] - share[c] * old.data[o * size + e]) <= 1e-7) }
+        }
+        // A source without optimizer state for a tensor is refused.
+        var missing = m
+        missing.removeValue(forKey: "gain")
+        #expect(throws: ModelFileError.self) {
+            try wide.widenedMoments(from: source, splitting: Self.splitting, firstMoments: missing, secondMoments: v)
+        }
+    }
+
     @Test func splitsTheChannelsThatSpreadLeast() {
         let source = Self.source()
         let images = [Self.image(seed: 5), Self.image(seed: 6)]

@@ -188,6 +188,16 @@ struct TrainerTests {
             #expect(Array(new[(l * 6 + 4)..<(l * 6 + 6)]) == split.map { old[l * 4 + $0] })
         }
         _ = try widened.run(report: { _ in }, save: { _, _ in }, shouldStop: { false })
+        // From a model file Adam starts afresh; from a checkpoint it goes on with the widened moments.
+        #expect(!widened.initializedOptimizer)
+        let fromCheckpoint = try Trainer(options: wider, images: images, initial: trainer.checkpoint(elapsed: 0))
+        #expect(fromCheckpoint.initializedOptimizer)
+        let gain = fromCheckpoint.network.parameters.firstIndex { $0.name == "gain" }!
+        let oldGain = trainer.network.parameters.firstIndex { $0.name == "gain" }!
+        for l in 0..<narrow.config.levels {
+            #expect(Array(fromCheckpoint.adam.m[gain][(l * 6)..<(l * 6 + 4)]) == Array(trainer.adam.m[oldGain][(l * 4)..<(l * 4 + 4)]))
+            #expect(Array(fromCheckpoint.adam.v[gain][(l * 6 + 4)..<(l * 6 + 6)]) == split.map { trainer.adam.v[oldGain][l * 4 + $0] })
+        }
     }
 
     @Test func resumeWithNewLambdasRetargetsTheLevelsAndForgetsTheBest() throws {

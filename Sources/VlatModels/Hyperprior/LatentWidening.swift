@@ -49,60 +49,13 @@ extension MeanScaleHyperprior {
     /// Throws when the two differ in anything but M, or when `splitting` does not name one
     /// source channel for each new one.
     public func widenLatent(from source: MeanScaleHyperprior, splitting: [Int]) throws -> [String] {
-        let (m, wide) = (source.config.latentChannels, config.latentChannels)
-        var expected = source.config
-        expected.latentChannels = wide
-        expected.lambdas = config.lambdas
-        guard wide > m, expected == config else {
-            throw ModelFileError.incompatible("widening needs the same architecture with more latent channels (source M=\(m), this M=\(wide))")
-        }
-        guard splitting.count == wide - m, splitting.allSatisfy({ (0..<m).contains($0) }) else {
-            throw ModelFileError.incompatible("widening from M=\(m) to \(wide) splits \(wide - m) source channels, not \(splitting)")
-        }
-        // Where each channel of the wide latent comes from.
-        let origin = Array(0..<m) + splitting
-        // Readers take a channel split k times and its copies with 1 / (k + 1) of its weights each.
-        var share = [Float](repeating: 1, count: m)
-        for c in splitting { share[c] += 1 }
-        share = share.map { 1 / $0 }
+        let split = try Split(wide: self, source: source, splitting: splitting)
         let sourceValues = Dictionary(source.parameters.map { ($0.name, $0.value) }) { a, _ in a }
-        let allLayers = analysis.layers + synthesis.layers + hyperAnalysis.layers + hyperSynthesis.layers
-            + (context.map { [$0.symbols, $0.conditions] + $0.head.layers } ?? [])
-        // A transposed convolution's weight is [in, out, k, k], a convolution's [out, in, k, k].
-        let transposed = Set(allLayers.compactMap { ($0 as? ConvTranspose2d)?.weight }.map(ObjectIdentifier.init))
         let lastAnalysis = analysis.layers.last { !$0.parameters.isEmpty }
+        let (m, wide) = (split.m, split.wide)
         for p in parameters {
-            guard let old = sourceValues[p.name], old.shape.count == p.value.shape.count else {
-                throw ModelFileError.incompatible("the source model has no tensor '\(p.name)' of rank \(p.value.shape.count)")
-            }
-            // Along each axis that widens: where a wide index comes from, and the factor on the
-            // value (a reader's share).
-            let readerAxis = p.value.shape.count == 4 ? (transposed.contains(ObjectIdentifier(p)) ? 0 : 1) : -1
-            var maps: [(Int) -> (index: Int, factor: Float)] = []
-            for (axis, (a, b)) in zip(old.shape, p.value.shape).enumerated() {
-                if a == b { maps.append { ($0, 1) }; continue }
-                guard (a == m && b == wide) || (a == 2 * m && b == 2 * wide) else {
-                    throw ModelFileError.incompatible("tensor '\(p.name)' of shape \(old.shape) does not widen to \(p.value.shape)")
-                }
-                let isReader = axis == readerAxis
-                maps.append { i in
-                    let (half, c) = (i / wide, i % wide)
-                    return (half * m + origin[c], isReader ? share[origin[c]] : 1)
-                }
-            }
-            let oldStrides = Self.strides(old.shape), newStrides = Self.strides(p.value.shape)
-            var values = [Float](repeating: 0, count: p.value.count)
-            for i in 0..<p.value.count {
-                var rest = i, source = 0, factor: Float = 1
-                for axis in 0..<p.value.shape.count {
-                    let index = rest / newStrides[axis]
-                    rest %= newStrides[axis]
-                    let (o, f) = maps[axis](index)
-                    source += o * oldStrides[axis]
-                    factor *= f
-                }
-                values[i] = old.data[source] * factor
-            }
+            guard let old = sourceValues[p.name] else { throw ModelFileError.incompatible("the source model has no tensor '\(p.name)'") }
+            var values = try split.map(old, to: p, readerPower: 1)
             if lastAnalysis?.parameters.first === p {
                 // The split directions: each copy's fresh filter, scaled to `splitPerturbation`
                 // of its source's length, added to the copy and taken from the source.
@@ -125,7 +78,97 @@ extension MeanScaleHyperprior {
         return parameters.map(\.name)
     }
 
-    private static func strides(_ shape: [Int]) -> [Int] {
+    /// Adam's moments for this network, widened from the source's (`firstMoments` and
+    /// `secondMoments` by parameter name) the way `widenLatent` widens the weights: a copy has
+    /// its source's moments, and a shared reader weight the share of its first moment and the
+    /// share squared of its second, as its gradients would be. So a widened run can go on from a
+    /// checkpoint's optimizer state instead of restarting it, which moves every weight by about
+    /// the learning rate in its first steps. In the order of `parameters`.
+    public func widenedMoments(from source: MeanScaleHyperprior, splitting: [Int], firstMoments: [String: Tensor],
+                               secondMoments: [String: Tensor]) throws -> (first: [[Float]], second: [[Float]]) {
+        let split = try Split(wide: self, source: source, splitting: splitting)
+        var first: [[Float]] = [], second: [[Float]] = []
+        for p in parameters {
+            guard let m = firstMoments[p.name], let v = secondMoments[p.name] else {
+                throw ModelFileError.incompatible("the source has no optimizer state for '\(p.name)'")
+            }
+            first.append(try split.map(m, to: p, readerPower: 1))
+            second.append(try split.map(v, to: p, readerPower: 2))
+        }
+        return (first, second)
+    }
+
+    /// Where each tensor element of the widened network comes from.
+    private struct Split {
+        let m: Int, wide: Int
+        /// The source channel of each wide channel.
+        let origin: [Int]
+        /// Readers take a channel split k times and its copies with 1 / (k + 1) of its weights each.
+        let share: [Float]
+        /// Weights laid out `[in, out, k, k]` (transposed convolutions; a convolution's is `[out, in, k, k]`).
+        let transposed: Set<ObjectIdentifier>
+
+        init(wide network: MeanScaleHyperprior, source: MeanScaleHyperprior, splitting: [Int]) throws {
+            let (m, wide) = (source.config.latentChannels, network.config.latentChannels)
+            (self.m, self.wide) = (m, wide)
+            var expected = source.config
+            expected.latentChannels = wide
+            expected.lambdas = network.config.lambdas
+            guard wide > m, expected == network.config else {
+                throw ModelFileError.incompatible("widening needs the same architecture with more latent channels (source M=\(m), this M=\(wide))")
+            }
+            guard splitting.count == wide - m, splitting.allSatisfy({ (0..<m).contains($0) }) else {
+                throw ModelFileError.incompatible("widening from M=\(m) to \(wide) splits \(wide - m) source channels, not \(splitting)")
+            }
+            origin = Array(0..<m) + splitting
+            var counts = [Float](repeating: 1, count: m)
+            for c in splitting { counts[c] += 1 }
+            share = counts.map { 1 / $0 }
+            let layers = network.analysis.layers + network.synthesis.layers + network.hyperAnalysis.layers + network.hyperSynthesis.layers
+                + (network.context.map { [$0.symbols, $0.conditions] + $0.head.layers } ?? [])
+            transposed = Set(layers.compactMap { ($0 as? ConvTranspose2d)?.weight }.map(ObjectIdentifier.init))
+        }
+
+        /// `old` (a source tensor of `p`'s name) laid out as `p`: along each axis that widens
+        /// (M, or 2M in two halves), element `i` comes from its source channel, times the share
+        /// to the power `readerPower` where the axis is a reader's input.
+        func map(_ old: Tensor, to p: Parameter, readerPower: Int) throws -> [Float] {
+            guard old.shape.count == p.value.shape.count else {
+                throw ModelFileError.incompatible("the source model has no tensor '\(p.name)' of rank \(p.value.shape.count)")
+            }
+            let readerAxis = p.value.shape.count == 4 ? (transposed.contains(ObjectIdentifier(p)) ? 0 : 1) : -1
+            let (m, wide, origin) = (self.m, self.wide, self.origin)
+            let factor = share.map { readerPower == 1 ? $0 : $0 * $0 }
+            var maps: [(Int) -> (index: Int, factor: Float)] = []
+            for (axis, (a, b)) in zip(old.shape, p.value.shape).enumerated() {
+                if a == b { maps.append { ($0, 1) }; continue }
+                guard (a == m && b == wide) || (a == 2 * m && b == 2 * wide) else {
+                    throw ModelFileError.incompatible("tensor '\(p.name)' of shape \(old.shape) does not widen to \(p.value.shape)")
+                }
+                let isReader = axis == readerAxis
+                maps.append { i in
+                    let (half, c) = (i / wide, i % wide)
+                    return (half * m + origin[c], isReader ? factor[origin[c]] : 1)
+                }
+            }
+            let oldStrides = MeanScaleHyperprior.strides(old.shape), newStrides = MeanScaleHyperprior.strides(p.value.shape)
+            var values = [Float](repeating: 0, count: p.value.count)
+            for i in 0..<p.value.count {
+                var rest = i, source = 0, f: Float = 1
+                for axis in 0..<p.value.shape.count {
+                    let index = rest / newStrides[axis]
+                    rest %= newStrides[axis]
+                    let (o, g) = maps[axis](index)
+                    source += o * oldStrides[axis]
+                    f *= g
+                }
+                values[i] = old.data[source] * f
+            }
+            return values
+        }
+    }
+
+    fileprivate static func strides(_ shape: [Int]) -> [Int] {
         var s = [Int](repeating: 1, count: shape.count)
         for axis in stride(from: shape.count - 2, through: 0, by: -1) { s[axis] = s[axis + 1] * shape[axis + 1] }
         return s
