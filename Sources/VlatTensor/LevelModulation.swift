@@ -41,18 +41,33 @@ public final class LevelModulation: Layer {
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         precondition(x.shape.count == 4 && x.c == channels, "LevelModulation expects [N, \(channels), H, W]")
         precondition(levels.count == x.n, "LevelModulation needs one level per batch item (\(levels.count) for \(x.n))")
-        var y = x
-        let plane = x.h * x.w
+        let plane = x.h * x.w, channels = self.channels
+        // Each batch item's and channel's scale and bias, then one pass that writes the output
+        // straight from the input (no copy of it first), the planes shared among the threads.
+        var scales = [Float](repeating: 0, count: x.n * channels), biases = scales
         for n in 0..<x.n {
             let (lo, hi, f) = split(levels[n])
             for c in 0..<channels {
-                let s = interpolated(logScale, lo, hi, f, c), b = interpolated(bias, lo, hi, f, c)
-                let scale = exp(s), base = (n * channels + c) * plane
-                y.data.withUnsafeMutableBufferPointer { p in for i in base..<(base + plane) { p[i] = p[i] * scale + b } }
+                scales[n * channels + c] = exp(interpolated(logScale, lo, hi, f, c))
+                biases[n * channels + c] = interpolated(bias, lo, hi, f, c)
             }
         }
+        let data = [Float](unsafeUninitializedCapacity: x.count) { out, initialized in
+            let yp = out.baseAddress!
+            x.data.withUnsafeBufferPointer { xp in
+                let xb = xp.baseAddress!
+                Parallel.forRanges(x.n * channels, minimumPerThread: max(1, (1 << 16) / max(1, plane))) { planes in
+                    for nc in planes {
+                        let (scale, b) = (scales[nc], biases[nc])
+                        let src = xb + nc * plane, dst = yp + nc * plane
+                        for i in 0..<plane { dst[i] = src[i] * scale + b }
+                    }
+                }
+            }
+            initialized = x.count
+        }
         cache = training ? (x, levels) : nil
-        return y
+        return Tensor(shape: x.shape, data: data)
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
