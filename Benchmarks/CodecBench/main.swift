@@ -12,7 +12,7 @@
 //   .build/release/CodecBench hyperprior-vs-ctx [--model FILE] [--images DIR] [--out DIR]
 //     (per level of a hyperprior: its payload against the context coder and zstd on the same latents)
 //   .build/release/CodecBench png-levels [--images DIR] [--repeats R] [--out DIR]
-//     (the decoded PNG's size and write time at each zlib level, on vlat's decoded images)
+//     (the decoded PNG's size and write time at each zlib level and row filter, on vlat's decoded images)
 //   .build/release/CodecBench stages [--images DIR] [--quality Q] [--repeats R] [--out DIR]
 //     (the hyperprior's encode and decode stage by stage, and its layers one by one, against the
 //     same-run sgemm rate: where the time goes)
@@ -536,31 +536,37 @@ if args.first == "hyperprior-vs-ctx" {
 if args.first == "png-levels" {
     let (folder, path, images, base, _) = hyperpriorInputs()
     let repeats = option("--repeats").flatMap(Int.init) ?? 3
-    var md = "# PNG output: size and write time per zlib level\n\nCommand: `\(command)`\n\n"
+    var md = "# PNG output: size and write time per zlib level and row filter\n\nCommand: `\(command)`\n\n"
     md += "\(images.count) images from `\(folder)` coded and decoded by `\(path)` at quality 4; each decoded image written as PNG "
-    md += "(`PNGCodec.encode`, libpng's own filter choice) at each level: total bytes, and the median over images of each image's "
-    md += "median of \(repeats) writes (one thread).\n\n| zlib level | bytes | vs level 6 | write ms (median) |\n|---:|---:|---:|---:|\n"
+    md += "(`PNGCodec.encode`) at each zlib level with each row filter (*adaptive*: libpng's choice among the five, row by row; "
+    md += "*average*: the Average filter on every row): total bytes, against libpng's defaults (level 6, adaptive), and the median "
+    md += "over images of each image's median of \(repeats) writes (one thread). vlat writes level \(PNGCodec.defaultCompressionLevel), "
+    md += "\(PNGCodec.defaultRowFilter).\n\n| zlib level | row filter | bytes | vs level 6 adaptive | write ms (median) |\n|---:|---|---:|---:|---:|\n"
     let decoded: [Image]
     do {
         let model = try base.atQuality(4)
         decoded = try images.map { try ImageCodec.decode(ImageCodec.encode($0, model: model), model: model) }
     } catch { fail("\(error)") }
-    var rows: [(level: Int, bytes: Int, ms: Double)] = []
+    var rows: [(level: Int, filter: PNGCodec.RowFilter, bytes: Int, ms: Double)] = []
     for level in [1, 2, 3, 4, 6, 9] {
-        var bytes = 0, times: [Double] = []
-        for image in decoded {
-            var t: [Double] = []
-            for _ in 0..<repeats {
-                var out: [UInt8] = []
-                t.append(1000 * (try! seconds { out = try PNGCodec.encode(image, compressionLevel: level) }))
-                if t.count == 1 { bytes += out.count }
+        for filter in PNGCodec.RowFilter.allCases {
+            var bytes = 0, times: [Double] = []
+            for image in decoded {
+                var t: [Double] = []
+                for _ in 0..<repeats {
+                    var out: [UInt8] = []
+                    t.append(1000 * (try! seconds { out = try PNGCodec.encode(image, compressionLevel: level, rowFilter: filter) }))
+                    if t.count == 1 { bytes += out.count }
+                }
+                times.append(median(t))
             }
-            times.append(median(t))
+            rows.append((level, filter, bytes, median(times)))
         }
-        rows.append((level, bytes, median(times)))
     }
-    let six = Double(rows.first { $0.level == 6 }!.bytes)
-    for r in rows { md += "| \(r.level) | \(r.bytes) | \(f(100 * (Double(r.bytes) / six - 1), 1)) % | \(f(r.ms, 1)) |\n" }
+    let reference = Double(rows.first { $0.level == 6 && $0.filter == .adaptive }!.bytes)
+    for r in rows {
+        md += "| \(r.level) | \(r.filter) | \(r.bytes) | \(f(100 * (Double(r.bytes) / reference - 1), 1)) % | \(f(r.ms, 1)) |\n"
+    }
     print(md, terminator: "")
     if let out { write(md, to: "\(out)/png-levels.md") }
     exit(0)

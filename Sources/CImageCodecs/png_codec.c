@@ -304,7 +304,7 @@ static void png_flush_noop(png_structp png) { (void)png; }
 
 vlat_status vlat_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height,
                             uint32_t channels, const vlat_metadata *metadata,
-                            int compression_level, vlat_buffer *out, char *message) {
+                            int compression_level, int row_filter, vlat_buffer *out, char *message) {
     memset(out, 0, sizeof(*out));
     message[0] = 0;
     if (width == 0 || height == 0 || channels < 1 || channels > 4) {
@@ -337,6 +337,7 @@ vlat_status vlat_png_encode(const uint8_t *pixels, uint32_t width, uint32_t heig
     png_set_option(png, PNG_SKIP_sRGB_CHECK_PROFILE, PNG_OPTION_ON);
     png_set_benign_errors(png, 1); // a dubious ICC profile is a warning, not a failed write
     png_set_compression_level(png, compression_level);
+    if (row_filter == VLAT_PNG_FILTER_AVERAGE) png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_AVG);
     png_set_IHDR(png, info, width, height, 8, types[channels], PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);

@@ -25,17 +25,32 @@ public enum PNGCodec {
 
     /// Encodes 8-bit samples in the image's own layout (grey, grey+alpha, RGB, RGBA) with its ICC
     /// profile, EXIF and XMP. `compressionLevel` is zlib's 0...9; the default, 3, writes a decoded
-    /// photo several times faster than zlib's usual 6 for about 1 % more bytes
-    /// (`CodecBench png-levels`, `Benchmarks/codec/png-levels.md`).
+    /// photo several times faster than zlib's usual 6 for about 1 % more bytes, and the default
+    /// row filter, Average, makes a decoded photo's file smaller and faster to write than
+    /// libpng's adaptive choice does (`CodecBench png-levels`, `Benchmarks/codec/png-levels.md`;
+    /// a camera photo's grain can favour `.adaptive`).
     public static let defaultCompressionLevel = 3
 
-    public static func encode(_ image: Image, compressionLevel: Int = defaultCompressionLevel) throws -> [UInt8] {
+    /// The filter PNG applies to each row before deflate.
+    public enum RowFilter: Sendable, CaseIterable {
+        /// libpng's choice among the five filters, row by row (tries each).
+        case adaptive
+        /// The Average filter on every row: smooth images, such as a decoder's output, deflate
+        /// well after it, and no row is filtered five ways.
+        case average
+    }
+
+    public static let defaultRowFilter = RowFilter.average
+
+    public static func encode(_ image: Image, compressionLevel: Int = defaultCompressionLevel,
+                              rowFilter: RowFilter = defaultRowFilter) throws -> [UInt8] {
         var buffer = vlat_buffer()
         var message = [CChar](repeating: 0, count: Int(VLAT_MESSAGE_SIZE))
         let status = image.pixels.withUnsafeBufferPointer { px in
             DecodedBridge.withMetadata(image) { metadata in
                 vlat_png_encode(px.baseAddress, UInt32(image.width), UInt32(image.height),
-                                UInt32(image.layout.channels), metadata, Int32(max(0, min(9, compressionLevel))), &buffer, &message)
+                                UInt32(image.layout.channels), metadata, Int32(max(0, min(9, compressionLevel))),
+                                Int32(rowFilter == .average ? VLAT_PNG_FILTER_AVERAGE : VLAT_PNG_FILTER_ADAPTIVE), &buffer, &message)
             }
         }
         defer { vlat_buffer_free(&buffer) }

@@ -73,11 +73,16 @@ typedef struct {
 vlat_status vlat_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels,
                             vlat_decoded *out, char *message);
 
+/// PNG row filters for `vlat_png_encode`: libpng's adaptive choice among all five per row, or
+/// the Average filter on every row.
+enum { VLAT_PNG_FILTER_ADAPTIVE = 0, VLAT_PNG_FILTER_AVERAGE = 1 };
+
 /// Encodes 8-bit interleaved pixels (1..4 channels) as PNG, with optional metadata (iCCP,
-/// eXIf, and XMP as an iTXt chunk "XML:com.adobe.xmp").
+/// eXIf, and XMP as an iTXt chunk "XML:com.adobe.xmp"), zlib level `compression_level` and
+/// `row_filter` (a `VLAT_PNG_FILTER_...` value).
 vlat_status vlat_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height,
                             uint32_t channels, const vlat_metadata *metadata,
-                            int compression_level, vlat_buffer *out, char *message);
+                            int compression_level, int row_filter, vlat_buffer *out, char *message);
 
 /// Decodes a baseline or progressive JPEG: grey stays grey, YCbCr/RGB become RGB, CMYK/YCCK are
 /// converted to RGB (Adobe inverted CMYK recognised). Truncated data is an error, not grey fill.
