@@ -6,10 +6,13 @@ integrated over the PSNR range both curves cover, as `vlat bench --bd pchip` doe
 
     python3 Scripts/bd_rate.py REFERENCE.csv:CODEC TEST.csv:CODEC
     python3 Scripts/bd_rate.py REFERENCE.csv:CODEC TEST.csv:CODEC --point SETTING
+    python3 Scripts/bd_rate.py RUN/hp-levels.csv@STEP OTHER_RUN/hp-levels.csv@STEP
 
 prints the bits TEST needs against REFERENCE for the same PSNR (negative is fewer) and the range.
 With --point, TEST's one point at SETTING (a fixed-rate model's level, say) against REFERENCE's
-curve interpolated the same way at that point's PSNR. Needs numpy and scipy.
+curve interpolated the same way at that point's PSNR. A spec FILE@STEP reads a hyperprior training
+run's per-level validation log (`hp-levels.csv`) at that step instead: two runs' validation
+curves compared the same way. Needs numpy and scipy.
 """
 import csv, sys
 import numpy as np
@@ -17,6 +20,13 @@ from scipy.interpolate import PchipInterpolator
 
 
 def rows(spec):
+    if "@" in spec:
+        path, step = spec.rsplit("@", 1)
+        found = [{"setting": r["level"], "psnr_rgb": r["val_psnr"], "bpp": r["val_bpp"]}
+                 for r in csv.DictReader(open(path)) if r["step"] == step]
+        if not found:
+            sys.exit(f"{path}: no validation at step {step}")
+        return found
     path, codec = spec.rsplit(":", 1)
     return [r for r in csv.DictReader(open(path)) if r["codec"] == codec]
 
