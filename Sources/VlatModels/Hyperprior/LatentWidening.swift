@@ -11,15 +11,15 @@ import VlatTensor
 /// `d`, so that their sum is twice `c` and their difference is new: a random view of the image
 /// that nothing has learned to use yet. Every layer that reads the latent (synthesis,
 /// hyper-analysis, context) reads `c` and its copy with half of `c`'s weights each (a third for
-/// a channel split twice), so on the unquantized latent it computes exactly what the source did;
-/// the copy has `c`'s gains, and the hyper-synthesis and context predict `c`'s means and scales
+/// a channel split twice), so on the unquantized latent the synthesis and the hyper-analysis
+/// compute exactly what the source's did (the context, which reads rounded symbols, nearly); the
+/// copy has `c`'s gains, and the hyper-synthesis and context predict `c`'s means and scales
 /// for it. Training then has a gradient that tells the halves apart from the first step: that of
 /// their readers' difference, the correlation of the new view with what the reconstruction
 /// still misses.
 ///
 /// A split without `d` is a saddle: the two halves see the same values, get the same gradients
-/// and stay copies (a trial kept them at cosine 0.999 after 1000 steps, paying their bits
-/// twice). New channels that start unused are worse: nothing reads them, so they get no
+/// and stay copies, paying their bits twice. New channels that start unused are worse: nothing reads them, so they get no
 /// distortion gradient (d loss / d y_new = W_reader^T d x = 0), while the rate term shrinks them.
 extension MeanScaleHyperprior {
     /// The length of a split's direction `d`, relative to the split filter's own.
