@@ -467,6 +467,14 @@ func hyperpriorInputs() -> (folder: String, path: String, images: [Image], base:
     return (folder, path, images, base, hyper)
 }
 
+/// PSNR-RGB of a synthesis output (padded to multiples of 16) against the image it reconstructs.
+func synthesisPSNR(_ out: Tensor, _ image: Image) -> Double {
+    let cropped = TensorOps.crop(out, height: image.height, width: image.width)
+    let decoded = Image(width: image.width, height: image.height, layout: .rgb, pixels: ImageTensor.rgb(from: cropped, grey: false))
+    guard let psnr = try? PSNR.compute(reference: image, distorted: decoded) else { fail("PSNR of unequal shapes") }
+    return psnr.rgb
+}
+
 // For every level of a hyperprior model: what its own coder (z, then the residuals under the
 // predicted means and scales) spends on the test images, against the factorized coders on the
 // same quantized latents round(g * y): the context-adaptive rANS coder with tables and starting
@@ -499,8 +507,7 @@ if args.first == "hyperprior-vs-ctx" {
                 own += container.payload.count
                 zBytes += 6 + (0..<4).reduce(0) { $0 | Int(container.payload[2 + $1]) << (8 * $1) }
             } catch { fail("\(error)") }
-            let x = TensorOps.padReplicate(ImageTensor.tensor(from: image), toHeight: (image.height + 15) / 16 * 16, width: (image.width + 15) / 16 * 16)
-            let y = hyper.analysis(x, levelCode: code)
+            let y = hyper.analysis(image, levelCode: code)
             let plane = y.h * y.w
             grids.append((y.data.enumerated().map { Int32((Double($0.element) * gains[$0.offset / plane]).rounded()) }, y.h, y.w))
         }
@@ -579,25 +586,18 @@ if args.first == "ceiling" {
     md += "*unquantized*: the latent y itself (what unbounded rate would give at this level's modulations), *rounded*: "
     md += "round(g y) / g, the latent quantized at the level's gains without the hyperprior's means.\n\n"
     md += "| level | unquantized (dB) | rounded (dB) |\n|---:|---:|---:|\n"
-    func psnr(_ out: Tensor, _ image: Image) -> Double {
-        let cropped = TensorOps.crop(out, height: image.height, width: image.width)
-        let decoded = Image(width: image.width, height: image.height, layout: .rgb, pixels: ImageTensor.rgb(from: cropped, grey: false))
-        guard let psnr = try? PSNR.compute(reference: image, distorted: decoded) else { fail("PSNR of unequal shapes") }
-        return psnr.rgb
-    }
     for level in 1...hyper.levels {
         FileHandle.standardError.write(Data("level \(level)\n".utf8))
         let code = hyper.levelCode(Double(level - 1))
         let gains = hyper.network.gainValues(level: Double(level - 1))
         var exact = 0.0, rounded = 0.0
         for image in images {
-            let x = TensorOps.padReplicate(ImageTensor.tensor(from: image), toHeight: (image.height + 15) / 16 * 16, width: (image.width + 15) / 16 * 16)
-            let y = hyper.analysis(x, levelCode: code)
-            exact += psnr(hyper.network.synthesis.forward(y, training: false), image)
+            let y = hyper.analysis(image, levelCode: code)
+            exact += synthesisPSNR(hyper.network.synthesis.forward(y, training: false), image)
             var q = y
             let plane = y.h * y.w
             for i in 0..<q.count { let g = Float(gains[i / plane]); q.data[i] = (q.data[i] * g).rounded() / g }
-            rounded += psnr(hyper.network.synthesis.forward(q, training: false), image)
+            rounded += synthesisPSNR(hyper.network.synthesis.forward(q, training: false), image)
         }
         let n = Double(images.count)
         md += "| \(level) | \(f(exact / n, 2)) | \(f(rounded / n, 2)) |\n"
@@ -606,7 +606,6 @@ if args.first == "ceiling" {
     if let out { write(md, to: "\(out)/ceiling.md") }
     exit(0)
 }
-
 
 // How much of the latent's width the transforms use: at levels 4 and 8, the spread of each
 // channel's gained values and the share of nonzero symbols, and the synthesis of the unquantized
@@ -631,8 +630,7 @@ if args.first == "channels" {
         var spread = [Double](repeating: 0, count: m), nonzero = [Double](repeating: 0, count: m)
         var latents: [(Tensor, [Float], Image)] = []
         for image in images {
-            let x = TensorOps.padReplicate(ImageTensor.tensor(from: image), toHeight: (image.height + 15) / 16 * 16, width: (image.width + 15) / 16 * 16)
-            let y = hyper.analysis(x, levelCode: code), plane = y.h * y.w
+            let y = hyper.analysis(image, levelCode: code), plane = y.h * y.w
             var means = [Float](repeating: 0, count: m)
             for c in 0..<m {
                 let values = y.data[(c * plane)..<((c + 1) * plane)]
@@ -657,10 +655,7 @@ if args.first == "channels" {
                 var flat = y
                 let plane = y.h * y.w
                 for c in order.prefix(drop) { for i in 0..<plane { flat.data[c * plane + i] = means[c] } }
-                let out = TensorOps.crop(hyper.network.synthesis.forward(flat, training: false), height: image.height, width: image.width)
-                let decoded = Image(width: image.width, height: image.height, layout: .rgb, pixels: ImageTensor.rgb(from: out, grey: false))
-                guard let psnr = try? PSNR.compute(reference: image, distorted: decoded) else { fail("PSNR of unequal shapes") }
-                total += psnr.rgb
+                total += synthesisPSNR(hyper.network.synthesis.forward(flat, training: false), image)
             }
             dropTable += " \(f(total / n, 2)) |"
         }

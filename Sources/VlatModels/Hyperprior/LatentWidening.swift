@@ -19,8 +19,9 @@ import VlatTensor
 /// still misses.
 ///
 /// A split without `d` is a saddle: the two halves see the same values, get the same gradients
-/// and stay copies, paying their bits twice. New channels that start unused are worse: nothing reads them, so they get no
-/// distortion gradient (d loss / d y_new = W_reader^T d x = 0), while the rate term shrinks them.
+/// and stay copies, paying their bits twice. New channels that start unused are worse: nothing
+/// reads them, so they get no distortion gradient (d loss / d y_new = W_reader^T d x = 0), while
+/// the rate term shrinks them.
 extension MeanScaleHyperprior {
     /// The length of a split's direction `d`, relative to the split filter's own.
     public static let splitPerturbation: Float = 0.5
