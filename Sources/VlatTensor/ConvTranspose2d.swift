@@ -3,13 +3,18 @@
 /// `(in - 1) * stride - 2 * padding + kernel + outputPadding`.
 ///
 /// Per image: `col = W^T x x` is `[Cout*k*k, Hin*Win]` (one `cblas_sgemm`), and `col2im`
-/// scatters it into the output.
+/// scatters it into the output. Inference with many output channels goes by output phases
+/// instead (`ConvTransposePhases`), which writes no column matrix.
 public final class ConvTranspose2d: Layer {
     public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, outputPadding: Int
     public let weight: Parameter
     /// Largest column buffer of one inference band (see `ConvGeometry.inferenceBandBytes`).
     public var inferenceBandBytes = ConvGeometry.inferenceBandBytes
     public let bias: Parameter
+    /// Inference by output phases (`ConvTransposePhases`) rather than `col2im`: faster when the
+    /// products have many output channels; with a few (an image's 3) their `Cout x Cin`
+    /// products are too thin, and the column matrix is the faster way.
+    public var inferenceByPhases: Bool
     private var input: Tensor?
 
     public init(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
@@ -25,6 +30,7 @@ public final class ConvTranspose2d: Layer {
         let bound = 1 / Float(outChannels * kernel * kernel).squareRoot()
         weight = .uniform(name: "\(name).weight", shape: [inChannels, outChannels, kernel, kernel], bound: bound, generator: &generator)
         bias = .uniform(name: "\(name).bias", shape: [outChannels], bound: bound, generator: &generator)
+        inferenceByPhases = outChannels >= 16
     }
 
     public var parameters: [Parameter] { [weight, bias] }
@@ -48,6 +54,11 @@ public final class ConvTranspose2d: Layer {
         let g = geometry(x)
         precondition(g.outHeight == x.h && g.outWidth == x.w, "ConvTranspose2d geometry mismatch")
         var y = Tensor(zeros: [x.n, outChannels, g.height, g.width])
+        if !training && inferenceByPhases {
+            forwardByPhases(x, into: &y)
+            input = nil
+            return y
+        }
         // Inference goes in bands of input rows (the geometry's output rows), bounding the
         // column buffer for large photos; training keeps one whole-image matrix.
         let bandRows = training ? g.outHeight : g.rowsPerBand(bytes: inferenceBandBytes)
@@ -78,6 +89,31 @@ public final class ConvTranspose2d: Layer {
         }
         input = training ? x : nil
         return y
+    }
+
+    /// Inference by output phases, in bands of output rows whose zero-padded input rows stay
+    /// within `inferenceBandBytes`.
+    private func forwardByPhases(_ x: Tensor, into y: inout Tensor) {
+        let (oh, ow) = (y.h, y.w)
+        let rowBytes = inChannels * (x.w + kernel) * MemoryLayout<Float>.size
+        let bandRows = max(1, (inferenceBandBytes / max(1, rowBytes) - (kernel + stride - 1) / stride) * stride)
+        let inStride = inChannels * x.h * x.w, outStride = outChannels * oh * ow
+        x.data.withUnsafeBufferPointer { xp in
+            weight.value.data.withUnsafeBufferPointer { wp in
+                bias.value.data.withUnsafeBufferPointer { bp in
+                    y.data.withUnsafeMutableBufferPointer { yp in
+                        for b in 0..<x.n {
+                            for first in Swift.stride(from: 0, to: oh, by: bandRows) {
+                                ConvTransposePhases.forward(xp.baseAddress! + b * inStride, inChannels: inChannels, height: x.h, width: x.w,
+                                                            weight: wp.baseAddress!, bias: bp.baseAddress!, outChannels: outChannels,
+                                                            kernel: kernel, stride: stride, padding: padding, outHeight: oh, outWidth: ow,
+                                                            rows: first..<min(oh, first + bandRows), out: yp.baseAddress! + b * outStride)
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     public func backward(_ dy: Tensor) -> Tensor {

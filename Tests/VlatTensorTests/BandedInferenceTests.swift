@@ -34,6 +34,8 @@ struct BandedInferenceTests {
             Conv2d(name: "o0", inChannels: 2, outChannels: 3, kernel: 4, stride: 3, padding: 1, generator: &g),
             ConvTranspose2d(name: "o1", inChannels: 3, outChannels: 2, kernel: 3, stride: 2, padding: 1, outputPadding: 0, generator: &g),
         ])
+        // Both ways a transposed convolution infers: by output phases (s0, s2, o1) and by col2im (s5).
+        for t in (synthesis.layers + odd.layers).compactMap({ $0 as? ConvTranspose2d }) { t.inferenceByPhases = t.weight.name != "s5.weight" }
         for m in (analysis.layers + synthesis.layers).compactMap({ $0 as? LevelModulation }) {
             for p in m.parameters { for i in 0..<p.value.count { p.value.data[i] = g.uniform() - 0.5 } }
             m.levels = [0.6]
@@ -61,6 +63,18 @@ struct BandedInferenceTests {
                 #expect(rows.first?.lowerBound == 0 && rows.last?.upperBound == whole.h && zip(rows, rows.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
                 #expect(values == whole.data, "\(name), bands of \(bandRows) rows: largest difference \(zip(values, whole.data).map { abs($0 - $1) }.max() ?? -1)")
             }
+        }
+    }
+
+    @Test func oneAndTwoThreadsGiveTheSameFloats() {
+        defer { Parallel.threads = 2 }
+        for (name, stack, shape) in Self.stacks() {
+            let x = Self.random(shape, seed: 13)
+            Parallel.threads = 1
+            let one = stack.forward(x, training: false)
+            Parallel.threads = 2
+            let two = stack.forward(x, training: false)
+            #expect(one.data == two.data, "\(name)")
         }
     }
 

@@ -56,18 +56,23 @@ struct ReferenceConvolutionTests {
         }
     }
 
-    @Test(arguments: [(3, 8, 5, 2, 2, 1, 7, 5), (4, 2, 3, 1, 1, 0, 6, 6), (2, 3, 4, 2, 1, 0, 5, 3), (3, 2, 3, 3, 0, 2, 2, 4)])
+    @Test(arguments: [(3, 8, 5, 2, 2, 1, 7, 5), (4, 2, 3, 1, 1, 0, 6, 6), (2, 3, 4, 2, 1, 0, 5, 3), (3, 2, 3, 3, 0, 2, 2, 4),
+                      (2, 3, 2, 3, 0, 1, 4, 5), (2, 17, 5, 2, 2, 1, 1, 1)])
     func convTransposeForward(c: (Int, Int, Int, Int, Int, Int, Int, Int)) {
         var g = SeededGenerator(seed: 11)
         let layer = ConvTranspose2d(name: "t", inChannels: c.0, outChannels: c.1, kernel: c.2, stride: c.3, padding: c.4,
                                     outputPadding: c.5, generator: &g)
         let x = GradientCheck.random([2, c.0, c.6, c.7], &g)
         let ref = Self.directTransposed(x, layer.weight.value, layer.bias.value, stride: c.3, padding: c.4, outputPadding: c.5)
-        for (training, bandBytes) in [(true, 0), (false, 1), (false, 4 * c.1 * c.2 * c.2 * c.7 * 2), (false, 1 << 30)] {
+        // Inference both ways (output phases and col2im), each in bands of one row, a few rows
+        // and all rows.
+        for (training, bandBytes, phases) in [(true, 0, false), (false, 1, false), (false, 4 * c.1 * c.2 * c.2 * c.7 * 2, false), (false, 1 << 30, false),
+                                              (false, 1, true), (false, 4 * c.0 * (c.7 + c.2) * 3, true), (false, 1 << 30, true)] {
             layer.inferenceBandBytes = bandBytes
+            layer.inferenceByPhases = phases
             let y = layer.forward(x, training: training)
             #expect(y.count == ref.count)
-            for i in 0..<ref.count { #expect(abs(Double(y.data[i]) - ref[i]) < 1e-5, "band bytes \(bandBytes)") }
+            for i in 0..<ref.count { #expect(abs(Double(y.data[i]) - ref[i]) < 1e-5, "band bytes \(bandBytes), phases \(phases)") }
         }
     }
 

@@ -71,8 +71,8 @@ public struct IntegerCheckerboardContext: Sendable, Equatable {
             Self.gather(batch, symbols: symbols, conditions: conditions, height: h, width: w, latentChannels: m,
                         conditionShift: conditionShift, into: &column)
             let out = network.run(Array(column[0..<(columnRows * n)]), height: 1, width: n)
-            for (k, p) in batch.enumerated() {
-                for j in 0..<(2 * m) {
+            for j in 0..<(2 * m) {
+                for (k, p) in batch.enumerated() {
                     let v = Int64(conditions[j * plane + p]) + Int64(out.values[j * n + k]) << Int64(outputShift)
                     conditions[j * plane + p] = Int32(min(max(v, -limit), limit))
                 }
@@ -82,23 +82,35 @@ public struct IntegerCheckerboardContext: Sendable, Equatable {
 
     static func nonAnchors(height h: Int, width w: Int) -> [Int] { CheckerboardContext.positions(anchors: false, height: h, width: w) }
 
-    /// Writes the columns of `positions` into `column` (`[14 M, positions.count]`).
+    /// Writes the columns of `positions` into `column` (`[14 M, positions.count]`), row by row
+    /// (each row's writes contiguous), the rows shared among the threads.
     static func gather(_ positions: ArraySlice<Int>, symbols: [Int32], conditions: [Int32], height h: Int, width w: Int,
                        latentChannels m: Int, conditionShift: Int, into column: inout [Int32]) {
-        let plane = h * w, taps = CheckerboardContext.taps, limit = IntegerHyperSynthesis.limit, n = positions.count
-        let half: Int64 = conditionShift > 0 ? 1 << (conditionShift - 1) : 0
-        for (k, p) in positions.enumerated() {
-            let r = p / w, x = p % w
-            for c in 0..<m {
-                for (t, tap) in taps.enumerated() {
-                    let rr = r + tap.dy, xx = x + tap.dx
-                    let v = rr >= 0 && rr < h && xx >= 0 && xx < w ? Int64(symbols[c * plane + rr * w + xx]) : 0
-                    column[(c * taps.count + t) * n + k] = Int32(min(max(v, -limit), limit))
+        let plane = h * w, taps = CheckerboardContext.taps, limit = Int32(IntegerHyperSynthesis.limit), n = positions.count
+        let half: Int64 = conditionShift > 0 ? 1 << (conditionShift - 1) : 0, shift = Int64(conditionShift)
+        let rows = positions.map { $0 / w }, cols = positions.map { $0 % w }, at = Array(positions)
+        let tapRows = taps.count * m
+        symbols.withUnsafeBufferPointer { sp in
+        conditions.withUnsafeBufferPointer { cp in
+        column.withUnsafeMutableBufferPointer { out in
+            Parallel.forRanges(tapRows + 2 * m, minimumPerThread: 64) { range in
+                for row in range {
+                    let dst = out.baseAddress! + row * n
+                    if row < tapRows {
+                        let c = row / taps.count, tap = taps[row % taps.count], src = sp.baseAddress! + c * plane
+                        for k in 0..<n {
+                            let rr = rows[k] + tap.dy, xx = cols[k] + tap.dx
+                            let v = rr >= 0 && rr < h && xx >= 0 && xx < w ? src[rr * w + xx] : 0
+                            dst[k] = min(max(v, -limit), limit)
+                        }
+                    } else {
+                        let src = cp.baseAddress! + (row - tapRows) * plane
+                        for k in 0..<n { dst[k] = Int32((Int64(src[at[k]]) + half) >> shift) }
+                    }
                 }
             }
-            for j in 0..<(2 * m) {
-                column[(taps.count * m + j) * n + k] = Int32((Int64(conditions[j * plane + p]) + half) >> Int64(conditionShift))
-            }
+        }
+        }
         }
     }
 
