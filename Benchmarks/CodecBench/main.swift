@@ -11,6 +11,8 @@
 //     (per level: the prior's estimate, rANS, context rANS and zstd payloads, and the best factorized entropy)
 //   .build/release/CodecBench hyperprior-vs-ctx [--model FILE] [--images DIR] [--out DIR]
 //     (per level of a hyperprior: its payload against the context coder and zstd on the same latents)
+//   .build/release/CodecBench y-tables --fit DIR [--fit-count N] [--model FILE] [--images DIR] [--out DIR]
+//     (what tables fitted to real residual symbols would save over the model's Gaussian ones)
 //   .build/release/CodecBench png-levels [--images DIR] [--repeats R] [--out DIR]
 //     (the decoded PNG's size and write time at each zlib level and row filter, on vlat's decoded images)
 //   .build/release/CodecBench stages [--images DIR] [--quality Q] [--repeats R] [--out DIR]
@@ -70,6 +72,7 @@ let modeOptions: [String: Set<String>] = [
     "ceiling": ["--model", "--images", "--out", "--model-dir"],
     "channels": ["--model", "--images", "--out", "--model-dir"],
     "stages": ["--images", "--quality", "--repeats", "--out", "--model-dir"],
+    "y-tables": ["--model", "--images", "--fit", "--fit-count", "--out", "--model-dir"],
 ]
 let usage = "usage: CodecBench \(modeOptions.keys.sorted().joined(separator: "|")) [options] (see the comment at the top of Benchmarks/CodecBench/main.swift)"
 if args.first != "child" {
@@ -480,6 +483,62 @@ func synthesisPSNR(_ out: Tensor, _ image: Image) -> Double {
 // same quantized latents round(g * y): the context-adaptive rANS coder with tables and starting
 // counts fitted to exactly these latents (an oracle, so a bound in the context coder's favour:
 // a real one would transmit or train them), the oracle's factorized entropy, and zstd.
+if args.first == "y-tables" {
+    let (folder, path, images, base, hyper) = hyperpriorInputs()
+    guard let fitFolder = option("--fit") else { fail("y-tables needs --fit DIR") }
+    let fitImages: [Image]
+    let fitCount = option("--fit-count").map { Int($0) ?? -1 } ?? Int.max
+    guard fitCount > 0 else { fail("--fit-count takes a positive number") }
+    do { fitImages = try RDSweep.imagePaths(in: fitFolder).prefix(fitCount).map { try ImageFile.read($0).toRGB() } } catch { fail("\(error)") }
+    let tables = hyper.yTables
+    func symbols(_ image: Image, _ model: CodecModel) -> (indices: [Int], symbols: [Int32]) {
+        do {
+            let c = try ImageCodec.encode(image, model: model)
+            let y = hyper.analysis(image, levelCode: 0)
+            let d = try HyperpriorCoding.decodeSymbols(c.payload, model: hyper, height: y.h, width: y.w)
+            return (d.indices, d.symbols)
+        } catch { fail("\(error)") }
+    }
+    var counts = [[Int32: Double]](repeating: [:], count: tables.count)
+    var evals: [[(indices: [Int], symbols: [Int32])]] = []
+    for level in 1...hyper.levels {
+        FileHandle.standardError.write(Data("level \(level)\n".utf8))
+        let model: CodecModel
+        do { model = try base.atQuality(Double(level)) } catch { fail("\(error)") }
+        for image in fitImages { let s = symbols(image, model); for (i, v) in zip(s.indices, s.symbols) { counts[i][v, default: 0] += 1 } }
+        evals.append(images.map { symbols($0, model) })
+    }
+    func modelP(_ t: QuantizedCDF, _ v: Int32) -> Double {
+        let j = Int(v) - Int(t.offset)
+        let k = j >= 0 && j < t.escape ? j : t.escape
+        return Double(t.cdf[k + 1] - t.cdf[k]) / 65536 / (k == t.escape ? 65536 : 1)
+    }
+    let pixels = Double(images.reduce(0) { $0 + $1.pixelCount })
+    let totals = counts.map { $0.values.reduce(0, +) }
+    var md = "# The Gaussian tables against tables fitted to real symbols\n\nCommand: `\(command)`\n\n"
+    md += "The residual symbols of \(images.count) images from `\(folder)` (model `\(path)`, every level), in bits per pixel: "
+    md += "*model*: their ideal code length under the model's tables (a discretized zero-mean Gaussian per scale index); "
+    md += "*fitted*: under tables fitted, per scale index, to the symbols of \(fitImages.count) other images (the first of `\(fitFolder)`, every "
+    md += "level), smoothed with the model's table as a prior of 16 or 256 symbols. z and the escapes' bypass bits are left out.\n\n"
+    md += "| level | model | fitted (prior 16) | fitted (prior 256) | fitted / model (16) | fitted / model (256) |\n|---:|---:|---:|---:|---:|---:|\n"
+    for (l, e) in evals.enumerated() {
+        var own = 0.0, fit16 = 0.0, fit256 = 0.0
+        for s in e {
+            for (i, v) in zip(s.indices, s.symbols) {
+                let pm = modelP(tables[i], v)
+                own -= log2(pm)
+                let n = totals[i], c = counts[i][v] ?? 0
+                fit16 -= log2((c + 16 * pm) / (n + 16))
+                fit256 -= log2((c + 256 * pm) / (n + 256))
+            }
+        }
+        md += "| \(l + 1) | \(String(format: "%.4f", own / pixels)) | \(String(format: "%.4f", fit16 / pixels)) | \(String(format: "%.4f", fit256 / pixels)) | \(String(format: "%.3f", fit16 / own)) | \(String(format: "%.3f", fit256 / own)) |\n"
+    }
+    print(md, terminator: "")
+    if let out = option("--out") { write(md, to: "\(out)/y-tables.md") }
+    exit(0)
+}
+
 if args.first == "hyperprior-vs-ctx" {
     let (folder, path, images, base, hyper) = hyperpriorInputs()
     let pixels = Double(images.reduce(0) { $0 + $1.pixelCount })
