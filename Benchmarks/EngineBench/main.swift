@@ -3,13 +3,13 @@
 //
 //   swift run -c release EngineBench [--quick] [--out DIR]
 //   swift run -c release EngineBench --copies [--out DIR]
-//   swift run -c release EngineBench --transposed [--out DIR]
+//   swift run -c release EngineBench --paths [--out DIR]
 //
 // Writes DIR/engine.md and DIR/engine.json when --out is given. --copies measures only the
 // copies around a convolution's product (im2col and col2im, one thread) at the hyperprior
 // run's training shapes, against memcpy of the same column matrix, and writes DIR/copies.md.
-// --transposed compares the two inference paths of a transposed convolution at the synthesis'
-// shapes and writes DIR/transposed.md.
+// --paths compares the two inference paths of convolutions and transposed convolutions at the
+// hyperprior's shapes and writes DIR/paths.md.
 import Foundation
 import VlatCodec
 import VlatEntropy
@@ -28,11 +28,11 @@ do {
     var i = 1
     while i < args.count {
         switch args[i] {
-        case "--quick", "--copies", "--transposed": i += 1
+        case "--quick", "--copies", "--paths": i += 1
         case "--out" where i + 1 < args.count: i += 2
-        case "--help", "-h": print("usage: EngineBench [--quick] [--copies] [--transposed] [--out DIR]"); exit(0)
+        case "--help", "-h": print("usage: EngineBench [--quick] [--copies] [--paths] [--out DIR]"); exit(0)
         default:
-            FileHandle.standardError.write(Data("EngineBench: unknown option or missing value '\(args[i])' (usage: EngineBench [--quick] [--copies] [--transposed] [--out DIR])\n".utf8))
+            FileHandle.standardError.write(Data("EngineBench: unknown option or missing value '\(args[i])' (usage: EngineBench [--quick] [--copies] [--paths] [--out DIR])\n".utf8))
             exit(1)
         }
     }
@@ -103,35 +103,46 @@ if args.contains("--copies") {
     exit(0)
 }
 
-// Inference of the synthesis' transposed convolutions both ways, alternating, in one run.
-if args.contains("--transposed") {
+// Inference of the hyperprior's convolutions both ways, alternating, in one run.
+if args.contains("--paths") {
     Parallel.threads = 2
-    report("# Transposed convolutions: col2im against output phases\n")
-    report("Command: `swift run -c release EngineBench --transposed\(outDir.map { " --out \($0)" } ?? "")`; medians of \(repeats) alternating runs, 2 threads, OpenBLAS kernels \(BLAS.kernelName).\n")
-    report("The hyperprior's synthesis layers (5x5, stride 2) on a Kodak-sized latent (768x512 image), inference: *col2im* is one product `W^T x` per input row scattered back by `Im2Col.col2im`; *phases* is `ConvTransposePhases` (each tap one product per output row and phase). Same-run `cblas_sgemm` 1024^3 on 2 threads: \(String(format: "%.1f", sgemmRate(threads: 2))) GFLOP/s.\n")
-    report("| layer | output | MMAC | col2im ms | phases ms | speed-up | phases GFLOP/s | largest difference |\n|---|---|---:|---:|---:|---:|---:|---:|")
+    report("# Convolutions in inference: column matrices against taps\n")
+    report("Command: `swift run -c release EngineBench --paths\(outDir.map { " --out \($0)" } ?? "")`; medians of \(repeats) alternating runs, 2 threads, OpenBLAS kernels \(BLAS.kernelName).\n")
+    report("The hyperprior's analysis and synthesis layers (5x5, stride 2, N=96, M=128) on a Kodak-sized image (768x512), inference. A convolution: *matrix* is `Im2Col.im2col` of a band, then one product per output row; *taps* is `ConvTaps` (each tap one product per output row, from the input's column phases). A transposed convolution: *matrix* is one product `W^T x` per input row scattered back by `Im2Col.col2im`; *taps* is `ConvTransposePhases` (each tap one product per output row and phase). Same-run `cblas_sgemm` 1024^3 on 2 threads: \(String(format: "%.1f", sgemmRate(threads: 2))) GFLOP/s.\n")
+    report("| layer | input | output | MMAC | matrix ms | taps ms | speed-up | taps GFLOP/s | largest difference |\n|---|---|---|---:|---:|---:|---:|---:|---:|")
     var gt = SeededGenerator(seed: 5)
-    for (cin, cout, ih, iw) in [(96, 96, 32, 48), (96, 96, 64, 96), (96, 96, 128, 192), (96, 3, 256, 384)] {
-        let layer = ConvTranspose2d(name: "t", inChannels: cin, outChannels: cout, kernel: 5, stride: 2, padding: 2, outputPadding: 1, generator: &gt)
-        let x = Tensor(shape: [1, cin, ih, iw], data: (0..<(cin * ih * iw)).map { _ in gt.uniform() })
-        var a = Tensor(zeros: [1]), b = Tensor(zeros: [1])
-        var tCol: [Double] = [], tPhases: [Double] = []
-        for _ in 0...repeats {
-            layer.inferenceByPhases = false; tCol.append(time { a = layer.forward(x, training: false) })
-            layer.inferenceByPhases = true; tPhases.append(time { b = layer.forward(x, training: false) })
+    let shapes: [(transposed: Bool, cin: Int, cout: Int, ih: Int, iw: Int)] = [
+        (false, 3, 96, 512, 768), (false, 96, 96, 256, 384), (false, 96, 96, 128, 192), (false, 96, 128, 64, 96),
+        (true, 128, 96, 32, 48), (true, 96, 96, 64, 96), (true, 96, 96, 128, 192), (true, 96, 3, 256, 384)]
+    for shape in shapes {
+        let x = Tensor(shape: [1, shape.cin, shape.ih, shape.iw], data: (0..<(shape.cin * shape.ih * shape.iw)).map { _ in gt.uniform() })
+        let conv = Conv2d(name: "c", inChannels: shape.cin, outChannels: shape.cout, kernel: 5, stride: 2, padding: 2, generator: &gt)
+        let transposed = ConvTranspose2d(name: "t", inChannels: shape.cin, outChannels: shape.cout, kernel: 5, stride: 2, padding: 2, outputPadding: 1, generator: &gt)
+        func run(taps: Bool) -> Tensor {
+            if shape.transposed { transposed.inferenceByPhases = taps; return transposed.forward(x, training: false) }
+            conv.inferenceByTaps = taps
+            return conv.forward(x, training: false)
         }
-        tCol.removeFirst(); tPhases.removeFirst()  // warm-up
+        var a = Tensor(zeros: [1]), b = Tensor(zeros: [1])
+        var tMatrix: [Double] = [], tTaps: [Double] = []
+        for _ in 0...repeats {
+            tMatrix.append(time { a = run(taps: false) })
+            tTaps.append(time { b = run(taps: true) })
+        }
+        tMatrix.removeFirst(); tTaps.removeFirst()  // warm-up
         let diff = zip(a.data, b.data).map { abs($0 - $1) }.max() ?? 0
-        let mac = Double(cin * cout * 25 * ih * iw)
-        report("| \(cin)->\(cout) | \(cout)x\(2 * ih)x\(2 * iw) | \(String(format: "%.0f", mac / 1e6)) | \(String(format: "%.2f", median(tCol) * 1000)) | \(String(format: "%.2f", median(tPhases) * 1000)) | \(String(format: "%.2f", median(tCol) / median(tPhases))) | \(String(format: "%.1f", 2 * mac / median(tPhases) / 1e9)) | \(String(format: "%.1e", Double(diff))) |")
+        let positions = shape.transposed ? shape.ih * shape.iw : b.h * b.w
+        let mac = Double(shape.cin * shape.cout * 25 * positions)
+        report("| \(shape.transposed ? "transposed" : "conv") \(shape.cin)->\(shape.cout) | \(shape.cin)x\(shape.ih)x\(shape.iw) | \(b.c)x\(b.h)x\(b.w) | \(String(format: "%.0f", mac / 1e6)) | \(String(format: "%.2f", median(tMatrix) * 1000)) | \(String(format: "%.2f", median(tTaps) * 1000)) | \(String(format: "%.2f", median(tMatrix) / median(tTaps))) | \(String(format: "%.1f", 2 * mac / median(tTaps) / 1e9)) | \(String(format: "%.1e", Double(diff))) |")
     }
-    report("\nThe layer uses phases when it has at least 16 output channels (`ConvTranspose2d.inferenceByPhases`).")
+    report("\nA layer goes tap by tap when it has at least 16 input channels (a convolution, `Conv2d.inferenceByTaps`) or 16 output channels (a transposed one, `ConvTranspose2d.inferenceByPhases`).")
     if let outDir {
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
-        try (lines.joined(separator: "\n") + "\n").write(toFile: "\(outDir)/transposed.md", atomically: true, encoding: .utf8)
+        try (lines.joined(separator: "\n") + "\n").write(toFile: "\(outDir)/paths.md", atomically: true, encoding: .utf8)
     }
     exit(0)
 }
+
 let sgemm1 = sgemmRate(threads: 1)
 let sgemm2 = sgemmRate(threads: 2)
 report("# Engine benchmark\n")

@@ -4,13 +4,18 @@
 /// Per image: `col = im2col(x)` is `[Cin*k*k, Ho*Wo]`, and `y = W x col + b` is one
 /// `cblas_sgemm`, whose `[Cout, Ho*Wo]` result is already the NCHW output. A training forward
 /// keeps every batch item's `col` for the weight gradient, so the backward pass does not
-/// gather it again.
+/// gather it again. Inference with many input channels goes tap by tap instead (`ConvTaps`),
+/// which writes no column matrix.
 public final class Conv2d: Layer {
     public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int
     public let weight: Parameter
     /// Largest column buffer of one inference band (see `ConvGeometry.inferenceBandBytes`).
     public var inferenceBandBytes = ConvGeometry.inferenceBandBytes
     public let bias: Parameter
+    /// Inference tap by tap (`ConvTaps`) rather than through a column matrix: faster when the
+    /// products have many input channels; with a few (an image's 3) their `Cout x Cin` products
+    /// are too thin, and the column matrix is the faster way.
+    public var inferenceByTaps: Bool
     private var input: Tensor?
     /// A training forward's column matrices, every batch item's, kept for the weight gradient
     /// (memory traded for the second im2col the backward pass would otherwise run).
@@ -27,6 +32,7 @@ public final class Conv2d: Layer {
         let bound = 1 / Float(inChannels * kernel * kernel).squareRoot()
         weight = .uniform(name: "\(name).weight", shape: [outChannels, inChannels, kernel, kernel], bound: bound, generator: &generator)
         bias = .uniform(name: "\(name).bias", shape: [outChannels], bound: bound, generator: &generator)
+        inferenceByTaps = inChannels >= 16 && !(kernel == 1 && stride == 1 && padding == 0)
     }
 
     public var parameters: [Parameter] { [weight, bias] }
@@ -52,6 +58,12 @@ public final class Conv2d: Layer {
         let g = geometry(x)
         precondition(g.outHeight > 0 && g.outWidth > 0, "Conv2d input \(x.h)x\(x.w) is smaller than the kernel")
         var y = Tensor(zeros: [x.n, outChannels, g.outHeight, g.outWidth])
+        if !training && inferenceByTaps && !isPointwise {
+            forwardByTaps(x, g, into: &y)
+            input = nil
+            columns = nil
+            return y
+        }
         // Training keeps one whole-image column matrix (its shapes are small and fixed);
         // inference goes in bands of output rows so a large photo needs a bounded buffer.
         let bandRows = training ? g.outHeight : g.rowsPerBand(bytes: inferenceBandBytes)
@@ -92,6 +104,31 @@ public final class Conv2d: Layer {
         input = training ? x : nil
         columns = keep ? col : nil
         return y
+    }
+
+    /// Inference tap by tap, in bands of output rows whose input rows stay within
+    /// `inferenceBandBytes`.
+    private func forwardByTaps(_ x: Tensor, _ g: ConvGeometry, into y: inout Tensor) {
+        let rowBytes = inChannels * (x.w + 2 * padding + stride) * MemoryLayout<Float>.size
+        let bandRows = max(1, (inferenceBandBytes / max(1, rowBytes) - kernel) / stride)
+        let inStride = inChannels * x.h * x.w, outStride = outChannels * g.positions
+        x.data.withUnsafeBufferPointer { xp in
+            weight.value.data.withUnsafeBufferPointer { wp in
+                bias.value.data.withUnsafeBufferPointer { bp in
+                    y.data.withUnsafeMutableBufferPointer { yp in
+                        for b in 0..<x.n {
+                            for first in Swift.stride(from: 0, to: g.outHeight, by: bandRows) {
+                                ConvTaps.forward(xp.baseAddress! + b * inStride, inChannels: inChannels, height: x.h, width: x.w,
+                                                 weight: wp.baseAddress!, bias: bp.baseAddress!, outChannels: outChannels,
+                                                 kernel: kernel, stride: stride, padding: padding, outHeight: g.outHeight,
+                                                 outWidth: g.outWidth, rows: first..<min(g.outHeight, first + bandRows),
+                                                 out: yp.baseAddress! + b * outStride)
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     public func backward(_ dy: Tensor) -> Tensor {

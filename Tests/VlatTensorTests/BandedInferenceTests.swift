@@ -34,7 +34,12 @@ struct BandedInferenceTests {
             Conv2d(name: "o0", inChannels: 2, outChannels: 3, kernel: 4, stride: 3, padding: 1, generator: &g),
             ConvTranspose2d(name: "o1", inChannels: 3, outChannels: 2, kernel: 3, stride: 2, padding: 1, outputPadding: 0, generator: &g),
         ])
-        // Both ways a transposed convolution infers: by output phases (s0, s2, o1) and by col2im (s5).
+        // Both ways a convolution infers: tap by tap (a2, a5, s4, o0) and through a column
+        // matrix (a0, a4); both ways a transposed one does: by output phases (s0, s2, o1) and by
+        // col2im (s5).
+        for c in (analysis.layers + synthesis.layers + odd.layers).compactMap({ $0 as? Conv2d }) {
+            c.inferenceByTaps = !["a0.weight", "a4.weight"].contains(c.weight.name)
+        }
         for t in (synthesis.layers + odd.layers).compactMap({ $0 as? ConvTranspose2d }) { t.inferenceByPhases = t.weight.name != "s5.weight" }
         for m in (analysis.layers + synthesis.layers).compactMap({ $0 as? LevelModulation }) {
             for p in m.parameters { for i in 0..<p.value.count { p.value.data[i] = g.uniform() - 0.5 } }

@@ -40,19 +40,22 @@ struct ReferenceConvolutionTests {
         return out
     }
 
-    @Test(arguments: [(3, 8, 5, 2, 2, 17, 13), (5, 4, 3, 1, 1, 9, 10), (2, 3, 1, 1, 0, 4, 4), (4, 6, 4, 3, 1, 11, 8), (1, 1, 3, 2, 0, 3, 3)])
+    @Test(arguments: [(3, 8, 5, 2, 2, 17, 13), (5, 4, 3, 1, 1, 9, 10), (2, 3, 1, 1, 0, 4, 4), (4, 6, 4, 3, 1, 11, 8), (1, 1, 3, 2, 0, 3, 3),
+                      (17, 3, 5, 2, 2, 1, 1), (3, 2, 2, 2, 0, 7, 9), (2, 2, 3, 2, 1, 6, 5)])
     func conv2dForward(c: (Int, Int, Int, Int, Int, Int, Int)) {
         var g = SeededGenerator(seed: 10)
         let layer = Conv2d(name: "c", inChannels: c.0, outChannels: c.1, kernel: c.2, stride: c.3, padding: c.4, generator: &g)
         let x = GradientCheck.random([2, c.0, c.5, c.6], &g)
         let ref = Self.directConv(x, layer.weight.value, layer.bias.value, stride: c.3, padding: c.4)
-        // Training (one whole-image column matrix), and inference in bands of 1 row, a few
-        // rows, and all rows: the same result.
-        for (training, bandBytes) in [(true, 0), (false, 1), (false, 4 * c.0 * c.2 * c.2 * c.6), (false, 1 << 30)] {
+        // Training (one whole-image column matrix), and inference both ways (column matrix, tap
+        // by tap) in bands of 1 row, a few rows, and all rows: the same result.
+        for (training, bandBytes, taps) in [(true, 0, false), (false, 1, false), (false, 4 * c.0 * c.2 * c.2 * c.6, false), (false, 1 << 30, false),
+                                            (false, 1, true), (false, 4 * c.0 * (c.6 + 2 * c.4 + c.3) * (c.2 + 3), true), (false, 1 << 30, true)] {
             layer.inferenceBandBytes = bandBytes
+            layer.inferenceByTaps = taps
             let y = layer.forward(x, training: training)
             #expect(y.count == ref.count)
-            for i in 0..<ref.count { #expect(abs(Double(y.data[i]) - ref[i]) < 1e-5, "band bytes \(bandBytes)") }
+            for i in 0..<ref.count { #expect(abs(Double(y.data[i]) - ref[i]) < 1e-5, "band bytes \(bandBytes), taps \(taps)") }
         }
     }
 
@@ -106,8 +109,8 @@ struct ReferenceConvolutionTests {
         }
     }
 
-    /// The eight-lane normalisation is the scalar formula, bit for bit, at every length (whole
-    /// lanes and tails), and inference gives the same bits on 1 and 2 threads.
+    /// The vector normalisation (`vlat_gdn_normalize`) is the scalar formula, bit for bit, at
+    /// every length (whole vectors and tails), and inference gives the same bits on 1 and 2 threads.
     @Test(arguments: [false, true])
     func gdnLanesAreTheScalarFormulaBitForBit(inverse: Bool) {
         var g = SeededGenerator(seed: 31)

@@ -1,0 +1,68 @@
+/// Inference of a convolution tap by tap: for each output row, each of the kernel's `k * k`
+/// taps is one product `C += W_tap x X` (`Cout x Cin` times `Cin x` the row's output columns)
+/// read straight from the input, with no column matrix (`Im2Col.im2col`) to write first.
+///
+/// The input columns a tap reads along an output row are every `stride`-th one, so the input is
+/// first split into `stride` column phases (columns `r`, `r + s`, `r + 2s`, ...), each zero-padded:
+/// in its phase a tap's columns are consecutive.
+///
+/// An output element is its bias plus its taps in a fixed order (kernel row, then kernel
+/// column), each product one call whose shape depends only on the layer and the image's width:
+/// so any band of output rows, and any thread count, gives the same floats as the whole image.
+enum ConvTaps {
+    /// Output rows `rows` of the convolution of the whole input `x[Cin, h, w]` (one image),
+    /// written into `out[Cout, outHeight, ow]` (the image's whole output; other rows are left as
+    /// they are).
+    static func forward(_ x: UnsafePointer<Float>, inChannels cin: Int, height h: Int, width w: Int,
+                        weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, outChannels cout: Int,
+                        kernel k: Int, stride s: Int, padding p: Int, outHeight: Int, outWidth ow: Int,
+                        rows: Range<Int>, out: UnsafeMutablePointer<Float>) {
+        // Tap column kx reads input column s*(ox + offset) + phase.
+        func phase(_ kx: Int) -> Int { ((kx - p) % s + s) % s }
+        func offset(_ kx: Int) -> Int { (kx - p - phase(kx)) / s }
+        let phaseWidth = (0..<s).map { r in max(0, (w - r + s - 1) / s) }
+        let padLeft = max(0, -offset(0))
+        let padRight = (0..<k).map { kx in max(0, ow - 1 + offset(kx) - (phaseWidth[phase(kx)] - 1)) }.max() ?? 0
+        let pw = padLeft + (phaseWidth.max() ?? 0) + padRight
+        // The input rows the band reads, split into column phases: [Cin][phase][row][pw].
+        let firstRow = max(0, rows.lowerBound * s - p), lastRow = min(h - 1, (rows.upperBound - 1) * s - p + k - 1)
+        let inRows = max(0, lastRow - firstRow + 1)
+        let padded = UnsafeMutablePointer<Float>.allocate(capacity: max(1, cin * s * inRows * pw))
+        defer { padded.deallocate() }
+        padded.initialize(repeating: 0, count: max(1, cin * s * inRows * pw))
+        Parallel.forRanges(cin, minimumPerThread: 8) { channels in
+            for c in channels {
+                for r in 0..<s {
+                    for row in 0..<inRows {
+                        let src = x + (c * h + firstRow + row) * w + r, dst = padded + ((c * s + r) * inRows + row) * pw + padLeft
+                        for q in 0..<phaseWidth[r] { dst[q] = src[q * s] }
+                    }
+                }
+            }
+        }
+        // Each tap's weights as a row-major Cout x Cin matrix.
+        let taps = UnsafeMutablePointer<Float>.allocate(capacity: k * k * cout * cin)
+        defer { taps.deallocate() }
+        for o in 0..<cout {
+            for c in 0..<cin {
+                for t in 0..<(k * k) { taps[t * cout * cin + o * cin + c] = weight[(o * cin + c) * k * k + t] }
+            }
+        }
+        let plane = outHeight * ow
+        Parallel.forRanges(rows.count) { band in
+            for oy in band.lowerBound + rows.lowerBound..<band.upperBound + rows.lowerBound {
+                let c = out + oy * ow
+                for o in 0..<cout { (c + o * plane).update(repeating: bias[o], count: ow) }
+                for ky in 0..<k {
+                    let iy = oy * s - p + ky
+                    guard iy >= 0, iy < h else { continue }
+                    for kx in 0..<k {
+                        let b = padded + (phase(kx) * inRows + iy - firstRow) * pw + padLeft + offset(kx)
+                        BLAS.sgemm(m: cout, n: ow, k: cin, a: taps + (ky * k + kx) * cout * cin, lda: cin,
+                                   b: b, ldb: s * inRows * pw, beta: 1, c: c, ldc: plane, chunk: ow, threaded: false)
+                    }
+                }
+            }
+        }
+    }
+}
