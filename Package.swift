@@ -7,7 +7,7 @@
 //   VlatTraining -> VlatModels, VlatFilters, VlatMetrics, VlatImageIO
 //   VlatCodec    -> VlatModels, VlatEntropy, VlatFormat, VlatImageIO
 //   VlatModels   -> VlatEntropy, VlatFormat, VlatTensor
-//   VlatEntropy (integer coders only);   VlatFormat -> CZstd;   VlatTensor -> COpenBLAS
+//   VlatEntropy (integer coders only);   VlatFormat -> CZstd;   VlatTensor -> COpenBLAS, CKernels
 //   VlatMetrics, VlatFilters -> VlatImageIO -> CImageCodecs (libpng, libjpeg, zlib), VlatFiles
 //   Fuzz targets (Fuzz/) -> FuzzSupport -> VlatCodec
 // CPU tuning flags (-target-cpu) are passed by Scripts/, never via unsafeFlags here, so that
@@ -43,13 +43,17 @@ let package = Package(
         // itself so that no ICC profile is judged and dropped by libpng.
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"], linkerSettings: [.linkedLibrary("z")]),
 
+        // Element-wise kernels that Swift does not vectorize (GDN's square roots), in portable C
+        // with x86 vector paths chosen at run time.
+        .target(name: "CKernels"),
+
         .target(name: "VlatFiles"),
         .target(name: "VlatImageIO", dependencies: ["CImageCodecs", "VlatFiles"]),
         .target(name: "VlatMetrics", dependencies: ["VlatImageIO"]),
         .target(name: "VlatFilters", dependencies: ["VlatImageIO"]),
         .target(name: "VlatEntropy"),
         .target(name: "VlatFormat", dependencies: ["CZstd"]),
-        .target(name: "VlatTensor", dependencies: ["COpenBLAS", "CMalloc"]),
+        .target(name: "VlatTensor", dependencies: ["COpenBLAS", "CMalloc", "CKernels"]),
         .target(name: "VlatModels", dependencies: ["VlatTensor", "VlatFormat", "VlatEntropy"]),
         .target(name: "VlatTraining", dependencies: ["VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO", "VlatFilters", "VlatMetrics", "VlatFiles"]),
         .target(name: "VlatCodec", dependencies: ["VlatModels", "VlatEntropy", "VlatFormat", "VlatImageIO", "VlatTensor", "VlatFiles"],

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Generalized divisive normalization (Balle, Laparra, Simoncelli 2016) and its inverse:
 ///
 ///     GDN:   y_i = x_i / sqrt(beta_i + sum_j gamma_ij x_j^2)
@@ -135,60 +137,22 @@ public final class GDN: Layer {
         return y
     }
 
-    /// `y = x * sqrt(norm)` (IGDN) or `x / sqrt(norm)` (GDN), eight lanes at a time: the scalar
-    /// loop does not vectorize (its square root keeps a libm fallback), and each lane's
-    /// square root and product are the same correctly rounded operations as the scalar ones.
+    /// `y = x * sqrt(norm)` (IGDN) or `x / sqrt(norm)` (GDN), in C (`vlat_gdn_normalize`): Swift's
+    /// square root keeps a branch to libm for negative inputs, so its loops do not vectorize.
+    /// Each element is the correctly rounded square root and product, as in the scalar formula.
     static func normalize(_ x: UnsafePointer<Float>, by norm: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
                           count: Int, inverse: Bool) {
-        var i = 0
-        let xr = UnsafeRawPointer(x), nr = UnsafeRawPointer(norm), yr = UnsafeMutableRawPointer(y)
-        let lane = MemoryLayout<SIMD8<Float>>.stride
-        while i + 8 <= count {
-            let xv = xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            let r = nr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self).squareRoot()
-            yr.storeBytes(of: inverse ? xv * r : xv / r, toByteOffset: i * 4, as: SIMD8<Float>.self)
-            i += lane / 4
-        }
-        while i < count {
-            let r = norm[i].squareRoot()
-            y[i] = inverse ? x[i] * r : x[i] / r
-            i += 1
-        }
+        guard count > 0 else { return }
+        vlat_gdn_normalize(x, norm, y, count, inverse ? 1 : 0)
     }
 
-    /// The backward pass's element-wise part, eight lanes at a time (the same operations in the
-    /// same order as the scalar tail): `dx = dy * sqrt(n)` and `t = dy x / (2 sqrt(n))` (IGDN), or
-    /// `dx = dy / sqrt(n)` and `t = -dy x / (2 n sqrt(n))` (GDN).
+    /// The backward pass's element-wise part, in C (`vlat_gdn_backward`, vectorized as `normalize`):
+    /// `dx = dy * sqrt(n)` and `t = dy x / (2 sqrt(n))` (IGDN), or `dx = dy / sqrt(n)` and
+    /// `t = -dy x / (2 n sqrt(n))` (GDN), each operation in the scalar formula's order.
     static func backwardElementwise(dy: UnsafePointer<Float>, x: UnsafePointer<Float>, norm: UnsafePointer<Float>,
                                     dx: UnsafeMutablePointer<Float>, t: UnsafeMutablePointer<Float>, count: Int, inverse: Bool) {
-        var i = 0
-        let dyr = UnsafeRawPointer(dy), xr = UnsafeRawPointer(x), nr = UnsafeRawPointer(norm)
-        let dxr = UnsafeMutableRawPointer(dx), tr = UnsafeMutableRawPointer(t)
-        let half = SIMD8<Float>(repeating: 0.5), minusHalf = SIMD8<Float>(repeating: -0.5)
-        while i + 8 <= count {
-            let o = i * 4
-            let g = dyr.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self), v = xr.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
-            let n = nr.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self), r = n.squareRoot()
-            if inverse {
-                dxr.storeBytes(of: g * r, toByteOffset: o, as: SIMD8<Float>.self)
-                tr.storeBytes(of: half * g * v / r, toByteOffset: o, as: SIMD8<Float>.self)
-            } else {
-                dxr.storeBytes(of: g / r, toByteOffset: o, as: SIMD8<Float>.self)
-                tr.storeBytes(of: minusHalf * g * v / (n * r), toByteOffset: o, as: SIMD8<Float>.self)
-            }
-            i += 8
-        }
-        while i < count {
-            let r = norm[i].squareRoot()
-            if inverse {
-                dx[i] = dy[i] * r
-                t[i] = 0.5 * dy[i] * x[i] / r
-            } else {
-                dx[i] = dy[i] / r
-                t[i] = -0.5 * dy[i] * x[i] / (norm[i] * r)
-            }
-            i += 1
-        }
+        guard count > 0 else { return }
+        vlat_gdn_backward(dy, x, norm, dx, t, count, inverse ? 1 : 0)
     }
 
     public func backward(_ dy: Tensor) -> Tensor {

@@ -109,6 +109,26 @@ struct ReferenceConvolutionTests {
         }
     }
 
+    /// The vector backward step (`vlat_gdn_backward`) is the scalar formula, bit for bit, at
+    /// every length.
+    @Test(arguments: [false, true])
+    func gdnBackwardLanesAreTheScalarFormulaBitForBit(inverse: Bool) {
+        var g = SeededGenerator(seed: 32)
+        for count in 0...27 {
+            let n = max(1, count)
+            let dy = GradientCheck.random([n], &g, scale: 2).data, x = GradientCheck.random([n], &g, scale: 3).data
+            let norm = GradientCheck.random([n], &g).data.map { abs($0) + 0.01 }
+            var dx = [Float](repeating: .nan, count: n), t = [Float](repeating: .nan, count: n)
+            GDN.backwardElementwise(dy: dy, x: x, norm: norm, dx: &dx, t: &t, count: count, inverse: inverse)
+            for i in 0..<count {
+                let r = norm[i].squareRoot()
+                let wantDx = inverse ? dy[i] * r : dy[i] / r
+                let wantT = inverse ? 0.5 * dy[i] * x[i] / r : -0.5 * dy[i] * x[i] / (norm[i] * r)
+                #expect(wantDx.bitPattern == dx[i].bitPattern && wantT.bitPattern == t[i].bitPattern, "count \(count), lane \(i)")
+            }
+        }
+    }
+
     /// The vector normalisation (`vlat_gdn_normalize`) is the scalar formula, bit for bit, at
     /// every length (whole vectors and tails), and inference gives the same bits on 1 and 2 threads.
     @Test(arguments: [false, true])

@@ -1,0 +1,16 @@
+#ifndef VLAT_CKERNELS_H
+#define VLAT_CKERNELS_H
+
+#include <stddef.h>
+
+/// y[i] = x[i] * sqrt(norm[i]) (inverse != 0, IGDN) or x[i] / sqrt(norm[i]) (GDN), for i < count.
+/// Each element is the correctly rounded square root, then the correctly rounded product or
+/// quotient: bit for bit the scalar formula, whatever vector width the CPU offers.
+void vlat_gdn_normalize(const float *x, const float *norm, float *y, size_t count, int inverse);
+
+/// GDN's backward element-wise step, for i < count, with r = sqrt(norm[i]):
+/// IGDN: dx = dy * r, t = ((0.5 * dy) * x) / r;  GDN: dx = dy / r, t = ((-0.5 * dy) * x) / (norm * r).
+/// Each operation correctly rounded, in this order: bit for bit the scalar formula.
+void vlat_gdn_backward(const float *dy, const float *x, const float *norm, float *dx, float *t, size_t count, int inverse);
+
+#endif
