@@ -121,6 +121,7 @@ if args.contains("--paths") {
         func run(taps: Bool) -> Tensor {
             if shape.transposed { transposed.inferenceByPhases = taps; return transposed.forward(x, training: false) }
             conv.inferenceByTaps = taps
+            conv.tapsMinimumWidth = 0
             return conv.forward(x, training: false)
         }
         var a = Tensor(zeros: [1]), b = Tensor(zeros: [1])
@@ -135,7 +136,7 @@ if args.contains("--paths") {
         let mac = Double(shape.cin * shape.cout * 25 * positions)
         report("| \(shape.transposed ? "transposed" : "conv") \(shape.cin)->\(shape.cout) | \(shape.cin)x\(shape.ih)x\(shape.iw) | \(b.c)x\(b.h)x\(b.w) | \(String(format: "%.0f", mac / 1e6)) | \(String(format: "%.2f", median(tMatrix) * 1000)) | \(String(format: "%.2f", median(tTaps) * 1000)) | \(String(format: "%.2f", median(tMatrix) / median(tTaps))) | \(String(format: "%.1f", 2 * mac / median(tTaps) / 1e9)) | \(String(format: "%.1e", Double(diff))) |")
     }
-    report("\nA layer goes tap by tap when it has at least 16 input channels (a convolution, `Conv2d.inferenceByTaps`) or 16 output channels (a transposed one, `ConvTranspose2d.inferenceByPhases`).")
+    report("\nA layer goes tap by tap when it has at least 16 input channels and an output at least 64 wide (a convolution, `Conv2d.inferenceByTaps`, `tapsMinimumWidth`) or 16 output channels (a transposed one, `ConvTranspose2d.inferenceByPhases`).")
     if let outDir {
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
         try (lines.joined(separator: "\n") + "\n").write(toFile: "\(outDir)/paths.md", atomically: true, encoding: .utf8)

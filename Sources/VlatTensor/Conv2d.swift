@@ -14,8 +14,10 @@ public final class Conv2d: Layer {
     public let bias: Parameter
     /// Inference tap by tap (`ConvTaps`) rather than through a column matrix: faster when the
     /// products have many input channels; with a few (an image's 3) their `Cout x Cin` products
-    /// are too thin, and the column matrix is the faster way.
+    /// are too thin, and the column matrix is the faster way. Only for outputs at least
+    /// `tapsMinimumWidth` wide: a narrower row makes each tap's product too small to pay its call.
     public var inferenceByTaps: Bool
+    public var tapsMinimumWidth = 64
     private var input: Tensor?
     /// A training forward's column matrices, every batch item's, kept for the weight gradient
     /// (memory traded for the second im2col the backward pass would otherwise run).
@@ -58,7 +60,7 @@ public final class Conv2d: Layer {
         let g = geometry(x)
         precondition(g.outHeight > 0 && g.outWidth > 0, "Conv2d input \(x.h)x\(x.w) is smaller than the kernel")
         var y = Tensor(zeros: [x.n, outChannels, g.outHeight, g.outWidth])
-        if !training && inferenceByTaps && !isPointwise {
+        if !training && inferenceByTaps && !isPointwise && g.outWidth >= tapsMinimumWidth {
             forwardByTaps(x, g, into: &y)
             input = nil
             columns = nil

@@ -53,6 +53,7 @@ struct ReferenceConvolutionTests {
                                             (false, 1, true), (false, 4 * c.0 * (c.6 + 2 * c.4 + c.3) * (c.2 + 3), true), (false, 1 << 30, true)] {
             layer.inferenceBandBytes = bandBytes
             layer.inferenceByTaps = taps
+            layer.tapsMinimumWidth = 0
             let y = layer.forward(x, training: training)
             #expect(y.count == ref.count)
             for i in 0..<ref.count { #expect(abs(Double(y.data[i]) - ref[i]) < 1e-5, "band bytes \(bandBytes), taps \(taps)") }
