@@ -4,6 +4,9 @@
 //
 //   swift build -c release --product CodecBench
 //   .build/release/CodecBench speed [--images DIR] [--quality N] [--jpeg-quality Q] [--repeats R] [--out DIR]
+//   .build/release/CodecBench speed-vs --baseline-model-dir DIR [--images DIR] [--quality N] [--repeats R] [--out DIR]
+//     (in-process encode and decode times of two models at the same quality, alternating image by
+//     image, so that their ratio is from one run: the installed model against DIR's)
 //   .build/release/CodecBench picture [--image FILE] [--bpp 0.25] [--crop X,Y,W,H] [--zoom Z] [--out DIR]
 //     (vlat at its level closest to --bpp, JPEG and WebP matched to the rate vlat reached)
 //   .build/release/CodecBench restore-picture --denoiser MODEL [--images DIR] [--count N] [--out DIR]
@@ -64,6 +67,7 @@ func option(_ name: String) -> String? { args.firstIndex(of: name).flatMap { $0 
 /// a mistyped option or `--help` cannot run a long benchmark with the defaults.
 let modeOptions: [String: Set<String>] = [
     "speed": ["--images", "--quality", "--jpeg-quality", "--repeats", "--out", "--model-dir"],
+    "speed-vs": ["--images", "--quality", "--baseline-model-dir", "--repeats", "--out", "--model-dir"],
     "picture": ["--image", "--bpp", "--crop", "--zoom", "--out", "--model-dir"],
     "restore-picture": ["--denoiser", "--images", "--count", "--out", "--model-dir"],
     "prior-fit": ["--images", "--out", "--model-dir"],
@@ -234,6 +238,52 @@ if args.first == "speed" {
         for r in rows { csv += "\(r.name),\(f(r.vBpp, 4)),\(f(r.vEnc * 1000, 2)),\(f(r.vDec * 1000, 2)),\(f(r.jBpp, 4)),\(f(r.jEnc * 1000, 2)),\(f(r.jDec * 1000, 2))\n" }
         write(csv, to: "\(out)/speed.csv")
     }
+    exit(0)
+}
+
+// MARK: speed-vs
+
+if args.first == "speed-vs" {
+    let folder = option("--images") ?? "../shared/corpus/kodak"
+    guard FileManager.default.fileExists(atPath: folder) else { fail("\(folder) not found (the Kodak images live in ../shared/corpus/kodak)") }
+    guard let baselineFolder = option("--baseline-model-dir") else { fail("speed-vs needs --baseline-model-dir DIR") }
+    let paths: [String]
+    do { paths = try RDSweep.imagePaths(in: folder) } catch { fail("\(error)") }
+    guard let quality = Double(option("--quality") ?? "\(ModelRegistry.defaultQuality)") else { fail("--quality takes a number") }
+    let repeats = Int(option("--repeats") ?? "3") ?? 3
+    let baselineRegistry = ModelRegistry(folders: [baselineFolder])
+    let models: [(name: String, model: CodecModel)]
+    do {
+        models = [((try registry.entry(quality: quality).path as NSString).lastPathComponent, try registry.model(quality: quality)),
+                  ((try baselineRegistry.entry(quality: quality).path as NSString).lastPathComponent, try baselineRegistry.model(quality: quality))]
+    } catch { fail("\(error)") }
+    // times[model][0 encode, 1 decode][image]
+    var times = [[[Double]]](repeating: [[], []], count: 2)
+    for (i, path) in paths.enumerated() {
+        FileHandle.standardError.write(Data("[\(i + 1)/\(paths.count)] \(path)\n".utf8))
+        let image: Image
+        do { image = try ImageFile.read(path).toRGB() } catch { fail("\(path): \(error)") }
+        var enc = [[Double]](repeating: [], count: 2), dec = [[Double]](repeating: [], count: 2)
+        do {
+            var files = try models.map { try ImageCodec.encode(image, model: $0.model).serialized() }  // and warm-up
+            for _ in 0..<repeats {
+                for m in 0..<2 { enc[m].append(try seconds { files[m] = try ImageCodec.encode(image, model: models[m].model).serialized() }) }
+                for m in 0..<2 { dec[m].append(try seconds { _ = try ImageCodec.decode(Container.parse(files[m]), model: models[m].model) }) }
+            }
+        } catch { fail("\(path): \(error)") }
+        for m in 0..<2 { times[m][0].append(median(enc[m])); times[m][1].append(median(dec[m])) }
+    }
+    var md = "# Two models' speed, in one run\n\nCommand: `\(blasChoice)\(command)`\n\n"
+    md += "\(paths.count) images from `\(folder)`, quality \(quality); each image encoded and decoded \(repeats) times by both models in turn "
+    md += "(in-process, models loaded, 2 threads, OpenBLAS kernels \(BLAS.kernelName)). Times: median over images of each image's median; "
+    md += "*ratio*: the median over images of the per-image ratio.\n\n"
+    md += "| | \(models[0].name) ms | \(models[1].name) ms | ratio |\n|---|---:|---:|---:|\n"
+    for (k, what) in ["encode", "decode"].enumerated() {
+        let ratios = zip(times[0][k], times[1][k]).map { $0 / $1 }
+        md += "| \(what) | \(f(median(times[0][k]) * 1000)) | \(f(median(times[1][k]) * 1000)) | \(f(median(ratios), 2)) |\n"
+    }
+    print(md, terminator: "")
+    if let out { write(md, to: "\(out)/speed-vs.md") }
     exit(0)
 }
 
