@@ -155,12 +155,16 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
                                 for ky in 0..<s.kernel {
                                     for kx in 0..<s.kernel {
                                         let row = (c * k2 + ky * s.kernel + kx) * n
+                                        // Output columns whose input column ox * stride - padding + kx is inside.
+                                        let (lo, hi) = Self.inside(kx, stride: s.stride, padding: s.padding, input: iw, output: ow)
                                         for oy in r0..<(r0 + rows) {
                                             let iy = oy * s.stride - s.padding + ky
-                                            for ox in 0..<ow {
-                                                let ix = ox * s.stride - s.padding + kx
-                                                col[row + (oy - r0) * ow + ox] = iy >= 0 && iy < ih && ix >= 0 && ix < iw ? Double(ap[(c * ih + iy) * iw + ix]) : 0
-                                            }
+                                            let dst = col + row + (oy - r0) * ow
+                                            guard iy >= 0 && iy < ih else { dst.update(repeating: 0, count: ow); continue }
+                                            let src = ap.baseAddress! + (c * ih + iy) * iw - s.padding + kx
+                                            dst.update(repeating: 0, count: lo)
+                                            for ox in lo..<hi { dst[ox] = Double(src[ox * s.stride]) }
+                                            (dst + hi).update(repeating: 0, count: ow - hi)
                                         }
                                     }
                                 }
@@ -201,14 +205,14 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
                                 for ky in 0..<s.kernel {
                                     for kx in 0..<s.kernel {
                                         let row = (o * k2 + ky * s.kernel + kx) * n
+                                        // Input columns whose output column ix * stride - padding + kx is inside.
+                                        let (lo, hi) = Self.inside(kx, stride: s.stride, padding: s.padding, input: ow, output: iw)
                                         for iy in r0..<(r0 + rows) {
                                             let oy = iy * s.stride - s.padding + ky
                                             guard oy >= 0 && oy < oh else { continue }
-                                            let at = o * window + (oy - windowBase) * ow
-                                            for ix in 0..<iw {
-                                                let ox = ix * s.stride - s.padding + kx
-                                                if ox >= 0 && ox < ow { acc[at + ox] += col[row + (iy - r0) * iw + ix] }
-                                            }
+                                            let dst = acc + o * window + (oy - windowBase) * ow - s.padding + kx
+                                            let src = col + row + (iy - r0) * iw
+                                            for ix in lo..<hi { dst[ix * s.stride] += src[ix] }
                                         }
                                     }
                                 }
@@ -236,6 +240,16 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
             w = ow
         }
         return (a, h, w)
+    }
+
+    /// The indices `j` in `lo..<hi` (within `0..<output`) for which `j * stride - padding + k`
+    /// falls inside `0..<input`.
+    static func inside(_ k: Int, stride: Int, padding: Int, input: Int, output: Int) -> (lo: Int, hi: Int) {
+        // j * stride >= padding - k, and j * stride <= input - 1 + padding - k.
+        let low = padding - k, high = input - 1 + padding - k
+        let lo = low <= 0 ? 0 : (low + stride - 1) / stride
+        let hi = high < 0 ? 0 : high / stride + 1
+        return (min(lo, output), max(min(lo, output), min(hi, output)))
     }
 
     /// Integer weights for the float `layers` (convolutions, each optionally followed by a
