@@ -2,9 +2,8 @@ import VlatFormat
 import VlatTensor
 
 /// Warm-starting a hyperprior with more latent channels M from a trained one with fewer, by
-/// splitting channels (Net2WiderNet, Chen et al. 2016, "Net2Net"): the latent is the bottleneck
-/// that bounds the transforms' quality at unbounded rate, and widening it keeps everything the
-/// narrower model learned.
+/// splitting channels (Net2WiderNet, Chen et al. 2016, "Net2Net"), so that the wider model
+/// starts from everything the narrower one learned.
 ///
 /// Each new channel splits one source channel `c` (`splitting` names them). The analysis
 /// computes `c` with its filter minus a random direction `d` and the copy with the filter plus
