@@ -112,16 +112,18 @@ public final class Conv2d: Layer {
     /// `inferenceBandBytes`.
     private func forwardByTaps(_ x: Tensor, _ g: ConvGeometry, into y: inout Tensor) {
         let rowBytes = inChannels * (x.w + 2 * padding + stride) * MemoryLayout<Float>.size
-        let bandRows = max(1, (inferenceBandBytes / max(1, rowBytes) - kernel) / stride)
+        // At least two output rows a thread: the rows of a band are what the threads share.
+        let bandRows = max(2 * Parallel.threads, (inferenceBandBytes / max(1, rowBytes) - kernel) / stride)
         let inStride = inChannels * x.h * x.w, outStride = outChannels * g.positions
+        let taps = ConvTaps.taps(weight.value.data, outChannels: outChannels, inChannels: inChannels, kernel: kernel)
         x.data.withUnsafeBufferPointer { xp in
-            weight.value.data.withUnsafeBufferPointer { wp in
+            taps.withUnsafeBufferPointer { wp in
                 bias.value.data.withUnsafeBufferPointer { bp in
                     y.data.withUnsafeMutableBufferPointer { yp in
                         for b in 0..<x.n {
                             for first in Swift.stride(from: 0, to: g.outHeight, by: bandRows) {
                                 ConvTaps.forward(xp.baseAddress! + b * inStride, inChannels: inChannels, height: x.h, width: x.w,
-                                                 weight: wp.baseAddress!, bias: bp.baseAddress!, outChannels: outChannels,
+                                                 taps: wp.baseAddress!, bias: bp.baseAddress!, outChannels: outChannels,
                                                  kernel: kernel, stride: stride, padding: padding, outHeight: g.outHeight,
                                                  outWidth: g.outWidth, rows: first..<min(g.outHeight, first + bandRows),
                                                  out: yp.baseAddress! + b * outStride)

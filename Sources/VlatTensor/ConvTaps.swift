@@ -10,11 +10,23 @@
 /// column), each product one call whose shape depends only on the layer and the image's width:
 /// so any band of output rows, and any thread count, gives the same floats as the whole image.
 enum ConvTaps {
+    /// Each tap's weights (of `weight`, `[Cout, Cin, k, k]`) as a row-major `Cout x Cin` matrix,
+    /// tap after tap.
+    static func taps(_ weight: [Float], outChannels cout: Int, inChannels cin: Int, kernel k: Int) -> [Float] {
+        var taps = [Float](repeating: 0, count: k * k * cout * cin)
+        for o in 0..<cout {
+            for c in 0..<cin {
+                for t in 0..<(k * k) { taps[t * cout * cin + o * cin + c] = weight[(o * cin + c) * k * k + t] }
+            }
+        }
+        return taps
+    }
+
     /// Output rows `rows` of the convolution of the whole input `x[Cin, h, w]` (one image),
     /// written into `out[Cout, outHeight, ow]` (the image's whole output; other rows are left as
-    /// they are).
+    /// they are). `taps` as `taps(_:outChannels:inChannels:kernel:)` gives them.
     static func forward(_ x: UnsafePointer<Float>, inChannels cin: Int, height h: Int, width w: Int,
-                        weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, outChannels cout: Int,
+                        taps: UnsafePointer<Float>, bias: UnsafePointer<Float>, outChannels cout: Int,
                         kernel k: Int, stride s: Int, padding p: Int, outHeight: Int, outWidth ow: Int,
                         rows: Range<Int>, out: UnsafeMutablePointer<Float>) {
         // Tap column kx reads input column s*(ox + offset) + phase.
@@ -38,14 +50,6 @@ enum ConvTaps {
                         for q in 0..<phaseWidth[r] { dst[q] = src[q * s] }
                     }
                 }
-            }
-        }
-        // Each tap's weights as a row-major Cout x Cin matrix.
-        let taps = UnsafeMutablePointer<Float>.allocate(capacity: k * k * cout * cin)
-        defer { taps.deallocate() }
-        for o in 0..<cout {
-            for c in 0..<cin {
-                for t in 0..<(k * k) { taps[t * cout * cin + o * cin + c] = weight[(o * cin + c) * k * k + t] }
             }
         }
         let plane = outHeight * ow

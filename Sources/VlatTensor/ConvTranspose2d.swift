@@ -96,16 +96,18 @@ public final class ConvTranspose2d: Layer {
     private func forwardByPhases(_ x: Tensor, into y: inout Tensor) {
         let (oh, ow) = (y.h, y.w)
         let rowBytes = inChannels * (x.w + kernel) * MemoryLayout<Float>.size
-        let bandRows = max(1, (inferenceBandBytes / max(1, rowBytes) - (kernel + stride - 1) / stride) * stride)
+        // At least two output rows a thread: the rows of a band are what the threads share.
+        let bandRows = max(2 * Parallel.threads, (inferenceBandBytes / max(1, rowBytes) - (kernel + stride - 1) / stride) * stride)
         let inStride = inChannels * x.h * x.w, outStride = outChannels * oh * ow
+        let taps = ConvTransposePhases.taps(weight.value.data, inChannels: inChannels, outChannels: outChannels, kernel: kernel)
         x.data.withUnsafeBufferPointer { xp in
-            weight.value.data.withUnsafeBufferPointer { wp in
+            taps.withUnsafeBufferPointer { wp in
                 bias.value.data.withUnsafeBufferPointer { bp in
                     y.data.withUnsafeMutableBufferPointer { yp in
                         for b in 0..<x.n {
                             for first in Swift.stride(from: 0, to: oh, by: bandRows) {
                                 ConvTransposePhases.forward(xp.baseAddress! + b * inStride, inChannels: inChannels, height: x.h, width: x.w,
-                                                            weight: wp.baseAddress!, bias: bp.baseAddress!, outChannels: outChannels,
+                                                            taps: wp.baseAddress!, bias: bp.baseAddress!, outChannels: outChannels,
                                                             kernel: kernel, stride: stride, padding: padding, outHeight: oh, outWidth: ow,
                                                             rows: first..<min(oh, first + bandRows), out: yp.baseAddress! + b * outStride)
                             }

@@ -13,11 +13,24 @@
 /// column), each product one call whose shape depends only on the layer and the image's width:
 /// so any band of output rows, and any thread count, gives the same floats as the whole image.
 enum ConvTransposePhases {
+    /// Each tap's weights (of `weight`, `[Cin, Cout, k, k]`) as a row-major `Cout x Cin` matrix,
+    /// tap after tap.
+    static func taps(_ weight: [Float], inChannels cin: Int, outChannels cout: Int, kernel k: Int) -> [Float] {
+        var taps = [Float](repeating: 0, count: k * k * cout * cin)
+        for c in 0..<cin {
+            for o in 0..<cout {
+                for t in 0..<(k * k) { taps[t * cout * cin + o * cin + c] = weight[(c * cout + o) * k * k + t] }
+            }
+        }
+        return taps
+    }
+
     /// Output rows `rows` of the transposed convolution of the whole input `x[Cin, h, w]` (one
     /// image), written into `out[Cout, outHeight, ow]` (the image's whole output; other rows are
-    /// left as they are). Needs a buffer of the band's input rows, zero-padded.
+    /// left as they are). Needs a buffer of the band's input rows, zero-padded. `taps` as
+    /// `taps(_:inChannels:outChannels:kernel:)` gives them.
     static func forward(_ x: UnsafePointer<Float>, inChannels cin: Int, height h: Int, width w: Int,
-                        weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, outChannels cout: Int,
+                        taps: UnsafePointer<Float>, bias: UnsafePointer<Float>, outChannels cout: Int,
                         kernel k: Int, stride s: Int, padding p: Int, outHeight: Int, outWidth ow: Int,
                         rows: Range<Int>, out: UnsafeMutablePointer<Float>) {
         // Column phases: outputs ox = rx + s*j read taps kx = kx0 + s*u at input column j + cx - u.
@@ -44,14 +57,6 @@ enum ConvTransposePhases {
                     (d + padLeft).update(from: x + (c * h + firstRow + r) * w, count: w)
                     (d + padLeft + w).update(repeating: 0, count: padRight)
                 }
-            }
-        }
-        // Each tap's weights as a row-major Cout x Cin matrix.
-        let taps = UnsafeMutablePointer<Float>.allocate(capacity: k * k * cout * cin)
-        defer { taps.deallocate() }
-        for c in 0..<cin {
-            for o in 0..<cout {
-                for t in 0..<(k * k) { taps[t * cout * cin + o * cin + c] = weight[(c * cout + o) * k * k + t] }
             }
         }
         let maxColumns = phases.map(\.columns).max() ?? 0
