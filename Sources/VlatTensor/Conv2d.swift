@@ -9,7 +9,8 @@
 public final class Conv2d: Layer {
     public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int
     public let weight: Parameter
-    /// Largest column buffer of one inference band (see `ConvGeometry.inferenceBandBytes`).
+    /// Largest column buffer (or, tap by tap, input rows) of one inference band (see
+    /// `ConvGeometry.inferenceBandBytes`).
     public var inferenceBandBytes = ConvGeometry.inferenceBandBytes
     public let bias: Parameter
     /// Inference tap by tap (`ConvTaps`) rather than through a column matrix: faster when the
@@ -115,7 +116,7 @@ public final class Conv2d: Layer {
         // At least two output rows a thread: the rows of a band are what the threads share.
         let bandRows = max(2 * Parallel.threads, (inferenceBandBytes / max(1, rowBytes) - kernel) / stride)
         let inStride = inChannels * x.h * x.w, outStride = outChannels * g.positions
-        let taps = ConvTaps.taps(weight.value.data, outChannels: outChannels, inChannels: inChannels, kernel: kernel)
+        let taps = ConvTaps.taps(weight.value.data, outChannels: outChannels, inChannels: inChannels, kernel: kernel, transposed: false)
         x.data.withUnsafeBufferPointer { xp in
             taps.withUnsafeBufferPointer { wp in
                 bias.value.data.withUnsafeBufferPointer { bp in

@@ -10,13 +10,14 @@
 /// column), each product one call whose shape depends only on the layer and the image's width:
 /// so any band of output rows, and any thread count, gives the same floats as the whole image.
 enum ConvTaps {
-    /// Each tap's weights (of `weight`, `[Cout, Cin, k, k]`) as a row-major `Cout x Cin` matrix,
-    /// tap after tap.
-    static func taps(_ weight: [Float], outChannels cout: Int, inChannels cin: Int, kernel k: Int) -> [Float] {
+    /// Each tap's weights as a row-major `Cout x Cin` matrix, tap after tap, from a convolution's
+    /// `weight` (`[Cout, Cin, k, k]`) or a transposed convolution's (`[Cin, Cout, k, k]`).
+    static func taps(_ weight: [Float], outChannels cout: Int, inChannels cin: Int, kernel k: Int, transposed: Bool) -> [Float] {
         var taps = [Float](repeating: 0, count: k * k * cout * cin)
         for o in 0..<cout {
             for c in 0..<cin {
-                for t in 0..<(k * k) { taps[t * cout * cin + o * cin + c] = weight[(o * cin + c) * k * k + t] }
+                let from = (transposed ? c * cout + o : o * cin + c) * k * k
+                for t in 0..<(k * k) { taps[t * cout * cin + o * cin + c] = weight[from + t] }
             }
         }
         return taps
@@ -24,7 +25,7 @@ enum ConvTaps {
 
     /// Output rows `rows` of the convolution of the whole input `x[Cin, h, w]` (one image),
     /// written into `out[Cout, outHeight, ow]` (the image's whole output; other rows are left as
-    /// they are). `taps` as `taps(_:outChannels:inChannels:kernel:)` gives them.
+    /// they are). `taps` as `taps(_:outChannels:inChannels:kernel:transposed:)` gives them.
     static func forward(_ x: UnsafePointer<Float>, inChannels cin: Int, height h: Int, width w: Int,
                         taps: UnsafePointer<Float>, bias: UnsafePointer<Float>, outChannels cout: Int,
                         kernel k: Int, stride s: Int, padding p: Int, outHeight: Int, outWidth ow: Int,
@@ -41,13 +42,14 @@ enum ConvTaps {
         let inRows = max(0, lastRow - firstRow + 1)
         let padded = UnsafeMutablePointer<Float>.allocate(capacity: max(1, cin * s * inRows * pw))
         defer { padded.deallocate() }
-        padded.initialize(repeating: 0, count: max(1, cin * s * inRows * pw))
         Parallel.forRanges(cin, minimumPerThread: 8) { channels in
             for c in channels {
                 for r in 0..<s {
                     for row in 0..<inRows {
-                        let src = x + (c * h + firstRow + row) * w + r, dst = padded + ((c * s + r) * inRows + row) * pw + padLeft
-                        for q in 0..<phaseWidth[r] { dst[q] = src[q * s] }
+                        let src = x + (c * h + firstRow + row) * w + r, dst = padded + ((c * s + r) * inRows + row) * pw
+                        dst.update(repeating: 0, count: padLeft)
+                        for q in 0..<phaseWidth[r] { dst[padLeft + q] = src[q * s] }
+                        (dst + padLeft + phaseWidth[r]).update(repeating: 0, count: pw - padLeft - phaseWidth[r])
                     }
                 }
             }

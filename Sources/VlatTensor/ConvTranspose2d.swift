@@ -8,7 +8,8 @@
 public final class ConvTranspose2d: Layer {
     public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, outputPadding: Int
     public let weight: Parameter
-    /// Largest column buffer of one inference band (see `ConvGeometry.inferenceBandBytes`).
+    /// Largest column buffer (or, by phases, padded input rows) of one inference band (see
+    /// `ConvGeometry.inferenceBandBytes`).
     public var inferenceBandBytes = ConvGeometry.inferenceBandBytes
     public let bias: Parameter
     /// Inference by output phases (`ConvTransposePhases`) rather than `col2im`: faster when the
@@ -99,7 +100,7 @@ public final class ConvTranspose2d: Layer {
         // At least two output rows a thread: the rows of a band are what the threads share.
         let bandRows = max(2 * Parallel.threads, (inferenceBandBytes / max(1, rowBytes) - (kernel + stride - 1) / stride) * stride)
         let inStride = inChannels * x.h * x.w, outStride = outChannels * oh * ow
-        let taps = ConvTransposePhases.taps(weight.value.data, inChannels: inChannels, outChannels: outChannels, kernel: kernel)
+        let taps = ConvTaps.taps(weight.value.data, outChannels: outChannels, inChannels: inChannels, kernel: kernel, transposed: true)
         x.data.withUnsafeBufferPointer { xp in
             taps.withUnsafeBufferPointer { wp in
                 bias.value.data.withUnsafeBufferPointer { bp in

@@ -13,22 +13,10 @@
 /// column), each product one call whose shape depends only on the layer and the image's width:
 /// so any band of output rows, and any thread count, gives the same floats as the whole image.
 enum ConvTransposePhases {
-    /// Each tap's weights (of `weight`, `[Cin, Cout, k, k]`) as a row-major `Cout x Cin` matrix,
-    /// tap after tap.
-    static func taps(_ weight: [Float], inChannels cin: Int, outChannels cout: Int, kernel k: Int) -> [Float] {
-        var taps = [Float](repeating: 0, count: k * k * cout * cin)
-        for c in 0..<cin {
-            for o in 0..<cout {
-                for t in 0..<(k * k) { taps[t * cout * cin + o * cin + c] = weight[(c * cout + o) * k * k + t] }
-            }
-        }
-        return taps
-    }
-
     /// Output rows `rows` of the transposed convolution of the whole input `x[Cin, h, w]` (one
     /// image), written into `out[Cout, outHeight, ow]` (the image's whole output; other rows are
     /// left as they are). Needs a buffer of the band's input rows, zero-padded. `taps` as
-    /// `taps(_:inChannels:outChannels:kernel:)` gives them.
+    /// `ConvTaps.taps(_:outChannels:inChannels:kernel:transposed:)` gives them.
     static func forward(_ x: UnsafePointer<Float>, inChannels cin: Int, height h: Int, width w: Int,
                         taps: UnsafePointer<Float>, bias: UnsafePointer<Float>, outChannels cout: Int,
                         kernel k: Int, stride s: Int, padding p: Int, outHeight: Int, outWidth ow: Int,
@@ -44,7 +32,9 @@ enum ConvTransposePhases {
         let padRight = phases.map { max(0, $0.columns - 1 + $0.cx - (w - 1)) }.max() ?? 0
         let pw = padLeft + w + padRight
         // The input rows the band reads, zero-padded left and right.
-        let firstRow = max(0, (rows.lowerBound + p - (k - 1) + s - 1 + s * k) / s - k)  // ceil((lo+p-k+1)/s), clamped
+        // Output row oy reads input rows (oy + p - ky) / s, ky < k: from ceil((lo + p - k + 1) / s).
+        let lowest = rows.lowerBound + p - k + 1
+        let firstRow = lowest <= 0 ? 0 : (lowest + s - 1) / s
         let lastRow = min(h - 1, (rows.upperBound - 1 + p) / s)
         let inRows = max(0, lastRow - firstRow + 1)
         let padded = UnsafeMutablePointer<Float>.allocate(capacity: max(1, cin * inRows * pw))
