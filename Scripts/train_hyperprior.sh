@@ -25,6 +25,9 @@
 #          context starting as no correction
 #   LATENT  latent channels M (default 128); a fresh start from a model with fewer widens its
 #          latent (`MeanScaleHyperprior.widenLatent`: the new channels split old ones)
+#   SYNTHESIS  hidden channels of the synthesis (default: those of the analysis, 96); a fresh
+#          start from a model with a narrower synthesis widens it
+#          (`MeanScaleHyperprior.widenSynthesis`: the new channels split old ones)
 #   PRIOR_ONLY  set to 1 to train only the entropy model (hyper-transforms, z prior, context) on
 #          the frozen transforms: several times faster a step, for a context's first steps
 # OPENBLAS_CORETYPE is left out unless KERNELS names a set, so vlat picks the CPU's own kernels
@@ -45,6 +48,7 @@ common=(--objective hyperprior --level-modulation --data ../shared/corpus/train 
 kernels=(env -u OPENBLAS_CORETYPE)
 [[ -n "${KERNELS:-}" ]] && kernels=(env OPENBLAS_CORETYPE="$KERNELS")
 [[ "${CONTEXT:-128}" != 0 ]] && common+=(--context-channels "${CONTEXT:-128}")
+[[ -n "${SYNTHESIS:-}" ]] && common+=(--synthesis-channels "$SYNTHESIS")
 if [[ -f "$run/hp.ckpt" ]]; then
   exec "${kernels[@]}" "$run/vlat" train "${common[@]}" ${LR:+--lr "$LR"} ${LAMBDAS:+--lambdas "$LAMBDAS"} ${TRAIN_LEVELS:+--train-levels "$TRAIN_LEVELS"} --resume "$run/hp.ckpt"
 else

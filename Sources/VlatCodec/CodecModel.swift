@@ -31,7 +31,8 @@ public final class CodecModel {
             let hyper = try HyperpriorCodecModel(file: file)
             let c = hyper.network.config
             // The transforms alone, as an autoencoder (no entropy model of its own).
-            let transforms = Autoencoder(config: AutoencoderConfig(objective: .ae, channels: c.channels, latentChannels: c.latentChannels), seed: 0)
+            let transforms = Autoencoder(config: AutoencoderConfig(objective: .ae, channels: c.channels, latentChannels: c.latentChannels,
+                                                                     synthesisChannels: c.synthesisChannels), seed: 0)
             transforms.initialize(from: file)
             network = transforms
             hyperprior = hyper

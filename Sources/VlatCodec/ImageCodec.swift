@@ -47,7 +47,7 @@ public enum ImageCodec {
     /// annealing, whose slope buffer adds 2 of the 203 bytes a pixel of margin.
     public static func requiredMemory(width: Int, height: Int, model: CodecModel, refining: Bool = false) -> Int {
         let pixels = padded(width) * padded(height)
-        let n = model.network.config.channels, latentBytes = 4 * model.network.config.latentChannels / 256
+        let n = max(model.network.config.channels, model.network.config.synthesisWidth), latentBytes = 4 * model.network.config.latentChannels / 256
         let perPixel = refining ? 12 * n + 256 + (model.hyperprior == nil ? 0 : 10 * latentBytes)
             : 8 + (model.hyperprior == nil ? 4 : 10) * max(1, latentBytes)
         let (product, overflow) = pixels.multipliedReportingOverflow(by: perPixel)
@@ -259,7 +259,7 @@ public enum ImageCodec {
         let source = ImageSource.ColorType(rawValue: h.sourceColorType) ?? .rgb
         let grey = source == .grey || source == .greyAlpha
         let rgb = StageTimes.measure("synthesis") {
-            BandedTransforms.synthesize(latent, with: synthesis, channels: model.network.config.channels,
+            BandedTransforms.synthesize(latent, with: synthesis, channels: model.network.config.synthesisWidth,
                                         width: h.width, height: h.height, grey: grey)
         }
         var alpha: [UInt8]?

@@ -61,7 +61,8 @@ public final class Autoencoder {
         // Bound the architecture before building it: the JSON could claim a network of gigabytes.
         let config = description.config
         guard (1...AutoencoderConfig.maxChannels).contains(config.channels),
-              (1...AutoencoderConfig.maxChannels).contains(config.latentChannels) else {
+              (1...AutoencoderConfig.maxChannels).contains(config.latentChannels),
+              (1...AutoencoderConfig.maxChannels).contains(config.synthesisWidth) else {
             throw ModelFileError.malformed("channel counts N=\(config.channels), M=\(config.latentChannels) are outside 1...\(AutoencoderConfig.maxChannels)")
         }
         let expected = Autoencoder.parameterCount(config)

@@ -24,12 +24,20 @@ public struct AutoencoderConfig: Codable, Sendable, Equatable {
     public var channels: Int
     /// Latent channels M.
     public var latentChannels: Int
+    /// Hidden channels of the synthesis when it is wider than the analysis (a decoder given the
+    /// capacity the top rates need, while the encoder stays as it is); nil (as in every file
+    /// written before it existed) means `channels`.
+    public var synthesisChannels: Int?
 
-    public init(objective: Objective = .ae, channels: Int = 128, latentChannels: Int = 192) {
+    public init(objective: Objective = .ae, channels: Int = 128, latentChannels: Int = 192, synthesisChannels: Int? = nil) {
         self.objective = objective
         self.channels = channels
         self.latentChannels = latentChannels
+        self.synthesisChannels = synthesisChannels == channels ? nil : synthesisChannels
     }
+
+    /// Hidden channels of the synthesis.
+    public var synthesisWidth: Int { synthesisChannels ?? channels }
 
     /// Image pixels per latent position along each side.
     public static let downsampling = 16
@@ -50,7 +58,7 @@ public struct AutoencoderConfig: Codable, Sendable, Equatable {
     }
 
     public var synthesisSpecs: [LayerSpec] {
-        let n = channels, m = latentChannels
+        let n = synthesisWidth, m = latentChannels
         return [
             LayerSpec(kind: .convTranspose, inChannels: m, outChannels: n, kernel: 5, stride: 2, padding: 2, outputPadding: 1),
             LayerSpec(kind: .igdn, inChannels: n, outChannels: n),

@@ -18,7 +18,7 @@ public final class GDN: Layer {
 
     static let pedestal: Float = 1.0 / Float(1 << 18) / Float(1 << 18)
     static let betaBound: Float = (1e-6 + pedestal).squareRoot()
-    static let gammaBound: Float = 1.0 / Float(1 << 18)
+    public static let gammaBound: Float = 1.0 / Float(1 << 18)
 
     public init(name: String, channels: Int, inverse: Bool) {
         self.channels = channels
@@ -33,7 +33,11 @@ public final class GDN: Layer {
     public var parameters: [Parameter] { [beta, gamma] }
     public var spec: LayerSpec { LayerSpec(kind: inverse ? .igdn : .gdn, inChannels: channels, outChannels: channels) }
 
-    static func effective(_ p: Float, bound: Float) -> Float { max(p, bound) * max(p, bound) - pedestal }
+    /// The beta or gamma that stored parameter `p` stands for.
+    public static func effective(_ p: Float, bound: Float) -> Float { max(p, bound) * max(p, bound) - pedestal }
+
+    /// The stored parameter of a gamma of `effective` (>= 0) value: the inverse of `effective`.
+    public static func gammaParameter(effective: Float) -> Float { max(effective + pedestal, 0).squareRoot() }
 
     /// d(effective)/dp, with the lower bound's gradient passed through when it pushes p upward
     /// (CompressAI's LowerBound), so a parameter stuck at the bound can leave it.

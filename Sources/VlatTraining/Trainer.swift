@@ -48,6 +48,18 @@ public final class Trainer {
     public private(set) var lastLevelValidation: [(psnr: Double, bpp: Double)] = []
     /// Hyperprior: validation crops are this wide (at least the training crop).
     public static let hyperpriorValidationCrop = 256
+    /// The trainer state of a checkpoint file, nil for a model file.
+    static func checkpointState(_ file: ModelFile) -> CheckpointState? {
+        NetworkKind.trainerState(in: file).flatMap { try? JSONDecoder().decode(CheckpointState.self, from: Data($0.utf8)) }
+    }
+
+    /// A checkpoint's Adam moments of one kind (`"m"` or `"v"`), by parameter name.
+    static func moments(_ kind: String, _ file: ModelFile) -> [String: Tensor] {
+        Dictionary(file.tensors.filter { $0.name.hasPrefix("optimizer.\(kind).") }.map {
+            (String($0.name.dropFirst("optimizer.\(kind).".count)), Tensor(shape: $0.shape, data: $0.values))
+        }) { a, _ in a }
+    }
+
     /// Training images whose latents choose the channels a widened hyperprior splits.
     public static let wideningProbeImages = 16
     public let adam: Adam
@@ -174,14 +186,21 @@ public final class Trainer {
                 let splitting = narrower.leastSpreadChannels(count, on: probe)
                 initializedTensors = try wider.widenLatent(from: narrower, splitting: splitting)
                 // From a checkpoint, Adam goes on with its moments, widened alike.
-                if let initial, let json = NetworkKind.trainerState(in: initial),
-                   let state = try? JSONDecoder().decode(CheckpointState.self, from: Data(json.utf8)) {
-                    func moments(_ kind: String) -> [String: Tensor] {
-                        Dictionary(initial.tensors.filter { $0.name.hasPrefix("optimizer.\(kind).") }.map {
-                            (String($0.name.dropFirst("optimizer.\(kind).".count)), Tensor(shape: $0.shape, data: $0.values))
-                        }) { a, _ in a }
-                    }
-                    let (m, v) = try wider.widenedMoments(from: narrower, splitting: splitting, firstMoments: moments("m"), secondMoments: moments("v"))
+                if let initial, let state = Self.checkpointState(initial) {
+                    let (m, v) = try wider.widenedMoments(from: narrower, splitting: splitting, firstMoments: Self.moments("m", initial),
+                                                          secondMoments: Self.moments("v", initial))
+                    widenedOptimizer = (state.adamSteps, m, v)
+                }
+            } else if let wider = network as? MeanScaleHyperprior, let narrower = loaded as? MeanScaleHyperprior,
+                      narrower.config.transforms.synthesisWidth < wider.config.transforms.synthesisWidth {
+                // A hyperprior with a wider synthesis than the initial one: widened by splitting
+                // the channels the reconstruction reads most.
+                let count = wider.config.transforms.synthesisWidth - narrower.config.transforms.synthesisWidth
+                let stages = narrower.mostReadSynthesisChannels(count)
+                initializedTensors = try wider.widenSynthesis(from: narrower, stages: stages, seed: options.seed)
+                if let initial, let state = Self.checkpointState(initial) {
+                    let (m, v) = try wider.widenedSynthesisMoments(from: narrower, stages: stages, firstMoments: Self.moments("m", initial),
+                                                                   secondMoments: Self.moments("v", initial))
                     widenedOptimizer = (state.adamSteps, m, v)
                 }
             } else if let initial {

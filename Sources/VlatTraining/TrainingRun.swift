@@ -142,7 +142,7 @@ public final class TrainingRun {
             let c = hyperprior.config, macs = c.transforms.macsPerPixel, hyper = c.hyperMacsPerPixel
             let context = c.contextChannels.map { ", context \($0)" } ?? ""
             let trained = trainer.options.trainedLevels.map { " (training level \($0.map { "\($0 + 1)" }.joined(separator: ",")) only)" } ?? ""
-            return ["hyperprior: N=\(c.channels), M=\(c.latentChannels), z \(c.hyperChannels), \(c.levels) levels\(trained)\(context), \(count) parameters, \(kmac(macs.analysis + macs.synthesis + hyper.analysis + hyper.synthesis)) kMAC/pixel; \(start)"]
+            return ["hyperprior: \(c.widthsDescription), z \(c.hyperChannels), \(c.levels) levels\(trained)\(context), \(count) parameters, \(kmac(macs.analysis + macs.synthesis + hyper.analysis + hyper.synthesis)) kMAC/pixel; \(start)"]
         }
         let config = trainer.options.config, macs = config.macsPerPixel
         return ["\(config.objective.rawValue): N=\(config.channels), M=\(config.latentChannels), \(count) parameters, \(kmac(macs.analysis + macs.synthesis)) kMAC/pixel; \(start)"]

@@ -17,6 +17,9 @@ public struct HyperpriorConfig: Codable, Sendable, Equatable {
     public var channels: Int
     /// Latent channels M.
     public var latentChannels: Int
+    /// Hidden channels of the synthesis when it is wider than the analysis' N; nil (as in files
+    /// written before it existed) means N. See `AutoencoderConfig.synthesisChannels`.
+    public var synthesisChannels: Int?
     /// Channels of z, and of the hyper-transforms' hidden layers.
     public var hyperChannels: Int
     /// The rate-distortion trade-off of each level, lowest rate first: level k is trained with
@@ -39,9 +42,11 @@ public struct HyperpriorConfig: Codable, Sendable, Equatable {
     public static let defaultLambdas: [Float] = [0.0005, 0.0035, 0.0067, 0.013, 0.025, 0.0483, 0.0932, 0.45]
 
     public init(channels: Int = 96, latentChannels: Int = 128, hyperChannels: Int = 96,
-                lambdas: [Float] = HyperpriorConfig.defaultLambdas, levelModulation: Bool = false, contextChannels: Int? = nil) {
+                lambdas: [Float] = HyperpriorConfig.defaultLambdas, levelModulation: Bool = false, contextChannels: Int? = nil,
+                synthesisChannels: Int? = nil) {
         self.channels = channels
         self.latentChannels = latentChannels
+        self.synthesisChannels = synthesisChannels == channels ? nil : synthesisChannels
         self.hyperChannels = hyperChannels
         self.lambdas = lambdas
         self.levelModulation = levelModulation ? true : nil
@@ -49,6 +54,11 @@ public struct HyperpriorConfig: Codable, Sendable, Equatable {
     }
 
     public var levels: Int { lambdas.count }
+
+    /// `N=96, M=128`, or `N=96 (synthesis 128), M=128` when the synthesis is wider.
+    public var widthsDescription: String {
+        "N=\(channels)\(synthesisChannels.map { " (synthesis \($0))" } ?? ""), M=\(latentChannels)"
+    }
     /// Largest channel count and level count a model file may declare.
     public static let maxChannels = AutoencoderConfig.maxChannels
     public static let maxLevels = 64
@@ -58,10 +68,13 @@ public struct HyperpriorConfig: Codable, Sendable, Equatable {
             && (1...Self.maxChannels).contains(hyperChannels) && (1...Self.maxLevels).contains(lambdas.count)
             && lambdas.allSatisfy { $0 > 0 && $0.isFinite }
             && (contextChannels.map { (1...Self.maxChannels).contains($0) } ?? true)
+            && (synthesisChannels.map { (1...Self.maxChannels).contains($0) } ?? true)
     }
 
     /// The analysis and synthesis transforms' shape.
-    public var transforms: AutoencoderConfig { AutoencoderConfig(objective: .rd, channels: channels, latentChannels: latentChannels) }
+    public var transforms: AutoencoderConfig {
+        AutoencoderConfig(objective: .rd, channels: channels, latentChannels: latentChannels, synthesisChannels: synthesisChannels)
+    }
 
     /// Image pixels per z position along each side.
     public static let hyperDownsampling = 64
