@@ -30,6 +30,8 @@
 #          (`MeanScaleHyperprior.widenSynthesis`: the new channels split old ones)
 #   PRIOR_ONLY  set to 1 to train only the entropy model (hyper-transforms, z prior, context) on
 #          the frozen transforms: several times faster a step, for a context's first steps
+#   SYNTHESIS_ONLY  set to 1 to train only the synthesis, on the frozen analysis' and entropy
+#          model's latents: the rate stays as it is (a widened decoder's first steps)
 # OPENBLAS_CORETYPE is left out unless KERNELS names a set, so vlat picks the CPU's own kernels
 # (BLASKernelSelection): a machine whose environment pins AVX2 kernels on an AVX-512 CPU trains
 # about 1.6 times slower.
@@ -55,5 +57,6 @@ else
   # (A resume keeps the checkpoint's seed; only a fresh start takes one.)
   fresh=(--seed "${SEED:-11}")
   [[ "${PRIOR_ONLY:-0}" == 1 ]] && fresh+=(--prior-only)
+  [[ "${SYNTHESIS_ONLY:-0}" == 1 ]] && fresh+=(--synthesis-only)
   exec "${kernels[@]}" "$run/vlat" train "${common[@]}" "${fresh[@]}" --lr "${LR:-1e-4}" --init-from "${INIT:-Sources/VlatCodec/Models/hyperprior.vlatmodel}"
 fi

@@ -173,6 +173,9 @@ public final class Trainer {
             if options.priorOnly == true && initial == nil {
                 throw TrainingError.invalidOption("--prior-only needs --init-from: the trained transforms whose latents the prior learns")
             }
+            if options.synthesisOnly == true && initial == nil {
+                throw TrainingError.invalidOption("--synthesis-only needs --init-from: the trained analysis and entropy model whose latents the synthesis learns")
+            }
             var widenedOptimizer: (Int, [[Float]], [[Float]])?
             // Through the network's own loader where it has one (an exported hyperprior keeps
             // its hyper-synthesis as integers), else the file's tensors as they are.
@@ -226,6 +229,15 @@ public final class Trainer {
             }
             adam = Trainer.makeAdam(network: network, options: options)
             if let (t, m, v) = widenedOptimizer {
+                var m = m
+                if options.synthesisOnly == true, let hyperprior = network as? MeanScaleHyperprior {
+                    // Frozen parts keep no momentum: with no gradient and a zero first moment,
+                    // Adam leaves them exactly as they are.
+                    let learned = Set(hyperprior.synthesis.parameters.map(\.name))
+                    for (k, p) in network.parameters.enumerated() where !learned.contains(p.name) {
+                        m[k] = [Float](repeating: 0, count: m[k].count)
+                    }
+                }
                 adam.restore(t: t, m: m, v: v)
                 initializedOptimizer = true
             }
@@ -309,6 +321,7 @@ public final class Trainer {
             guard let hyperprior = network as? MeanScaleHyperprior else { throw mismatch }
             var step = VariableRateStep(network: hyperprior, seed: options.seed)
             step.entropyOnly = options.priorOnly == true
+            step.synthesisOnly = options.synthesisOnly == true
             step.trainedLevels = options.trainedLevels
             return step
         }

@@ -42,6 +42,11 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// transforms taken from the initial model (nil, like false, trains everything; optional so
     /// that older checkpoints still decode).
     public var priorOnly: Bool?
+    /// Hyperprior: train only the synthesis transform (with its modulations), on the latents
+    /// the frozen analysis and entropy model give, so that the rate stays exactly as it is and
+    /// only the reconstruction can improve (a widened decoder's first steps). Nil, like false,
+    /// trains everything.
+    public var synthesisOnly: Bool?
     /// The hyperprior objective's network (optional so that older checkpoints still decode).
     public var hyperprior: HyperpriorConfig?
     /// Hyperprior: the levels trained (0-based), nil for all. A subset turns the variable-rate
@@ -104,6 +109,8 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         try require(lambda > 0, "--lambda must be positive")
         try require(validationEvery >= 1 && checkpointEvery >= 1, "--val-every and --checkpoint-every must be positive")
         try require(priorOnly != true || objective == .rd || objective == .hyperprior, "--prior-only is for --objective rd or hyperprior")
+        try require(synthesisOnly != true || objective == .hyperprior, "--synthesis-only is for --objective hyperprior")
+        try require(synthesisOnly != true || priorOnly != true, "--synthesis-only and --prior-only train disjoint parts: pick one")
         if let trainedLevels {
             try require(objective == .hyperprior, "--train-levels is for --objective hyperprior")
             try require(!trainedLevels.isEmpty && Set(trainedLevels).count == trainedLevels.count

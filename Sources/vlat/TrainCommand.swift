@@ -70,6 +70,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Continue from this checkpoint.") var resume: String?
     @Option(help: "Start from the weights of this model where names and shapes match (warm start); a hyperprior with more --latent-channels than this one widens its latent by splitting channels, and from a checkpoint (.ckpt) Adam's moments come too.") var initFrom: String?
     @Flag(help: "Rate-distortion and hyperprior: train only the entropy model (the prior; a hyperprior's hyper-transforms and z prior), on the latents of the --init-from model's frozen transforms (no synthesis, no backward through them: several times faster per step).") var priorOnly = false
+    @Flag(help: "Hyperprior: train only the synthesis transform, on the latents of the --init-from model's frozen analysis and entropy model (the rate stays as it is; no backward below the synthesis).") var synthesisOnly = false
     @Option(help: "Checkpoint path (default: --out with .ckpt).") var checkpoint: String?
     @Option(help: "Threads for the engine.") var threads: Int = 2
     @Option(help: "Skip images with more pixels than this (checked before decoding).") var maxPixels: Int = ImageLimits.default.maxPixels
@@ -113,6 +114,7 @@ struct TrainCommand: ParsableCommand {
         options.latentChannels = latentChannels; options.beta = beta; options.lambda = lambda; options.clipNorm = clipNorm
         options.validationEvery = valEvery; options.checkpointEvery = checkpointEvery
         if priorOnly { options.priorOnly = true }
+        if synthesisOnly { options.synthesisOnly = true }
         if options.objective == .hyperprior {
             var lambdaList = HyperpriorConfig.defaultLambdas
             if let lambdas {

@@ -200,6 +200,37 @@ struct TrainerTests {
         }
     }
 
+    @Test func aWiderSynthesisTrainedAloneStartsAsTheNarrowerAndKeepsTheRest() throws {
+        let (images, options, trainer) = try Self.hyperpriorTrainedTwoSteps()
+        let narrow = trainer.hyperprior!
+        var wider = options
+        let width = narrow.config.transforms.synthesisWidth + 3
+        wider.hyperprior?.synthesisChannels = width
+        wider.synthesisOnly = true
+        wider.steps = 3
+        let widened = try Trainer(options: wider, images: images, initial: trainer.checkpoint(elapsed: 0))
+        #expect(widened.initializedOptimizer && widened.hyperprior!.config.transforms.synthesisWidth == width)
+        // Before a step: the same reconstruction as the narrower network's.
+        let x = BatchSampler.centreCrops(Array(images.train.prefix(1)), size: 64)[0]
+        narrow.setLevels([1]); widened.hyperprior!.setLevels([1])
+        let y = narrow.analysis.forward(x, training: false)
+        let (a, b) = (narrow.synthesis.forward(y, training: false), widened.hyperprior!.synthesis.forward(y, training: false))
+        #expect(zip(a.data, b.data).allSatisfy { abs($0 - $1) <= 1e-5 })
+        _ = try widened.run(report: { _ in }, save: { _, _ in }, shouldStop: { false })
+        // After: the synthesis moved, nothing else did (not even by the old moments).
+        let learned = Set(widened.hyperprior!.synthesis.parameters.map(\.name))
+        let before = Dictionary(narrow.parameters.map { ($0.name, $0.value) }) { a, _ in a }
+        for p in widened.network.parameters where !learned.contains(p.name) { #expect(p.value == before[p.name], "\(p.name)") }
+        #expect(widened.hyperprior!.synthesis.parameters.contains { p in p.value.shape == before[p.name]?.shape && p.value != before[p.name] })
+        // Only for a hyperprior, and never with --prior-only.
+        var both = wider
+        both.priorOnly = true
+        #expect(throws: (any Error).self) { try Trainer(options: both, images: images, initial: trainer.checkpoint(elapsed: 0)) }
+        var alone = wider
+        alone.hyperprior?.synthesisChannels = nil
+        #expect(throws: TrainingError.self) { try Trainer(options: alone, images: images) }
+    }
+
     @Test func resumeWithNewLambdasRetargetsTheLevelsAndForgetsTheBest() throws {
         let (images, options, trainer) = try Self.hyperpriorTrainedTwoSteps()
         #expect(trainer.bestValidation != nil)

@@ -141,6 +141,28 @@ struct VariableRateStepTests {
         }
     }
 
+    /// The synthesis-only step: the same loss and synthesis gradients as the full step, and no
+    /// gradient at all for the analysis, the entropy model or the gains.
+    @Test func synthesisOnlyTrainsTheSynthesisAlone() {
+        let net = Self.tinyNetwork(seed: 5, context: true)
+        let x = Self.raiseGainsAndMakeBatch(net, seed: 14)
+        var step = VariableRateStep(network: net, seed: 7)
+        net.parameters.forEach { $0.zeroGrad() }
+        let full = step.run(x, step: 2)
+        let expected = net.synthesis.parameters.map(\.grad)
+        net.parameters.forEach { $0.zeroGrad() }
+        step.synthesisOnly = true
+        let alone = step.run(x, step: 2)
+        #expect(abs(alone.loss - full.loss) <= 1e-6 * full.loss && abs(alone.bpp - full.bpp) <= 1e-9 * full.bpp)
+        let synthesis = Set(net.synthesis.parameters.map(\.name))
+        #expect(net.parameters.filter { !synthesis.contains($0.name) }.allSatisfy { $0.grad.data.allSatisfy { $0 == 0 } })
+        for (p, g) in zip(net.synthesis.parameters, expected) {
+            let scale = g.data.reduce(Float(0)) { max($0, abs($1)) }
+            #expect(zip(p.grad.data, g.data).allSatisfy { abs($0 - $1) <= 1e-4 * max(scale, 1e-6) }, "\(p.name)")
+        }
+        #expect(net.synthesis.parameters.contains { $0.grad.data.contains { $0 != 0 } })
+    }
+
     /// The gradients now in `parameters` against central differences of `loss` at a few
     /// entries of each (the gradients are read before any probe moves a value).
     static func compareWithCentralDifferences(_ parameters: [Parameter], seed: UInt64, tolerance: Double = 3e-2,

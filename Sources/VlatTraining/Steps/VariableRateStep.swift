@@ -21,6 +21,9 @@ public struct VariableRateStep: TrainingStep {
     public let synthesisInput: SynthesisInput
     /// Train the entropy model alone (`runEntropyOnly`).
     public var entropyOnly = false
+    /// Train the synthesis alone: `run` stops its backward pass at the synthesis' input, so
+    /// the analysis, the entropy model and the gains get no gradient.
+    public var synthesisOnly = false
     /// The levels trained (0-based, as `levels(batch:step:)` draws them); nil for all.
     public var trainedLevels: [Int]?
 
@@ -81,13 +84,14 @@ public struct VariableRateStep: TrainingStep {
 
         let gainsPerLevel = (0..<config.levels).map { net.log2Gains(level: Double($0)) }
         net.setLevels(levelOf.map(Double.init))
-        let y = net.analysis.forward(x, training: true)
+        let learnsBelow = !synthesisOnly
+        let y = net.analysis.forward(x, training: learnsBelow)
         let plane = y.h * y.w
         let yg = net.gainedLatent(y, levels: levelOf.map(Double.init))
-        var z = net.hyperAnalysis.forward(yg, training: true)
+        var z = net.hyperAnalysis.forward(yg, training: learnsBelow)
         for i in 0..<z.count { z.data[i] += noise.uniform() - 0.5 }
-        let zBits = net.hyperPrior.forward(z, training: true).bits
-        let hyperParams = net.hyperSynthesis.forward(z, training: true)
+        let zBits = net.hyperPrior.forward(z, training: learnsBelow).bits
+        let hyperParams = net.hyperSynthesis.forward(z, training: learnsBelow)
         precondition(hyperParams.h == y.h && hyperParams.w == y.w, "crops must be multiples of \(HyperpriorConfig.hyperDownsampling)")
         let uniforms = (0..<y.count).map { _ in noise.uniform() - 0.5 }
         let params = withContext(hyperParams, gained: yg, noise: uniforms)
@@ -139,6 +143,13 @@ public struct VariableRateStep: TrainingStep {
         }
 
         let dYHat = net.synthesis.backward(dOut)
+        var loss = zBits / (Double(b) * pixels)
+        for n in 0..<b {
+            let l = levelOf[n]
+            loss += weights[l] * (Double(config.lambdas[l]) * 255 * 255 * mse[n] + yBits[n] / pixels) / Double(b)
+        }
+        let bpp = (zBits + yBits.reduce(0, +)) / (Double(b) * pixels)
+        guard learnsBelow else { return (loss, mse.reduce(0, +) / Double(b), bpp) }
         var dYg = Tensor(zeros: y.shape)
         var dParams = Tensor(zeros: params.shape)
         var dGain = [Double](repeating: 0, count: config.levels * m)
@@ -191,13 +202,6 @@ public struct VariableRateStep: TrainingStep {
             }
         }
         _ = net.analysis.backward(dY)
-
-        var loss = zBits / (Double(b) * pixels)
-        for n in 0..<b {
-            let l = levelOf[n]
-            loss += weights[l] * (Double(config.lambdas[l]) * 255 * 255 * mse[n] + yBits[n] / pixels) / Double(b)
-        }
-        let bpp = (zBits + yBits.reduce(0, +)) / (Double(b) * pixels)
         return (loss, mse.reduce(0, +) / Double(b), bpp)
     }
 }
