@@ -113,6 +113,7 @@ public final class Trainer {
                     var s = "\(o.objective.rawValue), N=\(o.channels), M=\(o.latentChannels)"
                     if o.objective == .hyperprior {
                         let h = o.hyperpriorConfig
+                        s = "\(o.objective.rawValue), \(h.widthsDescription)"
                         s += ", z \(h.hyperChannels), \(h.levels) levels, modulations \(h.isModulated ? "on" : "off"), context \(h.contextChannels.map(String.init) ?? "none")"
                     }
                     return s
