@@ -197,13 +197,11 @@ public final class Trainer {
                 }
             } else if let wider = network as? MeanScaleHyperprior, let narrower = loaded as? MeanScaleHyperprior,
                       narrower.config.transforms.synthesisWidth < wider.config.transforms.synthesisWidth {
-                // A hyperprior with a wider synthesis than the initial one: widened by splitting
-                // the channels the reconstruction reads most.
-                let count = wider.config.transforms.synthesisWidth - narrower.config.transforms.synthesisWidth
-                let stages = narrower.mostReadSynthesisChannels(count)
-                initializedTensors = try wider.widenSynthesis(from: narrower, stages: stages, seed: options.seed)
+                // A hyperprior with a wider synthesis than the initial one: the new channels
+                // start as fresh features that nothing reads yet.
+                initializedTensors = try wider.widenSynthesis(from: narrower)
                 if let initial, let state = Self.checkpointState(initial) {
-                    let (m, v) = try wider.widenedSynthesisMoments(from: narrower, stages: stages, firstMoments: Self.moments("m", initial),
+                    let (m, v) = try wider.widenedSynthesisMoments(from: narrower, firstMoments: Self.moments("m", initial),
                                                                    secondMoments: Self.moments("v", initial))
                     widenedOptimizer = (state.adamSteps, m, v)
                 }
