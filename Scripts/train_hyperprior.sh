@@ -32,6 +32,8 @@
 #          the frozen transforms: several times faster a step, for a context's first steps
 #   SYNTHESIS_ONLY  set to 1 to train only the synthesis, on the frozen analysis' and entropy
 #          model's latents: the rate stays as it is (a widened decoder's first steps)
+#   FROZEN_SYNTHESIS  with SYNTHESIS_ONLY, the synthesis' old width: its channels stay as they
+#          are and only those the widening added learn
 # OPENBLAS_CORETYPE is left out unless KERNELS names a set, so vlat picks the CPU's own kernels
 # (BLASKernelSelection): a machine whose environment pins AVX2 kernels on an AVX-512 CPU trains
 # about 1.6 times slower.
@@ -58,5 +60,6 @@ else
   fresh=(--seed "${SEED:-11}")
   [[ "${PRIOR_ONLY:-0}" == 1 ]] && fresh+=(--prior-only)
   [[ "${SYNTHESIS_ONLY:-0}" == 1 ]] && fresh+=(--synthesis-only)
+  [[ -n "${FROZEN_SYNTHESIS:-}" ]] && fresh+=(--frozen-synthesis-channels "$FROZEN_SYNTHESIS")
   exec "${kernels[@]}" "$run/vlat" train "${common[@]}" "${fresh[@]}" --lr "${LR:-1e-4}" --init-from "${INIT:-Sources/VlatCodec/Models/hyperprior.vlatmodel}"
 fi

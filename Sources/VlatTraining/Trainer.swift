@@ -233,8 +233,13 @@ public final class Trainer {
                     // Frozen parts keep no momentum: with no gradient and a zero first moment,
                     // Adam leaves them exactly as they are.
                     let learned = Set(hyperprior.synthesis.parameters.map(\.name))
-                    for (k, p) in network.parameters.enumerated() where !learned.contains(p.name) {
-                        m[k] = [Float](repeating: 0, count: m[k].count)
+                    let newElements = options.frozenSynthesisChannels.map { hyperprior.newSynthesisElements(oldWidth: $0) }
+                    for (k, p) in network.parameters.enumerated() {
+                        if !learned.contains(p.name) {
+                            m[k] = [Float](repeating: 0, count: m[k].count)
+                        } else if let mask = newElements?[p.name] {
+                            for i in 0..<m[k].count where !mask[i] { m[k][i] = 0 }
+                        }
                     }
                 }
                 adam.restore(t: t, m: m, v: v)
@@ -321,6 +326,7 @@ public final class Trainer {
             var step = VariableRateStep(network: hyperprior, seed: options.seed)
             step.entropyOnly = options.priorOnly == true
             step.synthesisOnly = options.synthesisOnly == true
+            step.learnedSynthesisElements = options.frozenSynthesisChannels.map { hyperprior.newSynthesisElements(oldWidth: $0) }
             step.trainedLevels = options.trainedLevels
             return step
         }

@@ -47,6 +47,11 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// only the reconstruction can improve (a widened decoder's first steps). Nil, like false,
     /// trains everything.
     public var synthesisOnly: Bool?
+    /// Hyperprior, with `synthesisOnly`: the synthesis' first this-many hidden channels of every
+    /// stage stay as they are (every weight a narrower network had), so only the channels a
+    /// widening added learn, and the network can start from the narrower one's quality without
+    /// disturbing it. Nil trains the whole synthesis.
+    public var frozenSynthesisChannels: Int?
     /// The hyperprior objective's network (optional so that older checkpoints still decode).
     public var hyperprior: HyperpriorConfig?
     /// Hyperprior: the levels trained (0-based), nil for all. A subset turns the variable-rate
@@ -111,6 +116,11 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         try require(priorOnly != true || objective == .rd || objective == .hyperprior, "--prior-only is for --objective rd or hyperprior")
         try require(synthesisOnly != true || objective == .hyperprior, "--synthesis-only is for --objective hyperprior")
         try require(synthesisOnly != true || priorOnly != true, "--synthesis-only and --prior-only train disjoint parts: pick one")
+        if let frozen = frozenSynthesisChannels {
+            try require(synthesisOnly == true, "--frozen-synthesis-channels is for --synthesis-only")
+            try require(frozen >= 1 && frozen < hyperpriorConfig.transforms.synthesisWidth,
+                        "--frozen-synthesis-channels must be below the synthesis' width (\(hyperpriorConfig.transforms.synthesisWidth))")
+        }
         if let trainedLevels {
             try require(objective == .hyperprior, "--train-levels is for --objective hyperprior")
             try require(!trainedLevels.isEmpty && Set(trainedLevels).count == trainedLevels.count

@@ -71,6 +71,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Start from the weights of this model where names and shapes match (warm start); a hyperprior with more --latent-channels than this one widens its latent by splitting channels, and from a checkpoint (.ckpt) Adam's moments come too.") var initFrom: String?
     @Flag(help: "Rate-distortion and hyperprior: train only the entropy model (the prior; a hyperprior's hyper-transforms and z prior), on the latents of the --init-from model's frozen transforms (no synthesis, no backward through them: several times faster per step).") var priorOnly = false
     @Flag(help: "Hyperprior: train only the synthesis transform, on the latents of the --init-from model's frozen analysis and entropy model (the rate stays as it is; no backward below the synthesis).") var synthesisOnly = false
+    @Option(help: "Hyperprior, with --synthesis-only: keep the synthesis' first K hidden channels of every stage as they are, so that only the channels a widening from width K added learn.") var frozenSynthesisChannels: Int?
     @Option(help: "Checkpoint path (default: --out with .ckpt).") var checkpoint: String?
     @Option(help: "Threads for the engine.") var threads: Int = 2
     @Option(help: "Skip images with more pixels than this (checked before decoding).") var maxPixels: Int = ImageLimits.default.maxPixels
@@ -115,6 +116,7 @@ struct TrainCommand: ParsableCommand {
         options.validationEvery = valEvery; options.checkpointEvery = checkpointEvery
         if priorOnly { options.priorOnly = true }
         if synthesisOnly { options.synthesisOnly = true }
+        options.frozenSynthesisChannels = frozenSynthesisChannels
         if options.objective == .hyperprior {
             var lambdaList = HyperpriorConfig.defaultLambdas
             if let lambdas {

@@ -222,6 +222,27 @@ struct TrainerTests {
         let before = Dictionary(narrow.parameters.map { ($0.name, $0.value) }) { a, _ in a }
         for p in widened.network.parameters where !learned.contains(p.name) { #expect(p.value == before[p.name], "\(p.name)") }
         #expect(widened.hyperprior!.synthesis.parameters.contains { p in p.value.shape == before[p.name]?.shape && p.value != before[p.name] })
+        // With the old channels frozen too, only the elements the widening added move.
+        var newOnly = wider
+        newOnly.frozenSynthesisChannels = narrow.config.transforms.synthesisWidth
+        let grown = try Trainer(options: newOnly, images: images, initial: trainer.checkpoint(elapsed: 0))
+        _ = try grown.run(report: { _ in }, save: { _, _ in }, shouldStop: { false })
+        let added = grown.hyperprior!.newSynthesisElements(oldWidth: narrow.config.transforms.synthesisWidth)
+        // What the trainer started from: a new network of the run's seed, widened.
+        let reference = MeanScaleHyperprior(config: wider.hyperpriorConfig, seed: wider.seed)
+        _ = try reference.widenSynthesis(from: narrow)
+        let widenedStart = Dictionary(reference.parameters.map { ($0.name, $0.value) }) { a, _ in a }
+        var movedNew = false
+        for p in grown.hyperprior!.synthesis.parameters {
+            let mask = try #require(added[p.name]), before = try #require(widenedStart[p.name])
+            for i in 0..<p.value.count {
+                if mask[i] { if p.value.data[i] != before.data[i] { movedNew = true } } else { #expect(p.value.data[i] == before.data[i], "\(p.name)[\(i)]") }
+            }
+        }
+        #expect(movedNew)
+        var tooWide = newOnly
+        tooWide.frozenSynthesisChannels = width
+        #expect(throws: (any Error).self) { try Trainer(options: tooWide, images: images, initial: trainer.checkpoint(elapsed: 0)) }
         // Only for a hyperprior, and never with --prior-only.
         var both = wider
         both.priorOnly = true

@@ -50,6 +50,19 @@ extension MeanScaleHyperprior {
     }
 }
 
+extension MeanScaleHyperprior {
+    /// For each synthesis parameter (by name), whether each element belongs to a hidden channel
+    /// beyond the first `oldWidth` of every stage (a channel a widening from `oldWidth` added:
+    /// its own filters, GDN row and modulations, and its readers' weights), for training those
+    /// alone while every weight the narrower network had stays as it is.
+    public func newSynthesisElements(oldWidth: Int) -> [String: [Bool]] {
+        let split = SynthesisSplit(network: self, n: oldWidth)
+        return Dictionary(uniqueKeysWithValues: synthesis.parameters.map { p in
+            (p.name, (0..<p.value.count).map { split.isNew($0, of: p) })
+        })
+    }
+}
+
 /// Which tensor elements of a widened synthesis are old (the source's) and which new.
 private struct SynthesisSplit {
     /// What an axis of a synthesis tensor is: `producer` along a hidden stage's channels
@@ -63,13 +76,18 @@ private struct SynthesisSplit {
 
     init(wide network: MeanScaleHyperprior, source: MeanScaleHyperprior) throws {
         let (n, wide) = (source.config.transforms.synthesisWidth, network.config.transforms.synthesisWidth)
-        self.n = n
         var expected = source.config
         expected.synthesisChannels = wide == expected.channels ? nil : wide
         expected.lambdas = network.config.lambdas
         guard wide > n, expected == network.config else {
             throw ModelFileError.incompatible("widening the synthesis needs the same architecture with a wider synthesis (source \(n), this \(wide))")
         }
+        self.init(network: network, n: n)
+    }
+
+    /// The axes of `network`'s synthesis tensors, its first `n` hidden channels per stage old.
+    init(network: MeanScaleHyperprior, n: Int) {
+        self.n = n
         // Walk the synthesis: each transposed convolution reads the stage before it and
         // produces the next (the last produces the image); a GDN and a modulation belong to
         // the stage they follow.
@@ -93,6 +111,19 @@ private struct SynthesisSplit {
             }
         }
         self.axes = axes
+    }
+
+    /// Whether element `i` of `p` (a synthesis tensor) is a new channel's own or a reader's of one.
+    func isNew(_ i: Int, of p: Parameter) -> Bool {
+        guard let kinds = axes[p.name] else { return false }
+        var rest = i
+        let strides = Self.strides(p.value.shape)
+        for (axis, kind) in kinds.enumerated() {
+            let index = rest / strides[axis]
+            rest %= strides[axis]
+            if index >= n && kind != .same { return true }
+        }
+        return false
     }
 
     /// `old` (a source tensor of `p`'s name) laid out as `p`: old elements from `old`; a new

@@ -24,6 +24,9 @@ public struct VariableRateStep: TrainingStep {
     /// Train the synthesis alone: `run` stops its backward pass at the synthesis' input, so
     /// the analysis, the entropy model and the gains get no gradient.
     public var synthesisOnly = false
+    /// With `synthesisOnly`, the synthesis elements that learn (by parameter name; see
+    /// `MeanScaleHyperprior.newSynthesisElements`): the others' gradients are zeroed. Nil: all.
+    public var learnedSynthesisElements: [String: [Bool]]?
     /// The levels trained (0-based, as `levels(batch:step:)` draws them); nil for all.
     public var trainedLevels: [Int]?
 
@@ -143,6 +146,12 @@ public struct VariableRateStep: TrainingStep {
         }
 
         let dYHat = net.synthesis.backward(dOut)
+        if let learned = learnedSynthesisElements {
+            for p in net.synthesis.parameters {
+                guard let mask = learned[p.name] else { continue }
+                for i in 0..<p.grad.count where !mask[i] { p.grad.data[i] = 0 }
+            }
+        }
         var loss = zBits / (Double(b) * pixels)
         for n in 0..<b {
             let l = levelOf[n]
