@@ -91,12 +91,14 @@ struct SynthesisWideningTests {
         let source = Self.source()
         let wide = MeanScaleHyperprior(config: Self.wideConfig(9), seed: 9)
         let first = Dictionary(source.parameters.map { ($0.name, Tensor(shape: $0.value.shape, data: [Float](repeating: 2, count: $0.value.count))) }) { a, _ in a }
-        let (m, v) = try wide.widenedSynthesisMoments(from: source, firstMoments: first, secondMoments: first)
+        // Second moments 1 and 3 alternating: a mean of 2.
+        let second = Dictionary(source.parameters.map { ($0.name, Tensor(shape: $0.value.shape, data: (0..<$0.value.count).map { Float(1 + 2 * ($0 % 2)) })) }) { a, _ in a }
+        let (m, v) = try wide.widenedSynthesisMoments(from: source, firstMoments: first, secondMoments: second)
         #expect(m.map(\.count) == wide.parameters.map(\.value.count))
-        // The source's moments for old elements, zero for new ones.
+        // The source's moments for old elements; for new ones no momentum and the mean second moment.
         let index = wide.parameters.firstIndex { $0 === (wide.synthesis.layers.compactMap { $0 as? ConvTranspose2d })[1].weight }!
-        #expect(m[index][0] == 2 && v[index][0] == 2)
-        #expect(m[index][7 * 9 * 25] == 0 && v[index][(0 * 9 + 7) * 25] == 0)
+        #expect(m[index][0] == 2 && v[index][0] == 1 && v[index][1] == 3)
+        #expect(m[index][7 * 9 * 25] == 0 && abs(v[index][(0 * 9 + 7) * 25] - 2) < 1e-3)
     }
 
     @Test func otherDifferencesAreRefused() throws {

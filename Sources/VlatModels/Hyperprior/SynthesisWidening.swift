@@ -33,8 +33,11 @@ extension MeanScaleHyperprior {
     }
 
     /// Adam's moments for this network, widened from the source's the way `widenSynthesis`
-    /// widens the weights: the source's for every old element, zero for the new ones. So a
-    /// widened run goes on from a checkpoint's optimizer state. In the order of `parameters`.
+    /// widens the weights: the source's for every old element; for the new ones a zero first
+    /// moment and the tensor's mean second moment. (A zero second moment under the run's global
+    /// step count, whose bias correction is then 1, would make their first steps several times
+    /// the learning rate.) So a widened run goes on from a checkpoint's optimizer state. In the
+    /// order of `parameters`.
     public func widenedSynthesisMoments(from source: MeanScaleHyperprior, firstMoments: [String: Tensor],
                                         secondMoments: [String: Tensor]) throws -> (first: [[Float]], second: [[Float]]) {
         let split = try SynthesisSplit(wide: self, source: source)
@@ -44,7 +47,8 @@ extension MeanScaleHyperprior {
                 throw ModelFileError.incompatible("the source has no optimizer state for '\(p.name)'")
             }
             first.append(try split.map(m, to: p, fresh: nil, newValue: 0))
-            second.append(try split.map(v, to: p, fresh: nil, newValue: 0))
+            let mean = v.data.isEmpty ? 0 : Float(v.data.reduce(0.0) { $0 + Double($1) } / Double(v.count))
+            second.append(try split.map(v, to: p, fresh: nil, newValue: mean))
         }
         return (first, second)
     }
