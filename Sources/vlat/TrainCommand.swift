@@ -50,7 +50,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seed for weights, crops and noise.") var seed: UInt64 = 1
     @Option(help: "Hidden channels N (default 128; denoise: channels at full resolution, default 32).") var channels: Int?
     @Option(help: "Latent channels M.") var latentChannels: Int = 192
-    @Option(help: "Hyperprior: hidden channels of the synthesis, when wider than --channels (a fresh start from a model with a narrower synthesis widens it by splitting channels).") var synthesisChannels: Int?
+    @Option(help: "Hyperprior: hidden channels of the synthesis, when wider than --channels (a fresh start from a model with a narrower synthesis widens it: the new channels start as features nothing reads yet, so it computes what that model did).") var synthesisChannels: Int?
     @Option(help: "Hyperprior: channels of z and of the hyper-transforms.") var hyperChannels: Int = 96
     @Flag(help: "Hyperprior: per-level channel modulations in the transforms (they start as the identity, so a model without them warm-starts one with them).") var levelModulation = false
     @Option(help: "Hyperprior: hidden channels of a checkerboard context (the second half of the latents coded given the first; it starts as no correction, so a model without it warm-starts one with it).") var contextChannels: Int?
