@@ -115,6 +115,12 @@ struct SynthesisWideningTests {
         let back = try MeanScaleHyperprior(modelFile: file)
         #expect(back.config == wide.config && back.config.synthesisChannels == 9)
         #expect(back.config.widthsDescription == "N=6 (synthesis 9), M=4")
+        // A file declaring an absurd width is refused before anything is built.
+        for bad in [0, HyperpriorConfig.maxChannels + 1] {
+            let json = file.json.replacingOccurrences(of: "\"synthesisChannels\":9", with: "\"synthesisChannels\":\(bad)")
+            #expect(json != file.json)
+            #expect(throws: ModelFileError.self) { try MeanScaleHyperprior(modelFile: ModelFile(json: json, tensors: file.tensors)) }
+        }
         // A synthesis as wide as the analysis is the plain configuration, as files before it.
         #expect(HyperpriorConfig(channels: 6, latentChannels: 4, synthesisChannels: 6).synthesisChannels == nil)
     }
