@@ -110,13 +110,10 @@ public final class Trainer {
             guard saved.config == options.config, saved.objective != .denoise || saved.denoiserConfig == options.denoiserConfig,
                   saved.objective != .hyperprior || saved.hyperpriorConfig == wanted else {
                 func describe(_ o: TrainingOptions) -> String {
-                    var s = "\(o.objective.rawValue), N=\(o.channels), M=\(o.latentChannels)"
-                    if o.objective == .hyperprior {
-                        let h = o.hyperpriorConfig
-                        s = "\(o.objective.rawValue), \(h.widthsDescription)"
-                        s += ", z \(h.hyperChannels), \(h.levels) levels, modulations \(h.isModulated ? "on" : "off"), context \(h.contextChannels.map(String.init) ?? "none")"
-                    }
-                    return s
+                    guard o.objective == .hyperprior else { return "\(o.objective.rawValue), N=\(o.channels), M=\(o.latentChannels)" }
+                    let h = o.hyperpriorConfig
+                    return "\(o.objective.rawValue), \(h.widthsDescription)"
+                        + ", z \(h.hyperChannels), \(h.levels) levels, modulations \(h.isModulated ? "on" : "off"), context \(h.contextChannels.map(String.init) ?? "none")"
                 }
                 throw TrainingError.incompatibleCheckpoint(
                     "checkpoint is from another architecture (\(describe(saved))); this run asks for \(describe(options))")
@@ -196,7 +193,7 @@ public final class Trainer {
                     widenedOptimizer = (state.adamSteps, m, v)
                 }
             } else if let wider = network as? MeanScaleHyperprior, let narrower = loaded as? MeanScaleHyperprior,
-                      narrower.config.transforms.synthesisWidth < wider.config.transforms.synthesisWidth {
+                      narrower.config.synthesisWidth < wider.config.synthesisWidth {
                 // A hyperprior with a wider synthesis than the initial one: the new channels
                 // start as fresh features that nothing reads yet.
                 initializedTensors = try wider.widenSynthesis(from: narrower)

@@ -118,8 +118,8 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         try require(synthesisOnly != true || priorOnly != true, "--synthesis-only and --prior-only train disjoint parts: pick one")
         if let frozen = frozenSynthesisChannels {
             try require(synthesisOnly == true, "--frozen-synthesis-channels is for --synthesis-only")
-            try require(frozen >= 1 && frozen < hyperpriorConfig.transforms.synthesisWidth,
-                        "--frozen-synthesis-channels must be below the synthesis' width (\(hyperpriorConfig.transforms.synthesisWidth))")
+            try require(frozen >= 1 && frozen < hyperpriorConfig.synthesisWidth,
+                        "--frozen-synthesis-channels must be below the synthesis' width (\(hyperpriorConfig.synthesisWidth))")
         }
         if let trainedLevels {
             try require(objective == .hyperprior, "--train-levels is for --objective hyperprior")

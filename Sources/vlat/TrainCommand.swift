@@ -68,7 +68,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Validate every N steps.") var valEvery: Int = 100
     @Option(help: "Checkpoint every N steps.") var checkpointEvery: Int = 100
     @Option(help: "Continue from this checkpoint.") var resume: String?
-    @Option(help: "Start from the weights of this model where names and shapes match (warm start); a hyperprior with more --latent-channels than this one widens its latent by splitting channels, and from a checkpoint (.ckpt) Adam's moments come too.") var initFrom: String?
+    @Option(help: "Start from the weights of this model where names and shapes match (warm start); a hyperprior with more --latent-channels or --synthesis-channels than this one is widened, and from a checkpoint (.ckpt) Adam's moments come too.") var initFrom: String?
     @Flag(help: "Rate-distortion and hyperprior: train only the entropy model (the prior; a hyperprior's hyper-transforms and z prior), on the latents of the --init-from model's frozen transforms (no synthesis, no backward through them: several times faster per step).") var priorOnly = false
     @Flag(help: "Hyperprior: train only the synthesis transform, on the latents of the --init-from model's frozen analysis and entropy model (the rate stays as it is; no backward below the synthesis).") var synthesisOnly = false
     @Option(help: "Hyperprior, with --synthesis-only: keep the synthesis' first K hidden channels of every stage as they are, so that only the channels a widening from width K added learn.") var frozenSynthesisChannels: Int?

@@ -204,12 +204,12 @@ struct TrainerTests {
         let (images, options, trainer) = try Self.hyperpriorTrainedTwoSteps()
         let narrow = trainer.hyperprior!
         var wider = options
-        let width = narrow.config.transforms.synthesisWidth + 3
+        let width = narrow.config.synthesisWidth + 3
         wider.hyperprior?.synthesisChannels = width
         wider.synthesisOnly = true
         wider.steps = 3
         let widened = try Trainer(options: wider, images: images, initial: trainer.checkpoint(elapsed: 0))
-        #expect(widened.initializedOptimizer && widened.hyperprior!.config.transforms.synthesisWidth == width)
+        #expect(widened.initializedOptimizer && widened.hyperprior!.config.synthesisWidth == width)
         // Before a step: the same reconstruction as the narrower network's.
         let x = BatchSampler.centreCrops(Array(images.train.prefix(1)), size: 64)[0]
         narrow.setLevels([1]); widened.hyperprior!.setLevels([1])
@@ -224,10 +224,10 @@ struct TrainerTests {
         #expect(widened.hyperprior!.synthesis.parameters.contains { p in p.value.shape == before[p.name]?.shape && p.value != before[p.name] })
         // With the old channels frozen too, only the elements the widening added move.
         var newOnly = wider
-        newOnly.frozenSynthesisChannels = narrow.config.transforms.synthesisWidth
+        newOnly.frozenSynthesisChannels = narrow.config.synthesisWidth
         let grown = try Trainer(options: newOnly, images: images, initial: trainer.checkpoint(elapsed: 0))
         _ = try grown.run(report: { _ in }, save: { _, _ in }, shouldStop: { false })
-        let added = grown.hyperprior!.newSynthesisElements(oldWidth: narrow.config.transforms.synthesisWidth)
+        let added = grown.hyperprior!.newSynthesisElements(oldWidth: narrow.config.synthesisWidth)
         // What the trainer started from: a new network of the run's seed, widened.
         let reference = MeanScaleHyperprior(config: wider.hyperpriorConfig, seed: wider.seed)
         _ = try reference.widenSynthesis(from: narrow)

@@ -54,6 +54,8 @@ public struct HyperpriorConfig: Codable, Sendable, Equatable {
     }
 
     public var levels: Int { lambdas.count }
+    /// Hidden channels of the synthesis.
+    public var synthesisWidth: Int { synthesisChannels ?? channels }
 
     /// `N=96, M=128`, or `N=96 (synthesis 128), M=128` when the synthesis is wider.
     public var widthsDescription: String {

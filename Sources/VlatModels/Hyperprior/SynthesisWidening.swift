@@ -79,7 +79,7 @@ private struct SynthesisSplit {
     let axes: [String: [Axis]]
 
     init(wide network: MeanScaleHyperprior, source: MeanScaleHyperprior) throws {
-        let (n, wide) = (source.config.transforms.synthesisWidth, network.config.transforms.synthesisWidth)
+        let (n, wide) = (source.config.synthesisWidth, network.config.synthesisWidth)
         var expected = source.config
         expected.synthesisChannels = wide == expected.channels ? nil : wide
         expected.lambdas = network.config.lambdas
