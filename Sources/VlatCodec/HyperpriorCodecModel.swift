@@ -13,6 +13,9 @@ import VlatTensor
 /// - `hyperSynthesis`: the hyper-synthesis as an integer network (`IntegerHyperSynthesis`);
 /// - `context`: the checkerboard context as an integer network (`IntegerCheckerboardContext`),
 ///   for a model that has one (it codes with header coder 6);
+/// - `channelContext`: the channel context as an integer network (`IntegerChannelContext`), for
+///   a model that has one beside the checkerboard context (the same coder 6, its groups coded in
+///   order);
 /// - `logGains`: each level's per-channel natural-log gain in units of 2^-16 (exact integers, so
 ///   that a fractional level means the same gains everywhere; the gains scale the latent
 ///   before the entropy model, and only the reconstruction divides by them).
@@ -26,6 +29,7 @@ public final class HyperpriorCodecModel {
     public let network: MeanScaleHyperprior
     public let hyperSynthesis: IntegerHyperSynthesis
     public let context: IntegerCheckerboardContext?
+    public let channelContext: IntegerChannelContext?
     public let zTables: [QuantizedCDF]
     public let yTables: [QuantizedCDF]
     /// `[level][channel]`: ln(gain) * 2^16, rounded.
@@ -64,6 +68,18 @@ public final class HyperpriorCodecModel {
             self.context = context
         } else {
             context = nil
+        }
+        if let groups = config.channelGroups, let hidden = config.channelContextChannels {
+            let stored: IntegerChannelContext?
+            do { stored = try IntegerChannelContext(file: file, latentChannels: config.latentChannels, groups: groups, hiddenChannels: hidden) } catch {
+                throw ModelFileError.malformed("\(error)")
+            }
+            guard let stored else {
+                throw CodecError.notACodecModel("the model has no integer channel context (export it with vlat export --calibrate)")
+            }
+            channelContext = stored
+        } else {
+            channelContext = nil
         }
         zTables = try EntropyTables.read(file, channels: config.hyperChannels, prefix: "entropy.z")
         yTables = try EntropyTables.read(file, channels: Self.scaleCount, prefix: "entropy.y")
@@ -145,28 +161,8 @@ public final class HyperpriorCodecModel {
         var extra = EntropyTables.entries(try stored.hyperPrior.quantizedTables(), prefix: "entropy.z")
         extra += EntropyTables.entries(try gaussianTables(), prefix: "entropy.y")
         extra += integer.entries()
-        if let context = stored.context {
-            // The context's activations, calibrated on what the codec will feed it: the integer
-            // hyper-synthesis' output and the anchors' symbols, at every level.
-            var samples: [(symbols: [Int32], conditions: [Int32], height: Int, width: Int)] = []
-            var k = 0
-            for image in calibration {
-                let x = ImageCodec.paddedTensor(image)
-                for level in 0..<stored.config.levels {
-                    defer { k += 1 }
-                    stored.setLevels([Double(level)])
-                    let yg = stored.gainedLatent(stored.analysis.forward(x, training: false), levels: [Double(level)])
-                    let z = zs[k]
-                    let (h, w, m) = (yg.h, yg.w, stored.config.latentChannels)
-                    let raw = HyperpriorCoding.hyperOutput(zHat: try ImageCodec.symbols(of: z), zHeight: z.h, zWidth: z.w, height: h, width: w,
-                                                           hyperSynthesis: integer)
-                    let unit = exp2(-Double(integer.outputFraction))
-                    let symbols = (0..<(m * h * w)).map { i in Int32(clamping: Int((Double(yg.data[i]) - Double(raw[i]) * unit).rounded())) }
-                    samples.append((symbols, raw, h, w))
-                }
-            }
-            let integerContext = try IntegerCheckerboardContext.quantize(context, conditionFraction: integer.outputFraction, calibration: samples)
-            extra += integerContext.entries
+        if stored.context != nil {
+            extra += try ContextCalibration.integerContexts(of: stored, hyperSynthesis: integer, calibration: calibration, zs: zs)
         }
         let m = stored.config.latentChannels
         let gains = (0..<stored.config.levels).flatMap { l in
@@ -176,7 +172,7 @@ public final class HyperpriorCodecModel {
         // The float hyper-synthesis and context are not stored: the integer ones stand for them
         // (see `MeanScaleHyperprior.init(modelFile:)`).
         var file = stored.modelFile(extra: extra, storage: storage)
-        file.tensors.removeAll { $0.name.hasPrefix("hyper_synthesis.") || $0.name.hasPrefix("context.") }
+        file.tensors.removeAll { $0.name.hasPrefix("hyper_synthesis.") || $0.name.hasPrefix("context.") || $0.name.hasPrefix("channel_context.") }
         return file
     }
 

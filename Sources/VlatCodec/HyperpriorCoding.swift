@@ -53,14 +53,55 @@ public enum HyperpriorCoding {
             updateIndices()
         }
 
-        private mutating func updateIndices() {
-            let (n, f) = (latents, fraction)
+        /// Corrects channel group `group`'s means and log-scales at one half's positions from the
+        /// earlier groups' `symbols` there, and recomputes the group's table indices.
+        mutating func correct(with context: IntegerChannelContext, group: Int, anchors: Bool, symbols: [Int32], height: Int, width: Int) {
+            context.correct(group: group, anchors: anchors, conditions: &raw, symbols: symbols, height: height, width: width, fraction: fraction)
+            let span = context.groupSize * height * width
+            updateIndices(group * span..<(group + 1) * span)
+        }
+
+        private mutating func updateIndices(_ range: Range<Int>? = nil) {
+            let (n, f) = (latents, fraction), range = range ?? 0..<latents
             raw.withUnsafeBufferPointer { r in
                 indices.withUnsafeMutableBufferPointer { out in
-                    for i in 0..<n { out[i] = UInt8(HyperpriorCodecModel.scaleIndex(logScale: r[n + i], fraction: f)) }
+                    for i in range { out[i] = UInt8(HyperpriorCodecModel.scaleIndex(logScale: r[n + i], fraction: f)) }
                 }
             }
         }
+    }
+
+    /// Chooses every latent's symbol in coding order, correcting `conditions` with the model's
+    /// contexts as the decoder will: without a context all at once; with a checkerboard context
+    /// the anchors (channel group by channel group, each group after the first corrected by the
+    /// channel context first), then the checkerboard correction, then the other positions (group
+    /// by group alike). `choose(i, mean)` gives latent i's symbol once its mean is final.
+    static func chooseInCodingOrder(_ conditions: inout Conditions, model: HyperpriorCodecModel, height h: Int, width w: Int,
+                                    choose: (_ index: Int, _ mean: Double) throws -> Int32) throws -> [Int32] {
+        let m = model.network.config.latentChannels, plane = h * w
+        var symbols = [Int32](repeating: 0, count: m * plane)
+        guard let context = model.context else {
+            try StageTimes.measure("quantize") { for i in 0..<symbols.count { symbols[i] = try choose(i, conditions.mean(i)) } }
+            return symbols
+        }
+        let groups = model.channelContext?.groups ?? 1, s = m / groups
+        for anchors in [true, false] {
+            if !anchors { StageTimes.measure("context") { conditions.correct(with: context, symbols: symbols, height: h, width: w) } }
+            let positions = CheckerboardContext.positions(anchors: anchors, height: h, width: w)
+            for g in 0..<groups {
+                if g > 0, let channel = model.channelContext {
+                    StageTimes.measure("channel context") {
+                        conditions.correct(with: channel, group: g, anchors: anchors, symbols: symbols, height: h, width: w)
+                    }
+                }
+                try StageTimes.measure("quantize") {
+                    for c in (g * s)..<((g + 1) * s) {
+                        for p in positions { let i = c * plane + p; symbols[i] = try choose(i, conditions.mean(i)) }
+                    }
+                }
+            }
+        }
+        return symbols
     }
 
     /// The integer hyper-synthesis' output for z, cropped to the latent's `height x width`:
@@ -136,45 +177,40 @@ public enum HyperpriorCoding {
         var targets: [Double]?
         if let refine {
             // A refinement is given the conditions the decoder will use: with a context, those the
-            // unrefined anchors lead to (the refined ones move them a little; see `encode`'s caller).
-            // (A copy that ends here: alive later, it would make the context's in-place
-            // correction of `conditions` copy the hyper-synthesis output.)
+            // unrefined symbols lead to (the refined ones move them a little; see `encode`'s caller).
+            // (A copy that ends here: alive later, it would make the contexts' in-place
+            // corrections of `conditions` copy the hyper-synthesis output.)
             var refineConditions = conditions
-            if let context = model.context {
-                let plain = (0..<count).map { Int32(clamping: Int((Double(gained($0)) - conditions.mean($0)).rounded())) }
-                refineConditions.correct(with: context, symbols: plain, height: h, width: w)
+            if model.context != nil {
+                _ = try chooseInCodingOrder(&refineConditions, model: model, height: h, width: w) { i, mean in
+                    Int32(clamping: Int((Double(gained(i)) - mean).rounded()))
+                }
             }
             let refined = refine(gainedLatent(), (0..<latent.count).map(refineConditions.mean), refineConditions.indices.map { Int($0) }, gains)
             precondition(refined.count == latent.count)
             targets = (0..<count).map { refined[$0] + refineConditions.mean($0) }
         }
-        var symbols = [Int32](repeating: 0, count: count)
-        func code(_ i: Int) throws {
-            let mean = conditions.mean(i)
+        let symbols = try chooseInCodingOrder(&conditions, model: model, height: h, width: w) { i, mean in
             let k = ((targets?[i] ?? Double(gained(i))) - mean).rounded()
             guard let s = Int32(exactly: k) else { throw CodecError.notACodecModel("the model produced a non-finite or out-of-range latent") }
-            symbols[i] = s
             latent.data[i] = Float((k + mean) / gains[i / plane])
+            return s
         }
         var payload: [UInt8] = [UInt8(levelCode & 0xFF), UInt8(levelCode >> 8)]
         payload += littleEndian(zBytes.count) + zBytes
-        if let context = model.context {
+        if model.context != nil {
             let anchors = CodingOrder(anchors: true, height: h, width: w), anchorCount = anchors.count(channels: m)
-            try StageTimes.measure("quantize") { for k in 0..<anchorCount { try code(anchors.index(k)) } }
             let anchorBytes = try StageTimes.measure("rANS anchors") {
                 try RANSCoder.encode(count: anchorCount, value: { symbols[anchors.index($0)] }, tables: model.yTables,
                                      tableIndex: { Int(conditions.indices[anchors.index($0)]) })
             }
-            StageTimes.measure("context") { conditions.correct(with: context, symbols: symbols, height: h, width: w) }
             let others = CodingOrder(anchors: false, height: h, width: w), otherCount = others.count(channels: m)
-            try StageTimes.measure("quantize") { for k in 0..<otherCount { try code(others.index(k)) } }
             let otherBytes = try StageTimes.measure("rANS others") {
                 try RANSCoder.encode(count: otherCount, value: { symbols[others.index($0)] }, tables: model.yTables,
                                      tableIndex: { Int(conditions.indices[others.index($0)]) })
             }
             payload += littleEndian(anchorBytes.count) + anchorBytes + otherBytes
         } else {
-            try StageTimes.measure("quantize") { for i in 0..<count { try code(i) } }
             payload += try StageTimes.measure("rANS y") { try RANSCoder.encode(symbols, tables: model.yTables, tableIndex: { Int(conditions.indices[$0]) }) }
         }
         return (payload, latent)
@@ -243,20 +279,24 @@ public enum HyperpriorCoding {
         let anchorCount = readU32(payload, at: start)
         guard anchorCount <= payload.count - start - 4 else { throw CodecError.corruptPayload("anchor stream of \(anchorCount) bytes overruns the payload") }
         var symbols = [Int32](repeating: 0, count: count)
-        let anchors = CodingOrder(anchors: true, height: height, width: width)
+        // With a channel context, each group's conditions are corrected just before its first
+        // symbol is read (the coder asks for a symbol's table after storing the one before it).
+        let groupLength = m / (model.channelContext?.groups ?? 1)
+        func decodeHalf(_ bytes: ArraySlice<UInt8>, anchors isAnchors: Bool) throws {
+            let order = CodingOrder(anchors: isAnchors, height: height, width: width), perGroup = groupLength * order.plane.count
+            try RANSCoder.decode(Array(bytes), count: order.count(channels: m), tables: model.yTables, tableIndex: { k in
+                if k > 0, k % perGroup == 0, let channel = model.channelContext {
+                    conditions.correct(with: channel, group: k / perGroup, anchors: isAnchors, symbols: symbols, height: height, width: width)
+                }
+                return Int(conditions.indices[order.index(k)])
+            }) { symbols[order.index($0)] = $1 }
+        }
         do {
-            try StageTimes.measure("rANS anchors") {
-                try RANSCoder.decode(Array(payload[(start + 4)..<(start + 4 + anchorCount)]), count: anchors.count(channels: m),
-                                     tables: model.yTables, tableIndex: { Int(conditions.indices[anchors.index($0)]) }) { symbols[anchors.index($0)] = $1 }
-            }
+            try StageTimes.measure("rANS anchors") { try decodeHalf(payload[(start + 4)..<(start + 4 + anchorCount)], anchors: true) }
         } catch { throw CodecError.corruptPayload("anchor latents: \(error)") }
         StageTimes.measure("context") { conditions.correct(with: context, symbols: symbols, height: height, width: width) }
-        let others = CodingOrder(anchors: false, height: height, width: width)
         do {
-            try StageTimes.measure("rANS others") {
-                try RANSCoder.decode(Array(payload[(start + 4 + anchorCount)...]), count: others.count(channels: m),
-                                     tables: model.yTables, tableIndex: { Int(conditions.indices[others.index($0)]) }) { symbols[others.index($0)] = $1 }
-            }
+            try StageTimes.measure("rANS others") { try decodeHalf(payload[(start + 4 + anchorCount)...], anchors: false) }
         } catch { throw CodecError.corruptPayload("non-anchor latents: \(error)") }
         return (zHat, conditions, symbols, gains)
     }

@@ -55,6 +55,8 @@ public enum RANSCoder {
 
     /// The same, handing each value `i` to `store(i, value)` in order instead of returning an
     /// array (a damaged stream throws after handing over the values before the damage).
+    /// `tableIndex(i)` is asked after value `i - 1` was stored, so a value's table may depend on
+    /// the values before it (a context).
     public static func decode(_ bytes: [UInt8], count: Int, tables: [QuantizedCDF], tableIndex: (Int) -> Int,
                               store: (Int, Int32) -> Void) throws {
         var reader = try RANSReader(bytes, symbols: count)

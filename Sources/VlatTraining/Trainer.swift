@@ -114,6 +114,7 @@ public final class Trainer {
                     let h = o.hyperpriorConfig
                     return "\(o.objective.rawValue), \(h.widthsDescription)"
                         + ", z \(h.hyperChannels), \(h.levels) levels, modulations \(h.isModulated ? "on" : "off"), context \(h.contextChannels.map(String.init) ?? "none")"
+                        + (h.channelGroups.map { ", channel context \($0) groups x \(h.channelContextChannels ?? 0)" } ?? "")
                 }
                 throw TrainingError.incompatibleCheckpoint(
                     "checkpoint is from another architecture (\(describe(saved))); this run asks for \(describe(options))")

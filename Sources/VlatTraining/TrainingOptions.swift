@@ -101,6 +101,11 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         try require(steps >= 1, "--steps must be at least 1")
         try require(batch >= 1, "--batch must be at least 1")
         if objective == .hyperprior {
+            if let groups = hyperpriorConfig.channelGroups {
+                try require(hyperpriorConfig.contextChannels != nil, "--channel-groups needs --context-channels: the channel context works beside the checkerboard one")
+                try require((2...HyperpriorConfig.maxChannelGroups).contains(groups) && hyperpriorConfig.latentChannels % groups == 0,
+                            "--channel-groups must be in 2...\(HyperpriorConfig.maxChannelGroups) and divide the latent channels (\(hyperpriorConfig.latentChannels))")
+            }
             try require(hyperpriorConfig.isValid, "the hyperprior needs channel counts in 1...\(HyperpriorConfig.maxChannels) and 1...\(HyperpriorConfig.maxLevels) positive lambdas")
             try require(crop % HyperpriorConfig.hyperDownsampling == 0, "--crop must be a multiple of \(HyperpriorConfig.hyperDownsampling) for the hyperprior (its z is 64x smaller per side)")
         }

@@ -12,13 +12,19 @@ enum HyperpriorFixtures {
     /// A small, untrained hyperprior exported with its integer tables. Its gains are raised so
     /// that the latents give a spread of symbols, scales and escapes. With `context`, it has a
     /// checkerboard context whose output layer is moved off its zero start, so that it corrects.
-    static func network(context: Bool = false) -> MeanScaleHyperprior {
+    /// With `channel` (and the context), it also has a channel context of three groups, its
+    /// output layers moved off zero likewise.
+    static func network(context: Bool = false, channel: Bool = false) -> MeanScaleHyperprior {
         let net = MeanScaleHyperprior(config: HyperpriorConfig(channels: 8, latentChannels: 6, hyperChannels: 4, lambdas: [0.003, 0.03, 0.3],
-                                                              levelModulation: true, contextChannels: context ? 5 : nil), seed: 21)
+                                                              levelModulation: true, contextChannels: context || channel ? 5 : nil,
+                                                              channelGroups: channel ? 3 : nil, channelContextChannels: 7), seed: 21)
         for l in 0..<3 { for c in 0..<6 { net.gains.value.data[l * 6 + c] = Float(2 + 2 * l + c % 2) / MeanScaleHyperprior.gainScale } }
         var g = SeededGenerator(seed: 8)
         for p in net.modulations.flatMap(\.parameters) { for i in 0..<p.value.count { p.value.data[i] = (g.uniform() - 0.5) * 0.1 } }
         for p in net.context?.head.layers[3].parameters ?? [] { for i in 0..<p.value.count { p.value.data[i] = (g.uniform() - 0.5) * 0.5 } }
+        for net in (net.channelContext?.anchorNetworks ?? []) + (net.channelContext?.otherNetworks ?? []) {
+            for p in net.layers[4].parameters { for i in 0..<p.value.count { p.value.data[i] = (g.uniform() - 0.5) * 0.5 } }
+        }
         return net
     }
 
@@ -26,7 +32,11 @@ enum HyperpriorFixtures {
     static let modelBytes: [UInt8] = try! HyperpriorCodecModel.export(network(), calibration: calibration).serialized()
     static let contextModelBytes: [UInt8] = try! HyperpriorCodecModel.export(network(context: true), calibration: calibration).serialized()
 
-    static func model(context: Bool = false) -> CodecModel { try! CodecModel(bytes: context ? contextModelBytes : modelBytes) }
+    static let channelModelBytes: [UInt8] = try! HyperpriorCodecModel.export(network(channel: true), calibration: calibration).serialized()
+
+    static func model(context: Bool = false, channel: Bool = false) -> CodecModel {
+        try! CodecModel(bytes: channel ? channelModelBytes : context ? contextModelBytes : modelBytes)
+    }
 }
 
 @Suite("Hyperprior coding")
@@ -34,8 +44,8 @@ struct HyperpriorCodingTests {
     @Test(arguments: ["Corpus/photos/chelsea.png", "Corpus/generated/size_17x9.png", "Corpus/generated/size_1x1.png",
                       "Corpus/generated/size_4097x3.png"])
     func roundTripsToTheEncodersLatentAtEveryQuality(path: String) throws {
-      for context in [false, true] {
-        let base = HyperpriorFixtures.model(context: context)
+      for (context, channel) in [(false, false), (true, false), (true, true)] {
+        let base = HyperpriorFixtures.model(context: context, channel: channel)
         let image = CodecFixtures.image(path)
         var sizes: [Int] = []
         for q in [1.0, 1.5, 2.0, 2.75, 3.0] {
@@ -155,6 +165,95 @@ struct HyperpriorCodingTests {
         }
     }
 
+    /// The channel context changes what is coded: the first group's conditions are those of the
+    /// hyper-synthesis (anchors) and of the checkerboard context (the others), every later
+    /// group's differ from them in both halves.
+    @Test func theChannelContextCorrectsTheGroupsAfterTheFirst() throws {
+        let hyper = try #require(HyperpriorFixtures.model(channel: true).hyperprior)
+        let context = try #require(hyper.context), channel = try #require(hyper.channelContext)
+        let image = CodecFixtures.image("Corpus/photos/chelsea.png")
+        let y = hyper.analysis(ImageCodec.paddedTensor(image), levelCode: 256)
+        let (payload, _) = try HyperpriorCoding.encode(y, model: hyper, levelCode: 256)
+        let d = try HyperpriorCoding.decodeLean(payload, model: hyper, height: y.h, width: y.w)
+        var expected = HyperpriorCoding.hyperOutput(zHat: d.zHat, zHeight: HyperpriorCoding.zSize(y.h), zWidth: HyperpriorCoding.zSize(y.w),
+                                                    height: y.h, width: y.w, hyperSynthesis: hyper.hyperSynthesis)
+        let plane = y.h * y.w, span = channel.groupSize * plane, m = y.c
+        // The checkerboard context reads the anchors' symbols, whatever corrected their means.
+        context.correct(&expected, symbols: d.symbols, height: y.h, width: y.w)
+        var changed = [Int](repeating: 0, count: channel.groups)
+        for j in 0..<(2 * m) {
+            for p in 0..<plane {
+                let i = j * plane + p, group = (j % m) * plane / span
+                if group == 0 { #expect(d.conditions.raw[i] == expected[i]) } else if d.conditions.raw[i] != expected[i] { changed[group] += 1 }
+            }
+        }
+        #expect(changed.dropFirst().allSatisfy { $0 * 2 > 2 * span }, "\(changed) of \(2 * span) conditions a group corrected")
+    }
+
+    /// The integer channel context against its definition: for each position of the half,
+    /// direct Int64 sums of the gathered column through the three layers, no gathering buffer,
+    /// no BLAS; passes of one position give the same integers.
+    @Test(arguments: [true, false]) func theIntegerChannelContextEqualsADirectReference(anchors: Bool) throws {
+        let hyper = try #require(HyperpriorFixtures.model(channel: true).hyperprior)
+        let channel = try #require(hyper.channelContext)
+        let m = channel.latentChannels, s = channel.groupSize, limit = IntegerHyperSynthesis.limit
+        let f = hyper.hyperSynthesis.outputFraction
+        var g = SeededGenerator(seed: 7)
+        for (h, w) in [(1, 1), (1, 2), (3, 5), (6, 4)] {
+            let plane = h * w
+            let symbols = (0..<(m * plane)).map { i -> Int32 in i % 11 == 4 ? (i % 2 == 0 ? Int32.max : Int32.min) : Int32(Int(g.next() % 31) - 15) }
+            let conditions = (0..<(2 * m * plane)).map { _ in Int32(Int(g.next() % 60001) - 30000) }
+            for group in 1..<channel.groups {
+                var fast = conditions, oneByOne = conditions
+                channel.correct(group: group, anchors: anchors, conditions: &fast, symbols: symbols, height: h, width: w, fraction: f)
+                channel.correct(group: group, anchors: anchors, conditions: &oneByOne, symbols: symbols, height: h, width: w, fraction: f,
+                                positionsPerPass: 1)
+                #expect(oneByOne == fast)
+                var expected = conditions
+                let net = (anchors ? channel.anchorNetworks : channel.otherNetworks)[group - 1]
+                let shift = Int64(channel.inputShift), half: Int64 = shift > 0 ? 1 << (shift - 1) : 0
+                for r in 0..<h {
+                    for x in 0..<w where CheckerboardContext.isAnchor(r, x) == anchors {
+                        let p = r * w + x
+                        var a: [Int64] = (0..<(s * group)).map { c in
+                            min(max((Int64(symbols[c * plane + p]) * (1 << Int64(f)) + Int64(conditions[c * plane + p]) + half) >> shift, -limit), limit)
+                        }
+                        a += (0..<(2 * m)).map { j in min(max((Int64(conditions[j * plane + p]) + half) >> shift, -limit), limit) }
+                        for layer in net.layers {
+                            let n = layer.spec.inChannels
+                            a = (0..<layer.spec.outChannels).map { o in
+                                var acc = layer.bias[o]
+                                for i in 0..<n { acc += Int64(layer.weights[o * n + i]) * a[i] }
+                                let v = (acc + (layer.shift > 0 ? 1 << (layer.shift - 1) : 0)) >> Int64(layer.shift)
+                                return min(max(v, layer.relu ? 0 : -limit), limit)
+                            }
+                        }
+                        for o in 0..<(2 * s) {
+                            let i = (o < s ? group * s + o : m + group * s + o - s) * plane + p
+                            expected[i] = Int32(min(max(Int64(conditions[i]) + a[o] << Int64(f - net.outputFraction), -limit), limit))
+                        }
+                    }
+                }
+                #expect(fast == expected, "\(h)x\(w), group \(group)")
+            }
+        }
+    }
+
+    /// The float channel context a stored model trains from is what its integers stand for,
+    /// close to the trained one.
+    @Test func theChannelContextsStoredFloatsAreTheTrainedOnes() throws {
+        let hyper = try #require(HyperpriorFixtures.model(channel: true).hyperprior)
+        let trained = try #require(HyperpriorFixtures.network(channel: true).channelContext)
+        let stored = try #require(hyper.network.channelContext)
+        for (a, b) in zip(trained.parameters, stored.parameters) {
+            #expect(a.name == b.name)
+            let scale = max(1e-6, a.value.data.map { abs($0) }.max()!)
+            // The first layer reads values with few fraction bits, so its weights keep fewer.
+            let tolerance = a.name.hasSuffix(".0.weight") ? scale / 20 : scale / 500
+            #expect(zip(a.value.data, b.value.data).allSatisfy { abs($0 - $1) <= tolerance }, "\(a.name)")
+        }
+    }
+
     /// The float context a stored model trains from is what its integers stand for, close to
     /// the trained one, and a codec file made with the context has its own coder: a model
     /// without the context refuses it, and the reverse.
@@ -226,9 +325,9 @@ struct HyperpriorCodingTests {
         }
     }
 
-    @Test(arguments: [false, true])
-    func damagedPayloadsAndWrongCodersAreErrors(context: Bool) throws {
-        let model = HyperpriorFixtures.model(context: context)
+    @Test(arguments: [(false, false), (true, false), (true, true)])
+    func damagedPayloadsAndWrongCodersAreErrors(context: Bool, channel: Bool) throws {
+        let model = HyperpriorFixtures.model(context: context, channel: channel)
         let image = CodecFixtures.image("Corpus/photos/chelsea.png")
         let container = try ImageCodec.encode(image, model: model)
         var cuts = [0, 3, 6, container.payload.count / 2, container.payload.count - 1]

@@ -10,12 +10,18 @@ struct VariableRateStepTests {
     /// A tiny hyperprior with level modulations, set away from the identity so that their
     /// gradients are exercised, and optionally a checkerboard context whose output layer is
     /// moved off its zero start for the same reason.
-    static func tinyNetwork(seed: UInt64 = 3, context: Bool = false) -> MeanScaleHyperprior {
+    static func tinyNetwork(seed: UInt64 = 3, context: Bool = false, channelGroups: Int? = nil) -> MeanScaleHyperprior {
         let net = MeanScaleHyperprior(config: HyperpriorConfig(channels: 5, latentChannels: 3, hyperChannels: 2, lambdas: [0.01, 0.1],
-                                                              levelModulation: true, contextChannels: context ? 4 : nil), seed: seed)
+                                                              levelModulation: true, contextChannels: context ? 4 : nil,
+                                                              channelGroups: channelGroups, channelContextChannels: 4), seed: seed)
         var g = SeededGenerator(seed: seed)
         for p in net.modulations.flatMap(\.parameters) { for i in 0..<p.value.count { p.value.data[i] = (g.uniform() - 0.5) * 0.4 } }
         for p in net.context?.head.layers[3].parameters ?? [] { for i in 0..<p.value.count { p.value.data[i] = (g.uniform() - 0.5) * 0.6 } }
+        for net in (net.channelContext?.anchorNetworks ?? []) + (net.channelContext?.otherNetworks ?? []) {
+            // Off zero, and no hidden ReLU near its kink (see `ChannelContextTests`).
+            for p in net.layers[4].parameters { for i in 0..<p.value.count { p.value.data[i] = (g.uniform() - 0.5) * 0.6 } }
+            for k in [0, 2] { let b = net.layers[k].parameters[1]; b.value = Tensor(shape: b.value.shape, data: [Float](repeating: 8, count: b.value.count)) }
+        }
         return net
     }
 
@@ -94,6 +100,68 @@ struct VariableRateStepTests {
         #expect(dYg.data.contains { abs($0) > 0.05 })
         // A weight moves every position's pre-activation: a smaller step crosses fewer ReLU kinks.
         GradientCheck.checkParameters(context.parameters, h: 1e-3, tolerance: 2e-2, generator: &probe) { f() }
+    }
+
+    /// The same for a channel context beside the checkerboard one: `withContext` then
+    /// `contextBackward` against central differences of `sum(r * P')`, for `P` and `yg` (which
+    /// now also reach the corrections through the earlier groups' decoded values and through
+    /// the anchors' corrected means); then the whole step's gradients, the entropy-only step's too.
+    @Test func channelContextBackwardMatchesFiniteDifferences() throws {
+        let net = Self.tinyNetwork(seed: 16, context: true, channelGroups: 3)
+        let channel = try #require(net.channelContext)
+        #expect(channel.anchorNetworks.count == 2 && channel.otherNetworks.count == 2)
+        let step = VariableRateStep(network: net, seed: 1, synthesisInput: .noisy)
+        var g = SeededGenerator(seed: 31)
+        var yg = GradientCheck.random([1, 3, 5, 6], &g, scale: 2)
+        var p = GradientCheck.random([1, 6, 5, 6], &g, scale: 1)
+        let r = GradientCheck.random([1, 6, 5, 6], &g)
+        let noise = GradientCheck.random([1, 3, 5, 6], &g, scale: 0.5).data
+        func f() -> Double { GradientCheck.dot(r, step.withContext(p, gained: yg, noise: noise)) }
+        net.parameters.forEach { $0.zeroGrad() }
+        _ = step.withContext(p, gained: yg, noise: noise)
+        var dP = r
+        let dYg = try #require(step.contextBackward(&dP))
+        var probe = SeededGenerator(seed: 32)
+        func check(_ name: String, _ analytic: Tensor, get: (Int) -> Float, set: (Int, Float) -> Void) {
+            for i in GradientCheck.probes(analytic.count, &probe) {
+                let saved = get(i), h: Float = 1e-2
+                set(i, saved + h); let fp = f()
+                set(i, saved - h); let fm = f()
+                set(i, saved)
+                _ = GradientCheck.compare(numeric: (fp - fm) / (2 * Double(h)), analytic: Double(analytic.data[i]), tolerance: 1e-2, "\(name)[\(i)]")
+            }
+        }
+        check("P", dP, get: { p.data[$0] }, set: { p.data[$0] = $1 })
+        check("yg", dYg, get: { yg.data[$0] }, set: { yg.data[$0] = $1 })
+        // (The channel context's own weights are checked in `ChannelContextTests`.)
+        #expect(channel.parameters.allSatisfy { $0.grad.data.contains { $0 != 0 } })
+
+        let x = Self.raiseGainsAndMakeBatch(net, seed: 17)
+        net.parameters.forEach { $0.zeroGrad() }
+        _ = step.run(x, step: 3)
+        Self.compareWithCentralDifferences(channel.parameters + net.analysis.parameters + net.hyperSynthesis.parameters, seed: 8) {
+            net.parameters.forEach { $0.zeroGrad() }
+            return step.run(x, step: 3).loss
+        }
+        net.parameters.forEach { $0.zeroGrad() }
+        _ = step.runEntropyOnly(x, step: 4)
+        Self.compareWithCentralDifferences(channel.parameters + net.hyperSynthesis.parameters, seed: 9) {
+            net.parameters.forEach { $0.zeroGrad() }
+            return step.runEntropyOnly(x, step: 4).loss
+        }
+    }
+
+    /// A channel context that starts at zero changes nothing: the same loss as the model with the
+    /// checkerboard context alone.
+    @Test func aFreshChannelContextCodesAsBefore() {
+        let config = HyperpriorConfig(channels: 5, latentChannels: 4, hyperChannels: 2, lambdas: [0.01, 0.1], contextChannels: 4)
+        var grouped = config
+        grouped.channelGroups = 2; grouped.channelContextChannels = 3
+        let with = MeanScaleHyperprior(config: grouped, seed: 9), without = MeanScaleHyperprior(config: config, seed: 9)
+        for p in without.parameters { with.parameters.first { $0.name == p.name }!.value = p.value }
+        var g = SeededGenerator(seed: 14)
+        let x = Tensor(shape: [2, 3, 64, 64], data: (0..<(2 * 3 * 64 * 64)).map { _ in g.uniform() })
+        #expect(VariableRateStep(network: with, seed: 5).run(x, step: 1).loss == VariableRateStep(network: without, seed: 5).run(x, step: 1).loss)
     }
 
     /// A context that starts at zero changes nothing: the same loss as the network without it.

@@ -32,6 +32,11 @@ public struct HyperpriorConfig: Codable, Sendable, Equatable {
     /// Hidden channels of a checkerboard context (`CheckerboardContext`), or nil (as in files
     /// written before it existed) for none: every latent coded from the hyperprior alone.
     public var contextChannels: Int?
+    /// Channel groups of a channel context (`ChannelContext`), beside the checkerboard one, or
+    /// nil (as in files written before it existed) for none.
+    public var channelGroups: Int?
+    /// Hidden channels of the channel context's networks (set with `channelGroups`).
+    public var channelContextChannels: Int?
 
     public var isModulated: Bool { levelModulation ?? false }
 
@@ -43,7 +48,7 @@ public struct HyperpriorConfig: Codable, Sendable, Equatable {
 
     public init(channels: Int = 96, latentChannels: Int = 128, hyperChannels: Int = 96,
                 lambdas: [Float] = HyperpriorConfig.defaultLambdas, levelModulation: Bool = false, contextChannels: Int? = nil,
-                synthesisChannels: Int? = nil) {
+                synthesisChannels: Int? = nil, channelGroups: Int? = nil, channelContextChannels: Int? = nil) {
         self.channels = channels
         self.latentChannels = latentChannels
         self.synthesisChannels = synthesisChannels == channels ? nil : synthesisChannels
@@ -51,6 +56,8 @@ public struct HyperpriorConfig: Codable, Sendable, Equatable {
         self.lambdas = lambdas
         self.levelModulation = levelModulation ? true : nil
         self.contextChannels = contextChannels
+        self.channelGroups = channelGroups
+        self.channelContextChannels = channelGroups == nil ? nil : channelContextChannels
     }
 
     public var levels: Int { lambdas.count }
@@ -71,7 +78,18 @@ public struct HyperpriorConfig: Codable, Sendable, Equatable {
             && lambdas.allSatisfy { $0 > 0 && $0.isFinite }
             && (contextChannels.map { (1...Self.maxChannels).contains($0) } ?? true)
             && (synthesisChannels.map { (1...Self.maxChannels).contains($0) } ?? true)
+            && hasValidChannelContext
     }
+
+    /// A channel context needs a checkerboard one (its coding order is built around it), at
+    /// least two groups of equal size, and its hidden width; none needs neither field.
+    var hasValidChannelContext: Bool {
+        guard let groups = channelGroups else { return channelContextChannels == nil }
+        guard let hidden = channelContextChannels else { return false }
+        return contextChannels != nil && (2...Self.maxChannelGroups).contains(groups) && groups <= latentChannels
+            && latentChannels % groups == 0 && (1...Self.maxChannels).contains(hidden)
+    }
+    public static let maxChannelGroups = 16
 
     /// The analysis and synthesis transforms' shape.
     public var transforms: AutoencoderConfig {
@@ -115,6 +133,11 @@ public struct HyperpriorConfig: Codable, Sendable, Equatable {
         if let c = contextChannels.map(Double.init) {
             // Evaluated at the non-anchor half of the latent positions.
             context = (m * c * Double(CheckerboardContext.taps.count) + 2 * m * c + c * c + c * 2 * m) * y / 2
+        }
+        if let groups = channelGroups.map(Double.init), let c = channelContextChannels.map(Double.init) {
+            // Every position goes through the networks of the groups after the first.
+            let s = m / groups
+            for g in 1..<Int(groups) { context += ((s * Double(g) + 2 * m) * c + c * c + c * 2 * s) * y }
         }
         return (analysis, synthesis + context)
     }

@@ -28,6 +28,8 @@ public final class MeanScaleHyperprior: TrainableNetwork {
     public let gains: Parameter
     /// The checkerboard context (when `config.contextChannels` is set).
     public let context: CheckerboardContext?
+    /// The channel context (when `config.channelGroups` is set).
+    public let channelContext: ChannelContext?
     /// The transforms' per-level modulations (none unless `config.isModulated`).
     public let modulations: [LevelModulation]
     public var metadata: [String: String]
@@ -83,10 +85,15 @@ public final class MeanScaleHyperprior: TrainableNetwork {
         hyperSynthesis = Sequential(name: "hyper_synthesis", specs: config.hyperSynthesisSpecs, generator: &g)
         hyperPrior = FactorizedPrior(name: "hyper_prior", channels: config.hyperChannels, generator: &g)
         context = config.contextChannels.map { CheckerboardContext(latentChannels: config.latentChannels, hiddenChannels: $0, generator: &g) }
+        if let groups = config.channelGroups, let hidden = config.channelContextChannels {
+            channelContext = ChannelContext(latentChannels: config.latentChannels, groups: groups, hiddenChannels: hidden, generator: &g)
+        } else {
+            channelContext = nil
+        }
         // The hyper-transforms, the prior, the context and the modulations start fresh while
         // the transforms are usually warm-started.
         for p in hyperAnalysis.parameters + hyperSynthesis.parameters + hyperPrior.parameters + modulations.flatMap(\.parameters)
-            + (context?.parameters ?? []) {
+            + (context?.parameters ?? []) + (channelContext?.parameters ?? []) {
             p.learningRateScale = Self.freshLearningRateScale
         }
         // Start with gains spread from 1/11 (lowest level) to 1.4 (highest), log-uniformly.
@@ -102,7 +109,7 @@ public final class MeanScaleHyperprior: TrainableNetwork {
 
     public var parameters: [Parameter] {
         analysis.parameters + synthesis.parameters + hyperAnalysis.parameters + hyperSynthesis.parameters
-            + hyperPrior.parameters + [gains] + (context?.parameters ?? [])
+            + hyperPrior.parameters + [gains] + (context?.parameters ?? []) + (channelContext?.parameters ?? [])
     }
 
     public static let kind = "mean-scale-hyperprior"
@@ -141,7 +148,9 @@ public final class MeanScaleHyperprior: TrainableNetwork {
         // those integers stand for.
         var file = file
         var integer = integerHyperSynthesis
-        if integer == nil && (file["hyper_synthesis.0.weight"] == nil || (config.contextChannels != nil && file["context.symbols.weight"] == nil)) {
+        let missingChannelContext = config.channelGroups != nil && file["channel_context.anchors.1.0.weight"] == nil
+        if integer == nil && (file["hyper_synthesis.0.weight"] == nil || (config.contextChannels != nil && file["context.symbols.weight"] == nil)
+                              || missingChannelContext) {
             do { integer = try IntegerHyperSynthesis(file: file, specs: config.hyperSynthesisSpecs) } catch {
                 throw ModelFileError.malformed("\(error)")
             }
@@ -168,6 +177,20 @@ public final class MeanScaleHyperprior: TrainableNetwork {
                     for (name, values) in context.floatParameters(conditionFraction: hyper.outputFraction) {
                         guard let p = parameters.first(where: { $0.name == name }), p.value.count == values.count else {
                             throw ModelFileError.incompatible("integer context of another shape")
+                        }
+                        file.tensors.append(.init(name: name, shape: p.value.shape, values: values))
+                    }
+                }
+            } catch let error as ModelFileError { throw error } catch { throw ModelFileError.malformed("\(error)") }
+        }
+        // And the channel context.
+        if let groups = config.channelGroups, let hidden = config.channelContextChannels, missingChannelContext {
+            do {
+                if let channel = try IntegerChannelContext(file: file, latentChannels: config.latentChannels, groups: groups, hiddenChannels: hidden),
+                   let hyper = integer {
+                    for (name, values) in channel.floatParameters(conditionFraction: hyper.outputFraction) {
+                        guard let p = parameters.first(where: { $0.name == name }), p.value.count == values.count else {
+                            throw ModelFileError.incompatible("integer channel context of another shape")
                         }
                         file.tensors.append(.init(name: name, shape: p.value.shape, values: values))
                     }
@@ -242,10 +265,22 @@ public final class MeanScaleHyperprior: TrainableNetwork {
     public func meanAndLogScale(_ zHat: Tensor, gained yg: Tensor) -> (Tensor, Tensor) {
         var p = hyperSynthesis.forward(zHat, training: false)
         if p.h != yg.h || p.w != yg.w { p = TensorOps.crop(p, height: yg.h, width: yg.w) }
+        return TensorOps.splitChannels(conditions(p, gained: yg, training: false), at: config.latentChannels)
+    }
+
+    /// The hyper-synthesis output `p` (`[N, 2M, h, w]`) corrected by the contexts, in coding
+    /// order: the channel context at the anchors, the checkerboard context at the other
+    /// positions from the anchors' symbols, the channel context there. Decoded values are taken
+    /// from the gained latent `yg` with `noise` added before rounding (no rounding when
+    /// `rounded` is false; see `ChannelContext.correct`). `p` itself without contexts.
+    public func conditions(_ p: Tensor, gained yg: Tensor, noise: [Float]? = nil, rounded: Bool = true, training: Bool) -> Tensor {
+        var p = p
+        channelContext?.correct(&p, anchors: true, gained: yg, noise: noise, rounded: rounded, training: training)
         if let context {
-            let delta = context.forward(symbols: CheckerboardContext.anchorSymbols(yg, conditions: p), conditions: p, training: false)
-            p = CheckerboardContext.corrected(p, by: delta)
+            let k = CheckerboardContext.anchorSymbols(yg, conditions: p, noise: noise, rounded: rounded)
+            p = CheckerboardContext.corrected(p, by: context.forward(symbols: k, conditions: p, training: training))
         }
-        return TensorOps.splitChannels(p, at: config.latentChannels)
+        channelContext?.correct(&p, anchors: false, gained: yg, noise: noise, rounded: rounded, training: training)
+        return p
     }
 }

@@ -304,36 +304,39 @@ extension VariableRateStep {
 }
 
 extension VariableRateStep {
-    /// The hyper-synthesis' output `p` with the checkerboard context's correction at the
-    /// non-anchor positions (`p` itself without a context). The context reads the anchors'
-    /// residuals with the rate's noise `noise`, rounded (what the decoder will have) unless the
-    /// synthesis input is `.noisy`.
+    /// The hyper-synthesis' output `p` corrected by the contexts (`MeanScaleHyperprior.conditions`),
+    /// their decoded values taken with the rate's noise `noise`, rounded (what the decoder will
+    /// have) unless the synthesis input is `.noisy`.
     func withContext(_ p: Tensor, gained yg: Tensor, noise: [Float]) -> Tensor {
-        guard let context = network.context else { return p }
-        let k = CheckerboardContext.anchorSymbols(yg, conditions: p, noise: noise, rounded: synthesisInput == .straightThrough)
-        return CheckerboardContext.corrected(p, by: context.forward(symbols: k, conditions: p, training: true))
+        network.conditions(p, gained: yg, noise: noise, rounded: synthesisInput == .straightThrough, training: true)
     }
 
     /// Takes the gradient `dParams` with respect to the corrected conditions back through the
-    /// context: adds what reaches the hyper-synthesis' output (the anchors' means included,
-    /// straight through the rounding of their residuals `yg - mean`) and returns what reaches
-    /// `yg` (nil without a context).
+    /// contexts, in reverse coding order, to the hyper-synthesis' output (the anchors' means
+    /// included, straight through the rounding of their residuals `yg - mean`), and returns
+    /// what reaches `yg` (nil without a context).
     func contextBackward(_ dParams: inout Tensor) -> Tensor? {
-        guard let context = network.context else { return nil }
-        let (dK, dP) = context.backward(CheckerboardContext.nonAnchorPart(dParams))
-        dParams.add(dP)
-        let m = dK.c, plane = dK.h * dK.w
-        for n in 0..<dK.n {
-            for c in 0..<m {
-                for r in 0..<dK.h {
-                    for x in stride(from: r & 1, to: dK.w, by: 2) {
-                        let i = (n * m + c) * plane + r * dK.w + x, j = (n * 2 * m + c) * plane + r * dK.w + x
-                        dParams.data[j] -= dK.data[i]
+        guard network.context != nil || network.channelContext != nil else { return nil }
+        let channel = network.channelContext
+        var dYg = channel?.backward(&dParams, anchors: false)
+        if let context = network.context {
+            let (dK, dP) = context.backward(CheckerboardContext.nonAnchorPart(dParams))
+            dParams.add(dP)
+            let m = dK.c, plane = dK.h * dK.w
+            for n in 0..<dK.n {
+                for c in 0..<m {
+                    for r in 0..<dK.h {
+                        for x in stride(from: r & 1, to: dK.w, by: 2) {
+                            let i = (n * m + c) * plane + r * dK.w + x, j = (n * 2 * m + c) * plane + r * dK.w + x
+                            dParams.data[j] -= dK.data[i]
+                        }
                     }
                 }
             }
+            // dK is zero away from the anchors (the symbols' taps there are zero and get no input).
+            if dYg == nil { dYg = dK } else { dYg!.add(dK) }
         }
-        // dK is zero away from the anchors (the symbols' taps there are zero and get no input).
-        return dK
+        if let channel { dYg!.add(channel.backward(&dParams, anchors: true)) }
+        return dYg
     }
 }
