@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """An independent decoder of the latents of a .vlat file, written from docs/FORMAT.md alone
 (no code shared with the Swift implementation), for entropy coders 1 (rANS), 3 (context-
-adaptive rANS), 4 (the same with fitted starting tables), 5 (mean-scale hyperprior) and 6 (the
-same with a checkerboard context). It prints the SHA-256 of the decoded latents as
-little-endian int32 in channel-major order, then C, h, w; for coders 5 and 6 the latents are the
-coded residual symbols, and two more digests follow, of z and of the table indices (the
-integer hyper-synthesis's and context's result):
+adaptive rANS), 4 (the same with fitted starting tables), 5 (mean-scale hyperprior), 6 (the
+same with a checkerboard context) and 7 (with a channel context too). It prints the SHA-256 of
+the decoded latents as little-endian int32 in channel-major order, then C, h, w; for coders 5
+to 7 the latents are the coded residual symbols, and two more digests follow, of z and of the
+table indices (the integer hyper-synthesis's and contexts' result):
 
     python3 Scripts/reference_latents.py photo.vlat Sources/VlatCodec/Models/hyperprior.vlatmodel
 
@@ -105,15 +105,19 @@ class Reader:
         v = (u >> 1) ^ -(u & 1)
         return v if v < 0 else v + (n - 1)
 
+def read_symbol(r, cdf, offset):
+    """One value of a coder-1 stream with table `cdf` (escape last)."""
+    n = len(cdf) - 1
+    slot = r.x & 0xFFFF
+    s = max(j for j in range(n) if cdf[j] <= slot)
+    r.consume(cdf[s], cdf[s + 1] - cdf[s], 16)
+    return offset + (s if s < n - 1 else r.escaped(n))
+
 def decode_rans(payload, offsets, tables, c, h, w, table_of=None):
     r, out = Reader(payload), []
     for i in range(c * h * w):
         t = i // (h * w) if table_of is None else table_of[i]
-        cdf = tables[t]; n = len(cdf) - 1
-        slot = r.x & 0xFFFF
-        s = max(j for j in range(n) if cdf[j] <= slot)
-        r.consume(cdf[s], cdf[s + 1] - cdf[s], 16)
-        out.append(offsets[t] + (s if s < n - 1 else r.escaped(n)))
+        out.append(read_symbol(r, tables[t], offsets[t]))
     assert r.x == 65536 and r.pos == len(payload)
     return out
 
@@ -184,16 +188,27 @@ def decode_hyperprior(payload, config, tensors, c, h, w):
         index = [table(planes[c + ch][i]) for ch in range(c) for i in range(h * w)]
         symbols = decode_rans(payload[6 + nz:], yoff, ytab, c, h, w, table_of=index)
         return symbols, z, index
-    # Coder 6: anchors ((y + x) even), the context's correction, then the other positions.
+    # Coders 6 and 7: anchors ((y + x) even), the context's correction, then the other positions;
+    # with a channel context (coder 7), each half's channel groups after the first corrected
+    # just before they are read.
+    groups = hp.get("channelGroups") or 1
+    gs = c // groups
     anchors = [(y, x) for y in range(h) for x in range(w) if (y + x) % 2 == 0]
     others = [(y, x) for y in range(h) for x in range(w) if (y + x) % 2 == 1]
     na = struct.unpack_from("<I", payload, 6 + nz)[0]
     start = 6 + nz + 4
     symbols = [0] * (c * h * w)
-    order = [(ch, y, x) for ch in range(c) for (y, x) in anchors]
-    got = decode_rans(payload[start:start + na], yoff, ytab, 1, 1, len(order),
-                      table_of=[table(planes[c + ch][y * w + x]) for ch, y, x in order])
-    for (ch, y, x), v in zip(order, got): symbols[(ch * h + y) * w + x] = v
+    planes = [list(p) for p in planes]
+    def read_half(data, positions, half):
+        r = Reader(data)
+        for g in range(groups):
+            if g > 0: channel_correct(planes, symbols, tensors, half, g, gs, c, h, w, positions, frac, hp["channelContextChannels"])
+            for ch in range(g * gs, (g + 1) * gs):
+                for (y, x) in positions:
+                    t = table(planes[c + ch][y * w + x])
+                    symbols[(ch * h + y) * w + x] = read_symbol(r, ytab[t], yoff[t])
+        assert r.x == 65536 and r.pos == len(data)
+    read_half(payload[start:start + na], anchors, "anchors")
     e, up = [int(v) for v in tensors["integer_context.io_shifts"]]
     cshifts = [int(v) for v in tensors["integer_context.shifts"]]
     hidden = context
@@ -202,7 +217,6 @@ def decode_hyperprior(payload, config, tensors, c, h, w):
     biases = [[int(hi) * (1 << 24) + int(lo_) for hi, lo_ in zip(tensors["integer_context.%d.bias_high" % k],
                                                                 tensors["integer_context.%d.bias_low" % k])] for k in range(3)]
     taps = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3) if (dy + dx) % 2]
-    corrected = [list(p) for p in planes]
     for (y, x) in others:
         col = []
         for ch in range(c):
@@ -215,13 +229,37 @@ def decode_hyperprior(payload, config, tensors, c, h, w):
             col = [min(max((biases[k][o] + sum(weights[k][o * cin + i] * col[i] for i in range(cin) if col[i]) + half) >> cshifts[k],
                            0 if relu else -LIMIT), LIMIT) for o in range(cout)]
         for p in range(2 * c):
-            corrected[p][y * w + x] = min(max(planes[p][y * w + x] + (col[p] << up), -LIMIT), LIMIT)
-    order = [(ch, y, x) for ch in range(c) for (y, x) in others]
-    got = decode_rans(payload[start + na:], yoff, ytab, 1, 1, len(order),
-                      table_of=[table(corrected[c + ch][y * w + x]) for ch, y, x in order])
-    for (ch, y, x), v in zip(order, got): symbols[(ch * h + y) * w + x] = v
-    index = [table(corrected[c + ch][i]) for ch in range(c) for i in range(h * w)]
+            planes[p][y * w + x] = min(max(planes[p][y * w + x] + (col[p] << up), -LIMIT), LIMIT)
+    read_half(payload[start + na:], others, "others")
+    index = [table(planes[c + ch][i]) for ch in range(c) for i in range(h * w)]
     return symbols, z, index
+
+def channel_correct(planes, symbols, tensors, half, g, s, c, h, w, positions, frac, hidden):
+    """Coder 7: group g's means and log-scales at `positions`, from the earlier groups' decoded
+    values and the conditions as they stand, every column taken before any correction."""
+    pre = "integer_channel_context.%s.%d" % (half, g)
+    e = int(tensors["integer_channel_context.input_shift"][0])
+    shifts = [int(v) for v in tensors[pre + ".shifts"]]
+    sizes = [(s * g + 2 * c, hidden, True), (hidden, hidden, True), (hidden, 2 * s, False)]
+    weights = [[int(v) for v in tensors["%s.%d.weight" % (pre, k)]] for k in range(3)]
+    biases = [[int(hi) * (1 << 24) + int(lo_) for hi, lo_ in zip(tensors["%s.%d.bias_high" % (pre, k)],
+                                                                tensors["%s.%d.bias_low" % (pre, k)])] for k in range(3)]
+    rnd = (1 << (e - 1)) if e else 0
+    outputs = []
+    for (y, x) in positions:
+        p = y * w + x
+        col = [(symbols[ch * h * w + p] * (1 << frac) + planes[ch][p] + rnd) >> e for ch in range(s * g)]
+        col += [(planes[j][p] + rnd) >> e for j in range(2 * c)]
+        col = [min(max(v, -LIMIT), LIMIT) for v in col]
+        for k, (cin, cout, relu) in enumerate(sizes):
+            half_ = 1 << (shifts[k] - 1) if shifts[k] else 0
+            col = [min(max((biases[k][o] + sum(weights[k][o * cin + i] * col[i] for i in range(cin) if col[i]) + half_) >> shifts[k],
+                           0 if relu else -LIMIT), LIMIT) for o in range(cout)]
+        outputs.append((p, col))
+    for p, col in outputs:
+        for j in range(2 * s):
+            plane = g * s + j if j < s else c + g * s + j - s
+            planes[plane][p] = min(max(planes[plane][p] + (col[j] << (frac - shifts[3])), -LIMIT), LIMIT)
 
 def decode_ctx(payload, offsets, tables, starts, c, h, w):
     r, out = Reader(payload), [0] * (c * h * w)
@@ -274,9 +312,11 @@ def main():
     c, h, w = struct.unpack_from("<3H", head, 18)
     assert head[24:56] == hashlib.sha256(model[:-32]).digest(), "the file names another model"
     payload = b"".join(d for k, d in parts if k == "DATA")
-    if coder in (5, 6):
+    if coder in (5, 6, 7):
         config, tensors = model_tensors(model)
-        assert (coder == 6) == bool(config["hyperprior"].get("contextChannels")), "the coder does not fit the model"
+        hp = config["hyperprior"]
+        expected = 7 if hp.get("channelGroups") else 6 if hp.get("contextChannels") else 5
+        assert coder == expected, "the coder does not fit the model"
         symbols, z, index = decode_hyperprior(payload, config, tensors, c, h, w)
         digest = lambda v: hashlib.sha256(struct.pack("<%di" % len(v), *v)).hexdigest()
         print(digest(symbols), c, h, w, digest(z), digest(index))

@@ -30,7 +30,7 @@ public enum CoderChoice: String, CaseIterable, Sendable, CustomStringConvertible
         case .rans: self = .rans
         case .zstd: self = .zstd
         case .ctx, .ctxFitted: self = .ctx
-        case .hyperprior, .hyperpriorContext: self = .hyperprior
+        case .hyperprior, .hyperpriorContext, .hyperpriorChannelContext: self = .hyperprior
         }
     }
 

@@ -14,8 +14,8 @@ import VlatTensor
 /// - `context`: the checkerboard context as an integer network (`IntegerCheckerboardContext`),
 ///   for a model that has one (it codes with header coder 6);
 /// - `channelContext`: the channel context as an integer network (`IntegerChannelContext`), for
-///   a model that has one beside the checkerboard context (the same coder 6, its groups coded in
-///   order);
+///   a model that has one beside the checkerboard context (header coder 7: coder 6's payload,
+///   its groups coded in order);
 /// - `logGains`: each level's per-channel natural-log gain in units of 2^-16 (exact integers, so
 ///   that a fractional level means the same gains everywhere; the gains scale the latent
 ///   before the entropy model, and only the reconstruction divides by them).
@@ -98,6 +98,11 @@ public final class HyperpriorCodecModel {
     }
 
     public var levels: Int { network.config.levels }
+    /// The header coder of this model's files: 5, 6 with a checkerboard context, 7 with a
+    /// channel context beside it.
+    public var coder: ContainerHeader.Coder {
+        channelContext != nil ? .hyperpriorChannelContext : context != nil ? .hyperpriorContext : .hyperprior
+    }
     /// The quality a hyperprior model codes at when none is named.
     public static let defaultQuality = 4
 

@@ -171,7 +171,7 @@ public enum ImageCodec {
         let header = ContainerHeader(
             width: image.width, height: image.height, sourceColorType: image.source.colorType.rawValue,
             sourceBitDepth: UInt8(image.source.bitDepth), quality: isWhole ? UInt8(levelCode / 256 + 1) : 0,
-            coder: hyper.context == nil ? .hyperprior : .hyperpriorContext,
+            coder: hyper.coder,
             paddingMultiple: paddingMultiple, latentChannels: latent.c, latentHeight: latent.h, latentWidth: latent.w, modelDigest: model.digest)
         return (container(header: header, image: image, payload: payload), latent)
     }
@@ -235,8 +235,7 @@ public enum ImageCodec {
             throw CodecError.corruptPayload("latent shape \(h.latentChannels)x\(h.latentHeight)x\(h.latentWidth) does not fit the model")
         }
         try checkMemory(width: h.width, height: h.height, model: model, limit: memoryLimit)
-        guard h.coder.isHyperprior == (model.hyperprior != nil), h.coder != .hyperpriorContext || model.hyperprior?.context != nil,
-              h.coder != .hyperprior || model.hyperprior?.context == nil else {
+        guard h.coder.isHyperprior == (model.hyperprior != nil), model.hyperprior.map({ $0.coder == h.coder }) ?? true else {
             throw CodecError.corruptPayload("coder \(h.coder) does not fit the model's kind")
         }
         let latent: Tensor

@@ -80,7 +80,7 @@ public enum FactorizedLatentCoder {
         case .ctx: return Context(tables: model.tables, priors: nil)
         case .ctxFitted: return model.contextPriors.map { Context(tables: model.tables, priors: $0) }
         case .zstd: return Zstd()
-        case .hyperprior, .hyperpriorContext: return nil
+        case .hyperprior, .hyperpriorContext, .hyperpriorChannelContext: return nil
         }
     }
 }

@@ -30,9 +30,14 @@ public struct ContainerHeader: Sendable, Equatable {
         /// the model's integer context (`HyperpriorCoding`). A value of its own so that a reader
         /// without the context refuses the file.
         case hyperpriorContext = 6
+        /// The same payload as coder 6 with a channel context beside the checkerboard one: within
+        /// each half the channel groups after the first have their means and scales corrected
+        /// from the earlier groups first. A value of its own so that a reader without the
+        /// channel context refuses the file.
+        case hyperpriorChannelContext = 7
 
         /// Whether this is one of a hyperprior model's coders.
-        public var isHyperprior: Bool { self == .hyperprior || self == .hyperpriorContext }
+        public var isHyperprior: Bool { self == .hyperprior || self == .hyperpriorContext || self == .hyperpriorChannelContext }
 
         public var description: String {
             switch self {
@@ -42,6 +47,7 @@ public struct ContainerHeader: Sendable, Equatable {
             case .ctxFitted: "ctx (fitted start)"
             case .hyperprior: "hyperprior"
             case .hyperpriorContext: "hyperprior (checkerboard context)"
+            case .hyperpriorChannelContext: "hyperprior (checkerboard and channel context)"
             }
         }
     }

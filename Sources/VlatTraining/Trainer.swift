@@ -113,8 +113,8 @@ public final class Trainer {
                     guard o.objective == .hyperprior else { return "\(o.objective.rawValue), N=\(o.channels), M=\(o.latentChannels)" }
                     let h = o.hyperpriorConfig
                     return "\(o.objective.rawValue), \(h.widthsDescription)"
-                        + ", z \(h.hyperChannels), \(h.levels) levels, modulations \(h.isModulated ? "on" : "off"), context \(h.contextChannels.map(String.init) ?? "none")"
-                        + (h.channelGroups.map { ", channel context \($0) groups x \(h.channelContextChannels ?? 0)" } ?? "")
+                        + ", z \(h.hyperChannels), \(h.levels) levels, modulations \(h.isModulated ? "on" : "off")"
+                        + (h.contextChannels == nil ? ", context none" : h.contextsDescription)
                 }
                 throw TrainingError.incompatibleCheckpoint(
                     "checkpoint is from another architecture (\(describe(saved))); this run asks for \(describe(options))")

@@ -140,7 +140,7 @@ public final class TrainingRun {
         }
         if let hyperprior = trainer.hyperprior {
             let c = hyperprior.config, macs = c.transforms.macsPerPixel, hyper = c.hyperMacsPerPixel
-            let context = c.contextChannels.map { ", context \($0)" } ?? ""
+            let context = c.contextsDescription
             let trained = trainer.options.trainedLevels.map { " (training level \($0.map { "\($0 + 1)" }.joined(separator: ",")) only)" } ?? ""
             return ["hyperprior: \(c.widthsDescription), z \(c.hyperChannels), \(c.levels) levels\(trained)\(context), \(count) parameters, \(kmac(macs.analysis + macs.synthesis + hyper.analysis + hyper.synthesis)) kMAC/pixel; \(start)"]
         }

@@ -368,15 +368,19 @@ struct HyperpriorReferenceDecoderTests {
     /// Scripts/reference_latents.py decodes coders 5 and 6 from docs/FORMAT.md alone, integer
     /// hyper-synthesis and context included: its z, table indices and symbols must be the
     /// Swift decoder's.
-    @Test(arguments: [false, true])
-    func anIndependentDecoderFindsTheSameSymbolsZAndTables(context: Bool) throws {
+    @Test(arguments: [(false, false), (true, false), (true, true)])
+    func anIndependentDecoderFindsTheSameSymbolsZAndTables(context: Bool, channel: Bool) throws {
         let dir = CLI.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         let net = MeanScaleHyperprior(config: HyperpriorConfig(channels: 8, latentChannels: 6, hyperChannels: 4, lambdas: [0.01, 0.1],
-                                                              contextChannels: context ? 5 : nil), seed: 9)
-        // A context that corrects (its output layer starts at zero).
+                                                              contextChannels: context ? 5 : nil, channelGroups: channel ? 3 : nil,
+                                                              channelContextChannels: 4), seed: 9)
+        // Contexts that correct (their output layers start at zero).
         var g = SeededGenerator(seed: 2)
         for p in net.context?.head.layers[3].parameters ?? [] { for i in 0..<p.value.count { p.value.data[i] = (g.uniform() - 0.5) * 0.5 } }
+        for net in (net.channelContext?.anchorNetworks ?? []) + (net.channelContext?.otherNetworks ?? []) {
+            for p in net.layers[4].parameters { for i in 0..<p.value.count { p.value.data[i] = (g.uniform() - 0.5) * 0.5 } }
+        }
         for i in 0..<net.gains.value.count { net.gains.value.data[i] = Float(2 + i % 4) / MeanScaleHyperprior.gainScale }
         // Spread the predicted log-scales over the table (an untrained network predicts about 0).
         let bias = net.hyperSynthesis.parameters.last!
@@ -397,7 +401,7 @@ struct HyperpriorReferenceDecoderTests {
         let expected = [Self.digest(d.symbols), "\(container.header.latentChannels)", "\(container.header.latentHeight)",
                         "\(container.header.latentWidth)", Self.digest(d.zHat), Self.digest(d.indices.map { Int32($0) })]
         #expect(Set(d.indices).count > 3, "the test image should use several scales")
-        #expect(container.header.coder == (context ? .hyperpriorContext : .hyperprior))
+        #expect(container.header.coder == (channel ? .hyperpriorChannelContext : context ? .hyperpriorContext : .hyperprior))
 
         let (status, text) = try ReferenceDecoderTests.referenceDecoder(file, model: modelPath)
         #expect(status == 0)

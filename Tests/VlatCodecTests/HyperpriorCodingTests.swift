@@ -51,7 +51,7 @@ struct HyperpriorCodingTests {
         for q in [1.0, 1.5, 2.0, 2.75, 3.0] {
             let model = try base.atQuality(q)
             let (container, latent) = try ImageCodec.encodeKeepingLatent(image, model: model)
-            #expect(container.header.coder == (context ? .hyperpriorContext : .hyperprior))
+            #expect(container.header.coder == (channel ? .hyperpriorChannelContext : context ? .hyperpriorContext : .hyperprior))
             #expect(container.header.quality == (q == q.rounded() ? UInt8(q) : 0))
             let parsed = try Container.parse(container.serialized())
             let decodedLatent = try HyperpriorCoding.decode(parsed.payload, model: base.hyperprior!, height: latent.h, width: latent.w)
@@ -279,6 +279,14 @@ struct HyperpriorCodingTests {
         var plain = try ImageCodec.encode(image, model: without)
         plain.header.modelDigest = withContext.digest
         #expect(throws: CodecError.self) { try ImageCodec.decode(plain, model: withContext) }
+        // Likewise a channel context's coder 7 and the checkerboard context's coder 6.
+        let withChannel = HyperpriorFixtures.model(channel: true)
+        var grouped = try ImageCodec.encode(image, model: withChannel)
+        #expect(grouped.header.coder == .hyperpriorChannelContext)
+        grouped.header.modelDigest = withContext.digest
+        #expect(throws: CodecError.self) { try ImageCodec.decode(grouped, model: withContext) }
+        file.header.modelDigest = withChannel.digest
+        #expect(throws: CodecError.self) { try ImageCodec.decode(file, model: withChannel) }
     }
 
     @Test func theFastIntegerPathEqualsADirectReference() throws {

@@ -68,6 +68,11 @@ public struct HyperpriorConfig: Codable, Sendable, Equatable {
     public var widthsDescription: String {
         "N=\(channels)\(synthesisChannels.map { " (synthesis \($0))" } ?? ""), M=\(latentChannels)"
     }
+    /// `, context 128, channel context 4 groups x 64`, or less, or nothing without contexts.
+    public var contextsDescription: String {
+        (contextChannels.map { ", context \($0)" } ?? "")
+            + (channelGroups.map { ", channel context \($0) groups x \(channelContextChannels ?? 0)" } ?? "")
+    }
     /// Largest channel count and level count a model file may declare.
     public static let maxChannels = AutoencoderConfig.maxChannels
     public static let maxLevels = 64
