@@ -304,11 +304,13 @@ extension VariableRateStep {
 }
 
 extension VariableRateStep {
-    /// The hyper-synthesis' output `p` corrected by the contexts (`MeanScaleHyperprior.conditions`),
-    /// their decoded values taken with the rate's noise `noise`, rounded (what the decoder will
-    /// have) unless the synthesis input is `.noisy`.
+    /// The hyper-synthesis' output `p` corrected by the contexts (`MeanScaleHyperprior.conditions`).
+    /// They read what the decoder will have, the residuals rounded without the rate's noise
+    /// (as the synthesis input is), unless the synthesis input is `.noisy`: then the latent
+    /// plus the rate's noise `noise`, unrounded.
     func withContext(_ p: Tensor, gained yg: Tensor, noise: [Float]) -> Tensor {
-        network.conditions(p, gained: yg, noise: noise, rounded: synthesisInput == .straightThrough, training: true)
+        let rounded = synthesisInput == .straightThrough
+        return network.conditions(p, gained: yg, noise: rounded ? nil : noise, rounded: rounded, training: true)
     }
 
     /// Takes the gradient `dParams` with respect to the corrected conditions back through the
