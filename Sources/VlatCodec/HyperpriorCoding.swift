@@ -279,25 +279,35 @@ public enum HyperpriorCoding {
         let anchorCount = readU32(payload, at: start)
         guard anchorCount <= payload.count - start - 4 else { throw CodecError.corruptPayload("anchor stream of \(anchorCount) bytes overruns the payload") }
         var symbols = [Int32](repeating: 0, count: count)
-        // With a channel context, each group's conditions are corrected just before its first
-        // symbol is read (the coder asks for a symbol's table after storing the one before it).
-        let groupLength = m / (model.channelContext?.groups ?? 1)
+        // Each half's stream channel group by channel group; with a channel context, a group's
+        // conditions are corrected just before it is read.
+        let groups = model.channelContext?.groups ?? 1, groupLength = m / groups
         func decodeHalf(_ bytes: ArraySlice<UInt8>, anchors isAnchors: Bool) throws {
             let order = CodingOrder(anchors: isAnchors, height: height, width: width), perGroup = groupLength * order.plane.count
-            try RANSCoder.decode(Array(bytes), count: order.count(channels: m), tables: model.yTables, tableIndex: { k in
-                if k > 0, k % perGroup == 0, let channel = model.channelContext {
-                    conditions.correct(with: channel, group: k / perGroup, anchors: isAnchors, symbols: symbols, height: height, width: width)
+            let stage = isAnchors ? "rANS anchors" : "rANS others"
+            var decoder = try RANSCoder.Decoder(Array(bytes), count: order.count(channels: m))
+            for g in 0..<groups {
+                if g > 0, let channel = model.channelContext {
+                    StageTimes.measure("channel context") {
+                        conditions.correct(with: channel, group: g, anchors: isAnchors, symbols: symbols, height: height, width: width)
+                    }
                 }
-                return Int(conditions.indices[order.index(k)])
-            }) { symbols[order.index($0)] = $1 }
+                try StageTimes.measure(stage) {
+                    for k in (g * perGroup)..<((g + 1) * perGroup) {
+                        let i = order.index(k)
+                        symbols[i] = try decoder.next(tables: model.yTables, index: Int(conditions.indices[i]))
+                    }
+                }
+            }
+            try decoder.finish()
         }
-        do {
-            try StageTimes.measure("rANS anchors") { try decodeHalf(payload[(start + 4)..<(start + 4 + anchorCount)], anchors: true) }
-        } catch { throw CodecError.corruptPayload("anchor latents: \(error)") }
+        do { try decodeHalf(payload[(start + 4)..<(start + 4 + anchorCount)], anchors: true) } catch {
+            throw CodecError.corruptPayload("anchor latents: \(error)")
+        }
         StageTimes.measure("context") { conditions.correct(with: context, symbols: symbols, height: height, width: width) }
-        do {
-            try StageTimes.measure("rANS others") { try decodeHalf(payload[(start + 4 + anchorCount)...], anchors: false) }
-        } catch { throw CodecError.corruptPayload("non-anchor latents: \(error)") }
+        do { try decodeHalf(payload[(start + 4 + anchorCount)...], anchors: false) } catch {
+            throw CodecError.corruptPayload("non-anchor latents: \(error)")
+        }
         return (zHat, conditions, symbols, gains)
     }
 }

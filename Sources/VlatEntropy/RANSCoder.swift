@@ -55,21 +55,38 @@ public enum RANSCoder {
 
     /// The same, handing each value `i` to `store(i, value)` in order instead of returning an
     /// array (a damaged stream throws after handing over the values before the damage).
-    /// `tableIndex(i)` is asked after value `i - 1` was stored, so a value's table may depend on
-    /// the values before it (a context).
     public static func decode(_ bytes: [UInt8], count: Int, tables: [QuantizedCDF], tableIndex: (Int) -> Int,
                               store: (Int, Int32) -> Void) throws {
-        var reader = try RANSReader(bytes, symbols: count)
-        for i in 0..<count {
-            let k = tableIndex(i)
+        var decoder = try Decoder(bytes, count: count)
+        for i in 0..<count { store(i, try decoder.next(tables: tables, index: tableIndex(i))) }
+        try decoder.finish()
+    }
+
+    /// A stream read value by value, for a caller that must do work between values (a context
+    /// that corrects later values' tables from earlier ones):
+    /// ```swift
+    /// var decoder = try RANSCoder.Decoder(bytes, count: n)
+    /// for i in 0..<n { values[i] = try decoder.next(tables: tables, index: tableOf(i)) }
+    /// try decoder.finish()
+    /// ```
+    public struct Decoder {
+        private var reader: RANSReader
+
+        /// `count` is how many values the stream holds.
+        public init(_ bytes: [UInt8], count: Int) throws { reader = try RANSReader(bytes, symbols: count) }
+
+        /// The next value, coded with `tables[index]`.
+        public mutating func next(tables: [QuantizedCDF], index k: Int) throws -> Int32 {
             guard k >= 0 && k < tables.count else { throw EntropyError.invalidTable("table index \(k) of \(tables.count)") }
             let table = tables[k]
             let s = table.symbol(forSlot: reader.slot(bits: precision))
             try reader.consume(start: table.cdf[s], frequency: table.frequency(s), bits: precision)
             let v = s < table.escape ? Int64(s) : try RANSBypass.read(from: &reader, escape: table.escape)
             guard let value = Int32(exactly: v + Int64(table.offset)) else { throw EntropyError.corrupt("escaped value out of range") }
-            store(i, value)
+            return value
         }
-        try reader.finish()
+
+        /// Checks that the stream ends where it should, every value read.
+        public func finish() throws { try reader.finish() }
     }
 }

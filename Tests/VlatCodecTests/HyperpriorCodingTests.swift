@@ -74,7 +74,7 @@ struct HyperpriorCodingTests {
     /// `StageTimes` names the hyperprior's stages of an encode and a decode when enabled, and
     /// only those of its own thread.
     @Test func stageTimesNameTheHyperpriorsStages() throws {
-        let model = HyperpriorFixtures.model(context: true)
+        let model = HyperpriorFixtures.model(channel: true)
         let image = CodecFixtures.image("Corpus/photos/chelsea.png")
         StageTimes.isEnabled = true
         defer { StageTimes.isEnabled = false }
@@ -83,10 +83,11 @@ struct HyperpriorCodingTests {
         let encode = StageTimes.take()
         _ = try ImageCodec.decode(Container.parse(container.serialized()), model: model)
         let decode = StageTimes.take()
-        for stage in ["analysis", "hyper-analysis", "rANS z", "hyper-synthesis", "quantize", "rANS anchors", "context", "rANS others"] {
+        for stage in ["analysis", "hyper-analysis", "rANS z", "hyper-synthesis", "quantize", "channel context", "rANS anchors", "context",
+                      "rANS others"] {
             #expect(encode.contains { $0.stage == stage && $0.seconds >= 0 }, "encode: \(stage)")
         }
-        for stage in ["rANS z", "hyper-synthesis", "rANS anchors", "context", "rANS others", "dequantize", "synthesis"] {
+        for stage in ["rANS z", "hyper-synthesis", "rANS anchors", "channel context", "context", "rANS others", "dequantize", "synthesis"] {
             #expect(decode.contains { $0.stage == stage && $0.seconds >= 0 }, "decode: \(stage)")
         }
         // A decode on another thread adds nothing to this thread's totals.
