@@ -29,6 +29,25 @@ public enum GradientCheck {
         return err
     }
 
+    /// Central differences of `f` in sampled entries of a tensor (read by `get`, written by
+    /// `set`, so that `f` may read the tensor itself) against `analytic`, the gradient of `f`
+    /// with respect to it. Returns the worst relative error seen.
+    @discardableResult
+    public static func checkEntries(_ name: String, _ analytic: Tensor, h: Float = 1e-2, tolerance: Double = 1e-2,
+                                    generator g: inout SeededGenerator, sourceLocation: SourceLocation = #_sourceLocation,
+                                    get: (Int) -> Float, set: (Int, Float) -> Void, _ f: () -> Double) -> Double {
+        var worst = 0.0
+        for i in probes(analytic.count, &g) {
+            let saved = get(i)
+            set(i, saved + h); let fp = f()
+            set(i, saved - h); let fm = f()
+            set(i, saved)
+            worst = max(worst, compare(numeric: (fp - fm) / (2 * Double(h)), analytic: Double(analytic.data[i]), tolerance: tolerance,
+                                       "\(name)[\(i)]", sourceLocation: sourceLocation))
+        }
+        return worst
+    }
+
     /// Central differences of `f` with respect to sampled elements of each parameter, against
     /// the gradients already accumulated in `parameters`.
     @discardableResult

@@ -191,9 +191,10 @@ struct HyperpriorCodingTests {
         #expect(changed.dropFirst().allSatisfy { $0 * 2 > 2 * span }, "\(changed) of \(2 * span) conditions a group corrected")
     }
 
-    /// The integer channel context against its definition: for each position of the half,
-    /// direct Int64 sums of the gathered column through the three layers, no gathering buffer,
-    /// no BLAS; passes of one position give the same integers.
+    /// The integer channel context against its definition: for each position of the half, its
+    /// column built value by value and run through the reference convolutions
+    /// (`ReferenceIntegerNetwork`), no gathering buffer, no BLAS; passes of one position give
+    /// the same integers.
     @Test(arguments: [true, false]) func theIntegerChannelContextEqualsADirectReference(anchors: Bool) throws {
         let hyper = try #require(HyperpriorFixtures.model(channel: true).hyperprior)
         let channel = try #require(hyper.channelContext)
@@ -220,15 +221,8 @@ struct HyperpriorCodingTests {
                             min(max((Int64(symbols[c * plane + p]) * (1 << Int64(f)) + Int64(conditions[c * plane + p]) + half) >> shift, -limit), limit)
                         }
                         a += (0..<(2 * m)).map { j in min(max((Int64(conditions[j * plane + p]) + half) >> shift, -limit), limit) }
-                        for layer in net.layers {
-                            let n = layer.spec.inChannels
-                            a = (0..<layer.spec.outChannels).map { o in
-                                var acc = layer.bias[o]
-                                for i in 0..<n { acc += Int64(layer.weights[o * n + i]) * a[i] }
-                                let v = (acc + (layer.shift > 0 ? 1 << (layer.shift - 1) : 0)) >> Int64(layer.shift)
-                                return min(max(v, layer.relu ? 0 : -limit), limit)
-                            }
-                        }
+                        // The column as a 1x1 image through the reference convolutions.
+                        a = ReferenceIntegerNetwork.run(net, a.map { Int32($0) }, height: 1, width: 1).values
                         for o in 0..<(2 * s) {
                             let i = (o < s ? group * s + o : m + group * s + o - s) * plane + p
                             expected[i] = Int32(min(max(Int64(conditions[i]) + a[o] << Int64(f - net.outputFraction), -limit), limit))

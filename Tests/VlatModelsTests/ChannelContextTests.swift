@@ -42,20 +42,8 @@ struct ChannelContextTests {
         var dP = r
         let dYg = c.backward(&dP, anchors: anchors)
         var probe = SeededGenerator(seed: 4)
-        for i in GradientCheck.probes(p.count, &probe) {
-            let saved = p.data[i]
-            p.data[i] = saved + 1e-2; let fp = f()
-            p.data[i] = saved - 1e-2; let fm = f()
-            p.data[i] = saved
-            _ = GradientCheck.compare(numeric: (fp - fm) / 2e-2, analytic: Double(dP.data[i]), tolerance: 1e-2, "P[\(i)]")
-        }
-        for i in GradientCheck.probes(yg.count, &probe) {
-            let saved = yg.data[i]
-            yg.data[i] = saved + 1e-2; let fp = f()
-            yg.data[i] = saved - 1e-2; let fm = f()
-            yg.data[i] = saved
-            _ = GradientCheck.compare(numeric: (fp - fm) / 2e-2, analytic: Double(dYg.data[i]), tolerance: 1e-2, "yg[\(i)]")
-        }
+        GradientCheck.checkEntries("P", dP, generator: &probe, get: { p.data[$0] }, set: { p.data[$0] = $1 }) { f() }
+        GradientCheck.checkEntries("yg", dYg, generator: &probe, get: { yg.data[$0] }, set: { yg.data[$0] = $1 }) { f() }
         // Every ReLU active: the correction is linear in each single weight, so a large step is exact.
         GradientCheck.checkParameters(anchors ? c.anchorNetworks.flatMap(\.parameters) : c.otherNetworks.flatMap(\.parameters),
                                       h: 5e-2, tolerance: 1e-2, generator: &probe) { f() }

@@ -84,18 +84,8 @@ struct VariableRateStepTests {
         var dP = r
         let dYg = try #require(step.contextBackward(&dP))
         var probe = SeededGenerator(seed: 22)
-        /// Central differences of `f` in sampled entries (read by `get`, written by `set`) against `analytic`.
-        func check(_ name: String, _ analytic: Tensor, get: (Int) -> Float, set: (Int, Float) -> Void) {
-            for i in GradientCheck.probes(analytic.count, &probe) {
-                let saved = get(i), h: Float = 1e-2
-                set(i, saved + h); let fp = f()
-                set(i, saved - h); let fm = f()
-                set(i, saved)
-                _ = GradientCheck.compare(numeric: (fp - fm) / (2 * Double(h)), analytic: Double(analytic.data[i]), tolerance: 1e-2, "\(name)[\(i)]")
-            }
-        }
-        check("P", dP, get: { p.data[$0] }, set: { p.data[$0] = $1 })
-        check("yg", dYg, get: { yg.data[$0] }, set: { yg.data[$0] = $1 })
+        GradientCheck.checkEntries("P", dP, generator: &probe, get: { p.data[$0] }, set: { p.data[$0] = $1 }) { f() }
+        GradientCheck.checkEntries("yg", dYg, generator: &probe, get: { yg.data[$0] }, set: { yg.data[$0] = $1 }) { f() }
         // Some anchors' residuals do reach yg and P's means (else the checks above prove little).
         #expect(dYg.data.contains { abs($0) > 0.05 })
         // A weight moves every position's pre-activation: a smaller step crosses fewer ReLU kinks.
@@ -122,17 +112,8 @@ struct VariableRateStepTests {
         var dP = r
         let dYg = try #require(step.contextBackward(&dP))
         var probe = SeededGenerator(seed: 32)
-        func check(_ name: String, _ analytic: Tensor, get: (Int) -> Float, set: (Int, Float) -> Void) {
-            for i in GradientCheck.probes(analytic.count, &probe) {
-                let saved = get(i), h: Float = 1e-2
-                set(i, saved + h); let fp = f()
-                set(i, saved - h); let fm = f()
-                set(i, saved)
-                _ = GradientCheck.compare(numeric: (fp - fm) / (2 * Double(h)), analytic: Double(analytic.data[i]), tolerance: 1e-2, "\(name)[\(i)]")
-            }
-        }
-        check("P", dP, get: { p.data[$0] }, set: { p.data[$0] = $1 })
-        check("yg", dYg, get: { yg.data[$0] }, set: { yg.data[$0] = $1 })
+        GradientCheck.checkEntries("P", dP, generator: &probe, get: { p.data[$0] }, set: { p.data[$0] = $1 }) { f() }
+        GradientCheck.checkEntries("yg", dYg, generator: &probe, get: { yg.data[$0] }, set: { yg.data[$0] = $1 }) { f() }
         // (The channel context's own weights are checked in `ChannelContextTests`.)
         #expect(channel.parameters.allSatisfy { $0.grad.data.contains { $0 != 0 } })
 
