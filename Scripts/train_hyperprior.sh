@@ -23,9 +23,10 @@
 #   CONTEXT  hidden channels of the checkerboard context (default 128; 0 for none, as the run
 #          had before its phase 9); a fresh start from a model without one warm-starts it, the
 #          context starting as no correction
-#   CHANNEL_GROUPS  channel groups of a channel context beside the checkerboard one (default:
-#          none); a fresh start from a model without one warm-starts it, starting as no
-#          correction. CHANNEL_HIDDEN: its networks' hidden channels (default 64)
+#   CHANNEL_GROUPS  channel groups of a channel context beside the checkerboard one (default 4;
+#          0 for none, as the run had before its phase 17); a fresh start from a model without
+#          one warm-starts it, starting as no correction. CHANNEL_HIDDEN: its networks' hidden
+#          channels (default 64)
 #   LATENT  latent channels M (default 128); a fresh start from a model with fewer widens its
 #          latent (`MeanScaleHyperprior.widenLatent`: the new channels split old ones)
 #   SYNTHESIS  hidden channels of the synthesis (default: those of the analysis, 96); a fresh
@@ -56,7 +57,7 @@ kernels=(env -u OPENBLAS_CORETYPE)
 [[ -n "${KERNELS:-}" ]] && kernels=(env OPENBLAS_CORETYPE="$KERNELS")
 [[ "${CONTEXT:-128}" != 0 ]] && common+=(--context-channels "${CONTEXT:-128}")
 [[ -n "${SYNTHESIS:-}" ]] && common+=(--synthesis-channels "$SYNTHESIS")
-[[ -n "${CHANNEL_GROUPS:-}" ]] && common+=(--channel-groups "$CHANNEL_GROUPS" --channel-context-channels "${CHANNEL_HIDDEN:-64}")
+[[ "${CHANNEL_GROUPS:-4}" != 0 ]] && common+=(--channel-groups "${CHANNEL_GROUPS:-4}" --channel-context-channels "${CHANNEL_HIDDEN:-64}")
 if [[ -f "$run/hp.ckpt" ]]; then
   exec "${kernels[@]}" "$run/vlat" train "${common[@]}" ${LR:+--lr "$LR"} ${LAMBDAS:+--lambdas "$LAMBDAS"} ${TRAIN_LEVELS:+--train-levels "$TRAIN_LEVELS"} --resume "$run/hp.ckpt"
 else
