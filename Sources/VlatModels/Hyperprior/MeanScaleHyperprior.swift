@@ -169,33 +169,28 @@ public final class MeanScaleHyperprior: TrainableNetwork {
                 }
             }
         }
-        // Likewise the context.
-        if let h = config.contextChannels, file["context.symbols.weight"] == nil {
+        // Likewise the contexts: the floats their integers stand for, by parameter name.
+        func appendFloats(of what: String, _ floats: () throws -> [String: [Float]]?) throws {
             do {
-                if let context = try IntegerCheckerboardContext(file: file, latentChannels: config.latentChannels, hiddenChannels: h),
-                   let hyper = integer {
-                    for (name, values) in context.floatParameters(conditionFraction: hyper.outputFraction) {
-                        guard let p = parameters.first(where: { $0.name == name }), p.value.count == values.count else {
-                            throw ModelFileError.incompatible("integer context of another shape")
-                        }
-                        file.tensors.append(.init(name: name, shape: p.value.shape, values: values))
+                for (name, values) in try floats() ?? [:] {
+                    guard let p = parameters.first(where: { $0.name == name }), p.value.count == values.count else {
+                        throw ModelFileError.incompatible("integer \(what) of another shape")
                     }
+                    file.tensors.append(.init(name: name, shape: p.value.shape, values: values))
                 }
             } catch let error as ModelFileError { throw error } catch { throw ModelFileError.malformed("\(error)") }
         }
-        // And the channel context.
-        if let groups = config.channelGroups, let hidden = config.channelContextChannels, missingChannelContext {
-            do {
-                if let channel = try IntegerChannelContext(file: file, latentChannels: config.latentChannels, groups: groups, hiddenChannels: hidden),
-                   let hyper = integer {
-                    for (name, values) in channel.floatParameters(conditionFraction: hyper.outputFraction) {
-                        guard let p = parameters.first(where: { $0.name == name }), p.value.count == values.count else {
-                            throw ModelFileError.incompatible("integer channel context of another shape")
-                        }
-                        file.tensors.append(.init(name: name, shape: p.value.shape, values: values))
-                    }
-                }
-            } catch let error as ModelFileError { throw error } catch { throw ModelFileError.malformed("\(error)") }
+        if let h = config.contextChannels, file["context.symbols.weight"] == nil, let hyper = integer {
+            try appendFloats(of: "context") {
+                try IntegerCheckerboardContext(file: file, latentChannels: config.latentChannels, hiddenChannels: h)?
+                    .floatParameters(conditionFraction: hyper.outputFraction)
+            }
+        }
+        if let groups = config.channelGroups, let hidden = config.channelContextChannels, missingChannelContext, let hyper = integer {
+            try appendFloats(of: "channel context") {
+                try IntegerChannelContext(file: file, latentChannels: config.latentChannels, groups: groups, hiddenChannels: hidden)?
+                    .floatParameters(conditionFraction: hyper.outputFraction)
+            }
         }
         let expected = parameters.reduce(0) { $0 + $1.value.count }
         let present = file.tensors.reduce(0) { $0 + $1.values.count }
