@@ -143,13 +143,24 @@ public enum HyperpriorCoding {
 
     static func zSize(_ side: Int) -> Int { ((side + 1) / 2 + 1) / 2 }
 
+    /// An encoder's refinement of the gained latent (`LatentRefinement.refineHyperprior`).
+    public struct Refine {
+        /// The conditions a candidate gained latent is coded with: each latent's mean and table
+        /// index (with a context, those that the candidate's own symbols before it lead to).
+        public typealias Conditions = (_ gained: Tensor) throws -> (means: [Double], indices: [Int])
+        /// Given the gained latent `g * y`, the channels' gains, whether the conditions move
+        /// with the latent, and the conditions, returns the gained latent to round instead.
+        public var refine: (_ gained: Tensor, _ gains: [Double], _ conditionsMove: Bool, _ conditions: Conditions) throws -> Tensor
+        public init(_ refine: @escaping (_ gained: Tensor, _ gains: [Double], _ conditionsMove: Bool, _ conditions: Conditions) throws -> Tensor) {
+            self.refine = refine
+        }
+    }
+
     /// Codes the latent `y` (`[1, M, h, w]`, float) at `levelCode`. Returns the payload and the
-    /// dequantized latent the decoder will reconstruct from. `refine`, given the gained latent,
-    /// its means and table indices and the channels' gains, may choose other residual symbols
-    /// (integer-valued) than `round(g * y - mean)` (`LatentRefinement`); z stays that of `y`.
+    /// dequantized latent the decoder will reconstruct from. `refine` (`LatentRefinement`) may
+    /// move the gained latent `g * y` the symbols are rounded from; z stays that of `y`.
     public static func encode(_ y: consuming Tensor, model: HyperpriorCodecModel, levelCode: Int,
-                              refine: ((_ gained: Tensor, _ means: [Double], _ indices: [Int], _ gains: [Double]) -> [Double])? = nil)
-        throws -> (payload: [UInt8], latent: Tensor) {
+                              refine: Refine? = nil) throws -> (payload: [UInt8], latent: Tensor) {
         let net = model.network, m = net.config.latentChannels
         let gains = Self.gains(try model.logGains(levelCode: levelCode))
         // The dequantized latent replaces y in y's own storage (each value read just before it
@@ -172,26 +183,28 @@ public enum HyperpriorCoding {
             Conditions(hyperOutput(zHat: zHat, zHeight: zFloat.h, zWidth: zFloat.w, height: h, width: w,
                                    hyperSynthesis: model.hyperSynthesis), latents: count, model: model)
         }
-        // What each latent's symbol aims at: the refined value (its residual plus the mean it
-        // was chosen against), or the gained latent.
-        var targets: [Double]?
+        // What each latent's symbol is rounded from: the refined gained latent, or the gained latent.
+        var targets: Tensor?
         if let refine {
-            // A refinement is given the conditions the decoder will use: with a context, those the
-            // unrefined symbols lead to (the refined ones move them a little; see `encode`'s caller).
-            // (A copy that ends here: alive later, it would make the contexts' in-place
-            // corrections of `conditions` copy the hyper-synthesis output.)
-            var refineConditions = conditions
-            if model.context != nil {
-                _ = try chooseInCodingOrder(&refineConditions, model: model, height: h, width: w) { i, mean in
-                    Int32(clamping: Int((Double(gained(i)) - mean).rounded()))
+            // The refinement asks for the conditions the decoder will use for a candidate latent:
+            // with a context they follow the symbols coded before them. (Copies that end with each
+            // call: alive later, they would make the contexts' in-place corrections of
+            // `conditions` copy the hyper-synthesis output.)
+            let hyperOutput = conditions
+            let refined = try refine.refine(gainedLatent(), gains, model.context != nil) { u in
+                var c = hyperOutput
+                if model.context != nil {
+                    _ = try chooseInCodingOrder(&c, model: model, height: h, width: w) { i, mean in
+                        Int32(clamping: Int((Double(u.data[i]) - mean).rounded()))
+                    }
                 }
+                return ((0..<count).map(c.mean), c.indices.map { Int($0) })
             }
-            let refined = refine(gainedLatent(), (0..<latent.count).map(refineConditions.mean), refineConditions.indices.map { Int($0) }, gains)
             precondition(refined.count == latent.count)
-            targets = (0..<count).map { refined[$0] + refineConditions.mean($0) }
+            targets = refined
         }
         let symbols = try chooseInCodingOrder(&conditions, model: model, height: h, width: w) { i, mean in
-            let k = ((targets?[i] ?? Double(gained(i))) - mean).rounded()
+            let k = (Double(targets?.data[i] ?? gained(i)) - mean).rounded()
             guard let s = Int32(exactly: k) else { throw CodecError.notACodecModel("the model produced a non-finite or out-of-range latent") }
             latent.data[i] = Float((k + mean) / gains[i / plane])
             return s

@@ -127,18 +127,18 @@ public enum ImageCodec {
         }
         let code = hyper.levelCode(model.hyperpriorQuality - 1)
         let y = StageTimes.measure("analysis") { hyper.analysis(image, levelCode: code) }
-        var refine: ((Tensor, [Double], [Int], [Double]) -> [Double])?
+        var refine: HyperpriorCoding.Refine?
         if let refinement {
             let lambda = try LatentRefinement.lambda(of: model)
             let x = paddedTensor(image)
-            refine = { gained, means, indices, gains in
-                refinement.refineHyperprior(gained, means: means, scales: indices.map(HyperpriorCodecModel.scale(index:)), gains: gains,
-                                            image: x, height: image.height, width: image.width, synthesis: hyper.network.synthesis,
-                                            lambda: lambda)
+            refine = HyperpriorCoding.Refine { gained, gains, conditionsMove, conditions in
+                try refinement.refineHyperprior(gained, gains: gains, conditionsMove: conditionsMove, conditions: conditions,
+                                                image: x, height: image.height, width: image.width, synthesis: hyper.network.synthesis,
+                                                lambda: lambda)
             }
         }
-        // The refinement sees the hyper-synthesis' means and scales; with a context, the second
-        // half's are corrected from the refined first half, so only the real files can tell
+        // The refinement judges itself by the rate its Gaussians estimate; with a context, whose
+        // conditions it held fixed within each step, only the real files tell for certain
         // whether it paid: keep the plain encode unless the refined one's loss is lower.
         // (Otherwise the latent is handed over, so that the coder dequantizes into its storage.)
         guard refine != nil, hyper.context != nil else {
@@ -165,7 +165,7 @@ public enum ImageCodec {
     }
 
     static func hyperpriorContainer(_ image: Image, y: consuming Tensor, model: CodecModel, hyper: HyperpriorCodecModel, levelCode: Int,
-                                    refine: ((Tensor, [Double], [Int], [Double]) -> [Double])? = nil) throws -> (container: Container, latent: Tensor) {
+                                    refine: HyperpriorCoding.Refine? = nil) throws -> (container: Container, latent: Tensor) {
         let (payload, latent) = try HyperpriorCoding.encode(consume y, model: hyper, levelCode: levelCode, refine: refine)
         let isWhole = levelCode % 256 == 0 && levelCode / 256 < 8
         let header = ContainerHeader(

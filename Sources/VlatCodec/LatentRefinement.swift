@@ -181,19 +181,27 @@ public struct LatentRefinement: Sendable, Equatable {
     /// then thrown away), while annealing towards this temperature lowered it at every level.
     public static let hyperpriorAnnealing = GumbelAnnealing(finalTemperature: 0.3)
 
-    /// A hyperprior's refinement: z stays the one of the analysis output, so the means, scales
-    /// and gains the decoder will use are fixed, and Adam moves the gained latent `u = g * y`
-    /// (`u0` at the start, `[1, M, h, w]`). Rate and synthesis both see the residual `u - mean`
+    /// A hyperprior's refinement: z stays the one of the analysis output, so the hyper-synthesis'
+    /// means, scales and gains are fixed, and Adam moves the gained latent `u = g * y` (`u0` at
+    /// the start, `[1, M, h, w]`). Rate and synthesis both see the residual `u - mean`
     /// soft-rounded by stochastic Gumbel annealing (`annealing`, else `hyperpriorAnnealing`):
     /// the rate under the Gaussian of its table scale, the synthesis as `(residual + mean) / g`.
-    /// Returns the residual symbols, refined only when their real loss is below the unrefined
-    /// ones'.
-    func refineHyperprior(_ u0: Tensor, means: [Double], scales: [Double], gains: [Double], image x: Tensor,
-                          height: Int, width: Int, synthesis: Sequential, lambda: Float) -> [Double] {
+    /// `conditions` gives the means and table indices the file would code a candidate `u` with;
+    /// when they move with `u` (`conditionsMove`: a context corrects them from the symbols
+    /// coded before), they are recomputed from the current `u` at every step, held fixed within
+    /// it (no gradient flows through the context). Returns the refined `u`, or `u0` when the
+    /// refined one's real loss (rounded symbols, their own conditions) is not lower.
+    func refineHyperprior(_ u0: Tensor, gains: [Double], conditionsMove: Bool, conditions: HyperpriorCoding.Refine.Conditions,
+                          image x: Tensor, height: Int, width: Int, synthesis: Sequential, lambda: Float) throws -> Tensor {
         let plane = u0.h * u0.w
-        func residuals(_ u: Tensor) -> [Double] { (0..<u.count).map { (Double(u.data[$0]) - means[$0]).rounded() } }
-        let start = residuals(u0)
-        guard steps > 0 else { return start }
+        func scales(_ indices: [Int]) -> [Double] { indices.map(HyperpriorCodecModel.scale(index:)) }
+        func loss(_ u: Tensor) throws -> Double {
+            let (means, indices) = try conditions(u)
+            let k = (0..<u.count).map { (Double(u.data[$0]) - means[$0]).rounded() }
+            return Self.hyperpriorLoss(k, means: means, scales: scales(indices), gains: gains, image: x, height: height, width: width,
+                                       synthesis: synthesis, lambda: lambda, latentShape: u0.shape)
+        }
+        guard steps > 0 else { return u0 }
         let pixels = Double(height * width)
         let weight = 2 * lambda * 255 * 255 / (3 * Float(pixels))
         var u = u0
@@ -205,13 +213,16 @@ public struct LatentRefinement: Sendable, Equatable {
         defer { for p in frozen { p.requiresGradient = true } }
         var du = [Float](repeating: 0, count: u.count), slopes = du
         var y = Tensor(zeros: u0.shape)
+        var (means, indices) = try conditions(u0)
         for t in 1...steps {
+            if conditionsMove && t > 1 { (means, indices) = try conditions(u) }
             let tau = (annealing ?? Self.hyperpriorAnnealing).temperature(step: t, of: steps)
             for i in 0..<u.count {
                 let r = Float(Double(u.data[i]) - means[i])
                 let (soft, slope) = GumbelAnnealing.sample(r, tau: tau, logistic: GumbelAnnealing.logistic(uniform: g.uniform()))
                 slopes[i] = slope
-                du[i] = Float(GaussianConditional.bits(residual: Double(soft), scale: scales[i]).dResidual / pixels)
+                let scale = HyperpriorCodecModel.scale(index: indices[i])
+                du[i] = Float(GaussianConditional.bits(residual: Double(soft), scale: scale).dResidual / pixels)
                 y.data[i] = Float((Double(soft) + means[i]) / gains[i / plane])
             }
             let out = synthesis.forward(y, training: true)
@@ -227,11 +238,6 @@ public struct LatentRefinement: Sendable, Equatable {
             }
         }
         for p in synthesis.parameters { p.grad = Tensor(zeros: p.value.shape) }
-        let refined = residuals(u)
-        func loss(_ k: [Double]) -> Double {
-            Self.hyperpriorLoss(k, means: means, scales: scales, gains: gains, image: x, height: height, width: width,
-                                synthesis: synthesis, lambda: lambda, latentShape: u0.shape)
-        }
-        return loss(refined) < loss(start) ? refined : start
+        return try loss(u) < loss(u0) ? u : u0
     }
 }
