@@ -78,6 +78,9 @@ public final class Trainer {
     private var lastValidationStep = -1
     /// Tensors copied from an `initial` model.
     public private(set) var initializedTensors: [String] = []
+    /// The learned tensors of the initial model that this network has no place for (a context
+    /// the run's options leave out, say): a warm start drops them.
+    public private(set) var droppedTensors: [String] = []
     /// Whether Adam's state came from the `initial` checkpoint too (a widened hyperprior's does).
     public private(set) var initializedOptimizer = false
     private let sampler: BatchSampler
@@ -223,6 +226,7 @@ public final class Trainer {
                     throw TrainingError.incompatibleCheckpoint("the initial model has no tensor '\(missing.name)' of shape \(missing.value.shape): it is another architecture")
                 }
                 initializedTensors = network.parameters.map(\.name).filter(copied.contains)
+                droppedTensors = (loaded?.parameters.map(\.name) ?? []).filter { !copied.contains($0) }
             }
             adam = Trainer.makeAdam(network: network, options: options)
             if let (t, m, v) = widenedOptimizer {

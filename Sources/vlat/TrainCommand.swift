@@ -189,6 +189,10 @@ struct TrainCommand: ParsableCommand {
         }
         let network = trainer.network
         if let initFrom { Terminal.note("initialised \(trainer.initializedTensors.count) of \(network.parameters.count) tensors\(trainer.initializedOptimizer ? " and Adam's moments" : "") from \(initFrom)") }
+        if let initFrom, let first = trainer.droppedTensors.first {
+            let more = trainer.droppedTensors.count > 1 ? " and \(trainer.droppedTensors.count - 1) more" : ""
+            Terminal.note("dropped \(trainer.droppedTensors.count) tensors of \(initFrom) that this network has no place for (\(first)\(more)): give the options that built them to keep them")
+        }
         for line in TrainingRun.summary(of: trainer) { Terminal.note(line) }
 
         // A resumed run records every command that built it, in order; a warm start records its

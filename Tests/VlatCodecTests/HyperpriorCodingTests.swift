@@ -441,5 +441,21 @@ struct HyperpriorWarmStartTests {
         let convs = net.hyperSynthesis.layers.filter { !$0.parameters.isEmpty }
         for (layer, floats) in zip(convs, integer.floatParameters) { #expect(layer.parameters[0].value.data == floats.weight) }
         #expect(net.gains.value == HyperpriorFixtures.network().gains.value)
+        #expect(trainer.droppedTensors.isEmpty)
+    }
+
+    /// A warm start whose options leave out a part of the initial model names what it drops.
+    @Test func aWarmStartWithoutTheContextsNamesTheTensorsItDrops() throws {
+        let exported = try ModelFile.parse(HyperpriorFixtures.channelModelBytes)
+        var options = TrainingOptions(data: CodecFixtures.root.appendingPathComponent("Corpus/photos").path)
+        options.objective = .hyperprior
+        options.crop = 64
+        options.batch = 2
+        options.steps = 1
+        options.hyperprior = HyperpriorFixtures.network().config
+        let trainer = try Trainer(options: options, images: try TrainingImages.load(folder: options.data), initial: exported)
+        let full = HyperpriorFixtures.network(channel: true)
+        let expected = Set(full.parameters.map(\.name)).subtracting(HyperpriorFixtures.network().parameters.map(\.name))
+        #expect(!expected.isEmpty && Set(trainer.droppedTensors) == expected, "\(trainer.droppedTensors)")
     }
 }
