@@ -84,6 +84,22 @@ struct BandedInferenceTests {
         }
     }
 
+    /// The halo rows a band shares with the next are kept, not recomputed: the input is read
+    /// once, in order, whatever the band height.
+    @Test func bandsReadEachInputRowOnce() {
+        for (name, stack, shape) in Self.stacks() {
+            let x = Self.random(shape, seed: 14)
+            let height = BandedInference(stack).heights(input: x.h).last!
+            for bandRows in [1, 2, 3, 7, height] {
+                var asked: [Range<Int>] = []
+                BandedInference(stack).forEachBand(inputHeight: x.h, bandRows: bandRows, input: { asked.append($0); return BandedInference.rows(x, $0) }) { _, _ in }
+                #expect(zip(asked, asked.dropFirst()).allSatisfy { $0.upperBound <= $1.lowerBound } && asked.allSatisfy { !$0.isEmpty },
+                        "\(name), bands of \(bandRows) rows: \(asked)")
+                #expect(asked.reduce(0) { $0 + $1.count } <= x.h)
+            }
+        }
+    }
+
     @Test func aBandReadsOnlyTheRowsItNeeds() {
         let (_, stack, shape) = Self.stacks()[1]
         let x = Self.random(shape, seed: 12)
