@@ -4,12 +4,13 @@ import VlatFormat
 import VlatModels
 import VlatTensor
 
-/// The payload of header coders 5 and 6: a mean-scale hyperprior's side information and
+/// The payload of header coders 5, 6 and 7: a mean-scale hyperprior's side information and
 /// latents.
 ///
 /// ```
 /// coder 5:  u16 level code (level * 256, level 0-based)   u32 z stream bytes   z stream   y stream
 /// coder 6:  u16 level code   u32 z stream bytes   z stream   u32 anchor stream bytes   anchor stream   non-anchor stream
+/// coder 7:  as coder 6
 /// ```
 /// Every stream is a `RANSCoder` stream. With `g` the level's per-channel gains, z
 /// (`[hyperChannels, ceil(h/4), ceil(w/4)]` for an `h x w` latent) is `round(h_a(g * y))`,
@@ -19,7 +20,9 @@ import VlatTensor
 /// `y^ = (symbol + mean) / g`. Coder 6 (a model with a checkerboard context) codes the anchors
 /// (`(row + column)` even) first, channel-major, then corrects the other positions' means and
 /// log-scales from the anchors' symbols (`IntegerCheckerboardContext`) and codes them, also
-/// channel-major. Only the float reconstruction depends on the machine's arithmetic, never
+/// channel-major. Coder 7 (a channel context besides) codes each half in channel groups, and
+/// corrects every group after the first from the earlier groups' symbols at the same position
+/// (`IntegerChannelContext`) before coding it. Only the float reconstruction depends on the machine's arithmetic, never
 /// which symbols are read.
 public enum HyperpriorCoding {
     /// The conditions of a latent `[M, h, w]` from integer z `[hyperChannels, zh, zw]`: the
@@ -232,13 +235,13 @@ public enum HyperpriorCoding {
     static func littleEndian(_ v: Int) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
     static func readU32(_ p: [UInt8], at offset: Int) -> Int { (0..<4).reduce(0) { $0 | Int(p[offset + $1]) << (8 * $1) } }
 
-    /// The level code a coder-5 or coder-6 payload starts with.
+    /// The level code a coder-5, 6 or 7 payload starts with.
     public static func levelCode(_ payload: [UInt8]) throws -> Int {
         guard payload.count >= 2 else { throw CodecError.corruptPayload("hyperprior payload of \(payload.count) bytes") }
         return Int(payload[0]) | Int(payload[1]) << 8
     }
 
-    /// The dequantized latent `[1, M, height, width]` of a coder-5 or coder-6 payload.
+    /// The dequantized latent `[1, M, height, width]` of a coder-5, 6 or 7 payload.
     public static func decode(_ payload: [UInt8], model: HyperpriorCodecModel, height: Int, width: Int) throws -> Tensor {
         let d = try decodeLean(payload, model: model, height: height, width: width)
         return StageTimes.measure("dequantize") {
@@ -249,7 +252,7 @@ public enum HyperpriorCoding {
         }
     }
 
-    /// Everything a coder-5 or coder-6 payload decodes to before the float reconstruction: z, each latent's
+    /// Everything a coder-5, 6 or 7 payload decodes to before the float reconstruction: z, each latent's
     /// table index, its residual symbol, and the means and gains that dequantize it.
     public static func decodeSymbols(_ payload: [UInt8], model: HyperpriorCodecModel, height: Int, width: Int) throws
         -> (zHat: [Int32], indices: [Int], symbols: [Int32], means: [Double], gains: [Double]) {
