@@ -6,6 +6,8 @@
 #   Scripts/evaluate_big_photos.sh              writes Benchmarks/big-photos/results.md
 #   SIZES="0.4 6 24 100" Scripts/evaluate_big_photos.sh   also 100 MP (12000x8400; slow)
 #   SIZES=100 RESULTS=results-100mp.md Scripts/evaluate_big_photos.sh   one size, to another file
+#   CODECS="webp jpeg" Scripts/evaluate_big_photos.sh   vlat beside only these of webp, avif, jxl
+#                                               and jpeg (default: all four)
 #   BASELINE=/path/to/vlat Scripts/evaluate_big_photos.sh   adds rows for another vlat build (6
 #                                               and 24 MP)
 #                                               (with VLAT_MODELS=DIR when that build's models
@@ -27,6 +29,7 @@ mkdir -p "$out"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
+wanted() { [[ " ${CODECS:-webp avif jxl jpeg} " == *" $1 "* ]]; }
 # Runs "$@" under /usr/bin/time; prints "seconds peak_MiB", or "failed" (its error on stderr).
 measure() {
   if /usr/bin/time -f "%e %M" -o "$tmp/time" "$@" > /dev/null 2> "$tmp/stderr"; then
@@ -48,7 +51,7 @@ row() { # tool operation mp seconds_peak bytes
 {
   echo "# Big photos: time and peak memory"
   echo
-  echo "Command: \`${VLAT_MODELS:+VLAT_MODELS=$VLAT_MODELS }${BASELINE:+BASELINE=$BASELINE }${SIZES:+SIZES=\"$SIZES\" }${RESULTS:+RESULTS=$RESULTS }Scripts/evaluate_big_photos.sh\`"
+  echo "Command: \`${VLAT_MODELS:+VLAT_MODELS=$VLAT_MODELS }${BASELINE:+BASELINE=$BASELINE }${SIZES:+SIZES=\"$SIZES\" }${CODECS:+CODECS=\"$CODECS\" }${RESULTS:+RESULTS=$RESULTS }Scripts/evaluate_big_photos.sh\`"
   echo
   echo "\`$(basename "$source_image")\` scaled up (Lanczos); each operation one process, \`/usr/bin/time\`: wall seconds and"
   echo "maximum resident set (MiB); MP/s is megapixels over wall seconds. vlat at its default quality (\`$("$vlat" --version)\`), cwebp -q 75, avifenc quantizer 34 (speed 6, 4:2:0), cjxl -q 75, cjpeg -quality 75"
@@ -84,26 +87,30 @@ PY
       r=$(measure "$build" decompress "$tmp/in.vlat" -o "$tmp/out.png" --quiet)
       row "$name" decompress "$size" "$r" "$(stat -c %s "$tmp/out.png" 2> /dev/null)"
     done
-    r=$(measure cwebp -q 75 "$tmp/in.png" -o "$tmp/in.webp")
-    row cwebp compress "$size" "$r" "$(stat -c %s "$tmp/in.webp" 2> /dev/null)"
-    r=$(measure dwebp "$tmp/in.webp" -o "$tmp/out.png")
-    row dwebp decompress "$size" "$r" "$(stat -c %s "$tmp/out.png" 2> /dev/null)"
-    if command -v avifenc > /dev/null && command -v avifdec > /dev/null; then
+    if wanted webp; then
+      r=$(measure cwebp -q 75 "$tmp/in.png" -o "$tmp/in.webp")
+      row cwebp compress "$size" "$r" "$(stat -c %s "$tmp/in.webp" 2> /dev/null)"
+      r=$(measure dwebp "$tmp/in.webp" -o "$tmp/out.png")
+      row dwebp decompress "$size" "$r" "$(stat -c %s "$tmp/out.png" 2> /dev/null)"
+    fi
+    if wanted avif && command -v avifenc > /dev/null && command -v avifdec > /dev/null; then
       r=$(measure avifenc -s 6 -y 420 --min 34 --max 34 "$tmp/in.png" "$tmp/in.avif")
       row avifenc compress "$size" "$r" "$(stat -c %s "$tmp/in.avif" 2> /dev/null)"
       r=$(measure avifdec "$tmp/in.avif" "$tmp/out.png")
       row avifdec decompress "$size" "$r" "$(stat -c %s "$tmp/out.png" 2> /dev/null)"
     fi
-    if command -v cjxl > /dev/null && command -v djxl > /dev/null; then
+    if wanted jxl && command -v cjxl > /dev/null && command -v djxl > /dev/null; then
       r=$(measure cjxl -q 75 "$tmp/in.png" "$tmp/in.jxl")
       row cjxl compress "$size" "$r" "$(stat -c %s "$tmp/in.jxl" 2> /dev/null)"
       r=$(measure djxl "$tmp/in.jxl" "$tmp/out.png")
       row djxl decompress "$size" "$r" "$(stat -c %s "$tmp/out.png" 2> /dev/null)"
     fi
-    r=$(measure cjpeg -quality 75 -outfile "$tmp/in.jpg" "$tmp/in.ppm")
-    row cjpeg compress "$size" "$r" "$(stat -c %s "$tmp/in.jpg" 2> /dev/null)"
-    r=$(measure djpeg -outfile "$tmp/out.ppm" "$tmp/in.jpg")
-    row djpeg decompress "$size" "$r" "$(stat -c %s "$tmp/out.ppm" 2> /dev/null)"
+    if wanted jpeg; then
+      r=$(measure cjpeg -quality 75 -outfile "$tmp/in.jpg" "$tmp/in.ppm")
+      row cjpeg compress "$size" "$r" "$(stat -c %s "$tmp/in.jpg" 2> /dev/null)"
+      r=$(measure djpeg -outfile "$tmp/out.ppm" "$tmp/in.jpg")
+      row djpeg decompress "$size" "$r" "$(stat -c %s "$tmp/out.ppm" 2> /dev/null)"
+    fi
   done
 } > "$out/${RESULTS:-results.md}"
 echo "wrote $out/${RESULTS:-results.md}" >&2
