@@ -423,18 +423,22 @@ enum ReferenceIntegerNetwork {
 
 @Suite("Hyperprior models as a training start")
 struct HyperpriorWarmStartTests {
-    /// A shipped (exported) hyperprior is what a later training run resumes from: every tensor
-    /// comes across, the hyper-synthesis as the floats its integers stand for.
-    @Test func anExportedModelStartsTrainingWithEveryTensor() throws {
-        let exported = try ModelFile.parse(HyperpriorFixtures.modelBytes)
+    /// A one-step run of the fixture network (no contexts) on the corpus photos, warm-started from `initial`.
+    static func trainer(startingFrom initial: ModelFile) throws -> Trainer {
         var options = TrainingOptions(data: CodecFixtures.root.appendingPathComponent("Corpus/photos").path)
         options.objective = .hyperprior
         options.crop = 64
         options.batch = 2
         options.steps = 1
         options.hyperprior = HyperpriorFixtures.network().config
-        let images = try TrainingImages.load(folder: options.data)
-        let trainer = try Trainer(options: options, images: images, initial: exported)
+        return try Trainer(options: options, images: try TrainingImages.load(folder: options.data), initial: initial)
+    }
+
+    /// A shipped (exported) hyperprior is what a later training run resumes from: every tensor
+    /// comes across, the hyper-synthesis as the floats its integers stand for.
+    @Test func anExportedModelStartsTrainingWithEveryTensor() throws {
+        let exported = try ModelFile.parse(HyperpriorFixtures.modelBytes)
+        let trainer = try Self.trainer(startingFrom: exported)
         let net = try #require(trainer.hyperprior)
         #expect(trainer.initializedTensors.count == net.parameters.count)
         let integer = try #require(try IntegerHyperSynthesis(file: exported, specs: net.config.hyperSynthesisSpecs))
@@ -446,14 +450,7 @@ struct HyperpriorWarmStartTests {
 
     /// A warm start whose options leave out a part of the initial model names what it drops.
     @Test func aWarmStartWithoutTheContextsNamesTheTensorsItDrops() throws {
-        let exported = try ModelFile.parse(HyperpriorFixtures.channelModelBytes)
-        var options = TrainingOptions(data: CodecFixtures.root.appendingPathComponent("Corpus/photos").path)
-        options.objective = .hyperprior
-        options.crop = 64
-        options.batch = 2
-        options.steps = 1
-        options.hyperprior = HyperpriorFixtures.network().config
-        let trainer = try Trainer(options: options, images: try TrainingImages.load(folder: options.data), initial: exported)
+        let trainer = try Self.trainer(startingFrom: ModelFile.parse(HyperpriorFixtures.channelModelBytes))
         let full = HyperpriorFixtures.network(channel: true)
         let expected = Set(full.parameters.map(\.name)).subtracting(HyperpriorFixtures.network().parameters.map(\.name))
         #expect(!expected.isEmpty && Set(trainer.droppedTensors) == expected, "\(trainer.droppedTensors)")
