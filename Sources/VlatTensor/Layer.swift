@@ -22,7 +22,11 @@ public final class Parameter {
     /// Values drawn from U(-bound, bound): PyTorch's default for convolution weights and biases
     /// with `bound = 1 / sqrt(fan_in)`.
     public static func uniform(name: String, shape: [Int], bound: Float, generator: inout SeededGenerator) -> Parameter {
-        let values = (0..<shape.reduce(1, *)).map { _ in (generator.uniform() * 2 - 1) * bound }
+        let count = shape.reduce(1, *)
+        let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            for i in 0..<count { buffer.initializeElement(at: i, to: (generator.uniform() * 2 - 1) * bound) }
+            initialized = count
+        }
         return Parameter(name: name, value: Tensor(shape: shape, data: values))
     }
 
