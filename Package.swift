@@ -7,7 +7,7 @@
 //   VlatTraining -> VlatModels, VlatFilters, VlatMetrics, VlatImageIO
 //   VlatCodec    -> VlatModels, VlatEntropy, VlatFormat, VlatImageIO
 //   VlatModels   -> VlatEntropy, VlatFormat, VlatTensor
-//   VlatEntropy (integer coders only);   VlatFormat -> CZstd;   VlatTensor -> COpenBLAS, CKernels
+//   VlatEntropy (integer coders only);   VlatFormat -> CZstd, CKernels;   VlatTensor -> COpenBLAS, CKernels
 //   VlatMetrics, VlatFilters -> VlatImageIO -> CImageCodecs (libpng, libjpeg, zlib), VlatFiles
 //   Fuzz targets (Fuzz/) -> FuzzSupport -> VlatCodec
 // CPU tuning flags (-target-cpu) are passed by Scripts/, never via unsafeFlags here, so that
@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "VlatMetrics", dependencies: ["VlatImageIO"]),
         .target(name: "VlatFilters", dependencies: ["VlatImageIO"]),
         .target(name: "VlatEntropy"),
-        .target(name: "VlatFormat", dependencies: ["CZstd"]),
+        .target(name: "VlatFormat", dependencies: ["CZstd", "CKernels"]),
         .target(name: "VlatTensor", dependencies: ["COpenBLAS", "CMalloc", "CKernels"]),
         .target(name: "VlatModels", dependencies: ["VlatTensor", "VlatFormat", "VlatEntropy"]),
         .target(name: "VlatTraining", dependencies: ["VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO", "VlatFilters", "VlatMetrics", "VlatFiles"]),

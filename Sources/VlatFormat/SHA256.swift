@@ -1,5 +1,8 @@
+import CKernels
+
 /// SHA-256 (FIPS 180-4), used for model digests: the container names the model that encoded it
 /// by the SHA-256 of the model file, so a receiver can refuse a file made with another model.
+/// Blocks are compressed with the CPU's SHA extensions where it has them, else in Swift.
 public struct SHA256: Sendable {
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -17,7 +20,13 @@ public struct SHA256: Sendable {
     private var pending: [UInt8] = []
     private var length: UInt64 = 0
 
-    public init() {}
+    /// Skips the CPU's SHA extensions (`vlat_sha256_blocks`): the Swift code alone, which the
+    /// tests compare them with.
+    let portable: Bool
+
+    public init() { portable = false }
+
+    init(portable: Bool) { self.portable = portable }
 
     public mutating func update<C: Collection>(_ bytes: C) where C.Element == UInt8 {
         length &+= UInt64(bytes.count)
@@ -70,8 +79,12 @@ public struct SHA256: Sendable {
 
     /// Compresses whole 64-byte blocks (`blocks.count` a multiple of 64).
     private mutating func compressBlocks(_ blocks: UnsafeRawBufferPointer) {
-        @inline(__always) func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
         precondition(blocks.count % 64 == 0)
+        if !portable, blocks.count > 0,
+           h.withUnsafeMutableBufferPointer({ vlat_sha256_blocks($0.baseAddress!, blocks.baseAddress!.assumingMemoryBound(to: UInt8.self), blocks.count / 64) }) == 1 {
+            return
+        }
+        @inline(__always) func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
         var (h0, h1, h2, h3, h4, h5, h6, h7) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
         Self.k.withUnsafeBufferPointer { k in
             withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in

@@ -24,6 +24,22 @@ struct ChecksumTests {
     ])
     func sha256Vectors(input: String, digest: String) {
         #expect(SHA256.hex(SHA256.hash(Array(input.utf8))) == digest)
+        var portable = SHA256(portable: true)
+        portable.update(Array(input.utf8))
+        #expect(SHA256.hex(portable.finalize()) == digest)
+    }
+
+    /// The CPU's SHA extensions (where this machine has them) and the Swift code give the same
+    /// digests, over random inputs of every length around the block boundaries and long ones.
+    @Test func sha256CPUExtensionsAgreeWithThePortableCode() {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func byte() -> UInt8 { state = state &* 6364136223846793005 &+ 1442695040888963407; return UInt8(truncatingIfNeeded: state >> 33) }
+        for length in Array(0...200) + [1000, 4096, 65_537, 1 << 20] {
+            let data = (0..<length).map { _ in byte() }
+            var portable = SHA256(portable: true)
+            portable.update(data)
+            #expect(SHA256.hash(data) == portable.finalize(), "length \(length)")
+        }
     }
 
     /// The same million a's in pieces of every awkward size (partial blocks, exact blocks, one

@@ -2,6 +2,7 @@
 #define VLAT_CKERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /// y[i] = x[i] * sqrt(norm[i]) (inverse != 0, IGDN) or x[i] / sqrt(norm[i]) (GDN), for i < count.
 /// Each element is the correctly rounded square root, then the correctly rounded product or
@@ -12,5 +13,10 @@ void vlat_gdn_normalize(const float *x, const float *norm, float *y, size_t coun
 /// IGDN: dx = dy * r, t = ((0.5 * dy) * x) / r;  GDN: dx = dy / r, t = ((-0.5 * dy) * x) / (norm * r).
 /// Each operation correctly rounded, in this order: bit for bit the scalar formula.
 void vlat_gdn_backward(const float *dy, const float *x, const float *norm, float *dx, float *t, size_t count, int inverse);
+
+/// SHA-256's compression of `blocks` 64-byte blocks at `data` into `state` (FIPS 180-4) with the
+/// CPU's SHA extensions. Returns 1, or 0 without touching `state` when the CPU has none (the
+/// caller then runs its portable code).
+int vlat_sha256_blocks(uint32_t state[8], const uint8_t *data, size_t blocks);
 
 #endif
