@@ -19,4 +19,7 @@ void vlat_gdn_backward(const float *dy, const float *x, const float *norm, float
 /// caller then runs its portable code).
 int vlat_sha256_blocks(uint32_t state[8], const uint8_t *data, size_t blocks);
 
+/// SHA-256's 64 round constants (FIPS 180-4), for the portable code.
+const uint32_t *vlat_sha256_round_constants(void);
+
 #endif
