@@ -195,8 +195,8 @@ public struct LatentRefinement: Sendable, Equatable {
                           image x: Tensor, height: Int, width: Int, synthesis: Sequential, lambda: Float) throws -> Tensor {
         let plane = u0.h * u0.w
         func scales(_ indices: [Int]) -> [Double] { indices.map(HyperpriorCodecModel.scale(index:)) }
-        func loss(_ u: Tensor) throws -> Double {
-            let (means, indices) = try conditions(u)
+        func loss(_ u: Tensor, _ conditions: (means: [Double], indices: [Int])) -> Double {
+            let (means, indices) = conditions
             let k = (0..<u.count).map { (Double(u.data[$0]) - means[$0]).rounded() }
             return Self.hyperpriorLoss(k, means: means, scales: scales(indices), gains: gains, image: x, height: height, width: width,
                                        synthesis: synthesis, lambda: lambda, latentShape: u0.shape)
@@ -213,7 +213,8 @@ public struct LatentRefinement: Sendable, Equatable {
         defer { for p in frozen { p.requiresGradient = true } }
         var du = [Float](repeating: 0, count: u.count), slopes = du
         var y = Tensor(zeros: u0.shape)
-        var (means, indices) = try conditions(u0)
+        let start = try conditions(u0)
+        var (means, indices) = start
         for t in 1...steps {
             if conditionsMove && t > 1 { (means, indices) = try conditions(u) }
             let tau = (annealing ?? Self.hyperpriorAnnealing).temperature(step: t, of: steps)
@@ -238,6 +239,6 @@ public struct LatentRefinement: Sendable, Equatable {
             }
         }
         for p in synthesis.parameters { p.grad = Tensor(zeros: p.value.shape) }
-        return try loss(u) < loss(u0) ? u : u0
+        return try loss(u, conditions(u)) < loss(u0, start) ? u : u0
     }
 }

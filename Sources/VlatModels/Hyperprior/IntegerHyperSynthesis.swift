@@ -341,7 +341,7 @@ extension IntegerHyperSynthesis {
             throw IntegerNetworkError.invalid("the stored layers do not match the architecture")
         }
         func ints(_ v: [Float]) throws -> [Int64] {
-            // (A plain loop: `compactMap` with `Int64(exactly:)` was a tenth of loading a model.)
+            // (Not `compactMap { Int64(exactly:) }`: its generic conversion is slow over a model's values.)
             var exact = true
             let out = v.map { x -> Int64 in
                 guard x.rounded(.towardZero) == x, abs(x) < 0x1p62 else { exact = false; return 0 }
