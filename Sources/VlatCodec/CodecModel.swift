@@ -20,8 +20,17 @@ public final class CodecModel {
     public let digest: [UInt8]
     /// Quality level 1...8 for a shipped model, 0 otherwise.
     public let quality: UInt8
-    /// A hyperprior model's rate: the quality (1 = lowest rate; fractional values interpolate).
+    /// A hyperprior model's rate: the quality (1 = lowest rate, 8 the highest; fractional values
+    /// interpolate), which `QualitySchedule` maps to `hyperpriorLevel` and `detailStep`.
     public let hyperpriorQuality: Double
+    /// The model level a hyperprior model codes at (1-based; fractional values interpolate).
+    public var hyperpriorLevel: Double { schedulePoint.level }
+    /// The detail layer's step at this quality, nil for none.
+    public var detailStep: Double? { schedulePoint.detailStep }
+    private var schedulePoint: (level: Double, detailStep: Double?) {
+        guard let hyperprior else { return (0, nil) }
+        return QualitySchedule(levels: hyperprior.levels).point(hyperpriorQuality)
+    }
 
     public init(bytes: [UInt8], quality: UInt8 = 0) throws {
         let file = try ModelFile.parse(bytes)
@@ -62,12 +71,12 @@ public final class CodecModel {
         self.hyperpriorQuality = hyperpriorQuality
     }
 
-    /// This hyperprior model at quality `q` (1...levels; fractional values interpolate), sharing
-    /// its weights and tables.
+    /// This hyperprior model at quality `q` (1...8, `QualitySchedule`; fractional values
+    /// interpolate), sharing its weights and tables.
     public func atQuality(_ q: Double) throws -> CodecModel {
-        guard let hyperprior else { throw CodecError.notACodecModel("only a hyperprior model has a quality of its own") }
-        guard q >= 1, q <= Double(hyperprior.levels) else {
-            throw CodecError.notACodecModel("quality \(q) is outside this model's 1...\(hyperprior.levels)")
+        guard hyperprior != nil else { throw CodecError.notACodecModel("only a hyperprior model has a quality of its own") }
+        guard q >= 1, q <= QualitySchedule.top else {
+            throw CodecError.notACodecModel("quality \(q) is outside 1...\(Int(QualitySchedule.top))")
         }
         let whole = q == q.rounded() && q <= 8 ? UInt8(q) : 0
         return CodecModel(self, quality: whole, hyperpriorQuality: q)

@@ -56,7 +56,7 @@ public enum ImageCodec {
         let (whole, large) = pixels.multipliedReportingOverflow(by: 2 * n)
         let narrowest = paddingMultiple * padded(width) * 2 * n
         let bands = large ? max(4 * BandedTransforms.bandBytes, narrowest) : min(whole, max(4 * BandedTransforms.bandBytes, narrowest))
-        return overflow ? Int.max : product + (64 << 20) + bands
+        return overflow ? Int.max : product + (64 << 20) + bands + DetailLayer.stripeBytes(width: width)
     }
 
     /// Throws `CodecError.needsMemory` when coding a `width` x `height` image with `model` would
@@ -125,7 +125,7 @@ public enum ImageCodec {
         guard coder == .auto || coder == .hyperprior else {
             throw CodecError.wrongCoder("a hyperprior model codes with its own coder (--coder auto or hyperprior), not \(coder); \(coder) needs a factorized model (--model)")
         }
-        let code = hyper.levelCode(model.hyperpriorQuality - 1)
+        let code = hyper.levelCode(model.hyperpriorLevel - 1)
         let y = StageTimes.measure("analysis") { hyper.analysis(image, levelCode: code) }
         var refine: HyperpriorCoding.Refine?
         if let refinement {
@@ -142,7 +142,8 @@ public enum ImageCodec {
         // whether it paid: keep the plain encode unless the refined one's loss is lower.
         // (Otherwise the latent is handed over, so that the coder dequantizes into its storage.)
         guard refine != nil, hyper.context != nil else {
-            return try hyperpriorContainer(image, y: consume y, model: model, hyper: hyper, levelCode: code, refine: refine)
+            return try withDetail(hyperpriorContainer(image, y: consume y, model: model, hyper: hyper, levelCode: code, refine: refine),
+                                  image: image, model: model, levelCode: code)
         }
         let coded = try hyperpriorContainer(image, y: y, model: model, hyper: hyper, levelCode: code, refine: refine)
         let plain = try hyperpriorContainer(image, y: consume y, model: model, hyper: hyper, levelCode: code)
@@ -161,13 +162,21 @@ public enum ImageCodec {
             }
             return lambda * se / Double(3 * n) + Double(c.container.serialized().count * 8) / Double(n)
         }
-        return loss(coded) < loss(plain) ? coded : plain
+        return try withDetail(loss(coded) < loss(plain) ? coded : plain, image: image, model: model, levelCode: code)
+    }
+
+    /// `coded` with the detail layer of `model`'s quality (`QualitySchedule`) added, if it has one.
+    static func withDetail(_ coded: (container: Container, latent: Tensor), image: Image, model: CodecModel,
+                           levelCode: Int) throws -> (container: Container, latent: Tensor) {
+        guard let step = model.detailStep else { return coded }
+        let encoder = try DetailEncoder(image: image, container: coded.container, latent: coded.latent, model: model, levelCode: levelCode)
+        return (try encoder.container(step: step, quality: model.quality), coded.latent)
     }
 
     static func hyperpriorContainer(_ image: Image, y: consuming Tensor, model: CodecModel, hyper: HyperpriorCodecModel, levelCode: Int,
                                     refine: HyperpriorCoding.Refine? = nil) throws -> (container: Container, latent: Tensor) {
         let (payload, latent) = try HyperpriorCoding.encode(consume y, model: hyper, levelCode: levelCode, refine: refine)
-        let isWhole = levelCode % 256 == 0 && levelCode / 256 < 8
+        let isWhole = levelCode % 256 == 0 && levelCode / 256 < Int(QualitySchedule.top)
         let header = ContainerHeader(
             width: image.width, height: image.height, sourceColorType: image.source.colorType.rawValue,
             sourceBitDepth: UInt8(image.source.bitDepth), quality: isWhole ? UInt8(levelCode / 256 + 1) : 0,
@@ -257,9 +266,12 @@ public enum ImageCodec {
         let n = h.width * h.height
         let source = ImageSource.ColorType(rawValue: h.sourceColorType) ?? .rgb
         let grey = source == .grey || source == .greyAlpha
-        let rgb = StageTimes.measure("synthesis") {
+        var rgb = StageTimes.measure("synthesis") {
             BandedTransforms.synthesize(latent, with: synthesis, channels: model.network.config.synthesisWidth,
                                         width: h.width, height: h.height, grey: grey)
+        }
+        if let detail = container.detail {
+            try StageTimes.measure("detail layer") { try DetailLayer.apply(detail, to: &rgb, width: h.width, height: h.height, grey: grey) }
         }
         var alpha: [UInt8]?
         if let plane = container.alpha {

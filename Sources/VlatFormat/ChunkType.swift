@@ -24,6 +24,9 @@ public struct ChunkType: Hashable, Sendable, CustomStringConvertible {
     public static let head = ChunkType("HEAD")
     /// Entropy-coded latents. One or more; their contents concatenate.
     public static let data = ChunkType("DATA")
+    /// The detail layer (version 1.2): a residual coded beside the latents. Critical, after
+    /// DATA; several concatenate.
+    public static let detail = ChunkType("DETL")
     /// End marker, empty. Last chunk; nothing may follow.
     public static let tail = ChunkType("TAIL")
     /// ICC profile, raw bytes. Ancillary, at most one (of `iccp` and `iccz` together).

@@ -47,11 +47,13 @@ public struct Container: Sendable, Equatable {
     public var xmp: CompressedBlob?
     public var alpha: AlphaPlane?
     public var payload: [UInt8]
+    /// The detail layer's data (`DETL`), when the file has one: the codec's to interpret.
+    public var detail: [UInt8]?
     /// Names of ancillary chunks the parser did not know and skipped (empty when writing).
     public var skippedChunks: [String] = []
 
     public init(header: ContainerHeader, iccProfile: [UInt8]? = nil, compressedICC: CompressedBlob? = nil,
-                exif: CompressedBlob? = nil, xmp: CompressedBlob? = nil, alpha: AlphaPlane? = nil, payload: [UInt8]) {
+                exif: CompressedBlob? = nil, xmp: CompressedBlob? = nil, alpha: AlphaPlane? = nil, payload: [UInt8], detail: [UInt8]? = nil) {
         self.header = header
         self.iccProfile = iccProfile
         self.compressedICC = compressedICC
@@ -59,6 +61,7 @@ public struct Container: Sendable, Equatable {
         self.xmp = xmp
         self.alpha = alpha
         self.payload = payload
+        self.detail = detail
     }
 
     /// Largest DATA chunk the writer emits; longer payloads are split.

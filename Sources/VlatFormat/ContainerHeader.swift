@@ -1,9 +1,11 @@
 /// The HEAD chunk: everything a decoder needs before the payload. Layout in docs/FORMAT.md.
 public struct ContainerHeader: Sendable, Equatable {
     /// Format version this library writes. A reader refuses a larger major version and reads any
-    /// minor version of its major (minor revisions only append HEAD fields and ancillary chunks).
+    /// minor version of its major (minor revisions only append HEAD fields, ancillary chunks, and
+    /// critical chunks whose absence leaves a file as it was: 1.2's `DETL`, which a 1.1 reader
+    /// refuses by name rather than decode without).
     public static let formatMajor: UInt8 = 1
-    public static let formatMinor: UInt8 = 1
+    public static let formatMinor: UInt8 = 2
     /// Bytes of HEAD in version 1.0.
     public static let encodedSize = 56
 

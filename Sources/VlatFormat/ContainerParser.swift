@@ -13,6 +13,7 @@ extension Container {
         var alpha: AlphaPlane?
         var payload: [UInt8] = []
         var sawData = false
+        var detail: [UInt8]?
         var skipped: [String] = []
 
         while true {
@@ -65,14 +66,19 @@ extension Container {
                 }
                 alpha = AlphaPlane(method: method, data: Array(data.dropFirst()))
             case .data:
+                guard detail == nil else { throw ContainerError.misplacedChunk("DATA") }
                 sawData = true
                 payload.append(contentsOf: data)
+            case .detail:
+                guard sawData else { throw ContainerError.misplacedChunk("DETL") }
+                detail = (detail ?? []) + data
             case .tail:
                 guard sawData else { throw ContainerError.missingChunk("DATA") }
                 guard length == 0 else { throw ContainerError.invalidChunk(chunk: "TAIL", reason: "must be empty") }
                 guard cursor.remaining == 0 else { throw ContainerError.trailingData(bytes: cursor.remaining) }
                 var container = Container(header: header!, iccProfile: icc, compressedICC: compressed[.compressedICC],
-                                          exif: compressed[.exif], xmp: compressed[.xmp], alpha: alpha, payload: payload)
+                                          exif: compressed[.exif], xmp: compressed[.xmp], alpha: alpha, payload: payload,
+                                          detail: detail)
                 container.skippedChunks = skipped
                 return container
             default:

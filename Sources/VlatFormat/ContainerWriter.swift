@@ -1,5 +1,5 @@
 extension Container {
-    /// The file's bytes: signature, HEAD, [iccp | iccz], [exif], [xmpp], [alph], DATA..., TAIL.
+    /// The file's bytes: signature, HEAD, [iccp | iccz], [exif], [xmpp], [alph], DATA..., [DETL...], TAIL.
     public func serialized() -> [UInt8] {
         var out = ByteWriter()
         out.append(Container.signature)
@@ -22,6 +22,14 @@ extension Container {
             Self.appendChunk(.data, payload[start..<end], to: &out)
             start = end
         } while start < payload.count
+        if let detail {
+            start = 0
+            repeat {
+                let end = min(detail.count, start + Container.dataChunkSize)
+                Self.appendChunk(.detail, detail[start..<end], to: &out)
+                start = end
+            } while start < detail.count
+        }
         Self.appendChunk(.tail, [], to: &out)
         return out.bytes
     }

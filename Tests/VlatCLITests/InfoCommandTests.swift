@@ -21,7 +21,7 @@ struct InfoCommandTests {
         let path = try makeFile(dir)
         let r = try CLI.run(["info", path])
         #expect(r.status == 0)
-        for fragment in ["format version  1.1", "100 x 70, source grey 16-bit", "112 x 80 (multiple of 16",
+        for fragment in ["format version  1.2", "100 x 70, source grey 16-bit", "112 x 80 (multiple of 16",
                          "8 x 5 x 7 (downsampling 16)", "3 of 8", "entropy coder   zstd",
                          SHA256.hex(SHA256.hash(Array("m".utf8))), "icc profile     3 bytes", "alpha           2 bytes",
                          "payload         100 bytes", "file size       230 bytes", "bits per pixel  0.2629"] {

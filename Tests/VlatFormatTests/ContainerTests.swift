@@ -44,7 +44,7 @@ struct ContainerTests {
         #expect(Array(bytes[0..<8]) == [0x89, 0x56, 0x4C, 0x41, 0x54, 0x0D, 0x0A, 0x1A])
         #expect(Array(bytes[8..<12]) == Array("HEAD".utf8))
         #expect(Array(bytes[12..<16]) == [56, 0, 0, 0])                 // length, little-endian
-        #expect(Array(bytes[16..<18]) == [1, 1])                        // version 1.1
+        #expect(Array(bytes[16..<18]) == [1, 2])                        // version 1.2
         #expect(Array(bytes[18..<22]) == [100, 0, 0, 0])                // width
         #expect(Array(bytes[bytes.count - 12..<bytes.count - 8]) == Array("TAIL".utf8))
         // 8 signature + (12 + 56) HEAD + (12 + 40) DATA + 12 TAIL
@@ -114,14 +114,14 @@ struct ContainerTests {
         #expect(throws: ContainerError.unsupportedVersion(major: 2, minor: 0)) {
             try Container.parse(handmade([("HEAD", future), ("DATA", [1]), ("TAIL", [])]))
         }
-        // A 1.2 file with an extra HEAD field appended still reads in 1.1.
+        // A 1.3 file with an extra HEAD field appended still reads in 1.2.
         var minor = sampleHeader().encoded()
-        minor[1] = 2
+        minor[1] = 3
         minor += [7, 7, 7, 7]
         let parsed = try Container.parse(handmade([("HEAD", minor), ("DATA", [1]), ("TAIL", [])]))
-        #expect(parsed.header.versionMinor == 2 && parsed.header.width == 100)
-        // But a 1.0 or 1.1 HEAD must be exactly 56 bytes.
-        for version: UInt8 in [0, 1] {
+        #expect(parsed.header.versionMinor == 3 && parsed.header.width == 100)
+        // But a 1.0, 1.1 or 1.2 HEAD must be exactly 56 bytes.
+        for version: UInt8 in [0, 1, 2] {
             var head = sampleHeader().encoded() + [0]
             head[1] = version
             #expect(throws: ContainerError.self) { try Container.parse(handmade([("HEAD", head), ("DATA", [1]), ("TAIL", [])])) }

@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+import VlatTestSupport
+import VlatFormat
+import VlatImageIO
+import VlatMetrics
+import VlatTensor
+@testable import VlatCodec
+
+@Suite("The detail layer")
+struct DetailLayerTests {
+    @Test func theBlockDCTIsOrthonormalAndInvertible() {
+        var g = SeededGenerator(seed: 3)
+        let x = (0..<64).map { _ in Double(g.uniform()) * 200 - 100 }
+        var X = [Double](repeating: 0, count: 64), back = X
+        x.withUnsafeBufferPointer { BlockDCT.forward($0.baseAddress!, &X) }
+        X.withUnsafeBufferPointer { BlockDCT.inverse($0.baseAddress!, &back) }
+        #expect(zip(x, back).allSatisfy { abs($0 - $1) < 1e-12 })
+        // Parseval: the energy is the pixels'.
+        let energy = x.reduce(0) { $0 + $1 * $1 }, coefficientEnergy = X.reduce(0) { $0 + $1 * $1 }
+        #expect(abs(energy - coefficientEnergy) < 1e-9 * energy)
+        // Known answers: a flat block is its DC, 8 times the value; a horizontal cosine of
+        // frequency 1 is coefficient (0, 1) alone.
+        var flat = [Double](repeating: 0, count: 64)
+        [Double](repeating: 5, count: 64).withUnsafeBufferPointer { BlockDCT.forward($0.baseAddress!, &flat) }
+        #expect(abs(flat[0] - 40) < 1e-12 && flat.dropFirst().allSatisfy { abs($0) < 1e-12 })
+        let wave = (0..<64).map { cos(Double.pi * Double(2 * ($0 % 8) + 1) / 16) }
+        var W = [Double](repeating: 0, count: 64)
+        wave.withUnsafeBufferPointer { BlockDCT.forward($0.baseAddress!, &W) }
+        #expect(abs(W[1] - 2 * 8.0.squareRoot()) < 1e-9 && W.enumerated().allSatisfy { $0.offset == 1 || abs($0.element) < 1e-12 })
+    }
+
+    static func noisy(_ image: [UInt8], amount: Int, seed: UInt64) -> [UInt8] {
+        var g = SeededGenerator(seed: seed)
+        return image.map { UInt8(clamping: Int($0) + Int.random(in: -amount...amount, using: &g)) }
+    }
+
+    static func mse(_ a: [UInt8], _ b: [UInt8]) -> Double {
+        zip(a, b).reduce(0.0) { $0 + (Double($1.0) - Double($1.1)) * (Double($1.0) - Double($1.1)) } / Double(a.count)
+    }
+
+    /// The smallest step gives back the original exactly; larger steps give back less, for fewer
+    /// bytes; sizes that are not multiples of 8 and a stripe boundary (height over 128) included.
+    @Test(arguments: [(17, 9, false), (40, 140, false), (23, 131, true)])
+    func theLayerRestoresWhatTheBaseMissed(width: Int, height: Int, grey: Bool) throws {
+        var original = CodecFixtures.image("Corpus/photos/chelsea.png").toRGB().rgbSamples()
+        original = Array(original.prefix(3 * width * height))
+        if grey { for i in 0..<(width * height) { original[3 * i + 1] = original[3 * i]; original[3 * i + 2] = original[3 * i] } }
+        var base = Self.noisy(original, amount: 12, seed: 4)
+        if grey { for i in 0..<(width * height) { base[3 * i + 1] = base[3 * i]; base[3 * i + 2] = base[3 * i] } }
+        var sizes: [Int] = [], errors: [Double] = []
+        for step in [1.0 / 16, 2, 8, 32] {
+            let data = try DetailLayer.encode(original: original, base: base, width: width, height: height, grey: grey, step: step, rounding: 0.5)
+            var out = base
+            try DetailLayer.apply(data, to: &out, width: width, height: height, grey: grey)
+            if step < 1 { #expect(out == original) }
+            if grey {
+                let replicated = (0..<(width * height)).allSatisfy { (i: Int) -> Bool in out[3 * i] == out[3 * i + 1] && out[3 * i] == out[3 * i + 2] }
+                #expect(replicated)
+            }
+            // Uniform quantization errs by at most step^2 / 4 per coefficient, so per sample on
+            // average (orthonormal transforms), plus the final rounding.
+            #expect(Self.mse(out, original) <= step * step / 4 + 0.5)
+            sizes.append(data.count); errors.append(Self.mse(out, original))
+        }
+        #expect(sizes == sizes.sorted(by: >) && errors == errors.sorted())
+        #expect(errors.last! < Self.mse(base, original))
+        // The plane count must fit the image.
+        let data = try DetailLayer.encode(original: original, base: base, width: width, height: height, grey: grey, step: 4)
+        var out = base
+        #expect(throws: CodecError.self) { try DetailLayer.apply(data, to: &out, width: width, height: height, grey: !grey) }
+    }
+
+    @Test func damagedLayersAreReportedNeverTrappedOn() throws {
+        let (width, height) = (30, 20)
+        let original = Array(CodecFixtures.image("Corpus/photos/chelsea.png").toRGB().rgbSamples().prefix(3 * width * height))
+        let base = Self.noisy(original, amount: 20, seed: 9)
+        let data = try DetailLayer.encode(original: original, base: base, width: width, height: height, grey: false, step: 3)
+        var g = SeededGenerator(seed: 1)
+        for cut in [0, 2, 4, 7, data.count - 1] {
+            var out = base
+            #expect(throws: CodecError.self) { try DetailLayer.apply(Array(data.prefix(cut)), to: &out, width: width, height: height, grey: false) }
+        }
+        var out = base
+        #expect(throws: CodecError.self) { try DetailLayer.apply(data + [0], to: &out, width: width, height: height, grey: false) }
+        for header in [[1, 3, 48, 0], [0, 2, 48, 0], [0, 3, 0, 0]] as [[UInt8]] {
+            #expect(throws: CodecError.self) { try DetailLayer.apply(header + data.dropFirst(4), to: &out, width: width, height: height, grey: false) }
+        }
+        for _ in 0..<100 {
+            var bad = data
+            bad[Int.random(in: 4..<bad.count, using: &g)] ^= UInt8.random(in: 1...255, using: &g)
+            var out = base
+            _ = try? DetailLayer.apply(bad, to: &out, width: width, height: height, grey: false)
+        }
+    }
+
+    @Test func theScheduleKeepsTheModelsLevelsAndThenShrinksTheStep() {
+        let s = QualitySchedule(levels: 8)
+        for q in [1.0, 2.5, s.detailFrom] { #expect(s.point(q).level == q && s.point(q).detailStep == nil) }
+        let steps = stride(from: s.detailFrom + 0.01, through: QualitySchedule.top, by: 0.25).map { s.point($0) }
+        #expect(steps.allSatisfy { $0.level == s.detailFrom })
+        #expect(steps.map { $0.detailStep! } == steps.map { $0.detailStep! }.sorted(by: >))
+        #expect(abs(s.point(QualitySchedule.top).detailStep! - s.topStep) < 1e-9)
+        // A model with fewer levels builds on its top one.
+        #expect(QualitySchedule(levels: 3).point(3.5).level == 3)
+    }
+
+    /// The hyperprior's top qualities carry a layer; each quality's file decodes better than the
+    /// one below, the layer's too, and a file without it is the base.
+    @Test(arguments: ["Corpus/photos/chelsea.png", "Corpus/generated/size_17x9.png"])
+    func theTopQualitiesAddTheLayer(path: String) throws {
+        let base = HyperpriorFixtures.model()
+        let image = CodecFixtures.image(path)
+        var last = (bytes: 0, psnr: 0.0)
+        for q in [3.0, 4, 6, 8] {
+            let model = try base.atQuality(q)
+            let container = try ImageCodec.encode(image, model: model)
+            #expect((container.detail != nil) == (q > 3))
+            let bytes = container.serialized()
+            let parsed = try Container.parse(bytes)
+            #expect(parsed == container)
+            let decoded = try ImageCodec.decode(parsed, model: base)
+            let psnr = try PSNR.compute(reference: image, distorted: decoded).rgb
+            #expect(bytes.count > last.bytes && psnr > last.psnr, "quality \(q): \(bytes.count) bytes, \(psnr) dB")
+            last = (bytes.count, psnr)
+            if q == 8 {
+                // The base alone decodes to the encoder's reconstruction.
+                let layers = try DetailEncoder(image, model: base, level: 3)
+                var plain = parsed
+                plain.detail = nil
+                #expect(try ImageCodec.decode(plain, model: base).rgbSamples() == layers.reconstruction)
+            }
+        }
+    }
+}
