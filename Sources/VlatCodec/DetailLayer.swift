@@ -95,16 +95,17 @@ public enum DetailLayer {
         return (Double(code) / stepUnits, planes)
     }
 
-    /// Adds the layer in `data` to `rgb` (interleaved RGB, grey replicated, `width` x `height`).
-    public static func apply(_ data: [UInt8], to rgb: inout [UInt8], width: Int, height: Int, grey: Bool) throws {
-        let (delta, planes) = try parameters(data)
+    /// The layer's quantized coefficients, stripe by stripe: `body` gets each stripe's first
+    /// block row, its block rows, and its coefficients (block rows x block columns x planes x 64,
+    /// zigzag order). Checks the header against the image (`grey`: one plane) and every length.
+    public static func forEachStripe(_ data: [UInt8], width: Int, height: Int, grey: Bool,
+                                     _ body: (_ firstRow: Int, _ rows: Int, _ values: [Int32]) throws -> Void) throws {
+        let planes = try parameters(data).planes
         guard planes == (grey ? 1 : 3) else {
             throw CodecError.corruptPayload("detail layer: \(planes) planes for a \(grey ? "grey" : "colour") image")
         }
-        let columns = (width + 7) / 8
-        var coder = DetailCoefficientCoder(planes: planes, blockColumns: columns)
+        var coder = DetailCoefficientCoder(planes: planes, blockColumns: (width + 7) / 8)
         var position = 4
-        var coefficients = [Double](repeating: 0, count: 64), block = [Double](repeating: 0, count: 3 * 64)
         for firstRow in stride(from: 0, to: (height + 7) / 8, by: stripeBlockRows) {
             let rows = min(stripeBlockRows, (height + 7) / 8 - firstRow)
             guard position + 4 <= data.count else { throw CodecError.corruptPayload("detail layer: truncated") }
@@ -116,6 +117,17 @@ public enum DetailLayer {
                 throw CodecError.corruptPayload("detail layer: \(error)")
             }
             position += length
+            try body(firstRow, rows, values)
+        }
+        guard position == data.count else { throw CodecError.corruptPayload("detail layer: \(data.count - position) bytes after its last stripe") }
+    }
+
+    /// Adds the layer in `data` to `rgb` (interleaved RGB, grey replicated, `width` x `height`).
+    public static func apply(_ data: [UInt8], to rgb: inout [UInt8], width: Int, height: Int, grey: Bool) throws {
+        let (delta, planes) = try parameters(data)
+        let columns = (width + 7) / 8
+        var coefficients = [Double](repeating: 0, count: 64), block = [Double](repeating: 0, count: 3 * 64)
+        try forEachStripe(data, width: width, height: height, grey: grey) { firstRow, rows, values in
             for by in 0..<rows {
                 for bx in 0..<columns {
                     for p in 0..<planes {
@@ -140,7 +152,6 @@ public enum DetailLayer {
                 }
             }
         }
-        guard position == data.count else { throw CodecError.corruptPayload("detail layer: \(data.count - position) bytes after its last stripe") }
     }
 
     /// Rounded half away from zero, clamped to [0, 255].

@@ -186,24 +186,37 @@ public enum ImageCodec {
     }
 
     /// A hyperprior model's encode at the highest quality whose whole file stays at or under
-    /// `bitsPerPixel` (the quality is searched in steps of 1/256 of a level; the analysis
-    /// transform runs once). Returns the file, its quality, and whether it fits: when even the
-    /// lowest quality is over the target, that file is returned with `fits` false.
+    /// `bitsPerPixel` (the quality, 1...8 as `QualitySchedule` maps it, is searched in steps of
+    /// 1/256; the analysis transform runs once per level, the base of the detail layer is
+    /// synthesized once per level). Returns the file, its quality, and whether it fits: when even
+    /// the lowest quality is over the target, that file is returned with `fits` false.
     public static func encode(_ image: Image, model: CodecModel, underBitsPerPixel target: Double,
                               memoryLimit: Int = defaultMemoryLimit) throws -> (container: Container, quality: Double, fits: Bool) {
         guard let hyper = model.hyperprior else { throw CodecError.wrongCoder("a target size needs a hyperprior model (or a choice of levels)") }
         try checkMemory(width: image.width, height: image.height, model: model, limit: memoryLimit)
+        let schedule = QualitySchedule(levels: hyper.levels)
         // Without modulations the analysis does not depend on the level: run it once.
         let shared = hyper.network.modulations.isEmpty ? hyper.analysis(image, levelCode: 0) : nil
         let budget = target * Double(image.pixelCount) / 8
-        func attempt(_ code: Int) throws -> Container {
-            try hyperpriorContainer(image, y: shared ?? hyper.analysis(image, levelCode: code), model: model, hyper: hyper, levelCode: code).container
+        var layers: (code: Int, encoder: DetailEncoder)?
+        func attempt(_ k: Int) throws -> Container {
+            let q = 1 + Double(k) / 256
+            let (level, step) = schedule.point(q)
+            let code = hyper.levelCode(level - 1)
+            let coded = { try hyperpriorContainer(image, y: shared ?? hyper.analysis(image, levelCode: code), model: model, hyper: hyper, levelCode: code) }
+            guard let step else { return try coded().container }
+            if layers?.code != code {
+                layers = nil  // one base at a time
+                let c = try coded()
+                layers = (code, try DetailEncoder(image: image, container: c.container, latent: c.latent, model: model, levelCode: code))
+            }
+            return try layers!.encoder.container(step: step, quality: k % 256 == 0 ? UInt8(q) : 0)
         }
-        var lo = 0, hi = (hyper.levels - 1) * 256
+        var lo = 0, hi = Int(QualitySchedule.top - 1) * 256
         let lowest = try attempt(lo)
         guard Double(lowest.serialized().count) <= budget else { return (lowest, 1, false) }
         var best = (lowest, lo)
-        // The rate grows with the level; bisect for the last code that fits.
+        // The rate grows with the quality; bisect for the last one that fits.
         while lo < hi {
             let mid = (lo + hi + 1) / 2
             let c = try attempt(mid)

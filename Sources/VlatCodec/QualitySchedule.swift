@@ -3,31 +3,38 @@ import Foundation
 /// What `--quality` means for a variable-rate model: the scale 1...8 that users and presets
 /// see, mapped to one of the model's levels and, above `detailFrom`, a detail layer.
 ///
-/// Up to `detailFrom` (level 5, or the model's top level if it has fewer), a quality is the
-/// model's own level (fractional values interpolate the gains). Above it the model's level stays
-/// at `detailFrom` and the detail layer (`DetailLayer`) codes the residual with a step that
-/// shrinks geometrically from `firstStep` just above `detailFrom` to `topStep` at quality 8:
-/// past the middle levels the network's synthesis saturates, and the layer buys more quality
-/// for the same bits than the model's top levels (`CodecBench detail`, measured on the training
-/// run's held-out images; `Benchmarks/codec/detail.md`).
+/// Up to `detailFrom`, a quality is the model's own level (fractional values interpolate the
+/// gains). Above it, the detail layer (`DetailLayer`) codes the residual over a base whose level
+/// rises from `detailFrom` to `baseLevel` over the first half of the rest of the scale and then
+/// stays, with a step that shrinks geometrically from `firstStep` just above `detailFrom` to
+/// `topStep` at quality 8. Past the middle levels the network's synthesis saturates, and the
+/// layer buys more quality for the same bits than the model's own higher levels; over a middle
+/// base it does best (`CodecBench detail` on the training run's held-out images,
+/// `Benchmarks/codec/detail.md`).
 ///
 /// ```swift
-/// let point = QualitySchedule(levels: 8).point(6.5)   // (level: 5, detailStep: 22.6...)
+/// let point = QualitySchedule(levels: 8).point(7)   // (level: 5, detailStep: 32)
 /// ```
 public struct QualitySchedule: Sendable, Equatable {
     /// The top of the scale.
     public static let top = 8.0
-    /// The level the detail layer builds on, and the qualities at and below it are the model's own.
+    /// The quality (and level) above which the detail layer is added.
     public let detailFrom: Double
+    /// The base level the layer builds on from the middle of its range.
+    public let baseLevel: Double
     /// The detail step just above `detailFrom`, and at quality 8 (sample levels).
     public let firstStep: Double, topStep: Double
 
-    public static let defaultDetailFrom = 5.0
-    public static let defaultFirstStep = 64.0
+    public static let defaultDetailFrom = 4.0
+    public static let defaultBaseLevel = 5.0
+    public static let defaultFirstStep = 128.0
     public static let defaultTopStep = 16.0
 
-    public init(levels: Int, detailFrom: Double = defaultDetailFrom, firstStep: Double = defaultFirstStep, topStep: Double = defaultTopStep) {
+    /// The schedule for a model of `levels` levels (one with fewer builds on its top level).
+    public init(levels: Int, detailFrom: Double = defaultDetailFrom, baseLevel: Double = defaultBaseLevel,
+                firstStep: Double = defaultFirstStep, topStep: Double = defaultTopStep) {
         self.detailFrom = min(detailFrom, Double(levels))
+        self.baseLevel = min(max(baseLevel, detailFrom), Double(levels))
         self.firstStep = firstStep
         self.topStep = topStep
     }
@@ -36,6 +43,6 @@ public struct QualitySchedule: Sendable, Equatable {
     public func point(_ q: Double) -> (level: Double, detailStep: Double?) {
         guard q > detailFrom else { return (q, nil) }
         let t = (q - detailFrom) / (Self.top - detailFrom)
-        return (detailFrom, firstStep * pow(topStep / firstStep, t))
+        return (detailFrom + min(1, 2 * t) * (baseLevel - detailFrom), firstStep * pow(topStep / firstStep, t))
     }
 }

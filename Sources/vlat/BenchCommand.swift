@@ -112,8 +112,8 @@ struct BenchCommand: ParsableCommand {
                     // A hyperprior model is one rate point per quality level.
                     models = try vlatModels.flatMap { path -> [CodecModel] in
                         let m = try loadCodecModel(path)
-                        guard let levels = m.hyperprior?.levels else { return [m] }
-                        do { return try (1...levels).map { try m.atQuality(Double($0)) } } catch { throw CLIError(file: path, error) }
+                        guard m.hyperprior != nil else { return [m] }
+                        do { return try (1...Int(QualitySchedule.top)).map { try m.atQuality(Double($0)) } } catch { throw CLIError(file: path, error) }
                     }
                 }
                 let coder = CoderChoice.allCases.first { VlatBenchCodec.name($0) == name }

@@ -125,7 +125,7 @@ struct CompressCommand: ParsableCommand {
             if let targetBpp, let hyper = try cache.variableRateModel(installed: installedVariableRate) {
                 let pick = try ImageCodec.encode(image, model: hyper, underBitsPerPixel: targetBpp, memoryLimit: memoryLimit)
                 bytes = pick.container.serialized()
-                let top = Double(hyper.hyperprior!.levels)
+                let top = QualitySchedule.top
                 remark = !pick.fits ? String(format: " (quality 1, the lowest, is above --target-bpp %g)", targetBpp)
                     : pick.quality == top ? String(format: " (quality %g, the highest, is under --target-bpp %g)", top, targetBpp)
                     : String(format: " (quality %.2f, target %g)", pick.quality, targetBpp)

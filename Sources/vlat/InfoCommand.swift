@@ -59,9 +59,12 @@ struct InfoCommand: ParsableCommand {
         var fileBytes: Int
         var bitsPerPixel: Double
         var skippedChunks: [String]
-        /// A hyperprior file's quality (1 = its lowest rate), read from its payload; fractional
-        /// qualities have header quality 0.
+        /// A hyperprior file's model level (1 = its lowest rate), read from its payload;
+        /// fractional levels have header quality 0.
         var hyperpriorQuality: Double?
+        /// The detail layer's step and bytes, when the file has one.
+        var detailStep: Double?
+        var detailBytes: Int = 0
     }
 
     func run() throws {
@@ -90,7 +93,8 @@ struct InfoCommand: ParsableCommand {
                     fileBytes: bytes.count, bitsPerPixel: Double(bytes.count * 8) / Double(h.width * h.height),
                     skippedChunks: c.skippedChunks,
                     hyperpriorQuality: h.coder.isHyperprior && c.payload.count >= 2
-                        ? 1 + Double(Int(c.payload[0]) | Int(c.payload[1]) << 8) / 256 : nil))
+                        ? 1 + Double(Int(c.payload[0]) | Int(c.payload[1]) << 8) / 256 : nil,
+                    detailStep: try c.detail.map { try DetailLayer.parameters($0).step }, detailBytes: c.detail?.count ?? 0))
             } catch {
                 throw CLIError(file: file, error)
             }
@@ -193,7 +197,7 @@ struct InfoCommand: ParsableCommand {
     }
 
     static func text(_ i: Info) -> String {
-        let quality = i.hyperpriorQuality.map { String(format: "%g (variable-rate model)", $0) }
+        let quality = i.hyperpriorQuality.map { String(format: "model level %g (variable-rate model)", $0) + (i.quality > 0 ? ", quality \(i.quality) of 8" : "") }
             ?? (i.quality == 0 ? "custom model" : "\(i.quality) of 8")
         let rows: [(String, String)] = [
             ("format version", i.formatVersion),
@@ -208,6 +212,7 @@ struct InfoCommand: ParsableCommand {
             ("xmp", Self.metadataSize(i.xmpBytes, stored: i.xmpStoredBytes)),
             ("alpha", i.alphaBytes == 0 ? "none" : "\(i.alphaBytes) bytes (zstd)"),
             ("payload", "\(i.payloadBytes) bytes"),
+            ("detail layer", i.detailStep.map { String(format: "%d bytes, step %g", i.detailBytes, $0) } ?? "none"),
             ("file size", "\(i.fileBytes) bytes"),
             ("bits per pixel", String(format: "%.4f", i.bitsPerPixel)),
         ] + (i.skippedChunks.isEmpty ? [] : [("skipped chunks", i.skippedChunks.joined(separator: ", "))])

@@ -359,6 +359,42 @@ struct ReferenceDecoderTests {
     }
 }
 
+@Suite("The format specification against the detail layer")
+struct DetailReferenceDecoderTests {
+    /// Scripts/reference_detail.py decodes the detail layer's coefficients from docs/FORMAT.md
+    /// alone: they must be the Swift decoder's, for a colour and a grey image (the latter over a
+    /// stripe boundary), at a preset and a fractional quality.
+    @Test(arguments: [("Corpus/photos/chelsea.png", "8"), ("Corpus/photos/camera.png", "6.3")])
+    func anIndependentDecoderFindsTheSameCoefficients(photo: String, quality: String) throws {
+        let dir = CLI.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("x.vlat").path
+        let r = try CLI.run(["compress", photo, "--quality", quality, "-o", file])
+        #expect(r.status == 0, "\(r.stderr)")
+        let container = try Container.parse(Array(try Data(contentsOf: URL(fileURLWithPath: file))))
+        let detail = try #require(container.detail)
+        let h = container.header
+        let grey = h.sourceColorType == ImageSource.ColorType.grey.rawValue
+        var values: [Int32] = []
+        try DetailLayer.forEachStripe(detail, width: h.width, height: h.height, grey: grey) { values += $2 }
+        #expect(values.contains { $0 != 0 } && values.contains { abs($0) > 1 })
+        let code = Int(detail[2]) | Int(detail[3]) << 8
+        let expected = [HyperpriorReferenceDecoderTests.digest(values), grey ? "1" : "3", "\(code)"]
+
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        python.arguments = ["python3", "Scripts/reference_detail.py", file]
+        python.currentDirectoryURL = CLI.packageRoot
+        let out = Pipe()
+        python.standardOutput = out
+        try python.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        python.waitUntilExit()
+        #expect(python.terminationStatus == 0)
+        #expect(text.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } == expected, "\(text)")
+    }
+}
+
 @Suite("The format specification against the hyperprior coder")
 struct HyperpriorReferenceDecoderTests {
     static func digest(_ values: [Int32]) -> String {

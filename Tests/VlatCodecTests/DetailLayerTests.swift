@@ -98,7 +98,8 @@ struct DetailLayerTests {
         let s = QualitySchedule(levels: 8)
         for q in [1.0, 2.5, s.detailFrom] { #expect(s.point(q).level == q && s.point(q).detailStep == nil) }
         let steps = stride(from: s.detailFrom + 0.01, through: QualitySchedule.top, by: 0.25).map { s.point($0) }
-        #expect(steps.allSatisfy { $0.level == s.detailFrom })
+        #expect(steps.map(\.level) == steps.map(\.level).sorted() && steps.allSatisfy { $0.level > s.detailFrom && $0.level <= s.baseLevel })
+        #expect(s.point(QualitySchedule.top).level == s.baseLevel)
         #expect(steps.map { $0.detailStep! } == steps.map { $0.detailStep! }.sorted(by: >))
         #expect(abs(s.point(QualitySchedule.top).detailStep! - s.topStep) < 1e-9)
         // A model with fewer levels builds on its top one.

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""An independent decoder of the detail layer (the DETL chunks) of a .vlat file, written from
+docs/FORMAT.md (section 6.1) alone, no code shared with the Swift implementation. It prints the
+SHA-256 of the decoded coefficients q as little-endian int32, stripe by stripe, block by block,
+plane by plane in zigzag order, then the plane count P and the step code s:
+
+    python3 Scripts/reference_detail.py photo.vlat
+
+A test (Tests/VlatCLITests) checks that it finds what the Swift coder wrote.
+"""
+import hashlib, struct, sys
+
+def chunks(data):
+    assert data[:8] == b"\x89VLAT\r\n\x1a", "not a .vlat file"
+    pos, out = 8, []
+    while pos < len(data):
+        kind, n = data[pos:pos + 4].decode(), struct.unpack_from("<I", data, pos + 4)[0]
+        out.append((kind, data[pos + 8:pos + 8 + n]))
+        pos += 12 + n
+    return out
+
+class Reader:
+    """A coder-1 rANS stream: 32-bit state, then 16-bit words."""
+    def __init__(self, data):
+        self.data, self.pos = data, 4
+        self.x = struct.unpack_from("<I", data, 0)[0]
+    def consume(self, start, freq, bits):
+        slot = self.x & ((1 << bits) - 1)
+        self.x = freq * (self.x >> bits) + slot - start
+        while self.x < 65536:
+            self.x = ((self.x << 16) | struct.unpack_from("<H", self.data, self.pos)[0]) & 0xFFFFFFFF
+            self.pos += 2
+    def escaped(self, escape):
+        u, shift = 0, 0
+        while True:
+            chunk = self.x & 31
+            self.consume(chunk, 1, 5)
+            u |= (chunk & 15) << shift; shift += 4
+            if not chunk & 16: break
+        v = (u >> 1) ^ -(u & 1)
+        return v if v < 0 else v + escape
+
+class Table:
+    """An adaptive table as coder 3's, starting flat (every count 32)."""
+    def __init__(self, n):
+        self.count, self.total = [32] * n, 32 * n
+    def read(self, r):
+        n = len(self.count)
+        scale = ((65536 - n) << 32) // self.total
+        freq = [1 + ((self.count[j] * scale) >> 32) for j in range(n - 1)]
+        freq.append(65536 - sum(freq))
+        slot, start, s = r.x & 0xFFFF, 0, 0
+        while slot >= start + freq[s]:
+            start += freq[s]; s += 1
+        r.consume(start, freq[s], 16)
+        self.count[s] += 32; self.total += 32
+        if self.total > 1 << 24:
+            self.count = [(v + 1) >> 1 for v in self.count]
+            self.total = sum(self.count)
+        return s
+
+def end_class(n):
+    for c, top in enumerate((0, 2, 5, 10, 20, 40)):
+        if n <= top: return c
+    return 6
+
+def magnitude_class(a):
+    return a if a <= 2 else 3 if a <= 4 else 4 if a <= 7 else 5
+
+def band(k):
+    return max(i for i, b in enumerate((0, 1, 3, 6, 10, 15, 21, 28, 36)) if b <= k)
+
+def main():
+    data = open(sys.argv[1], "rb").read()
+    parts = chunks(data)
+    head = parts[0][1]
+    W, H = struct.unpack_from("<2I", head, 2)
+    layer = b"".join(d for k, d in parts if k == "DETL")
+    assert layer, "the file has no detail layer"
+    method, P, s = layer[0], layer[1], struct.unpack_from("<H", layer, 2)[0]
+    assert method == 0 and P in (1, 3) and s >= 1
+    assert (P == 1) == (head[10] in (0, 1)), "the plane count does not fit the source colour type"
+    bw, bh = (W + 7) // 8, (H + 7) // 8
+    ends = [Table(65) for _ in range(14)]
+    mags = [Table(16) for _ in range(108)]
+    lasts = [Table(16) for _ in range(18)]
+    M = lambda v: min(abs(v), 15)
+    above = [[0] * 64 for _ in range(bw * P)]
+    above_end = [0] * (bw * P)
+    out, pos = [], 4
+    for t in range((bh + 15) // 16):
+        n = struct.unpack_from("<I", layer, pos)[0]
+        r = Reader(layer[pos + 4:pos + 4 + n]); pos += 4 + n
+        for by in range(16 * t, min(16 * t + 16, bh)):
+            row, row_end = [], []
+            for bx in range(bw):
+                for p in range(P):
+                    pc = min(p, 1)
+                    left = row_end[(bx - 1) * P + p] if bx > 0 else 0
+                    e = ends[7 * pc + end_class(left + above_end[bx * P + p])].read(r)
+                    q = [0] * 64
+                    for k in range(e):
+                        if k == e - 1:
+                            table = lasts[9 * pc + band(k)]
+                        else:
+                            a = M(above[bx * P + p][k]) + (M(row[(bx - 1) * P + p][k]) if bx > 0 else 0)
+                            a += (2 * M(q[k - 1]) if k >= 1 else 0) + (M(q[k - 2]) if k >= 2 else 0)
+                            a += M(row[bx * P][k]) if p > 0 else 0
+                            table = mags[6 * (9 * pc + band(k)) + magnitude_class(a)]
+                        m = table.read(r)
+                        if m == 15:
+                            m = r.escaped(15)
+                            assert 15 <= m <= 65535
+                        assert m or k < e - 1, "a block's last coefficient is zero"
+                        if m:
+                            bit = r.x & 1
+                            r.consume(bit, 1, 1)
+                            m = -m if bit else m
+                        q[k] = m
+                    row.append(q); row_end.append(e)
+                    out += q
+            above, above_end = row, row_end
+        assert r.x == 65536 and r.pos == n, "a stripe does not end where it should"
+    assert pos == len(layer), "bytes after the last stripe"
+    print(hashlib.sha256(struct.pack("<%di" % len(out), *out)).hexdigest(), P, s)
+
+main()
