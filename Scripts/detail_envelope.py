@@ -6,8 +6,8 @@ at the same rate:
 
     python3 Scripts/detail_envelope.py Benchmarks/codec/detail/levels.csv [more.csv] --bpp 0.8,1.0,1.2
 
-With --by-rounding, the columns are the rounding offsets instead of the levels (for a CSV of one
-level and several offsets).
+With --by COLUMN (rounding, trim), the columns are that setting's values instead of the levels
+(for a CSV of one level and several values of it).
 """
 import csv, sys
 
@@ -22,16 +22,17 @@ args = sys.argv[1:]
 bpps = [0.7, 0.8, 0.9, 1.0, 1.2, 1.5, 2.0]
 if "--bpp" in args:
     i = args.index("--bpp"); bpps = [float(v) for v in args[i + 1].split(",")]; del args[i:i + 2]
-by_rounding = "--by-rounding" in args
-if by_rounding: args.remove("--by-rounding")
+by = "level"
+if "--by" in args:
+    i = args.index("--by"); by = args[i + 1]; del args[i:i + 2]
 layers, alone = {}, {}
 for path in args:
     for r in csv.DictReader(open(path)):
         point = (float(r["bpp"]), float(r["psnr_rgb"]))
-        if r["step"]: layers.setdefault(float(r["rounding" if by_rounding else "level"]), set()).add(point)
+        if r["step"]: layers.setdefault(float(r[by]), set()).add(point)
         else: alone[float(r["level"])] = point
 levels = sorted(layers)
-print("| bpp | model alone | " + " | ".join(("rounding %g" if by_rounding else "level %g + layer") % l for l in levels) + " |")
+print("| bpp | model alone | " + " | ".join(("level %g + layer" if by == "level" else by + " %g") % l for l in levels) + " |")
 print("|---:|---:|" + "---:|" * len(levels))
 for b in bpps:
     cells = [interp(b, alone.values())] + [interp(b, layers[l]) for l in levels]

@@ -64,19 +64,25 @@ enum BandedTransforms {
     /// `grey`, each pixel the rounded mean of its channels: `ImageTensor.rgb`).
     static func synthesize(_ latent: Tensor, with synthesis: Sequential, channels: Int, width: Int, height: Int, grey: Bool,
                            budget: Int = bandBytes) -> [UInt8] {
+        var rgb = [UInt8](repeating: 0, count: width * height * 3)
+        synthesizeBands(latent, with: synthesis, channels: channels, width: width, height: height, grey: grey, budget: budget) { rows, pixels in
+            rgb.replaceSubrange((rows.lowerBound * width * 3)..<(rows.upperBound * width * 3), with: pixels)
+        }
+        return rgb
+    }
+
+    /// `synthesize`, handing over each band of rows (top to bottom) as it is made instead of
+    /// keeping the image: `body` gets the band's rows and their interleaved RGB.
+    static func synthesizeBands(_ latent: Tensor, with synthesis: Sequential, channels: Int, width: Int, height: Int, grey: Bool,
+                                budget: Int = bandBytes, _ body: (_ rows: Range<Int>, _ pixels: [UInt8]) throws -> Void) rethrows {
         let bands = BandedInference(synthesis)
         let pw = latent.w * ImageCodec.paddingMultiple
         // One output row is half a row of the last hidden layer's N channels at half width.
         let rowsPerBand = bandRows(bytesPerRow: channels * pw / 2 * 4 / 2, budget: budget)
-        var rgb = [UInt8](repeating: 0, count: width * height * 3)
-        var done = 0
         for first in stride(from: 0, to: height, by: rowsPerBand) {
             let rows = first..<min(height, first + rowsPerBand)
             let out = bands.forward(rows: rows, inputHeight: latent.h, input: { BandedInference.rows(latent, $0) })
-            let pixels = ImageTensor.rgb(from: TensorOps.crop(out, height: rows.count, width: width), grey: grey)
-            rgb.replaceSubrange(done..<(done + pixels.count), with: pixels)
-            done += pixels.count
+            try body(rows, ImageTensor.rgb(from: TensorOps.crop(out, height: rows.count, width: width), grey: grey))
         }
-        return rgb
     }
 }

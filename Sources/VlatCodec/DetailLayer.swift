@@ -30,6 +30,12 @@ public enum DetailLayer {
     /// rounds small coefficients towards zero, which saves more rate than it costs distortion.
     public static let defaultRounding = 0.35
 
+    /// The encoder's trimming of trailing ones (0: none): what a bit is worth, in squared steps
+    /// (`Benchmarks/codec/detail/trim.md`).
+    public static let defaultTrim = 0.12
+    /// Rough costs of a trailing +-1 (magnitude and sign) and of a zero before it, in bits.
+    static let trailingOneBits = 4.0, zeroBits = 0.3
+
     static let s3 = 3.0.squareRoot(), s2 = 2.0.squareRoot(), s6 = 6.0.squareRoot()
 
     /// The stored code of `step` (at least 1/16, at most 4096).
@@ -43,46 +49,110 @@ public enum DetailLayer {
     /// The `DETL` chunk data for `original` over `base` (both interleaved RGB, grey replicated,
     /// `width` x `height`), quantized with `step` (sample levels).
     public static func encode(original: [UInt8], base: [UInt8], width: Int, height: Int, grey: Bool, step: Double,
-                              rounding: Double = defaultRounding) throws -> [UInt8] {
+                              rounding: Double = defaultRounding, trim: Double = defaultTrim) throws -> [UInt8] {
         precondition(original.count == 3 * width * height && base.count == original.count)
-        let planes = grey ? 1 : 3, code = stepCode(step)
-        let delta = Double(code) / stepUnits
-        let columns = (width + 7) / 8
-        var out: [UInt8] = [method, UInt8(planes), UInt8(code & 0xFF), UInt8(code >> 8)]
-        var coder = DetailCoefficientCoder(planes: planes, blockColumns: columns)
-        var block = [Double](repeating: 0, count: 3 * 64), coefficients = [Double](repeating: 0, count: 64)
-        for firstRow in stride(from: 0, to: (height + 7) / 8, by: stripeBlockRows) {
-            let rows = min(stripeBlockRows, (height + 7) / 8 - firstRow)
-            var values = [Int32](repeating: 0, count: rows * columns * planes * 64)
-            for by in 0..<rows {
+        var encoder = StreamEncoder(original: original, width: width, height: height, grey: grey, step: step, rounding: rounding, trim: trim)
+        try encoder.append(base[...])
+        return try encoder.finish()
+    }
+
+    /// The layer's encoder over a base that arrives in rows, top to bottom (as the synthesis
+    /// makes it, band by band): it codes each stripe as soon as its rows are in, so no more than
+    /// a stripe and a band of the base is kept.
+    public struct StreamEncoder {
+        let original: [UInt8]
+        let width: Int, height: Int, grey: Bool, delta: Double, rounding: Double, trim: Double
+        let planes: Int, columns: Int
+        var coder: DetailCoefficientCoder
+        var out: [UInt8]
+        /// Base rows received but not yet coded, from row `pendingRow`.
+        var pending: [UInt8] = []
+        var pendingRow = 0
+
+        /// `original`: the image's interleaved RGB (grey replicated), `width` x `height`.
+        public init(original: [UInt8], width: Int, height: Int, grey: Bool, step: Double,
+                    rounding: Double = DetailLayer.defaultRounding, trim: Double = DetailLayer.defaultTrim) {
+            precondition(original.count == 3 * width * height)
+            self.original = original
+            (self.width, self.height, self.grey, self.rounding, self.trim) = (width, height, grey, rounding, trim)
+            let code = stepCode(step)
+            delta = Double(code) / stepUnits
+            planes = grey ? 1 : 3
+            columns = (width + 7) / 8
+            coder = DetailCoefficientCoder(planes: planes, blockColumns: columns)
+            out = [method, UInt8(planes), UInt8(code & 0xFF), UInt8(code >> 8)]
+        }
+
+        /// The next rows of the base (interleaved RGB, whole rows).
+        public mutating func append(_ rows: ArraySlice<UInt8>) throws {
+            precondition(rows.count % (3 * width) == 0)
+            pending.append(contentsOf: rows)
+            let stripeRows = 8 * stripeBlockRows
+            while pending.count / (3 * width) >= min(stripeRows, height - pendingRow) && pendingRow < height {
+                let rowsHere = min(stripeRows, height - pendingRow)
+                try codeStripe(rows: rowsHere)
+                pending.removeFirst(rowsHere * 3 * width)
+                pendingRow += rowsHere
+            }
+        }
+
+        /// The chunk data, once every row of the base has been appended.
+        public func finish() throws -> [UInt8] {
+            precondition(pendingRow == height && pending.isEmpty, "the base ended early")
+            return out
+        }
+
+        /// Codes the stripe of `rows` image rows starting at `pendingRow`, whose base rows lead
+        /// `pending`.
+        mutating func codeStripe(rows: Int) throws {
+            let blockRows = (rows + 7) / 8, firstRow = pendingRow
+            var values = [Int32](repeating: 0, count: blockRows * columns * planes * 64)
+            var block = [Double](repeating: 0, count: 3 * 64), coefficients = [Double](repeating: 0, count: 64)
+            for by in 0..<blockRows {
                 for bx in 0..<columns {
                     // The residual, edge samples repeated past the image.
                     for i in 0..<64 {
-                        let y = min((firstRow + by) * 8 + i / 8, height - 1), x = min(bx * 8 + i % 8, width - 1)
-                        let at = 3 * (y * width + x)
-                        let r = Double(Int(original[at]) - Int(base[at]))
+                        let y = min(by * 8 + i / 8, rows - 1), x = min(bx * 8 + i % 8, width - 1)
+                        let at = 3 * ((firstRow + y) * width + x), local = 3 * (y * width + x)
+                        let r = Double(Int(original[at]) - Int(pending[local]))
                         if grey { block[i] = r; continue }
-                        let g = Double(Int(original[at + 1]) - Int(base[at + 1])), b = Double(Int(original[at + 2]) - Int(base[at + 2]))
+                        let g = Double(Int(original[at + 1]) - Int(pending[local + 1]))
+                        let b = Double(Int(original[at + 2]) - Int(pending[local + 2]))
                         block[i] = (r + g + b) / s3
                         block[64 + i] = (r - g) / s2
                         block[128 + i] = (r + g - 2 * b) / s6
                     }
                     for p in 0..<planes {
                         block.withUnsafeBufferPointer { b in coefficients.withUnsafeMutableBufferPointer { BlockDCT.forward(b.baseAddress! + 64 * p, $0.baseAddress!) } }
-                        let at = ((by * columns + bx) * planes + p) * 64
-                        for k in 0..<64 {
-                            let v = coefficients[DetailCoefficientCoder.zigzag[k]]
-                            let q = Int32((abs(v) / delta + rounding).rounded(.down))
-                            values[at + k] = v < 0 ? -q : q
-                        }
+                        quantize(coefficients, into: &values, at: ((by * columns + bx) * planes + p) * 64)
                     }
                 }
             }
-            let stream = try coder.encodeStripe(values, blockRows: rows)
+            let stream = try coder.encodeStripe(values, blockRows: blockRows)
             for b in 0..<4 { out.append(UInt8(truncatingIfNeeded: stream.count >> (8 * b))) }
             out.append(contentsOf: stream)
         }
-        return out
+
+        /// One plane's coefficients (row-major) as zigzag symbols at `values[at...]`.
+        func quantize(_ coefficients: [Double], into values: inout [Int32], at: Int) {
+            var end = 0
+            for k in 0..<64 {
+                let v = coefficients[DetailCoefficientCoder.zigzag[k]]
+                let q = Int32((abs(v) / delta + rounding).rounded(.down))
+                values[at + k] = v < 0 ? -q : q
+                if q != 0 { end = k + 1 }
+            }
+            // Drop a trailing +-1 when the squared error it saves (in steps^2) is worth less than
+            // the bits it and the zeros before it cost, at `trim` steps^2 a bit.
+            while trim > 0, end > 0, abs(values[at + end - 1]) == 1 {
+                var previous = end - 1
+                while previous > 0 && values[at + previous - 1] == 0 { previous -= 1 }
+                let u = abs(coefficients[DetailCoefficientCoder.zigzag[end - 1]]) / delta
+                guard 2 * u - 1 < trim * (trailingOneBits + zeroBits * Double(end - 1 - previous)) else { break }
+                values[at + end - 1] = 0
+                end = previous
+            }
+        }
     }
 
     /// The layer's step and plane count, from the chunk data's first four bytes.

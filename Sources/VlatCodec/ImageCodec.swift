@@ -36,7 +36,10 @@ public enum ImageCodec {
     /// its symbols and, for a hyperprior, the hyper-synthesis' means and log-scales, the table
     /// indices and a transient gained copy; about 4.5 latents' worth at once): bounded by 8
     /// bytes a pixel plus 4 (factorized) or 10 (hyperprior) times the latent's 4M / 256 bytes a
-    /// pixel. `Scripts/evaluate_big_photos.sh` measures it (`Benchmarks/big-photos/`).
+    /// pixel, and for a hyperprior 3 more: the detail layer's encoder keeps the base's 8-bit
+    /// reconstruction beside the image, and its decoder one stripe of coefficients
+    /// (`DetailLayer.stripeBytes`). `Scripts/evaluate_big_photos.sh` measures it
+    /// (`Benchmarks/big-photos/`).
     ///
     /// `refining` (`LatentRefinement`) runs the synthesis transform whole-image in training
     /// mode, keeping its activations for the backward pass beside the backward's own buffers:
@@ -49,7 +52,7 @@ public enum ImageCodec {
         let pixels = padded(width) * padded(height)
         let n = max(model.network.config.channels, model.network.config.synthesisWidth), latentBytes = 4 * model.network.config.latentChannels / 256
         let perPixel = refining ? 12 * n + 256 + (model.hyperprior == nil ? 0 : 10 * latentBytes)
-            : 8 + (model.hyperprior == nil ? 4 : 10) * max(1, latentBytes)
+            : 8 + (model.hyperprior == nil ? 4 * max(1, latentBytes) : 3 + 10 * max(1, latentBytes))
         let (product, overflow) = pixels.multipliedReportingOverflow(by: perPixel)
         // A band is at most the whole image (two activations of N channels at half resolution,
         // 2N bytes a pixel), and at least `paddingMultiple` rows of it, however wide.
@@ -169,8 +172,8 @@ public enum ImageCodec {
     static func withDetail(_ coded: (container: Container, latent: Tensor), image: Image, model: CodecModel,
                            levelCode: Int) throws -> (container: Container, latent: Tensor) {
         guard let step = model.detailStep else { return coded }
-        let encoder = try DetailEncoder(image: image, container: coded.container, latent: coded.latent, model: model, levelCode: levelCode)
-        return (try encoder.container(step: step, quality: model.quality), coded.latent)
+        return (try DetailEncoder.coded(image, container: coded.container, latent: coded.latent, model: model, levelCode: levelCode,
+                                        step: step, quality: model.quality), coded.latent)
     }
 
     static func hyperpriorContainer(_ image: Image, y: consuming Tensor, model: CodecModel, hyper: HyperpriorCodecModel, levelCode: Int,

@@ -50,7 +50,8 @@ struct DetailLayerTests {
         if grey { for i in 0..<(width * height) { base[3 * i + 1] = base[3 * i]; base[3 * i + 2] = base[3 * i] } }
         var sizes: [Int] = [], errors: [Double] = []
         for step in [1.0 / 16, 2, 8, 32] {
-            let data = try DetailLayer.encode(original: original, base: base, width: width, height: height, grey: grey, step: step, rounding: 0.5)
+            let data = try DetailLayer.encode(original: original, base: base, width: width, height: height, grey: grey, step: step,
+                                              rounding: 0.5, trim: 0)
             var out = base
             try DetailLayer.apply(data, to: &out, width: width, height: height, grey: grey)
             if step < 1 { #expect(out == original) }
@@ -64,11 +65,30 @@ struct DetailLayerTests {
             sizes.append(data.count); errors.append(Self.mse(out, original))
         }
         #expect(sizes == sizes.sorted(by: >) && errors == errors.sorted())
-        #expect(errors.last! < Self.mse(base, original))
+        // A step under the base's error removes most of it.
+        #expect(errors[2] < Self.mse(base, original) / 2)
         // The plane count must fit the image.
         let data = try DetailLayer.encode(original: original, base: base, width: width, height: height, grey: grey, step: 4)
         var out = base
         #expect(throws: CodecError.self) { try DetailLayer.apply(data, to: &out, width: width, height: height, grey: !grey) }
+    }
+
+    /// Rows handed over in bands of any height code exactly as the whole base at once.
+    @Test func theStreamingEncoderCodesAsTheWholeImageDoes() throws {
+        let (width, height) = (37, 300)
+        let photo = CodecFixtures.image("Corpus/photos/chelsea.png").toRGB()
+        let original = Array(photo.rgbSamples().prefix(3 * width * height))
+        let base = Self.noisy(original, amount: 9, seed: 6)
+        let whole = try DetailLayer.encode(original: original, base: base, width: width, height: height, grey: false, step: 5)
+        for bands in [[7, 50, 243], [300], [128, 128, 44], [1, 299]] {
+            var encoder = DetailLayer.StreamEncoder(original: original, width: width, height: height, grey: false, step: 5)
+            var row = 0
+            for n in bands {
+                try encoder.append(base[(3 * width * row)..<(3 * width * (row + n))])
+                row += n
+            }
+            #expect(try encoder.finish() == whole)
+        }
     }
 
     @Test func damagedLayersAreReportedNeverTrappedOn() throws {
@@ -125,8 +145,10 @@ struct DetailLayerTests {
             #expect(bytes.count > last.bytes && psnr > last.psnr, "quality \(q): \(bytes.count) bytes, \(psnr) dB")
             last = (bytes.count, psnr)
             if q == 8 {
-                // The base alone decodes to the encoder's reconstruction.
+                // The base alone decodes to the encoder's reconstruction, and the streaming
+                // encode is the kept-reconstruction one's.
                 let layers = try DetailEncoder(image, model: base, level: 3)
+                #expect(try layers.container(step: model.detailStep!, quality: 8) == container)
                 var plain = parsed
                 plain.detail = nil
                 #expect(try ImageCodec.decode(plain, model: base).rgbSamples() == layers.reconstruction)
