@@ -50,6 +50,11 @@ struct CodecFacadeTests {
         }
         let tiny = try codec.compress(image, underBitsPerPixel: 0.001)
         #expect(!tiny.fits && tiny.quality == 1)
+        // A target above quality 4 lands with the detail layer, within 3 % under it.
+        let high = try codec.compress(image, underBitsPerPixel: 1.5)
+        let highBpp = Double(high.bytes.count * 8) / Double(image.pixelCount)
+        #expect(high.fits && highBpp <= 1.5 && highBpp > 0.97 * 1.5 && high.quality > 4, "\(highBpp) bpp at quality \(high.quality)")
+        #expect(try Container.parse(high.bytes).detail != nil)
     }
 
     @Test func denoisesWithTheInstalledNetwork() throws {
