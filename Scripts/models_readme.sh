@@ -12,10 +12,11 @@ MODELS=Sources/VlatCodec/Models
 # The package's models
 
 - `hyperprior.vlatmodel`: the codec. One variable-rate mean-scale hyperprior serves every
-  quality (`--quality 1` to `8`, fractional values between them, `--target-bpp`); `vlat
-  decompress` finds it by the SHA-256 a file names in its header (`ModelRegistry`). Trained as
-  one run continued across sessions (`Scripts/train_hyperprior.sh`, shipped by
-  `Scripts/ship_hyperprior.sh`); its logs and plots are in `Benchmarks/hyperprior-run/`.
+  quality (`--quality 1` to `8`, fractional values between them, `--target-bpp`; above 4 over
+  one of its middle levels with the detail layer, `QualitySchedule`); `vlat decompress` finds
+  it by the SHA-256 a file names in its header (`ModelRegistry`). Trained as one run continued
+  across sessions (`Scripts/train_hyperprior.sh`, shipped by `Scripts/ship_hyperprior.sh`); its
+  logs and plots are in `Benchmarks/hyperprior-run/`.
 - `denoise.vlatmodel`: what `vlat denoise` and `vlat compress --denoise` use.
 
 The factorized quality levels that these replaced are in `RetiredModels/`, for files made with

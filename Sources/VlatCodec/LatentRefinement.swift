@@ -51,13 +51,14 @@ public struct LatentRefinement: Sendable, Equatable {
         self.annealing = annealing
     }
 
-    /// The lambda `model` was trained with (its `lambda` metadata; a hyperprior's at its
-    /// quality, fractional qualities interpolating the levels' lambdas geometrically): the weight
-    /// refinement puts on distortion against rate.
+    /// The lambda `model` was trained with (its `lambda` metadata; a hyperprior's at the level
+    /// its quality codes at, `QualitySchedule`, fractional levels interpolating the levels'
+    /// lambdas geometrically): the weight refinement puts on distortion against rate. Above
+    /// quality 4 it refines the base the detail layer is then coded over.
     public static func lambda(of model: CodecModel) throws -> Float {
         if let hyper = model.hyperprior {
             let lambdas = hyper.network.config.lambdas, top = lambdas.count - 1
-            let t = min(max(model.hyperpriorQuality - 1, 0), Double(top))
+            let t = min(max(model.hyperpriorLevel - 1, 0), Double(top))
             let lo = Int(t.rounded(.down)), hi = min(lo + 1, top), f = t - Double(lo)
             return Float(exp(log(Double(lambdas[lo])) * (1 - f) + log(Double(lambdas[hi])) * f))
         }

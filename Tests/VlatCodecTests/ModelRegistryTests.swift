@@ -64,12 +64,13 @@ struct ModelRegistryTests {
         let registry = ModelRegistry(folders: [second, first], environment: [:], includeShipped: false)
         #expect(registry.qualities == Array(1...8))
         // q5 comes first in search order; 2.5 and 2 only the variable-rate model serves (the
-        // fixture has 3 levels, so it refuses 4 and above when q5 is not ahead of it).
+        // fixture has 3 levels: above 3 it serves its top level with the detail layer).
         #expect(try registry.model(quality: 5.0).hyperprior == nil)
         let mid = try registry.model(quality: 2.5)
         #expect(mid.hyperprior != nil && mid.hyperpriorQuality == 2.5)
         #expect(try registry.model(quality: 2.0).hyperprior != nil)
-        #expect(throws: CodecError.self) { try ModelRegistry(folders: [first], environment: [:], includeShipped: false).model(quality: 4.0) }
+        let above = try ModelRegistry(folders: [first], environment: [:], includeShipped: false).model(quality: 4.0)
+        #expect(above.hyperpriorLevel == 3 && above.detailStep != nil)
         let single = ModelRegistry(folders: [second], environment: [:], includeShipped: false)
         #expect(throws: RegistryError.noQuality(2.5, searched: single.folders)) { try single.model(quality: 2.5) }
     }

@@ -176,6 +176,8 @@ struct ContainerTests {
             [("HEAD", head), ("alph", [0, 1]), ("alph", [0, 1]), ("DATA", [1]), ("TAIL", [])],
             [("HEAD", head), ("alph", [3, 1]), ("DATA", [1]), ("TAIL", [])], // unknown alpha method
             [("HEAD", head), ("DATA", [1]), ("TAIL", [0])],                // non-empty TAIL
+            [("HEAD", head), ("DETL", [1]), ("DATA", [1]), ("TAIL", [])],  // DETL before DATA
+            [("HEAD", head), ("DATA", [1]), ("DETL", [1]), ("DATA", [1]), ("TAIL", [])], // DATA after DETL
         ]
         for chunks in cases {
             #expect(throws: ContainerError.self) { try Container.parse(handmade(chunks)) }
@@ -183,6 +185,19 @@ struct ContainerTests {
         #expect(throws: ContainerError.trailingData(bytes: 3)) {
             try Container.parse(handmade([("HEAD", head), ("DATA", [1]), ("TAIL", [])]) + [1, 2, 3])
         }
+    }
+
+    /// The detail layer's chunks follow the last DATA and concatenate; the writer splits a
+    /// large layer as it splits the payload.
+    @Test func detailChunksConcatenateAfterTheData() throws {
+        let head = sampleHeader().encoded()
+        let parsed = try Container.parse(handmade([("HEAD", head), ("DATA", [1]), ("DATA", [2]), ("DETL", [3, 4]), ("DETL", [5]), ("TAIL", [])]))
+        #expect(parsed.payload == [1, 2] && parsed.detail == [3, 4, 5])
+        #expect(try Container.parse(handmade([("HEAD", head), ("DATA", [1]), ("TAIL", [])])).detail == nil)
+        let big = Container(header: sampleHeader(), payload: [9], detail: (0..<(Container.dataChunkSize + 5)).map { UInt8(truncatingIfNeeded: $0) })
+        let bytes = big.serialized()
+        #expect(try Container.parse(bytes) == big)
+        #expect(bytes.count == 8 + (12 + 56) + (12 + 1) + (12 + Container.dataChunkSize) + (12 + 5) + 12)
     }
 
     @Test func lyingHeadersAreRefused() throws {
