@@ -7,7 +7,8 @@
 #   SIZES="0.4 6 24 100" Scripts/evaluate_big_photos.sh   also 100 MP (12000x8400; slow)
 #   SIZES=100 RESULTS=results-100mp.md Scripts/evaluate_big_photos.sh   one size, to another file
 #   CODECS="webp jpeg" Scripts/evaluate_big_photos.sh   vlat beside only these of webp, avif, jxl
-#                                               and jpeg (default: all four)
+#                                               and jpeg (default: all four; CODECS=none: vlat alone)
+#   QUALITY=8 Scripts/evaluate_big_photos.sh   vlat at that quality (default: its default, 4)
 #   BASELINE=/path/to/vlat Scripts/evaluate_big_photos.sh   adds rows for another vlat build (6
 #                                               and 24 MP)
 #                                               (with VLAT_MODELS=DIR when that build's models
@@ -54,7 +55,7 @@ row() { # tool operation mp seconds_peak bytes
   echo "Command: \`${VLAT_MODELS:+VLAT_MODELS=$VLAT_MODELS }${BASELINE:+BASELINE=$BASELINE }${SIZES:+SIZES=\"$SIZES\" }${CODECS:+CODECS=\"$CODECS\" }${RESULTS:+RESULTS=$RESULTS }Scripts/evaluate_big_photos.sh\`"
   echo
   echo "\`$(basename "$source_image")\` scaled up (Lanczos); each operation one process, \`/usr/bin/time\`: wall seconds and"
-  echo "maximum resident set (MiB); MP/s is megapixels over wall seconds. vlat at its default quality (\`$("$vlat" --version)\`), cwebp -q 75, avifenc quantizer 34 (speed 6, 4:2:0), cjxl -q 75, cjpeg -quality 75"
+  echo "maximum resident set (MiB); MP/s is megapixels over wall seconds. vlat at ${QUALITY:+quality $QUALITY, not }its default quality (\`$("$vlat" --version)\`), cwebp -q 75, avifenc quantizer 34 (speed 6, 4:2:0), cjxl -q 75, cjpeg -quality 75"
   echo "(PPM in, as it reads no PNG; djpeg writes PPM, the others PNG). $(nproc) cores."
   echo
   echo "| MP | tool | operation | seconds | MP/s | peak MiB | output bytes |"
@@ -82,7 +83,7 @@ PY
     for build in "${builds[@]}"; do
       name=vlat; [[ "$build" == "$vlat" ]] || name="vlat ($BASELINE)"
       rm -f "$tmp/in.vlat" "$tmp/out.png"
-      r=$(measure "$build" compress "$tmp/in.png" -o "$tmp/in.vlat" --quiet)
+      r=$(measure "$build" compress "$tmp/in.png" -o "$tmp/in.vlat" --quiet ${QUALITY:+--quality "$QUALITY"})
       row "$name" compress "$size" "$r" "$(stat -c %s "$tmp/in.vlat" 2> /dev/null)"
       r=$(measure "$build" decompress "$tmp/in.vlat" -o "$tmp/out.png" --quiet)
       row "$name" decompress "$size" "$r" "$(stat -c %s "$tmp/out.png" 2> /dev/null)"
