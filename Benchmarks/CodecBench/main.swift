@@ -24,7 +24,7 @@
 //   .build/release/CodecBench ceiling [--model FILE] [--images DIR] [--out DIR]
 //     (per level of a hyperprior: PSNR of the synthesis of the unquantized latent, the transforms'
 //     limit at unbounded rate, beside that of the latent rounded at the level's gains)
-//   .build/release/CodecBench detail --images DIR [--model FILE] [--levels 4,5,6] [--steps 16,24,32] [--roundings 0.35] [--trims 0.12] [--rdo 0] [--out DIR]
+//   .build/release/CodecBench detail --images DIR [--model FILE] [--levels 4,5,6] [--steps 16,24,32] [--roundings 0.35] [--trims 0] [--out DIR]
 //     (the detail layer over a hyperprior's levels: bits and PSNR of every level and step; run it on
 //     held-out training images, Scripts/validation_images.sh, to choose QualitySchedule's constants)
 //   .build/release/CodecBench channels [--model FILE] [--images DIR] [--out DIR]
@@ -79,7 +79,7 @@ let modeOptions: [String: Set<String>] = [
     "ceiling": ["--model", "--images", "--out", "--model-dir"],
     "ceiling-optimized": ["--model", "--images", "--out", "--model-dir", "--level", "--steps", "--lr"],
     "channels": ["--model", "--images", "--out", "--model-dir"],
-    "detail": ["--model", "--images", "--levels", "--steps", "--roundings", "--trims", "--rdo", "--out", "--model-dir"],
+    "detail": ["--model", "--images", "--levels", "--steps", "--roundings", "--trims", "--out", "--model-dir"],
     "stages": ["--images", "--quality", "--repeats", "--out", "--model-dir"],
     "y-tables": ["--model", "--images", "--fit", "--fit-count", "--out", "--model-dir"],
 ]
@@ -305,16 +305,15 @@ if args.first == "detail" {
     let rows: [DetailReport.Row]
     do {
         rows = try DetailReport.run(images: images, model: base, levels: numbers("--levels", "4,5,6"), steps: numbers("--steps", "16,24,32,48"),
-                                    roundings: numbers("--roundings", "\(DetailLayer.defaultRounding)"), trims: numbers("--trims", "\(DetailLayer.defaultTrim)"),
-                                    rdos: numbers("--rdo", "\(DetailLayer.defaultRDO)"))
+                                    roundings: numbers("--roundings", "\(DetailLayer.defaultRounding)"), trims: numbers("--trims", "\(DetailLayer.defaultTrim)"))
     } catch { fail("\(error)") }
     var md = "# The detail layer over the model's levels\n\nCommand: `\(command)`\n\n"
     md += "\(images.count) images from `\(folder)`, model `\(path)`; means over the images of the whole file's bits per pixel and of "
-    md += "the PSNR-RGB of its decoded image. No step: the level alone.\n\n| level | step | rounding | trim | rdo | bpp | PSNR-RGB (dB) |\n|---:|---:|---:|---:|---:|---:|---:|\n"
-    var csv = "level,step,rounding,trim,rdo,bpp,psnr_rgb\n"
+    md += "the PSNR-RGB of its decoded image. No step: the level alone.\n\n| level | step | rounding | trim | bpp | PSNR-RGB (dB) |\n|---:|---:|---:|---:|---:|---:|\n"
+    var csv = "level,step,rounding,trim,bpp,psnr_rgb\n"
     for r in rows {
-        md += "| \(r.level) | \(r.step.map { "\($0)" } ?? "-") | \(r.step == nil ? "-" : "\(r.rounding)") | \(r.step == nil ? "-" : "\(r.trim)") | \(r.step == nil ? "-" : "\(r.rdo)") | \(f(r.bpp, 4)) | \(f(r.psnr, 3)) |\n"
-        csv += "\(r.level),\(r.step.map { "\($0)" } ?? ""),\(r.step == nil ? "" : "\(r.rounding)"),\(r.step == nil ? "" : "\(r.trim)"),\(r.step == nil ? "" : "\(r.rdo)"),\(f(r.bpp, 5)),\(f(r.psnr, 4))\n"
+        md += "| \(r.level) | \(r.step.map { "\($0)" } ?? "-") | \(r.step == nil ? "-" : "\(r.rounding)") | \(r.step == nil ? "-" : "\(r.trim)") | \(f(r.bpp, 4)) | \(f(r.psnr, 3)) |\n"
+        csv += "\(r.level),\(r.step.map { "\($0)" } ?? ""),\(r.step == nil ? "" : "\(r.rounding)"),\(r.step == nil ? "" : "\(r.trim)"),\(f(r.bpp, 5)),\(f(r.psnr, 4))\n"
     }
     print(md, terminator: "")
     if let out { write(md, to: "\(out)/detail.md"); write(csv, to: "\(out)/detail.csv") }

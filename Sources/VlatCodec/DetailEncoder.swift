@@ -47,11 +47,11 @@ public struct DetailEncoder {
     /// The base file with a detail layer of step `step` (sample levels), its header's quality
     /// byte `quality` (nil: the base's).
     public func container(step: Double, quality: UInt8? = nil, rounding: Double = DetailLayer.defaultRounding,
-                          trim: Double = DetailLayer.defaultTrim, rdo: Double = DetailLayer.defaultRDO) throws -> Container {
+                          trim: Double = DetailLayer.defaultTrim) throws -> Container {
         var c = base
         c.detail = try StageTimes.measure("detail layer") {
             try DetailLayer.encode(original: original, base: reconstruction, width: width, height: height, grey: grey, step: step,
-                                   rounding: rounding, trim: trim, rdo: rdo)
+                                   rounding: rounding, trim: trim)
         }
         if let quality { c.header.quality = quality }
         return c

@@ -33,10 +33,6 @@ public enum DetailLayer {
     /// The encoder's trimming of trailing ones (0: none): what a bit is worth, in squared steps
     /// (`Benchmarks/codec/detail/trim.md`).
     public static let defaultTrim = 0.12
-    /// The encoder's rate-distortion optimised quantization (0: none): what a bit is worth, in
-    /// squared steps, when `DetailCoefficientCoder` weighs lowering a magnitude by one against
-    /// the bits its adaptive tables would spend.
-    public static let defaultRDO = 0.0
     /// Rough costs of a trailing +-1 (magnitude and sign) and of a zero before it, in bits.
     static let trailingOneBits = 4.0, zeroBits = 0.3
 
@@ -53,10 +49,9 @@ public enum DetailLayer {
     /// The `DETL` chunk data for `original` over `base` (both interleaved RGB, grey replicated,
     /// `width` x `height`), quantized with `step` (sample levels).
     public static func encode(original: [UInt8], base: [UInt8], width: Int, height: Int, grey: Bool, step: Double,
-                              rounding: Double = defaultRounding, trim: Double = defaultTrim, rdo: Double = defaultRDO) throws -> [UInt8] {
+                              rounding: Double = defaultRounding, trim: Double = defaultTrim) throws -> [UInt8] {
         precondition(original.count == 3 * width * height && base.count == original.count)
-        var encoder = StreamEncoder(original: original, width: width, height: height, grey: grey, step: step, rounding: rounding,
-                                    trim: trim, rdo: rdo)
+        var encoder = StreamEncoder(original: original, width: width, height: height, grey: grey, step: step, rounding: rounding, trim: trim)
         try encoder.append(base[...])
         return try encoder.finish()
     }
@@ -66,7 +61,7 @@ public enum DetailLayer {
     /// a stripe and a band of the base is kept.
     public struct StreamEncoder {
         let original: [UInt8]
-        let width: Int, height: Int, grey: Bool, delta: Double, rounding: Double, trim: Double, rdo: Double
+        let width: Int, height: Int, grey: Bool, delta: Double, rounding: Double, trim: Double
         let planes: Int, columns: Int
         var coder: DetailCoefficientCoder
         var out: [UInt8]
@@ -76,10 +71,10 @@ public enum DetailLayer {
 
         /// `original`: the image's interleaved RGB (grey replicated), `width` x `height`.
         public init(original: [UInt8], width: Int, height: Int, grey: Bool, step: Double,
-                    rounding: Double = DetailLayer.defaultRounding, trim: Double = DetailLayer.defaultTrim, rdo: Double = DetailLayer.defaultRDO) {
+                    rounding: Double = DetailLayer.defaultRounding, trim: Double = DetailLayer.defaultTrim) {
             precondition(original.count == 3 * width * height)
             self.original = original
-            (self.width, self.height, self.grey, self.rounding, self.trim, self.rdo) = (width, height, grey, rounding, trim, rdo)
+            (self.width, self.height, self.grey, self.rounding, self.trim) = (width, height, grey, rounding, trim)
             let code = stepCode(step)
             delta = Double(code) / stepUnits
             planes = grey ? 1 : 3
@@ -112,7 +107,6 @@ public enum DetailLayer {
         mutating func codeStripe(rows: Int) throws {
             let blockRows = (rows + 7) / 8, firstRow = pendingRow
             var values = [Int32](repeating: 0, count: blockRows * columns * planes * 64)
-            var magnitudes = [Float](repeating: 0, count: rdo > 0 ? values.count : 0)
             var block = [Double](repeating: 0, count: 3 * 64), coefficients = [Double](repeating: 0, count: 64)
             for by in 0..<blockRows {
                 for bx in 0..<columns {
@@ -130,13 +124,11 @@ public enum DetailLayer {
                     }
                     for p in 0..<planes {
                         block.withUnsafeBufferPointer { b in coefficients.withUnsafeMutableBufferPointer { BlockDCT.forward(b.baseAddress! + 64 * p, $0.baseAddress!) } }
-                        let at = ((by * columns + bx) * planes + p) * 64
-                        quantize(coefficients, into: &values, at: at)
-                        if rdo > 0 { for k in 0..<64 { magnitudes[at + k] = Float(abs(coefficients[DetailCoefficientCoder.zigzag[k]]) / delta) } }
+                        quantize(coefficients, into: &values, at: ((by * columns + bx) * planes + p) * 64)
                     }
                 }
             }
-            let stream = try coder.encodeStripe(values, blockRows: blockRows, magnitudes: rdo > 0 ? magnitudes : nil, lambda: rdo)
+            let stream = try coder.encodeStripe(values, blockRows: blockRows)
             for b in 0..<4 { out.append(UInt8(truncatingIfNeeded: stream.count >> (8 * b))) }
             out.append(contentsOf: stream)
         }

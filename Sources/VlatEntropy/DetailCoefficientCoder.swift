@@ -1,5 +1,3 @@
-import Foundation
-
 /// The detail layer's coder: context-adaptive rANS for quantized 8x8 DCT blocks, one stripe of
 /// block rows at a time, its adaptive tables carrying on from stripe to stripe.
 ///
@@ -73,22 +71,14 @@ public struct DetailCoefficientCoder {
 
     /// Codes `blocks` (`blockRows` x `blockColumns` x `planes` x 64, zigzag order), the next
     /// stripe of the image. Output: a `RANSWriter` stream.
-    ///
-    /// With `magnitudes` (each coefficient's |value| in quantizer steps, the same layout) and
-    /// `lambda` > 0, the encoder may lower a nonzero magnitude by one where that lowers the
-    /// squared error in steps plus `lambda` times the bits its tables would spend (never a
-    /// block's last coefficient to zero): rate-distortion optimised quantization against the
-    /// adaptive tables as they stand. The decoder is the same either way.
-    public mutating func encodeStripe(_ blocks: [Int32], blockRows: Int, magnitudes: [Float]? = nil, lambda: Double = 0) throws -> [UInt8] {
-        guard blocks.count == blockRows * blockColumns * planes * Self.coefficients, magnitudes.map({ $0.count == blocks.count }) ?? true else {
+    public mutating func encodeStripe(_ blocks: [Int32], blockRows: Int) throws -> [UInt8] {
+        guard blocks.count == blockRows * blockColumns * planes * Self.coefficients else {
             throw EntropyError.invalidTable("\(blocks.count) coefficients for \(blockRows) block rows")
         }
         guard blocks.allSatisfy({ $0.magnitude <= Self.maxMagnitude }) else {
             throw EntropyError.invalidTable("a coefficient beyond +-\(Self.maxMagnitude)")
         }
         var io = Recorder()
-        io.magnitudes = magnitudes
-        io.lambda = lambda
         var values = blocks
         try values.withUnsafeMutableBufferPointer { try traverse($0, blockRows: blockRows, io: &io) }
         var writer = RANSWriter(capacity: io.starts.count / 2 + 16)
@@ -130,7 +120,7 @@ public struct DetailCoefficientCoder {
                     ends[bx * P + p] = Int32(end)
                     let up = (bx * P + p) * n, first = row + bx * P * n
                     for k in 0..<end {
-                        var v = Int(values[at + k])
+                        let v = Int(values[at + k])
                         let context: Int
                         if k == end - 1 {
                             context = plane * Self.bands + Self.band[k]
@@ -141,10 +131,6 @@ public struct DetailCoefficientCoder {
                             if k >= 2 { a += m(values[at + k - 2]) }
                             if p > 0 { a += m(values[first + k]) }
                             context = (plane * Self.bands + Self.band[k]) * Self.magnitudeClasses + Self.magnitudeClass(a)
-                        }
-                        if io.isEncoding, v != 0, abs(v) < Self.escape, !(k == end - 1 && abs(v) == 1) {
-                            let lowered = io.lowers(abs(v), at: at + k, model: k == end - 1 ? lastModels[context] : magnitudeModels[context])
-                            if lowered { v += v > 0 ? -1 : 1 }
                         }
                         let s = try k == end - 1
                             ? io.symbol(min(abs(v), Self.escape), model: lastModels[context])
@@ -172,26 +158,11 @@ private protocol DetailSymbolIO {
     /// An escaped magnitude (at least `DetailCoefficientCoder.escape`).
     mutating func escaped(_ magnitude: Int) throws -> Int
     mutating func sign(_ negative: Bool) throws -> Bool
-    /// Whether the encoder codes magnitude `m` - 1 instead of `m` at `index` (rate-distortion
-    /// optimisation; the decoder never does).
-    func lowers(_ m: Int, at index: Int, model: AdaptiveFrequencies) -> Bool
 }
 
 private struct Recorder: DetailSymbolIO {
     var starts: [UInt32] = [], frequencies: [UInt32] = [], bits: [UInt8] = []
-    var magnitudes: [Float]?
-    var lambda = 0.0
     var isEncoding: Bool { true }
-
-    func lowers(_ m: Int, at index: Int, model: AdaptiveFrequencies) -> Bool {
-        guard let magnitudes, lambda > 0 else { return false }
-        let u = Double(magnitudes[index])
-        func cost(_ m: Int) -> Double {
-            let bits = 16 - log2(Double(model.interval(of: m).frequency)) + (m > 0 ? 1 : 0)
-            return (u - Double(m)) * (u - Double(m)) + lambda * bits
-        }
-        return cost(m - 1) < cost(m)
-    }
 
     mutating func put(_ start: UInt32, _ frequency: UInt32, _ b: UInt32) {
         starts.append(start); frequencies.append(frequency); bits.append(UInt8(b))
@@ -217,8 +188,6 @@ private struct Recorder: DetailSymbolIO {
 private struct Reader: DetailSymbolIO {
     var reader: RANSReader
     var isEncoding: Bool { false }
-
-    func lowers(_ m: Int, at index: Int, model: AdaptiveFrequencies) -> Bool { false }
 
     mutating func symbol(_ value: Int, model: AdaptiveFrequencies) throws -> Int {
         let (s, start, f) = model.symbol(forSlot: reader.slot(bits: QuantizedCDF.precision))
