@@ -8,37 +8,12 @@ plane by plane in zigzag order, then the plane count P and the step code s:
 
 A test (Tests/VlatCLITests) checks that it finds what the Swift coder wrote.
 """
-import hashlib, struct, sys
+import hashlib, os, struct, sys
 
-def chunks(data):
-    assert data[:8] == b"\x89VLAT\r\n\x1a", "not a .vlat file"
-    pos, out = 8, []
-    while pos < len(data):
-        kind, n = data[pos:pos + 4].decode(), struct.unpack_from("<I", data, pos + 4)[0]
-        out.append((kind, data[pos + 8:pos + 8 + n]))
-        pos += 12 + n
-    return out
-
-class Reader:
-    """A coder-1 rANS stream: 32-bit state, then 16-bit words."""
-    def __init__(self, data):
-        self.data, self.pos = data, 4
-        self.x = struct.unpack_from("<I", data, 0)[0]
-    def consume(self, start, freq, bits):
-        slot = self.x & ((1 << bits) - 1)
-        self.x = freq * (self.x >> bits) + slot - start
-        while self.x < 65536:
-            self.x = ((self.x << 16) | struct.unpack_from("<H", self.data, self.pos)[0]) & 0xFFFFFFFF
-            self.pos += 2
-    def escaped(self, escape):
-        u, shift = 0, 0
-        while True:
-            chunk = self.x & 31
-            self.consume(chunk, 1, 5)
-            u |= (chunk & 15) << shift; shift += 4
-            if not chunk & 16: break
-        v = (u >> 1) ^ -(u & 1)
-        return v if v < 0 else v + escape
+# The container's chunks and the coder-1 stream reader are those of section 3 and coder 1,
+# which the latents' reference decoder reads already.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reference_latents import chunks, Reader
 
 class Table:
     """An adaptive table as coder 3's, starting flat (every count 32)."""
@@ -109,7 +84,7 @@ def main():
                             table = mags[6 * (9 * pc + band(k)) + magnitude_class(a)]
                         m = table.read(r)
                         if m == 15:
-                            m = r.escaped(15)
+                            m = r.escaped(16)
                             assert 15 <= m <= 65535
                         assert m or k < e - 1, "a block's last coefficient is zero"
                         if m:

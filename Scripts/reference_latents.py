@@ -330,4 +330,5 @@ def main():
     else: sys.exit("coder %d is not decoded here" % coder)
     print(hashlib.sha256(struct.pack("<%di" % len(latents), *latents)).hexdigest(), c, h, w)
 
-main()
+if __name__ == "__main__":
+    main()

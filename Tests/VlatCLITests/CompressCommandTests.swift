@@ -346,9 +346,14 @@ struct ReferenceDecoderTests {
 
     /// Runs Scripts/reference_latents.py on `file` with `model`: its exit status and output.
     static func referenceDecoder(_ file: String, model: String) throws -> (Int32, String) {
+        try python("Scripts/reference_latents.py", [file, model])
+    }
+
+    /// Runs a Python script of the package with `arguments`: its exit status and output.
+    static func python(_ script: String, _ arguments: [String]) throws -> (Int32, String) {
         let python = Process()
         python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        python.arguments = ["python3", "Scripts/reference_latents.py", file, model]
+        python.arguments = ["python3", script] + arguments
         python.currentDirectoryURL = CLI.packageRoot
         let out = Pipe()
         python.standardOutput = out
@@ -381,16 +386,8 @@ struct DetailReferenceDecoderTests {
         let code = Int(detail[2]) | Int(detail[3]) << 8
         let expected = [HyperpriorReferenceDecoderTests.digest(values), grey ? "1" : "3", "\(code)"]
 
-        let python = Process()
-        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        python.arguments = ["python3", "Scripts/reference_detail.py", file]
-        python.currentDirectoryURL = CLI.packageRoot
-        let out = Pipe()
-        python.standardOutput = out
-        try python.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        python.waitUntilExit()
-        #expect(python.terminationStatus == 0)
+        let (status, text) = try ReferenceDecoderTests.python("Scripts/reference_detail.py", [file])
+        #expect(status == 0)
         #expect(text.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } == expected, "\(text)")
     }
 }
