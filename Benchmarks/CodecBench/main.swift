@@ -79,7 +79,6 @@ let modeOptions: [String: Set<String>] = [
     "ceiling": ["--model", "--images", "--out", "--model-dir"],
     "ceiling-optimized": ["--model", "--images", "--out", "--model-dir", "--level", "--steps", "--lr"],
     "channels": ["--model", "--images", "--out", "--model-dir"],
-    "detail-contexts": ["--model", "--images", "--out", "--model-dir"],
     "detail": ["--model", "--images", "--levels", "--steps", "--roundings", "--trims", "--out", "--model-dir"],
     "stages": ["--images", "--quality", "--repeats", "--out", "--model-dir"],
     "y-tables": ["--model", "--images", "--fit", "--fit-count", "--out", "--model-dir"],
@@ -294,14 +293,6 @@ if args.first == "speed-vs" {
 }
 
 // MARK: the detail layer
-
-if args.first == "detail-contexts" {
-    let (_, _, images, base, _) = hyperpriorInputs()
-    do {
-        for step in [16.0, 32, 64] { print(try DetailContextExperiment.run(images: images, model: base, level: 5, step: step, classCounts: [1, 2, 3, 4])) }
-    } catch { fail("\(error)") }
-    exit(0)
-}
 
 if args.first == "detail" {
     guard option("--images") != nil else { fail("detail needs --images DIR: held-out training images (Scripts/validation_images.sh), not a test set") }

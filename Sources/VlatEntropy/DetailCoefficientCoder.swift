@@ -51,17 +51,14 @@ public struct DetailCoefficientCoder {
     private var above: [Int32]
     private var aboveEnds: [Int32]
 
-    public let classes: Int
-
-    public init(planes: Int, blockColumns: Int, classes: Int = 1) {
-        precondition(planes >= 1 && blockColumns >= 1 && classes >= 1)
-        self.classes = classes
+    public init(planes: Int, blockColumns: Int) {
+        precondition(planes >= 1 && blockColumns >= 1)
         self.planes = planes
         self.blockColumns = blockColumns
         func flat(_ n: Int) -> AdaptiveFrequencies { AdaptiveFrequencies(counts: [UInt64](repeating: AdaptiveFrequencies.increment, count: n)) }
-        endModels = [AdaptiveFrequencies](repeating: flat(Self.coefficients + 1), count: 2 * classes * Self.endClasses)
-        magnitudeModels = [AdaptiveFrequencies](repeating: flat(Self.escape + 1), count: 2 * classes * Self.bands * Self.magnitudeClasses)
-        lastModels = [AdaptiveFrequencies](repeating: flat(Self.escape + 1), count: 2 * classes * Self.bands)
+        endModels = [AdaptiveFrequencies](repeating: flat(Self.coefficients + 1), count: 2 * Self.endClasses)
+        magnitudeModels = [AdaptiveFrequencies](repeating: flat(Self.escape + 1), count: 2 * Self.bands * Self.magnitudeClasses)
+        lastModels = [AdaptiveFrequencies](repeating: flat(Self.escape + 1), count: 2 * Self.bands)
         above = [Int32](repeating: 0, count: blockColumns * planes * Self.coefficients)
         aboveEnds = [Int32](repeating: 0, count: blockColumns * planes)
     }
@@ -74,7 +71,7 @@ public struct DetailCoefficientCoder {
 
     /// Codes `blocks` (`blockRows` x `blockColumns` x `planes` x 64, zigzag order), the next
     /// stripe of the image. Output: a `RANSWriter` stream.
-    public mutating func encodeStripe(_ blocks: [Int32], blockRows: Int, blockClasses: [UInt8]? = nil) throws -> [UInt8] {
+    public mutating func encodeStripe(_ blocks: [Int32], blockRows: Int) throws -> [UInt8] {
         guard blocks.count == blockRows * blockColumns * planes * Self.coefficients else {
             throw EntropyError.invalidTable("\(blocks.count) coefficients for \(blockRows) block rows")
         }
@@ -83,7 +80,7 @@ public struct DetailCoefficientCoder {
         }
         var io = Recorder()
         var values = blocks
-        try values.withUnsafeMutableBufferPointer { try traverse($0, blockRows: blockRows, blockClasses: blockClasses, io: &io) }
+        try values.withUnsafeMutableBufferPointer { try traverse($0, blockRows: blockRows, io: &io) }
         var writer = RANSWriter(capacity: io.starts.count / 2 + 16)
         for i in stride(from: io.starts.count - 1, through: 0, by: -1) {
             writer.put(start: io.starts[i], frequency: io.frequencies[i], bits: UInt32(io.bits[i]))
@@ -93,19 +90,18 @@ public struct DetailCoefficientCoder {
 
     /// Decodes the next stripe of `blockRows` block rows. Damaged input is reported, never
     /// trapped on.
-    public mutating func decodeStripe(_ bytes: [UInt8], blockRows: Int, blockClasses: [UInt8]? = nil) throws -> [Int32] {
+    public mutating func decodeStripe(_ bytes: [UInt8], blockRows: Int) throws -> [Int32] {
         let count = blockRows * blockColumns * planes * Self.coefficients
         var io = Reader(reader: try RANSReader(bytes, symbols: count))
         var values = [Int32](repeating: 0, count: count)
-        try values.withUnsafeMutableBufferPointer { try traverse($0, blockRows: blockRows, blockClasses: blockClasses, io: &io) }
+        try values.withUnsafeMutableBufferPointer { try traverse($0, blockRows: blockRows, io: &io) }
         try io.reader.finish()
         return values
     }
 
     /// Walks a stripe in coding order. The encoder's `io` reads each symbol off `values`; the
     /// decoder's writes it there.
-    private mutating func traverse<IO: DetailSymbolIO>(_ values: UnsafeMutableBufferPointer<Int32>, blockRows: Int, blockClasses: [UInt8]?,
-                                                       io: inout IO) throws {
+    private mutating func traverse<IO: DetailSymbolIO>(_ values: UnsafeMutableBufferPointer<Int32>, blockRows: Int, io: inout IO) throws {
         let n = Self.coefficients, P = planes
         let rowLength = blockColumns * P * n
         var ends = [Int32](repeating: 0, count: blockColumns * P)
@@ -115,7 +111,7 @@ public struct DetailCoefficientCoder {
                 for p in 0..<P {
                     let at = row + (bx * P + p) * n
                     let left = bx > 0 ? Int(ends[(bx - 1) * P + p]) : 0
-                    let plane = min(p, 1) + 2 * Int(blockClasses?[by * blockColumns + bx] ?? 0)
+                    let plane = min(p, 1)
                     let endContext = plane * Self.endClasses + Self.endClass(left + Int(aboveEnds[bx * P + p]))
                     var last = 0
                     if io.isEncoding { for k in 0..<n where values[at + k] != 0 { last = k + 1 } }
