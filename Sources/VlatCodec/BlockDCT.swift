@@ -33,11 +33,18 @@ enum BlockDCT {
     /// The 8x8 block (row-major) whose coefficients are `X` (row-major): `Cᵀ X C`.
     static func inverse(_ X: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>) {
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 64) { t in basis.withUnsafeBufferPointer { c in
-            for k in 0..<8 { for n in 0..<8 {
-                var s = 0.0
-                for j in 0..<8 { s += X[k * 8 + j] * c[j * 8 + n] }
-                t[k * 8 + n] = s
-            } }
+            for k in 0..<8 {
+                // Quantized blocks are sparse: a row of zeros stays zeros.
+                if (0..<8).allSatisfy({ X[k * 8 + $0] == 0 }) {
+                    for n in 0..<8 { t[k * 8 + n] = 0 }
+                    continue
+                }
+                for n in 0..<8 {
+                    var s = 0.0
+                    for j in 0..<8 { s += X[k * 8 + j] * c[j * 8 + n] }
+                    t[k * 8 + n] = s
+                }
+            }
             for m in 0..<8 { for n in 0..<8 {
                 var s = 0.0
                 for k in 0..<8 { s += c[k * 8 + m] * t[k * 8 + n] }

@@ -200,6 +200,9 @@ public enum DetailLayer {
         try forEachStripe(data, width: width, height: height, grey: grey) { firstRow, rows, values in
             for by in 0..<rows {
                 for bx in 0..<columns {
+                    // An empty block leaves the base as it is (most of them, at the lower qualities).
+                    let first = (by * columns + bx) * planes * 64
+                    if !values[first..<(first + planes * 64)].contains(where: { $0 != 0 }) { continue }
                     for p in 0..<planes {
                         let at = ((by * columns + bx) * planes + p) * 64
                         for k in 0..<64 { coefficients[DetailCoefficientCoder.zigzag[k]] = Double(values[at + k]) * delta }
