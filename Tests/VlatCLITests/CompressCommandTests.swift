@@ -143,8 +143,8 @@ struct CompressCommandTests {
         #expect(annealed.status == 0, "\(annealed.stderr)")
     }
 
-    /// A factorized level and the previous package hyperprior (coder 6).
-    @Test(arguments: ["RetiredModels/q3.vlatmodel", "RetiredModels/hyperprior-phase13.vlatmodel"])
+    /// A factorized level and the previous package hyperprior (coder 7).
+    @Test(arguments: ["RetiredModels/q3.vlatmodel", "RetiredModels/hyperprior-phase17.vlatmodel"])
     func filesOfARetiredModelNameItAndDecodeWithRetiredModels(model: String) throws {
         let dir = CLI.scratch()
         let file = dir.appendingPathComponent("old.vlat").path
