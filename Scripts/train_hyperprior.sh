@@ -13,9 +13,10 @@
 #          it on a resume to lower it towards the end, Adam's moments carrying on)
 #   LAMBDAS  on a resume, new lambdas for the levels (comma-separated, as many as there are
 #          levels: to move a level's rate; the best validation so far starts over)
-#   TRAIN_LEVELS  on a resume, train only these levels (1-based, comma-separated): a copy of a
-#          checkpoint resumed with TRAIN_LEVELS=4 in another RUN_DIR is the fixed-lambda model
-#          that the variable-rate run is compared with for the same steps
+#   TRAIN_LEVELS  train only these levels (1-based, comma-separated): the run trains 1,2,3,4,5,6,
+#          the levels the qualities use (QualitySchedule); a copy of a checkpoint resumed with
+#          TRAIN_LEVELS=4 in another RUN_DIR is the fixed-lambda model that the variable-rate run
+#          is compared with for the same steps
 #   SEED   crops and noise of a fresh start (default 11, the next unused one: a fresh start from
 #          the shipped file should take a new one, or it replays the batches of the run it
 #          continues); a resume keeps its checkpoint's
@@ -66,5 +67,6 @@ else
   [[ "${PRIOR_ONLY:-0}" == 1 ]] && fresh+=(--prior-only)
   [[ "${SYNTHESIS_ONLY:-0}" == 1 ]] && fresh+=(--synthesis-only)
   [[ -n "${FROZEN_SYNTHESIS:-}" ]] && fresh+=(--frozen-synthesis-channels "$FROZEN_SYNTHESIS")
-  exec "${kernels[@]}" "$run/vlat" train "${common[@]}" "${fresh[@]}" --lr "${LR:-1e-4}" --init-from "${INIT:-Sources/VlatCodec/Models/hyperprior.vlatmodel}"
+  exec "${kernels[@]}" "$run/vlat" train "${common[@]}" "${fresh[@]}" --lr "${LR:-1e-4}" ${TRAIN_LEVELS:+--train-levels "$TRAIN_LEVELS"} \
+    --init-from "${INIT:-Sources/VlatCodec/Models/hyperprior.vlatmodel}"
 fi
