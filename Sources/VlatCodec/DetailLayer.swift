@@ -3,8 +3,8 @@ import VlatEntropy
 /// The detail layer: what the network's reconstruction missed, coded as quantized 8x8 DCT
 /// blocks of the residual, for the qualities above what the transforms can reach alone.
 ///
-/// The synthesis of a narrow network trained on a 2-core machine saturates: its top levels
-/// spend rate on latents it cannot turn into detail, while the residual it leaves is fine texture
+/// The shipped network's synthesis saturates: its top levels spend rate on latents it cannot
+/// turn into detail, while the residual it leaves is fine texture
 /// that a block transform codes cheaply. So the high qualities code a middle level of the model
 /// and add this layer, in a `DETL` chunk (docs/FORMAT.md). The residual against the 8-bit base
 /// image (as the decoder reconstructs it) goes through an orthonormal colour transform (an
@@ -12,8 +12,8 @@ import VlatEntropy
 /// quantized with one uniform `step` (in sample units, so one step for all planes is what
 /// minimises the squared error), and is coded by `DetailCoefficientCoder` in stripes of
 /// `stripeBlockRows` block rows. The decoder adds `q x step` back through the inverses, rounds
-/// and clamps. Symbols depend on integers only; the floating point reconstruction moves a sample
-/// by at most one level between machines, as the synthesis' does.
+/// and clamps. Symbols depend on integers only; the floating point reconstruction may move a
+/// sample by a level between machines, as the synthesis' may.
 ///
 /// ```swift
 /// let data = try DetailLayer.encode(original: image.rgbSamples(), base: rgb, width: w, height: h, grey: false, step: 12)
