@@ -36,8 +36,9 @@ public enum ImageCodec {
     /// its symbols and, for a hyperprior, the hyper-synthesis' means and log-scales, the table
     /// indices and a transient gained copy; about 4.5 latents' worth at once): bounded by 8
     /// bytes a pixel plus 4 (factorized) or 10 (hyperprior) times the latent's 4M / 256 bytes a
-    /// pixel, and for a hyperprior 3 more: the detail layer's encoder keeps the base's 8-bit
-    /// reconstruction beside the image, and its decoder one stripe of coefficients
+    /// pixel, and for a hyperprior 3 more: a target-size search keeps the detail layer's base
+    /// reconstruction (8-bit) beside the image (a plain encode streams it), and the layer's
+    /// decoder one stripe of coefficients
     /// (`DetailLayer.stripeBytes`). `Scripts/evaluate_big_photos.sh` measures it
     /// (`Benchmarks/big-photos/`).
     ///
