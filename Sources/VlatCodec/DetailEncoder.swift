@@ -76,8 +76,7 @@ public struct DetailEncoder {
     /// The image's size, and whether it decodes grey (as `ImageCodec.decode` decides).
     static func geometry(_ container: Container) -> (width: Int, height: Int, grey: Bool) {
         let h = container.header
-        let source = ImageSource.ColorType(rawValue: h.sourceColorType) ?? .rgb
-        return (h.width, h.height, source == .grey || source == .greyAlpha)
+        return (h.width, h.height, ImageCodec.decodesGrey(h))
     }
 
     /// The base's 8-bit reconstruction, band by band, as the decoder makes it.

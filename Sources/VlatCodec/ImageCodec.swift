@@ -281,8 +281,7 @@ public enum ImageCodec {
         }
         let synthesis = model.hyperprior?.network.synthesis ?? model.network.synthesis
         let n = h.width * h.height
-        let source = ImageSource.ColorType(rawValue: h.sourceColorType) ?? .rgb
-        let grey = source == .grey || source == .greyAlpha
+        let grey = decodesGrey(h)
         var rgb = StageTimes.measure("synthesis") {
             BandedTransforms.synthesize(latent, with: synthesis, channels: model.network.config.synthesisWidth,
                                         width: h.width, height: h.height, grey: grey)
@@ -323,6 +322,13 @@ public enum ImageCodec {
         }
         return (try container.iccProfile ?? expand(container.compressedICC, "ICC profile"),
                 try expand(container.exif, "EXIF"), try expand(container.xmp, "XMP"))
+    }
+
+    /// Whether a file decodes to grey (its source was grey): the synthesis' output and the
+    /// detail layer's planes follow it, in the encoder as in the decoder.
+    static func decodesGrey(_ header: ContainerHeader) -> Bool {
+        let source = ImageSource.ColorType(rawValue: header.sourceColorType) ?? .rgb
+        return source == .grey || source == .greyAlpha
     }
 
     static func padded(_ side: Int) -> Int { (side + paddingMultiple - 1) / paddingMultiple * paddingMultiple }
