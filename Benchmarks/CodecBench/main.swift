@@ -16,6 +16,9 @@
 //     (per level of a hyperprior: its payload against the context coder and zstd on the same latents)
 //   .build/release/CodecBench y-tables --fit DIR [--fit-count N] [--model FILE] [--images DIR] [--out DIR]
 //     (what tables fitted to real residual symbols would save over the model's Gaussian ones)
+//   .build/release/CodecBench latent-offsets --fit DIR [--fit-count N] [--levels 1,2,3,4] [--model FILE] [--images DIR] [--out DIR]
+//     (dequantizing each latent at its interval's mean, fitted per scale index and symbol on other
+//     images, instead of at the interval's centre: PSNR of the synthesis both ways)
 //   .build/release/CodecBench png-levels [--images DIR] [--repeats R] [--out DIR]
 //     (the decoded PNG's size and write time at each zlib level and row filter, on vlat's decoded images)
 //   .build/release/CodecBench stages [--images DIR] [--quality Q] [--repeats R] [--out DIR]
@@ -82,6 +85,7 @@ let modeOptions: [String: Set<String>] = [
     "detail": ["--model", "--images", "--levels", "--steps", "--roundings", "--trims", "--out", "--model-dir"],
     "stages": ["--images", "--quality", "--repeats", "--out", "--model-dir"],
     "y-tables": ["--model", "--images", "--fit", "--fit-count", "--out", "--model-dir"],
+    "latent-offsets": ["--model", "--images", "--fit", "--fit-count", "--levels", "--out", "--model-dir"],
 ]
 let usage = "usage: CodecBench \(modeOptions.keys.sorted().joined(separator: "|")) [options] (see the comment at the top of Benchmarks/CodecBench/main.swift)"
 if args.first != "child" {
@@ -619,6 +623,77 @@ if args.first == "y-tables" {
     }
     print(md, terminator: "")
     if let out = option("--out") { write(md, to: "\(out)/y-tables.md") }
+    exit(0)
+}
+
+// Dequantization at each interval's conditional mean: the decoder knows a latent's table (scale
+// index) and symbol k, and the true gained latent lies in [k - 1/2, k + 1/2) around its mean, but
+// not at the centre on average (the density falls away from the mean). Fit the mean offset per
+// scale index and |k| (signed towards the mean) on the --fit images, then compare the synthesis of
+// the test images' latents dequantized at the centre (what the decoder does) and at the fitted means.
+if args.first == "latent-offsets" {
+    let (folder, path, images, base, hyper) = hyperpriorInputs()
+    guard let fitFolder = option("--fit") else { fail("latent-offsets needs --fit DIR") }
+    let fitCount = option("--fit-count").map { Int($0) ?? -1 } ?? Int.max
+    guard fitCount > 0 else { fail("--fit-count takes a positive number") }
+    let levels = (option("--levels") ?? "1,2,3,4").split(separator: ",").compactMap { Int($0) }
+    let fitImages: [Image]
+    do { fitImages = try RDSweep.imagePaths(in: fitFolder).prefix(fitCount).map { try ImageFile.read($0).toRGB() } } catch { fail("\(error)") }
+    let tables = hyper.yTables.count, classes = 4
+    struct Coded { var y: Tensor; var indices: [Int]; var symbols: [Int32]; var means: [Double]; var gains: [Double]; var code: Int }
+    func coded(_ image: Image, _ model: CodecModel, level: Int) -> Coded {
+        do {
+            let c = try ImageCodec.encode(image, model: model)
+            let code = try HyperpriorCoding.levelCode(c.payload)
+            let y = hyper.analysis(image, levelCode: code)
+            let d = try HyperpriorCoding.decodeSymbols(c.payload, model: hyper, height: y.h, width: y.w)
+            return Coded(y: y, indices: d.indices, symbols: d.symbols, means: d.means, gains: d.gains, code: code)
+        } catch { fail("\(error)") }
+    }
+    @inline(__always) func cls(_ k: Int32) -> Int { min(Int(k.magnitude), classes - 1) }
+    var md = "# Dequantizing latents at their intervals' means\n\nCommand: `\(command)`\n\n"
+    md += "\(images.count) images from `\(folder)`, model `\(path)`. Offsets (towards the mean, per scale index and |k| in 0 | 1 | 2 | 3+) "
+    md += "fitted on \(fitImages.count) images of `\(fitFolder)` at each level; PSNR-RGB of the synthesis with the centre and with the fitted offsets.\n\n"
+    md += "| level | centre (dB) | fitted (dB) | gain (dB) | mean offset at k=1 |\n|---:|---:|---:|---:|---:|\n"
+    for level in levels {
+        FileHandle.standardError.write(Data("level \(level)\n".utf8))
+        let model: CodecModel
+        do { model = try base.atQuality(Double(level)) } catch { fail("\(error)") }
+        var sum = [Double](repeating: 0, count: tables * classes), count = sum
+        for image in fitImages {
+            let c = coded(image, model, level: level)
+            let plane = c.y.h * c.y.w
+            for i in 0..<c.symbols.count {
+                let k = c.symbols[i]
+                let e = Double(c.y.data[i]) * c.gains[i / plane] - c.means[i] - Double(k)
+                let j = c.indices[i] * classes + cls(k)
+                sum[j] += k < 0 ? -e : e
+                count[j] += 1
+            }
+        }
+        // Shrink towards zero where few samples were seen.
+        let offsets = (0..<sum.count).map { count[$0] > 0 ? sum[$0] / (count[$0] + 16) : 0 }
+        var centre = 0.0, fitted = 0.0, k1 = 0.0, k1n = 0.0
+        for image in images {
+            let c = coded(image, model, level: level)
+            let plane = c.y.h * c.y.w
+            var a = Tensor(zeros: c.y.shape), b = a
+            for i in 0..<c.symbols.count {
+                let k = c.symbols[i], g = c.gains[i / plane]
+                let o = offsets[c.indices[i] * classes + cls(k)]
+                a.data[i] = Float((Double(k) + c.means[i]) / g)
+                b.data[i] = Float((Double(k) + c.means[i] + (k < 0 ? -o : o)) / g)
+                if k.magnitude == 1 { k1 += o; k1n += 1 }
+            }
+            hyper.network.setLevels([Double(c.code) / 256])
+            centre += synthesisPSNR(hyper.network.synthesis.forward(a, training: false), image)
+            fitted += synthesisPSNR(hyper.network.synthesis.forward(b, training: false), image)
+        }
+        let n = Double(images.count)
+        md += "| \(level) | \(f(centre / n, 3)) | \(f(fitted / n, 3)) | \(f((fitted - centre) / n, 3)) | \(f(k1 / max(k1n, 1), 3)) |\n"
+    }
+    print(md, terminator: "")
+    if let out = option("--out") { write(md, to: "\(out)/latent-offsets.md") }
     exit(0)
 }
 

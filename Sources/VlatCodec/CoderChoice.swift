@@ -1,5 +1,3 @@
-import VlatFormat
-
 /// Which entropy coder `ImageCodec.encode` uses for an image's latents.
 ///
 /// `.auto` codes the latents with every coder and keeps the smallest payload; the container's
@@ -21,18 +19,9 @@ public enum CoderChoice: String, CaseIterable, Sendable, CustomStringConvertible
     case ctx
     /// zstd on channel-major zigzag planes of the latents.
     case zstd
-    /// A hyperprior model's own coder (header coder 5, or 6 with a checkerboard context), the
+    /// A hyperprior model's own coder (header coder 5, 6 or 7, as its contexts are), the
     /// only one such a model uses.
     case hyperprior
-
-    public init(_ coder: ContainerHeader.Coder) {
-        switch coder {
-        case .rans: self = .rans
-        case .zstd: self = .zstd
-        case .ctx, .ctxFitted: self = .ctx
-        case .hyperprior, .hyperpriorContext, .hyperpriorChannelContext: self = .hyperprior
-        }
-    }
 
     /// The choices a factorized-prior model takes (a hyperprior model takes auto and hyperprior).
     public static let factorized: [CoderChoice] = [.auto, .rans, .ctx, .zstd]
