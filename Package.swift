@@ -3,8 +3,8 @@
 // vlat: a learned image codec, one module per part (docs/ARCHITECTURE.md). Each target's
 // dependencies are exactly the modules its sources import, and the arrows point one way:
 //   Vlat (umbrella: re-exports every library module), vlat (CLI) -> VlatBench, VlatTraining, VlatCodec, ...
-//   VlatBench    -> VlatCodec, VlatMetrics, VlatFilters
-//   VlatTraining -> VlatModels, VlatFilters, VlatMetrics, VlatImageIO
+//   VlatBench    -> VlatCodec, VlatMetrics, VlatFilters, VlatPlot
+//   VlatTraining -> VlatModels, VlatFilters, VlatMetrics, VlatImageIO, VlatPlot (SVG line charts, no dependencies)
 //   VlatCodec    -> VlatModels, VlatEntropy, VlatFormat, VlatImageIO
 //   VlatModels   -> VlatEntropy, VlatFormat, VlatTensor
 //   VlatEntropy (integer coders only);   VlatFormat -> CZstd, CKernels;   VlatTensor -> COpenBLAS, CKernels
@@ -48,6 +48,7 @@ let package = Package(
         .target(name: "CKernels"),
 
         .target(name: "VlatFiles"),
+        .target(name: "VlatPlot"),
         .target(name: "VlatImageIO", dependencies: ["CImageCodecs", "VlatFiles"]),
         .target(name: "VlatMetrics", dependencies: ["VlatImageIO"]),
         .target(name: "VlatFilters", dependencies: ["VlatImageIO"]),
@@ -55,12 +56,12 @@ let package = Package(
         .target(name: "VlatFormat", dependencies: ["CZstd", "CKernels"]),
         .target(name: "VlatTensor", dependencies: ["COpenBLAS", "CMalloc", "CKernels"]),
         .target(name: "VlatModels", dependencies: ["VlatTensor", "VlatFormat", "VlatEntropy"]),
-        .target(name: "VlatTraining", dependencies: ["VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO", "VlatFilters", "VlatMetrics", "VlatFiles"]),
+        .target(name: "VlatTraining", dependencies: ["VlatModels", "VlatTensor", "VlatFormat", "VlatImageIO", "VlatFilters", "VlatMetrics", "VlatFiles", "VlatPlot"]),
         .target(name: "VlatCodec", dependencies: ["VlatModels", "VlatEntropy", "VlatFormat", "VlatImageIO", "VlatTensor", "VlatFiles"],
                 resources: [.copy("Models")]),
         .target(name: "Vlat", dependencies: ["VlatBench", "VlatCodec", "VlatEntropy", "VlatFiles", "VlatFilters", "VlatFormat",
-                                             "VlatImageIO", "VlatMetrics", "VlatModels", "VlatTensor", "VlatTraining"]),
-        .target(name: "VlatBench", dependencies: ["VlatImageIO", "VlatMetrics", "VlatFiles", "VlatCodec", "VlatFormat", "VlatFilters", "VlatTensor", "VlatModels"]),
+                                             "VlatImageIO", "VlatMetrics", "VlatModels", "VlatPlot", "VlatTensor", "VlatTraining"]),
+        .target(name: "VlatBench", dependencies: ["VlatImageIO", "VlatMetrics", "VlatFiles", "VlatCodec", "VlatFormat", "VlatFilters", "VlatTensor", "VlatModels", "VlatPlot"]),
         .executableTarget(
             name: "vlat",
             dependencies: [
@@ -98,7 +99,7 @@ let package = Package(
         .testTarget(name: "VlatTrainingTests", dependencies: ["VlatTestSupport", "VlatFilters", "VlatTraining", "VlatModels", "VlatTensor", "VlatFormat"]),
         .testTarget(name: "VlatCodecTests", dependencies: ["VlatTestSupport", "VlatCodec", "VlatModels", "VlatTraining", "VlatFormat", "VlatImageIO", "VlatTensor", "VlatMetrics"]),
         .testTarget(name: "VlatFiltersTests", dependencies: ["VlatTestSupport", "VlatFilters", "VlatImageIO", "VlatMetrics", "VlatTensor"]),
-        .testTarget(name: "VlatBenchTests", dependencies: ["VlatTestSupport", "VlatBench", "VlatImageIO", "VlatMetrics", "VlatCodec", "VlatModels", "VlatTensor", "VlatFilters"]),
+        .testTarget(name: "VlatBenchTests", dependencies: ["VlatTestSupport", "VlatBench", "VlatPlot", "VlatImageIO", "VlatMetrics", "VlatCodec", "VlatModels", "VlatTensor", "VlatFilters"]),
         // "vlat" is not imported: the dependency makes SwiftPM build the binary these tests run.
         .testTarget(name: "VlatTests", dependencies: ["Vlat"]),
         .testTarget(name: "VlatCLITests", dependencies: ["VlatTestSupport", "vlat", "VlatFormat", "VlatImageIO", "VlatCodec", "VlatModels", "VlatTensor"]),

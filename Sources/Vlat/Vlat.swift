@@ -9,5 +9,6 @@
 @_exported import VlatImageIO
 @_exported import VlatMetrics
 @_exported import VlatModels
+@_exported import VlatPlot
 @_exported import VlatTensor
 @_exported import VlatTraining

@@ -1,5 +1,6 @@
 import Foundation
 import VlatMetrics
+import VlatPlot
 
 /// Renders bench results as CSV, JSON, a Markdown table and SVG plots.
 public struct BenchReport: Sendable {

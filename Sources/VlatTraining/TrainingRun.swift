@@ -1,15 +1,18 @@
 import Foundation
 import VlatFiles
 import VlatFormat
+import VlatModels
+import VlatPlot
 
 /// What a training run writes besides the weights' updates, and how: its files, the record each
 /// saved model carries (the command chain that made it, data, steps, wall time, trainer commit),
-/// the logs, and the progress line. `vlat train` builds one and runs it.
+/// the model file of each objective, the logs and their plot, and the progress line. `vlat train`
+/// builds one and runs it.
 ///
 /// ```swift
-/// let files = TrainingRun.Files(out: "runs/q4.vlatmodel")
+/// let files = TrainingRun.Files(out: "runs/denoiser.vlatmodel")
 /// let run = TrainingRun(trainer: trainer, files: files, record: record, resumed: false,
-///                       export: { $0.network.modelFile(extra: [], trainer: nil, storage: .float16) })
+///                       export: TrainingRun.modelFile(rateDistortion: { try CodecModel.export($0) }))
 /// let outcome = try run.run(progress: { print($0) }, shouldStop: { false })
 /// ```
 public final class TrainingRun {
@@ -66,6 +69,22 @@ public final class TrainingRun {
     /// The model file written beside the checkpoints at every save (a codec model needs its tables).
     let export: (Trainer) throws -> ModelFile
 
+    /// The model file of each objective: a denoiser's in float16, a hyperprior's in float32 (its
+    /// codec export, `vlat export`, adds the integer parts from calibration images), any other
+    /// autoencoder's as it trains; a rate-distortion model's through `rateDistortion`, the
+    /// codec's export, which adds the integer entropy tables that `vlat compress` needs (VlatCodec,
+    /// which training does not depend on, provides it).
+    public static func modelFile(rateDistortion: @escaping (Autoencoder) throws -> ModelFile) -> (Trainer) throws -> ModelFile {
+        { trainer in
+            switch trainer.options.objective {
+            case .rd: try rateDistortion(trainer.model)
+            case .denoise: trainer.network.modelFile(extra: [], trainer: nil, storage: .float16)
+            case .hyperprior: trainer.network.modelFile(extra: [], trainer: nil, storage: .float32)
+            default: trainer.model.modelFile()
+            }
+        }
+    }
+
     public init(trainer: Trainer, files: Files, record: Record, resumed: Bool, export: @escaping (Trainer) throws -> ModelFile) {
         self.trainer = trainer
         self.files = files
@@ -81,7 +100,7 @@ public final class TrainingRun {
         let log = try TrainingLog(path: files.log, append: resumed)
         let levelLog = try trainer.hyperprior.map { _ in try LevelLog(path: files.levelLog, append: resumed) }
         let trainer = self.trainer
-        return try trainer.run(
+        let outcome = try trainer.run(
             report: { p in
                 log.append(p)
                 if p.validationPSNR != nil, let h = trainer.hyperprior {
@@ -91,6 +110,23 @@ public final class TrainingRun {
             },
             save: { trainer, elapsed in try self.save(trainer, elapsed: elapsed) },
             shouldStop: shouldStop)
+        // The plot is a convenience: a log it cannot read leaves the run's result as it is.
+        let name = files.out.split(separator: "/").last.map(String.init) ?? files.out
+        try? Self.writePlot(log: files.log, to: files.plot, title: "validation PSNR: \(name)")
+        return outcome
+    }
+
+    /// Validation PSNR against step, from a run's CSV log (`TrainingLog`), as an SVG line chart.
+    public static func writePlot(log: String, to path: String, title: String) throws {
+        let rows = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").dropFirst()
+        let points = rows.compactMap { row -> (Double, Double)? in
+            let f = row.split(separator: ",", omittingEmptySubsequences: false)
+            guard f.count >= 8, let s = Double(f[0]), let v = Double(f[7]) else { return nil }
+            return (s, v)
+        }
+        let svg = SVGPlot(title: title, xLabel: "step", yLabel: "validation PSNR (dB)",
+                          series: [.init(name: "validation", points: points)]).render()
+        try AtomicFile.write(Array(svg.utf8), to: path, overwrite: true)
     }
 
     /// The model's metadata at a save: the record, the data's split, steps, wall time, the last

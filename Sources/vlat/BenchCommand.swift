@@ -67,12 +67,6 @@ struct BenchCommand: ParsableCommand {
     var force = false
 
     /// Quotes an argument for a POSIX shell when it needs it, so the recorded command re-runs.
-    static func shellQuoted(_ argument: String) -> String {
-        let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=,:+@%")
-        if !argument.isEmpty && argument.allSatisfy({ safe.contains($0) }) { return argument }
-        return "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
-    }
-
     static let outputs = ["results.csv", "summary.csv", "summary.md", "results.json", "psnr.svg", "msssim.svg"]
 
     func validate() throws {
@@ -172,7 +166,7 @@ struct BenchCommand: ParsableCommand {
         }
         progress.finish()
 
-        let command = (["vlat"] + CommandLine.arguments.dropFirst().map(Self.shellQuoted)).joined(separator: " ")
+        let command = ShellQuoting.commandLine(["vlat"] + CommandLine.arguments.dropFirst())
         let report = BenchReport(command: command, records: records, notes: inputNotes, quoted: quotedCurves,
                                  interpolation: bd)
         let plotTitle = title ?? "\((input as NSString).lastPathComponent): \(paths.count) image\(paths.count == 1 ? "" : "s")"

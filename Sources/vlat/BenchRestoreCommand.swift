@@ -82,7 +82,7 @@ struct BenchRestoreCommand: ParsableCommand {
             }
         }
         progress.finish()
-        let command = (["vlat"] + CommandLine.arguments.dropFirst().map(BenchCommand.shellQuoted)).joined(separator: " ")
+        let command = ShellQuoting.commandLine(["vlat"] + CommandLine.arguments.dropFirst())
         var markdown = RestorationBench.markdown(rows, command: command, tuningCount: tuning.count, testCount: test.count)
         if let q = compressQuality, !compression.isEmpty { markdown += RestorationBench.compressionMarkdown(compression, quality: "quality \(q)") }
         let encoder = JSONEncoder()

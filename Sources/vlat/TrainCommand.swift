@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import VlatBench
 import VlatCodec
 import VlatFiles
 import VlatFormat
@@ -197,20 +196,13 @@ struct TrainCommand: ParsableCommand {
 
         // A resumed run records every command that built it, in order; a warm start records its
         // parent's chain too, so a model file tells its whole history.
-        let thisCommand = (["vlat"] + CommandLine.arguments.dropFirst().map(BenchCommand.shellQuoted)).joined(separator: " ")
+        let thisCommand = ShellQuoting.commandLine(["vlat"] + CommandLine.arguments.dropFirst())
         let parentCommand = network.metadata["command"] ?? initialFile.flatMap { (try? NetworkKind.load($0))?.metadata["command"] }
         let record = TrainingRun.Record(thisCommand: thisCommand, parentCommand: parentCommand, data: data, images: images,
                                         trainerCommit: TrainingRun.gitCommit(),
                                         initFrom: network.metadata["initFrom"] ?? initFrom.map { "\($0) (sha256 \(initialDigest))" })
-        let run = TrainingRun(trainer: trainer, files: files, record: record, resumed: resume != nil) { trainer in
-            switch trainer.options.objective {
-            // A rate-distortion model is written with its integer entropy tables, ready for compress.
-            case .rd: try CodecModel.export(trainer.model)
-            case .denoise: trainer.network.modelFile(extra: [], trainer: nil, storage: .float16)
-            case .hyperprior: trainer.network.modelFile(extra: [], trainer: nil, storage: .float32)
-            default: trainer.model.modelFile()
-            }
-        }
+        let run = TrainingRun(trainer: trainer, files: files, record: record, resumed: resume != nil,
+                              export: TrainingRun.modelFile(rateDistortion: { try CodecModel.export($0) }))
         let progress = Terminal.Progress(every: 10)
         Interrupt.install()
         let outcome: TrainingOutcome
@@ -219,7 +211,6 @@ struct TrainCommand: ParsableCommand {
             throw CLIError("\(error)")
         }
         progress.finish()
-        try? Self.writePlot(log: files.log, to: files.plot, title: "validation PSNR: \(URL(fileURLWithPath: outPath).lastPathComponent)")
         switch outcome {
         case .finished:
             Terminal.note("done: \(trainer.step) steps; model \(outPath), checkpoint \(files.checkpoint), log \(files.log), plot \(files.plot)")
@@ -227,18 +218,5 @@ struct TrainCommand: ParsableCommand {
             Terminal.note("interrupted at step \(step); checkpoint saved to \(files.checkpoint); continue with --resume \(files.checkpoint)")
             throw ExitCode(130)
         }
-    }
-
-    /// Validation PSNR against step, from the CSV log.
-    static func writePlot(log: String, to path: String, title: String) throws {
-        let rows = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").dropFirst()
-        let points = rows.compactMap { row -> (Double, Double)? in
-            let f = row.split(separator: ",", omittingEmptySubsequences: false)
-            guard f.count >= 8, let s = Double(f[0]), let v = Double(f[7]) else { return nil }
-            return (s, v)
-        }
-        let svg = SVGPlot(title: title, xLabel: "step", yLabel: "validation PSNR (dB)",
-                          series: [.init(name: "validation", points: points)]).render()
-        try AtomicFile.write(Array(svg.utf8), to: path, overwrite: true)
     }
 }

@@ -4,6 +4,7 @@ import VlatTestSupport
 @testable import VlatBench
 import VlatImageIO
 import VlatMetrics
+@testable import VlatPlot
 
 enum Paths {
     static let root = TestPaths.packageRoot
