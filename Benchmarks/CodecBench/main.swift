@@ -557,6 +557,18 @@ func hyperpriorInputs() -> (folder: String, path: String, images: [Image], base:
     return (folder, path, images, base, hyper)
 }
 
+/// What a hyperprior model's file of `image` codes: each latent's table index, residual symbol,
+/// mean and gain, and the level code (the latent's size from the file's header).
+func codedSymbols(_ image: Image, _ model: CodecModel, _ hyper: HyperpriorCodecModel)
+    -> (indices: [Int], symbols: [Int32], means: [Double], gains: [Double], levelCode: Int) {
+    do {
+        let c = try ImageCodec.encode(image, model: model)
+        let h = c.header
+        let d = try HyperpriorCoding.decodeSymbols(c.payload, model: hyper, height: Int(h.latentHeight), width: Int(h.latentWidth))
+        return (d.indices, d.symbols, d.means, d.gains, try HyperpriorCoding.levelCode(c.payload))
+    } catch { fail("\(error)") }
+}
+
 /// PSNR-RGB of a synthesis output (padded to multiples of 16) against the image it reconstructs.
 func synthesisPSNR(_ out: Tensor, _ image: Image) -> Double {
     let cropped = TensorOps.crop(out, height: image.height, width: image.width)
@@ -579,12 +591,8 @@ if args.first == "y-tables" {
     do { fitImages = try RDSweep.imagePaths(in: fitFolder).prefix(fitCount).map { try ImageFile.read($0).toRGB() } } catch { fail("\(error)") }
     let tables = hyper.yTables
     func symbols(_ image: Image, _ model: CodecModel) -> (indices: [Int], symbols: [Int32]) {
-        do {
-            let c = try ImageCodec.encode(image, model: model)
-            let y = hyper.analysis(image, levelCode: 0)
-            let d = try HyperpriorCoding.decodeSymbols(c.payload, model: hyper, height: y.h, width: y.w)
-            return (d.indices, d.symbols)
-        } catch { fail("\(error)") }
+        let d = codedSymbols(image, model, hyper)
+        return (d.indices, d.symbols)
     }
     var counts = [[Int32: Double]](repeating: [:], count: tables.count)
     var evals: [[(indices: [Int], symbols: [Int32])]] = []
@@ -641,14 +649,10 @@ if args.first == "latent-offsets" {
     do { fitImages = try RDSweep.imagePaths(in: fitFolder).prefix(fitCount).map { try ImageFile.read($0).toRGB() } } catch { fail("\(error)") }
     let tables = hyper.yTables.count, classes = 4
     struct Coded { var y: Tensor; var indices: [Int]; var symbols: [Int32]; var means: [Double]; var gains: [Double]; var code: Int }
-    func coded(_ image: Image, _ model: CodecModel, level: Int) -> Coded {
-        do {
-            let c = try ImageCodec.encode(image, model: model)
-            let code = try HyperpriorCoding.levelCode(c.payload)
-            let y = hyper.analysis(image, levelCode: code)
-            let d = try HyperpriorCoding.decodeSymbols(c.payload, model: hyper, height: y.h, width: y.w)
-            return Coded(y: y, indices: d.indices, symbols: d.symbols, means: d.means, gains: d.gains, code: code)
-        } catch { fail("\(error)") }
+    func coded(_ image: Image, _ model: CodecModel) -> Coded {
+        let d = codedSymbols(image, model, hyper)
+        return Coded(y: hyper.analysis(image, levelCode: d.levelCode), indices: d.indices, symbols: d.symbols, means: d.means,
+                     gains: d.gains, code: d.levelCode)
     }
     @inline(__always) func cls(_ k: Int32) -> Int { min(Int(k.magnitude), classes - 1) }
     var md = "# Dequantizing latents at their intervals' means\n\nCommand: `\(command)`\n\n"
@@ -661,7 +665,7 @@ if args.first == "latent-offsets" {
         do { model = try base.atQuality(Double(level)) } catch { fail("\(error)") }
         var sum = [Double](repeating: 0, count: tables * classes), count = sum
         for image in fitImages {
-            let c = coded(image, model, level: level)
+            let c = coded(image, model)
             let plane = c.y.h * c.y.w
             for i in 0..<c.symbols.count {
                 let k = c.symbols[i]
@@ -675,7 +679,7 @@ if args.first == "latent-offsets" {
         let offsets = (0..<sum.count).map { count[$0] > 0 ? sum[$0] / (count[$0] + 16) : 0 }
         var centre = 0.0, fitted = 0.0, k1 = 0.0, k1n = 0.0
         for image in images {
-            let c = coded(image, model, level: level)
+            let c = coded(image, model)
             let plane = c.y.h * c.y.w
             var a = Tensor(zeros: c.y.shape), b = a
             for i in 0..<c.symbols.count {
