@@ -10,8 +10,9 @@
 #
 # REV defaults to 753cd6d, the last commit before the hyperprior (the factorized q4 its issue
 # names as "today's q4"); the older tree's own installed model for the quality is used. Writes
-# Benchmarks/hyperprior-speed/vs-REV/ (each round's speed.md and speed.csv, and summary.md).
-# QUALITY (default 4) and IMAGES (default ../shared/corpus/kodak) may be set.
+# Benchmarks/hyperprior-speed/vs-REV/ (each round's speed.md and speed.csv, and summary.md;
+# vs-REV-qN/ for another QUALITY). QUALITY (default 4) and IMAGES (default
+# ../shared/corpus/kodak) may be set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rev=${1:-753cd6d} rounds=${2:-3} repeats=${3:-3}
@@ -29,6 +30,7 @@ here="$(swift build -c release --show-bin-path)/CodecBench"
 there="$(cd "$old" && swift build -c release --show-bin-path)/CodecBench"
 images=$(cd "$images" && pwd)
 out=Benchmarks/hyperprior-speed/vs-$short
+[ "$quality" = 4 ] || out+="-q$quality"
 mkdir -p "$out"
 for ((r = 1; r <= rounds; r++)); do
   echo "round $r/$rounds: $short" >&2
