@@ -113,7 +113,7 @@ struct HyperpriorRefinementTests {
     /// Above quality 4 the refinement works on the base, at its level's lambda, and the detail
     /// layer is coded over the refined base.
     @Test func aboveQualityFourItRefinesTheBaseUnderTheDetailLayer() throws {
-        let model = try Self.model().atQuality(7.5)
+        let model = try Self.model().atQuality(8)
         let levels = model.hyperprior!.network.config.lambdas
         let lambda = try LatentRefinement.lambda(of: model)
         #expect(model.hyperpriorLevel == 5 && Double(lambda) == Double(levels[4]))
