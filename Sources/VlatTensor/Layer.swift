@@ -2,7 +2,10 @@
 public final class Parameter {
     public let name: String
     public var value: Tensor
-    public var grad: Tensor
+    /// Allocated on first use, so that a network that only runs forward (a decoder, an
+    /// encoder) never holds a second copy of its weights' size. Backward passes and optimisers
+    /// reach it from the thread that runs them, never first from inside a parallel loop.
+    public lazy var grad: Tensor = Tensor(zeros: value.shape)
     /// Whether backward passes accumulate into `grad`. A frozen parameter (false) is skipped:
     /// layers still return the gradient with respect to their input, but spend nothing on this
     /// parameter's own gradient (for a convolution, half the backward pass's matrix products).
@@ -16,7 +19,6 @@ public final class Parameter {
     public init(name: String, value: Tensor) {
         self.name = name
         self.value = value
-        self.grad = Tensor(zeros: value.shape)
     }
 
     /// Values drawn from U(-bound, bound): PyTorch's default for convolution weights and biases
