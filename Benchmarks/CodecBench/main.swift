@@ -715,8 +715,6 @@ if args.first == "hyperprior-vs-ctx" {
     md += "| level | hyperprior | of which z | ctx (oracle tables) | oracle entropy | zstd | hyperprior / ctx |\n|---:|---:|---:|---:|---:|---:|---:|\n"
     for level in 1...hyper.levels {
         FileHandle.standardError.write(Data("level \(level)\n".utf8))
-        let model: CodecModel
-        do { model = try base.atQuality(Double(level)) } catch { fail("\(error)") }
         let code = hyper.levelCode(Double(level - 1))
         let gains: [Double]
         do { gains = try hyper.logGains(levelCode: code).map { exp(Double($0) / 65536) } } catch { fail("\(error)") }
@@ -724,7 +722,9 @@ if args.first == "hyperprior-vs-ctx" {
         var grids: [(symbols: [Int32], h: Int, w: Int)] = []
         for image in images {
             do {
-                let container = try ImageCodec.encode(image, model: model)
+                // The level itself, not the quality of that number (above 4 a quality codes a
+                // lower level with the detail layer).
+                let container = try DetailEncoder(image, model: base, level: Double(level)).base
                 own += container.payload.count
                 zBytes += 6 + (0..<4).reduce(0) { $0 | Int(container.payload[2 + $1]) << (8 * $1) }
             } catch { fail("\(error)") }
