@@ -12,7 +12,9 @@
 # names as "today's q4"); the older tree's own installed model for the quality is used. Writes
 # Benchmarks/hyperprior-speed/vs-REV/ (each round's speed.md and speed.csv, and summary.md;
 # vs-REV-qN/ for another QUALITY). QUALITY (default 4) and IMAGES (default
-# ../shared/corpus/kodak) may be set.
+# ../shared/corpus/kodak) may be set. The older tree is a git worktree at
+# ${TMPDIR:-/tmp}/vlat-speed-REV, kept (with its build) for the next run; `git worktree remove`
+# it when done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rev=${1:-753cd6d} rounds=${2:-3} repeats=${3:-3}
