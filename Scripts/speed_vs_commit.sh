@@ -24,6 +24,7 @@ full=$(git rev-parse --verify "$rev^{commit}") || { echo "Error: $rev is not a c
 short=$(git rev-parse --short "$full")
 old="${TMPDIR:-/tmp}/vlat-speed-$short"
 if [ ! -d "$old/.git" ] && [ ! -f "$old/.git" ]; then
+  git worktree prune   # a registration whose folder is gone would block the add
   git worktree add --detach "$old" "$full" >&2
 fi
 (cd "$old" && swift build -c release --product CodecBench >&2)
