@@ -721,14 +721,14 @@ if args.first == "hyperprior-vs-ctx" {
         var own = 0, zBytes = 0
         var grids: [(symbols: [Int32], h: Int, w: Int)] = []
         for image in images {
-            do {
-                // The level itself, not the quality of that number (above 4 a quality codes a
-                // lower level with the detail layer).
-                let container = try DetailEncoder(image, model: base, level: Double(level)).base
-                own += container.payload.count
-                zBytes += 6 + (0..<4).reduce(0) { $0 | Int(container.payload[2 + $1]) << (8 * $1) }
-            } catch { fail("\(error)") }
+            // The level itself, not the quality of that number (above 4 a quality codes a lower
+            // level with the detail layer): the payload of this latent at this level.
             let y = hyper.analysis(image, levelCode: code)
+            do {
+                let payload = try HyperpriorCoding.encode(y, model: hyper, levelCode: code).payload
+                own += payload.count
+                zBytes += 6 + (0..<4).reduce(0) { $0 | Int(payload[2 + $1]) << (8 * $1) }
+            } catch { fail("\(error)") }
             let plane = y.h * y.w
             grids.append((y.data.enumerated().map { Int32((Double($0.element) * gains[$0.offset / plane]).rounded()) }, y.h, y.w))
         }
