@@ -702,7 +702,7 @@ if args.first == "latent-offsets" {
 }
 
 if args.first == "hyperprior-vs-ctx" {
-    let (folder, path, images, base, hyper) = hyperpriorInputs()
+    let (folder, path, images, _, hyper) = hyperpriorInputs()
     let pixels = Double(images.reduce(0) { $0 + $1.pixelCount })
     let channels = hyper.network.config.latentChannels
     var md = "# The hyperprior against the context coder, on the same latents\n\nCommand: `\(command)`\n\n"

@@ -35,7 +35,7 @@ public struct DetailEncoder {
         (width, height, grey) = Self.geometry(container)
         var rgb = [UInt8](repeating: 0, count: 3 * container.header.width * container.header.height)
         let rowBytes = 3 * container.header.width
-        StageTimes.measure("detail base") {
+        StageTimes.measure("synthesis") {
             Self.synthesizeBase(latent, container: container, model: model, levelCode: levelCode) { rows, pixels in
                 rgb.replaceSubrange((rows.lowerBound * rowBytes)..<(rows.upperBound * rowBytes), with: pixels)
             }
@@ -63,9 +63,11 @@ public struct DetailEncoder {
                       step: Double, quality: UInt8) throws -> Container {
         let (width, height, grey) = geometry(container)
         var encoder = DetailLayer.StreamEncoder(original: image.rgbSamples(), width: width, height: height, grey: grey, step: step)
-        // The base's synthesis and the layer's coding interleave: one stage.
-        try StageTimes.measure("detail layer") {
-            try synthesizeBase(latent, container: container, model: model, levelCode: levelCode) { _, pixels in try encoder.append(pixels[...]) }
+        // The base's synthesis and the layer's coding interleave; each is timed on its own.
+        try StageTimes.measure("synthesis") {
+            try synthesizeBase(latent, container: container, model: model, levelCode: levelCode) { _, pixels in
+                try StageTimes.measure("detail layer") { try encoder.append(pixels[...]) }
+            }
         }
         var c = container
         c.detail = try encoder.finish()

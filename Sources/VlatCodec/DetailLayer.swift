@@ -1,4 +1,5 @@
 import VlatEntropy
+import VlatTensor
 
 /// The detail layer: what the network's reconstruction missed, coded as quantized 8x8 DCT
 /// blocks of the residual, for the qualities above what the transforms can reach alone.
@@ -103,53 +104,65 @@ public enum DetailLayer {
         }
 
         /// Codes the stripe of `rows` image rows starting at `pendingRow`, whose base rows lead
-        /// `pending`.
+        /// `pending`. Its blocks are transformed and quantized on every thread (each block on its
+        /// own, so the symbols do not depend on the thread count), then coded in order.
         mutating func codeStripe(rows: Int) throws {
             let blockRows = (rows + 7) / 8, firstRow = pendingRow
             var values = [Int32](repeating: 0, count: blockRows * columns * planes * 64)
-            var block = [Double](repeating: 0, count: 3 * 64), coefficients = [Double](repeating: 0, count: 64)
-            for by in 0..<blockRows {
-                for bx in 0..<columns {
-                    // The residual, edge samples repeated past the image.
-                    for i in 0..<64 {
-                        let y = min(by * 8 + i / 8, rows - 1), x = min(bx * 8 + i % 8, width - 1)
-                        let at = 3 * ((firstRow + y) * width + x), local = 3 * (y * width + x)
-                        let r = Double(Int(original[at]) - Int(pending[local]))
-                        if grey { block[i] = r; continue }
-                        let g = Double(Int(original[at + 1]) - Int(pending[local + 1]))
-                        let b = Double(Int(original[at + 2]) - Int(pending[local + 2]))
-                        block[i] = (r + g + b) / s3
-                        block[64 + i] = (r - g) / s2
-                        block[128 + i] = (r + g - 2 * b) / s6
-                    }
-                    for p in 0..<planes {
-                        block.withUnsafeBufferPointer { b in coefficients.withUnsafeMutableBufferPointer { BlockDCT.forward(b.baseAddress! + 64 * p, $0.baseAddress!) } }
-                        quantize(coefficients, into: &values, at: ((by * columns + bx) * planes + p) * 64)
+            let (width, columns, planes, grey) = (self.width, self.columns, self.planes, self.grey)
+            let (delta, rounding, trim) = (self.delta, self.rounding, self.trim)
+            original.withUnsafeBufferPointer { o in pending.withUnsafeBufferPointer { b in values.withUnsafeMutableBufferPointer { v in
+                nonisolated(unsafe) let (original, base, values) = (o.baseAddress!, b.baseAddress!, v.baseAddress!)
+                Parallel.forRanges(blockRows) { range in
+                    withUnsafeTemporaryAllocation(of: Double.self, capacity: 4 * 64) { scratch in
+                        let block = scratch.baseAddress!, coefficients = block + 3 * 64
+                        for by in range {
+                            for bx in 0..<columns {
+                                // The residual, edge samples repeated past the image.
+                                for i in 0..<64 {
+                                    let y = min(by * 8 + i / 8, rows - 1), x = min(bx * 8 + i % 8, width - 1)
+                                    let at = 3 * ((firstRow + y) * width + x), local = 3 * (y * width + x)
+                                    let r = Double(Int(original[at]) - Int(base[local]))
+                                    if grey { block[i] = r; continue }
+                                    let g = Double(Int(original[at + 1]) - Int(base[local + 1]))
+                                    let b = Double(Int(original[at + 2]) - Int(base[local + 2]))
+                                    block[i] = (r + g + b) / s3
+                                    block[64 + i] = (r - g) / s2
+                                    block[128 + i] = (r + g - 2 * b) / s6
+                                }
+                                for p in 0..<planes {
+                                    BlockDCT.forward(block + 64 * p, coefficients)
+                                    StreamEncoder.quantize(coefficients, into: values + ((by * columns + bx) * planes + p) * 64,
+                                             delta: delta, rounding: rounding, trim: trim)
+                                }
+                            }
+                        }
                     }
                 }
-            }
+            } } }
             let stream = try coder.encodeStripe(values, blockRows: blockRows)
             for b in 0..<4 { out.append(UInt8(truncatingIfNeeded: stream.count >> (8 * b))) }
             out.append(contentsOf: stream)
         }
 
-        /// One plane's coefficients (row-major) as zigzag symbols at `values[at...]`.
-        func quantize(_ coefficients: [Double], into values: inout [Int32], at: Int) {
+        /// One plane's coefficients (row-major) as zigzag symbols at `values`.
+        static func quantize(_ coefficients: UnsafePointer<Double>, into values: UnsafeMutablePointer<Int32>,
+                             delta: Double, rounding: Double, trim: Double) {
             var end = 0
             for k in 0..<64 {
                 let v = coefficients[DetailCoefficientCoder.zigzag[k]]
                 let q = Int32((abs(v) / delta + rounding).rounded(.down))
-                values[at + k] = v < 0 ? -q : q
+                values[k] = v < 0 ? -q : q
                 if q != 0 { end = k + 1 }
             }
             // Drop a trailing +-1 when the squared error it saves (in steps^2) is worth less than
             // the bits it and the zeros before it cost, at `trim` steps^2 a bit.
-            while trim > 0, end > 0, abs(values[at + end - 1]) == 1 {
+            while trim > 0, end > 0, abs(values[end - 1]) == 1 {
                 var previous = end - 1
-                while previous > 0 && values[at + previous - 1] == 0 { previous -= 1 }
+                while previous > 0 && values[previous - 1] == 0 { previous -= 1 }
                 let u = abs(coefficients[DetailCoefficientCoder.zigzag[end - 1]]) / delta
                 guard 2 * u - 1 < trim * (trailingOneBits + zeroBits * Double(end - 1 - previous)) else { break }
-                values[at + end - 1] = 0
+                values[end - 1] = 0
                 end = previous
             }
         }
@@ -193,37 +206,58 @@ public enum DetailLayer {
     }
 
     /// Adds the layer in `data` to `rgb` (interleaved RGB, grey replicated, `width` x `height`).
+    /// Each stripe's blocks are added on every thread (each block on its own: the pixels do not
+    /// depend on the thread count).
     public static func apply(_ data: [UInt8], to rgb: inout [UInt8], width: Int, height: Int, grey: Bool) throws {
+        precondition(rgb.count == 3 * width * height)
         let (delta, planes) = try parameters(data)
         let columns = (width + 7) / 8
-        var coefficients = [Double](repeating: 0, count: 64), block = [Double](repeating: 0, count: 3 * 64)
-        try forEachStripe(data, width: width, height: height, grey: grey) { firstRow, rows, values in
-            for by in 0..<rows {
-                for bx in 0..<columns {
-                    // An empty block leaves the base as it is (most of them, at the lower qualities).
-                    let first = (by * columns + bx) * planes * 64
-                    if !values[first..<(first + planes * 64)].contains(where: { $0 != 0 }) { continue }
-                    for p in 0..<planes {
-                        let at = ((by * columns + bx) * planes + p) * 64
-                        for k in 0..<64 { coefficients[DetailCoefficientCoder.zigzag[k]] = Double(values[at + k]) * delta }
-                        coefficients.withUnsafeBufferPointer { c in block.withUnsafeMutableBufferPointer { BlockDCT.inverse(c.baseAddress!, $0.baseAddress! + 64 * p) } }
-                    }
-                    for i in 0..<64 {
-                        let y = (firstRow + by) * 8 + i / 8, x = bx * 8 + i % 8
-                        guard y < height, x < width else { continue }
-                        let at = 3 * (y * width + x)
-                        if grey {
-                            let v = sample(Double(rgb[at]) + block[i])
-                            rgb[at] = v; rgb[at + 1] = v; rgb[at + 2] = v
-                            continue
+        try rgb.withUnsafeMutableBufferPointer { pixels in
+            nonisolated(unsafe) let rgb = pixels.baseAddress!
+            try forEachStripe(data, width: width, height: height, grey: grey) { firstRow, rows, coded in
+                coded.withUnsafeBufferPointer { c in
+                    nonisolated(unsafe) let values = c.baseAddress!
+                    Parallel.forRanges(rows) { range in
+                        withUnsafeTemporaryAllocation(of: Double.self, capacity: 4 * 64) { scratch in
+                            let coefficients = scratch.baseAddress!, block = coefficients + 64
+                            for by in range {
+                                for bx in 0..<columns {
+                                    addBlock(values + (by * columns + bx) * planes * 64, planes: planes, delta: delta, rgb: rgb,
+                                             x0: bx * 8, y0: (firstRow + by) * 8, width: width, height: height, grey: grey,
+                                             coefficients: coefficients, block: block)
+                                }
+                            }
                         }
-                        let a = block[i] / s3, d = block[64 + i] / s2, e = block[128 + i] / s6
-                        rgb[at] = sample(Double(rgb[at]) + a + d + e)
-                        rgb[at + 1] = sample(Double(rgb[at + 1]) + a - d + e)
-                        rgb[at + 2] = sample(Double(rgb[at + 2]) + a - 2 * e)
                     }
                 }
             }
+        }
+    }
+
+    /// Adds one block's planes of zigzag symbols `values` to the pixels at (`x0`, `y0`).
+    @inline(__always)
+    static func addBlock(_ values: UnsafePointer<Int32>, planes: Int, delta: Double, rgb: UnsafeMutablePointer<UInt8>,
+                         x0: Int, y0: Int, width: Int, height: Int, grey: Bool,
+                         coefficients: UnsafeMutablePointer<Double>, block: UnsafeMutablePointer<Double>) {
+        // An empty block leaves the base as it is (most of them, at the lower qualities).
+        guard (0..<(planes * 64)).contains(where: { values[$0] != 0 }) else { return }
+        for p in 0..<planes {
+            for k in 0..<64 { coefficients[DetailCoefficientCoder.zigzag[k]] = Double(values[64 * p + k]) * delta }
+            BlockDCT.inverse(coefficients, block + 64 * p)
+        }
+        for i in 0..<64 {
+            let y = y0 + i / 8, x = x0 + i % 8
+            guard y < height, x < width else { continue }
+            let at = 3 * (y * width + x)
+            if grey {
+                let v = sample(Double(rgb[at]) + block[i])
+                rgb[at] = v; rgb[at + 1] = v; rgb[at + 2] = v
+                continue
+            }
+            let a = block[i] / s3, d = block[64 + i] / s2, e = block[128 + i] / s6
+            rgb[at] = sample(Double(rgb[at]) + a + d + e)
+            rgb[at + 1] = sample(Double(rgb[at + 1]) + a - d + e)
+            rgb[at + 2] = sample(Double(rgb[at + 2]) + a - 2 * e)
         }
     }
 

@@ -14,6 +14,8 @@ import Foundation
 public enum StageTimes {
     private final class Totals {
         var stages: [(stage: String, seconds: Double)] = []
+        /// For each stage running now, innermost last: the time of the stages nested in it.
+        var nested: [Double] = []
     }
     private static let key = "vlat.StageTimes"
     private static var current: Totals? { Thread.current.threadDictionary[key] as? Totals }
@@ -27,16 +29,22 @@ public enum StageTimes {
         }
     }
 
-    /// Runs `body`, adding its wall time to `stage` when enabled on this thread.
+    /// Runs `body`, adding its wall time to `stage` when enabled on this thread. A stage measured
+    /// inside another one counts for itself only: the enclosing stage gets its own time without
+    /// it, so stages never overlap (the base's synthesis while its rows are handed to the detail
+    /// layer's coder, say).
     @inline(__always)
     static func measure<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
         guard let totals = current else { return try body() }
+        totals.nested.append(0)
         let start = ContinuousClock.now
         defer {
             let d = (ContinuousClock.now - start).components
             let seconds = Double(d.seconds) + Double(d.attoseconds) * 1e-18
-            if let i = totals.stages.firstIndex(where: { $0.stage == stage }) { totals.stages[i].seconds += seconds }
-            else { totals.stages.append((stage, seconds)) }
+            let own = seconds - totals.nested.removeLast()
+            if !totals.nested.isEmpty { totals.nested[totals.nested.count - 1] += seconds }
+            if let i = totals.stages.firstIndex(where: { $0.stage == stage }) { totals.stages[i].seconds += own }
+            else { totals.stages.append((stage, own)) }
         }
         return try body()
     }

@@ -99,6 +99,25 @@ struct HyperpriorCodingTests {
         #expect(StageTimes.take().isEmpty)
     }
 
+    /// A stage measured inside another counts for itself only: the two never add up to more
+    /// than the wall time they share (the encoder's synthesis hands its rows to the detail layer).
+    @Test func nestedStagesDoNotOverlap() {
+        StageTimes.isEnabled = true
+        defer { StageTimes.isEnabled = false }
+        _ = StageTimes.take()
+        let start = ContinuousClock.now
+        StageTimes.measure("outer") {
+            Thread.sleep(forTimeInterval: 0.01)
+            StageTimes.measure("inner") { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        let d = (ContinuousClock.now - start).components
+        let whole = Double(d.seconds) + Double(d.attoseconds) * 1e-18
+        let stages = Dictionary(uniqueKeysWithValues: StageTimes.take().map { ($0.stage, $0.seconds) })
+        let inner = stages["inner"] ?? 0, outer = stages["outer"] ?? 0
+        #expect(inner >= 0.05 && outer >= 0.01, "\(stages)")
+        #expect(outer + inner <= whole + 1e-6, "\(stages), whole \(whole)")
+    }
+
     /// The context changes what is coded: the second half's means and scales differ from the
     /// hyper-synthesis' alone, the anchors' do not.
     @Test func theContextCorrectsOnlyTheSecondHalf() throws {
