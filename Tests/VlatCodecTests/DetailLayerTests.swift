@@ -30,6 +30,47 @@ struct DetailLayerTests {
         #expect(abs(W[1] - 2 * 8.0.squareRoot()) < 1e-9 && W.enumerated().allSatisfy { $0.offset == 1 || abs($0.element) < 1e-12 })
     }
 
+    /// The vectorized transforms give the textbook loops' doubles bit for bit (each output summed
+    /// over its terms in index order from zero), sparse blocks included.
+    @Test func theBlockDCTIsTheTextbookLoopsExactly() {
+        let c = BlockDCT.basis
+        func product(_ a: (Int, Int) -> Double, _ b: (Int, Int) -> Double) -> [Double] {
+            (0..<64).map { i in var s = 0.0; for n in 0..<8 { s += a(i / 8, n) * b(n, i % 8) }; return s }
+        }
+        var g = SeededGenerator(seed: 8)
+        for trial in 0..<20 {
+            // Dense blocks, then blocks with most rows zero (as quantized ones are).
+            let x = (0..<64).map { i in trial >= 10 && (i / 8) % 3 != 1 ? 0 : Double(g.uniform()) * 300 - 150 }
+            let t = product({ x[$0 * 8 + $1] }, { c[$1 * 8 + $0] })               // x Cᵀ
+            let forward = product({ c[$0 * 8 + $1] }, { t[$0 * 8 + $1] })         // C t
+            let u = product({ x[$0 * 8 + $1] }, { c[$0 * 8 + $1] })               // X C
+            let inverse = product({ c[$1 * 8 + $0] }, { u[$0 * 8 + $1] })         // Cᵀ u
+            var X = [Double](repeating: 0, count: 64), back = X
+            x.withUnsafeBufferPointer { BlockDCT.forward($0.baseAddress!, &X) }
+            x.withUnsafeBufferPointer { BlockDCT.inverse($0.baseAddress!, &back) }
+            #expect(X == forward && back == inverse, "trial \(trial)")
+        }
+    }
+
+    /// Blocks are transformed on every thread, each on its own: one and two threads give the
+    /// same bytes and the same pixels.
+    @Test func oneAndTwoThreadsCodeAndAddTheSameLayer() throws {
+        let (width, height) = (61, 150)
+        let original = Array(CodecFixtures.image("Corpus/photos/chelsea.png").toRGB().rgbSamples().prefix(3 * width * height))
+        let base = Self.noisy(original, amount: 10, seed: 9)
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        var results: [([UInt8], [UInt8])] = []
+        for threads in [1, 2] {
+            Parallel.threads = threads
+            let data = try DetailLayer.encode(original: original, base: base, width: width, height: height, grey: false, step: 6)
+            var out = base
+            try DetailLayer.apply(data, to: &out, width: width, height: height, grey: false)
+            results.append((data, out))
+        }
+        #expect(results[0].0 == results[1].0 && results[0].1 == results[1].1)
+    }
+
     static func noisy(_ image: [UInt8], amount: Int, seed: UInt64) -> [UInt8] {
         var g = SeededGenerator(seed: seed)
         return image.map { UInt8(clamping: Int($0) + Int.random(in: -amount...amount, using: &g)) }
