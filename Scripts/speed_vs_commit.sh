@@ -11,7 +11,8 @@
 # REV defaults to 753cd6d, the last commit before the hyperprior (the factorized q4 its issue
 # names as "today's q4"); the older tree's own installed model for the quality is used. Writes
 # Benchmarks/hyperprior-speed/vs-REV/ (each round's speed.md and speed.csv, and summary.md;
-# vs-REV-qN/ for another QUALITY). QUALITY (default 4) and IMAGES (default
+# vs-REV-qN/ for another QUALITY, vs-REV-qN-vs-qM/ when the older tree runs OLD_QUALITY M).
+# QUALITY (default 4), OLD_QUALITY (the older tree's, default QUALITY) and IMAGES (default
 # ../shared/corpus/kodak) may be set. The older tree is a git worktree at
 # ${TMPDIR:-/tmp}/vlat-speed-REV, kept (with its build) for the next run; `git worktree remove`
 # it when done.
@@ -19,6 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rev=${1:-753cd6d} rounds=${2:-3} repeats=${3:-3}
 quality=${QUALITY:-4} images=${IMAGES:-../shared/corpus/kodak}
+old_quality=${OLD_QUALITY:-$quality}
 [ -d "$images" ] || { echo "Error: $images not found (the Kodak images live in ../shared/corpus/kodak)" >&2; exit 1; }
 full=$(git rev-parse --verify "$rev^{commit}") || { echo "Error: $rev is not a commit" >&2; exit 1; }
 short=$(git rev-parse --short "$full")
@@ -33,20 +35,22 @@ here="$(swift build -c release --show-bin-path)/CodecBench"
 there="$(cd "$old" && swift build -c release --show-bin-path)/CodecBench"
 images=$(cd "$images" && pwd)
 out=Benchmarks/hyperprior-speed/vs-$short
-[ "$quality" = 4 ] || out+="-q$quality"
+[ "$quality" = 4 ] && [ "$old_quality" = 4 ] || out+="-q$quality"
+[ "$old_quality" = "$quality" ] || out+="-vs-q$old_quality"
 mkdir -p "$out"
 for ((r = 1; r <= rounds; r++)); do
   echo "round $r/$rounds: $short" >&2
-  (cd "$old" && "$there" speed --images "$images" --quality "$quality" --repeats "$repeats" --out "$OLDPWD/$out/$short-$r" > /dev/null)
+  (cd "$old" && "$there" speed --images "$images" --quality "$old_quality" --repeats "$repeats" --out "$OLDPWD/$out/$short-$r" > /dev/null)
   echo "round $r/$rounds: this tree" >&2
   "$here" speed --images "$images" --quality "$quality" --repeats "$repeats" --out "$out/this-$r" > /dev/null
 done
 env_words=""
 [ -n "${QUALITY:-}" ] && env_words+="QUALITY=$QUALITY "
+[ -n "${OLD_QUALITY:-}" ] && env_words+="OLD_QUALITY=$OLD_QUALITY "
 [ -n "${IMAGES:-}" ] && env_words+="IMAGES=$IMAGES "
-python3 - "$out" "$short" "$rounds" "$quality" "$repeats" "$(git rev-parse --short HEAD)" "$env_words" <<'PY'
+python3 - "$out" "$short" "$rounds" "$quality" "$repeats" "$(git rev-parse --short HEAD)" "$env_words" "$old_quality" <<'PY'
 import csv, statistics as st, sys
-out, short, rounds, quality, repeats, head, env = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7]
+out, short, rounds, quality, repeats, head, env, old_quality = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7], sys.argv[8]
 def load(side):
     runs = [list(csv.DictReader(open(f"{out}/{side}-{r}/speed.csv"))) for r in range(1, rounds + 1)]
     per = {}
@@ -60,7 +64,8 @@ images = sorted(old)
 lines = [f"# This tree against {short}: speed in one run", "",
          f"Command: `{env}Scripts/speed_vs_commit.sh {short} {rounds} {repeats}` (tree at {head})", "",
          f"`CodecBench speed --quality {quality} --repeats {repeats}` built from both trees and run in {rounds} alternating rounds "
-         f"on {len(images)} images: in-process, models loaded, every core, each tree's own installed model for quality {quality}. "
+         f"on {len(images)} images: in-process, models loaded, every core, each tree's own installed model for quality {quality}"
+         + (f" (the older tree at quality {old_quality})" if old_quality != quality else "") + ". "
          "Times: per image the median over rounds of each round's median, then the median over images; *ratio*: the median over "
          "images of the per-image ratio (this tree / older). libjpeg is timed in the same processes: its ratio shows how much "
          "the machine moved between the two sides.", "",
