@@ -16,9 +16,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from reference_latents import chunks, Reader
 
 class Table:
-    """An adaptive table as coder 3's, starting flat (every count 32)."""
-    def __init__(self, n):
-        self.count, self.total = [32] * n, 32 * n
+    """An adaptive table as coder 3's, starting from the counts given."""
+    def __init__(self, counts):
+        self.count, self.total = list(counts), sum(counts)
     def read(self, r):
         n = len(self.count)
         scale = ((65536 - n) << 32) // self.total
@@ -33,6 +33,13 @@ class Table:
             self.count = [(v + 1) >> 1 for v in self.count]
             self.total = sum(self.count)
         return s
+
+def starting_counts(method):
+    """The starting counts of the end, magnitude and last tables."""
+    if method == 0:
+        return [32] * 65, [32] * 16, [32] * 16
+    g = lambda m: max(1, 128 // 4 ** m)
+    return [16] + [2] * 64, [g(m) for m in range(16)], [0] + [g(m - 1) for m in range(1, 16)]
 
 def end_class(n):
     for c, top in enumerate((0, 2, 5, 10, 20, 40)):
@@ -53,12 +60,13 @@ def main():
     layer = b"".join(d for k, d in parts if k == "DETL")
     assert layer, "the file has no detail layer"
     method, P, s = layer[0], layer[1], struct.unpack_from("<H", layer, 2)[0]
-    assert method == 0 and P in (1, 3) and s >= 1
+    assert method in (0, 1) and P in (1, 3) and s >= 1
     assert (P == 1) == (head[10] in (0, 1)), "the plane count does not fit the source colour type"
     bw, bh = (W + 7) // 8, (H + 7) // 8
-    ends = [Table(65) for _ in range(14)]
-    mags = [Table(16) for _ in range(108)]
-    lasts = [Table(16) for _ in range(18)]
+    end0, mag0, last0 = starting_counts(method)
+    ends = [Table(end0) for _ in range(14)]
+    mags = [Table(mag0) for _ in range(108)]
+    lasts = [Table(last0) for _ in range(18)]
     M = lambda v: min(abs(v), 15)
     above = [[0] * 64 for _ in range(bw * P)]
     above_end = [0] * (bw * P)
@@ -99,4 +107,5 @@ def main():
     assert pos == len(layer), "bytes after the last stripe"
     print(hashlib.sha256(struct.pack("<%di" % len(out), *out)).hexdigest(), P, s)
 
-main()
+if __name__ == "__main__":
+    main()

@@ -21,8 +21,19 @@ import VlatTensor
 /// try DetailLayer.apply(data, to: &rgb, width: w, height: h, grey: false)
 /// ```
 public enum DetailLayer {
-    /// The only method: the DCT layer described above.
-    public static let method: UInt8 = 0
+    /// The method a writer writes: the DCT layer described above, its coder's tables starting
+    /// shaped like real residuals' symbols (1). Method 0, the same with flat starting tables, is
+    /// read too (files written before).
+    public static let method: UInt8 = 1
+
+    /// The coder's starting tables of a method (nil: a method this reader does not know).
+    static func start(method: UInt8) -> DetailCoefficientCoder.Start? {
+        switch method {
+        case 0: return .flat
+        case 1: return .shaped
+        default: return nil
+        }
+    }
     /// Block rows per rANS stream: a bounded buffer however large the image.
     public static let stripeBlockRows = 16
     /// Steps are stored as u16 counts of 1/16 of a sample level.
@@ -48,11 +59,12 @@ public enum DetailLayer {
     }
 
     /// The `DETL` chunk data for `original` over `base` (both interleaved RGB, grey replicated,
-    /// `width` x `height`), quantized with `step` (sample levels).
+    /// `width` x `height`), quantized with `step` (sample levels), written with `method`.
     public static func encode(original: [UInt8], base: [UInt8], width: Int, height: Int, grey: Bool, step: Double,
-                              rounding: Double = defaultRounding, trim: Double = defaultTrim) throws -> [UInt8] {
+                              rounding: Double = defaultRounding, trim: Double = defaultTrim, method: UInt8 = method) throws -> [UInt8] {
         precondition(original.count == 3 * width * height && base.count == original.count)
-        var encoder = StreamEncoder(original: original, width: width, height: height, grey: grey, step: step, rounding: rounding, trim: trim)
+        var encoder = StreamEncoder(original: original, width: width, height: height, grey: grey, step: step, rounding: rounding,
+                                    trim: trim, method: method)
         try encoder.append(base[...])
         return try encoder.finish()
     }
@@ -70,9 +82,11 @@ public enum DetailLayer {
         var pending: [UInt8] = []
         var pendingRow = 0
 
-        /// `original`: the image's interleaved RGB (grey replicated), `width` x `height`.
+        /// `original`: the image's interleaved RGB (grey replicated), `width` x `height`;
+        /// `method` (0 or 1) is for tests of older files' decoding.
         public init(original: [UInt8], width: Int, height: Int, grey: Bool, step: Double,
-                    rounding: Double = DetailLayer.defaultRounding, trim: Double = DetailLayer.defaultTrim) {
+                    rounding: Double = DetailLayer.defaultRounding, trim: Double = DetailLayer.defaultTrim,
+                    method: UInt8 = DetailLayer.method) {
             precondition(original.count == 3 * width * height)
             self.original = original
             (self.width, self.height, self.grey, self.rounding, self.trim) = (width, height, grey, rounding, trim)
@@ -80,7 +94,8 @@ public enum DetailLayer {
             delta = Double(code) / stepUnits
             planes = grey ? 1 : 3
             columns = (width + 7) / 8
-            coder = DetailCoefficientCoder(planes: planes, blockColumns: columns)
+            guard let start = DetailLayer.start(method: method) else { preconditionFailure("detail layer method \(method)") }
+            coder = DetailCoefficientCoder(planes: planes, blockColumns: columns, start: start)
             out = [method, UInt8(planes), UInt8(code & 0xFF), UInt8(code >> 8)]
         }
 
@@ -171,7 +186,7 @@ public enum DetailLayer {
     /// The layer's step and plane count, from the chunk data's first four bytes.
     public static func parameters(_ data: [UInt8]) throws -> (step: Double, planes: Int) {
         guard data.count >= 4 else { throw CodecError.corruptPayload("detail layer: shorter than its header") }
-        guard data[0] == method else { throw CodecError.corruptPayload("detail layer: unknown method \(data[0])") }
+        guard start(method: data[0]) != nil else { throw CodecError.corruptPayload("detail layer: unknown method \(data[0])") }
         let planes = Int(data[1]), code = Int(data[2]) | Int(data[3]) << 8
         guard planes == 1 || planes == 3 else { throw CodecError.corruptPayload("detail layer: \(planes) planes") }
         guard code >= 1 else { throw CodecError.corruptPayload("detail layer: step 0") }
@@ -187,7 +202,7 @@ public enum DetailLayer {
         guard planes == (grey ? 1 : 3) else {
             throw CodecError.corruptPayload("detail layer: \(planes) planes for a \(grey ? "grey" : "colour") image")
         }
-        var coder = DetailCoefficientCoder(planes: planes, blockColumns: (width + 7) / 8)
+        var coder = DetailCoefficientCoder(planes: planes, blockColumns: (width + 7) / 8, start: start(method: data[0])!)
         var position = 4
         for firstRow in stride(from: 0, to: (height + 7) / 8, by: stripeBlockRows) {
             let rows = min(stripeBlockRows, (height + 7) / 8 - firstRow)

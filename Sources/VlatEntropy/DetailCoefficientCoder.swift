@@ -9,6 +9,7 @@
 /// or the others) and the magnitudes already known around it: the same coefficient in the blocks
 /// to the left and above, the two coefficients before it, and, for the second and third planes,
 /// the first plane's. The last coefficient before the end, never zero, has tables of its own.
+/// The tables start flat or shaped like real residuals' symbols (`Start`).
 /// Every choice is integer and depends on decoded values only, so the decoder follows on every
 /// machine. docs/FORMAT.md (the `DETL` chunk) specifies it exactly; Scripts/reference_detail.py
 /// decodes it from that text alone.
@@ -42,8 +43,35 @@ public struct DetailCoefficientCoder {
     static let endClasses = 7
     static let magnitudeClasses = 6
 
+    /// How the adaptive tables start (they adapt the same way after).
+    public enum Start: Sendable, Equatable {
+        /// Every count 32, the increment: every symbol begins as likely as any other (the
+        /// detail layer's method 0).
+        case flat
+        /// Counts shaped like the symbols of real residuals, worth a few coded symbols: a
+        /// magnitude m starts at max(1, 128 >> 2m) (128, 32, 8, 2, then 1), a block's last
+        /// magnitude the same one place on (0 for 0, which never occurs there), and the end at
+        /// 16 for an empty block and 2 for every other (the detail layer's method 1). They learn
+        /// an image's statistics in fewer symbols than flat tables.
+        case shaped
+
+        func counts(_ kind: TableKind) -> [UInt64] {
+            switch (self, kind) {
+            case (.flat, .end): return [UInt64](repeating: AdaptiveFrequencies.increment, count: DetailCoefficientCoder.coefficients + 1)
+            case (.flat, _): return [UInt64](repeating: AdaptiveFrequencies.increment, count: DetailCoefficientCoder.escape + 1)
+            case (.shaped, .end): return [16] + [UInt64](repeating: 2, count: DetailCoefficientCoder.coefficients)
+            case (.shaped, .magnitude): return (0...DetailCoefficientCoder.escape).map { Self.magnitude($0) }
+            case (.shaped, .last): return [0] + (1...DetailCoefficientCoder.escape).map { Self.magnitude($0 - 1) }
+            }
+        }
+
+        static func magnitude(_ m: Int) -> UInt64 { max(1, 128 >> UInt64(2 * m)) }
+    }
+    enum TableKind { case end, magnitude, last }
+
     public let planes: Int
     public let blockColumns: Int
+    public let start: Start
     private var endModels: [AdaptiveFrequencies]
     private var magnitudeModels: [AdaptiveFrequencies]
     private var lastModels: [AdaptiveFrequencies]
@@ -51,14 +79,15 @@ public struct DetailCoefficientCoder {
     private var above: [Int32]
     private var aboveEnds: [Int32]
 
-    public init(planes: Int, blockColumns: Int) {
+    public init(planes: Int, blockColumns: Int, start: Start = .shaped) {
         precondition(planes >= 1 && blockColumns >= 1)
         self.planes = planes
         self.blockColumns = blockColumns
-        func flat(_ n: Int) -> AdaptiveFrequencies { AdaptiveFrequencies(counts: [UInt64](repeating: AdaptiveFrequencies.increment, count: n)) }
-        endModels = [AdaptiveFrequencies](repeating: flat(Self.coefficients + 1), count: 2 * Self.endClasses)
-        magnitudeModels = [AdaptiveFrequencies](repeating: flat(Self.escape + 1), count: 2 * Self.bands * Self.magnitudeClasses)
-        lastModels = [AdaptiveFrequencies](repeating: flat(Self.escape + 1), count: 2 * Self.bands)
+        self.start = start
+        func table(_ kind: TableKind) -> AdaptiveFrequencies { AdaptiveFrequencies(counts: start.counts(kind)) }
+        endModels = [AdaptiveFrequencies](repeating: table(.end), count: 2 * Self.endClasses)
+        magnitudeModels = [AdaptiveFrequencies](repeating: table(.magnitude), count: 2 * Self.bands * Self.magnitudeClasses)
+        lastModels = [AdaptiveFrequencies](repeating: table(.last), count: 2 * Self.bands)
         above = [Int32](repeating: 0, count: blockColumns * planes * Self.coefficients)
         aboveEnds = [Int32](repeating: 0, count: blockColumns * planes)
     }

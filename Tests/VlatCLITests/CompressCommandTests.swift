@@ -390,6 +390,29 @@ struct DetailReferenceDecoderTests {
         #expect(status == 0)
         #expect(text.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } == expected, "\(text)")
     }
+
+    /// A layer written with method 0 (flat starting tables, as files from before method 1) reads
+    /// the same way: the reference decoder finds the Swift decoder's coefficients.
+    @Test func anIndependentDecoderReadsMethodZero() throws {
+        let dir = CLI.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let root = CLI.packageRoot
+        let model = try CodecModel(bytes: Array(Data(contentsOf: root.appendingPathComponent("Sources/VlatCodec/Models/hyperprior.vlatmodel"))))
+        let layers = try DetailEncoder(ImageFile.read(root.appendingPathComponent("Corpus/photos/chelsea.png").path), model: model, level: 4.5)
+        let h = layers.base.header
+        var container = layers.base
+        container.detail = try DetailLayer.encode(original: layers.original, base: layers.reconstruction, width: h.width,
+                                                  height: h.height, grey: false, step: 24, method: 0)
+        let file = dir.appendingPathComponent("m0.vlat").path
+        try Data(container.serialized()).write(to: URL(fileURLWithPath: file))
+        var values: [Int32] = []
+        try DetailLayer.forEachStripe(container.detail!, width: h.width, height: h.height, grey: false) { values += $2 }
+        #expect(container.detail![0] == 0 && values.contains { abs($0) > 1 })
+        let (status, text) = try ReferenceDecoderTests.python("Scripts/reference_detail.py", [file])
+        #expect(status == 0)
+        #expect(text.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+                    == [HyperpriorReferenceDecoderTests.digest(values), "3", "\(24 * 16)"], "\(text)")
+    }
 }
 
 @Suite("The format specification against the hyperprior coder")

@@ -132,6 +132,30 @@ struct DetailLayerTests {
         }
     }
 
+    /// Layers written with method 0 (flat starting tables, files from before method 1) decode to
+    /// the same pixels as method 1's, which takes fewer bytes on a photo's residual; an unknown
+    /// method is refused.
+    @Test func olderMethodsStillDecode() throws {
+        let (width, height) = (48, 40)
+        let original = Array(CodecFixtures.image("Corpus/photos/chelsea.png").toRGB().rgbSamples().prefix(3 * width * height))
+        let base = Self.noisy(original, amount: 8, seed: 12)
+        var decoded: [[UInt8]] = [], sizes: [Int] = []
+        for method: UInt8 in [0, 1] {
+            let data = try DetailLayer.encode(original: original, base: base, width: width, height: height, grey: false, step: 6,
+                                              method: method)
+            #expect(data[0] == method)
+            var out = base
+            try DetailLayer.apply(data, to: &out, width: width, height: height, grey: false)
+            decoded.append(out); sizes.append(data.count)
+        }
+        #expect(decoded[0] == decoded[1] && decoded[0] != base)
+        #expect(sizes[1] < sizes[0], "\(sizes)")
+        var data = try DetailLayer.encode(original: original, base: base, width: width, height: height, grey: false, step: 6)
+        data[0] = 2
+        var out = base
+        #expect(throws: CodecError.self) { try DetailLayer.apply(data, to: &out, width: width, height: height, grey: false) }
+    }
+
     @Test func damagedLayersAreReportedNeverTrappedOn() throws {
         let (width, height) = (30, 20)
         let original = Array(CodecFixtures.image("Corpus/photos/chelsea.png").toRGB().rgbSamples().prefix(3 * width * height))
@@ -144,7 +168,7 @@ struct DetailLayerTests {
         }
         var out = base
         #expect(throws: CodecError.self) { try DetailLayer.apply(data + [0], to: &out, width: width, height: height, grey: false) }
-        for header in [[1, 3, 48, 0], [0, 2, 48, 0], [0, 3, 0, 0]] as [[UInt8]] {
+        for header in [[2, 3, 48, 0], [1, 2, 48, 0], [1, 3, 0, 0]] as [[UInt8]] {
             #expect(throws: CodecError.self) { try DetailLayer.apply(header + data.dropFirst(4), to: &out, width: width, height: height, grey: false) }
         }
         for _ in 0..<100 {

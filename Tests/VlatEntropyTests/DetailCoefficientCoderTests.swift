@@ -26,13 +26,17 @@ struct DetailCoefficientCoderTests {
         #expect(z.last == 63)
     }
 
-    @Test(arguments: [1, 3]) func stripesRoundTripWithTheirTablesCarriedOver(planes: Int) throws {
+    @Test(arguments: [(1, DetailCoefficientCoder.Start.shaped), (3, .shaped), (1, .flat), (3, .flat)])
+    func stripesRoundTripWithTheirTablesCarriedOver(planes: Int, start: DetailCoefficientCoder.Start) throws {
         var g = SeededGenerator(seed: UInt64(planes))
         let columns = 7
         let stripes = [3, 1, 4].map { Self.blocks(rows: $0, columns: columns, planes: planes, &g) }
-        var encoder = DetailCoefficientCoder(planes: planes, blockColumns: columns)
+        var encoder = DetailCoefficientCoder(planes: planes, blockColumns: columns, start: start)
         let streams = try stripes.map { try encoder.encodeStripe($0, blockRows: $0.count / (columns * planes * 64)) }
-        var decoder = DetailCoefficientCoder(planes: planes, blockColumns: columns)
+        // The other start reads other values or fails: the tables' start is part of the stream.
+        var other = DetailCoefficientCoder(planes: planes, blockColumns: columns, start: start == .flat ? .shaped : .flat)
+        #expect((try? other.decodeStripe(streams[0], blockRows: 3)) != stripes[0])
+        var decoder = DetailCoefficientCoder(planes: planes, blockColumns: columns, start: start)
         for (stripe, stream) in zip(stripes, streams) {
             #expect(try decoder.decodeStripe(stream, blockRows: stripe.count / (columns * planes * 64)) == stripe)
         }
@@ -40,6 +44,29 @@ struct DetailCoefficientCoderTests {
         // other values, never traps.
         var late = DetailCoefficientCoder(planes: planes, blockColumns: columns)
         #expect((try? late.decodeStripe(streams[1], blockRows: 1)) != stripes[1])
+    }
+
+    /// The starting counts are docs/FORMAT.md's (section 6.1), written out: flat 32s, or shaped
+    /// g(m) = max(1, 128 / 4^m) for magnitudes, the same one place on for last magnitudes (which
+    /// are never 0), 16 and then 2s for ends. Every table's last count is at least 1.
+    @Test func startingCountsAreTheFormatsTables() {
+        let g: [UInt64] = [128, 32, 8, 2] + [UInt64](repeating: 1, count: 12)
+        #expect(DetailCoefficientCoder.Start.shaped.counts(.magnitude) == g)
+        #expect(DetailCoefficientCoder.Start.shaped.counts(.last) == [0] + g.prefix(15))
+        #expect(DetailCoefficientCoder.Start.shaped.counts(.end) == [16] + [UInt64](repeating: 2, count: 64))
+        #expect(DetailCoefficientCoder.Start.flat.counts(.end) == [UInt64](repeating: 32, count: 65))
+        #expect(DetailCoefficientCoder.Start.flat.counts(.last) == [UInt64](repeating: 32, count: 16))
+    }
+
+    /// Blocks whose statistics the shaped tables expect (small magnitudes, early ends) cost fewer
+    /// bytes from the start than with flat tables.
+    @Test func shapedTablesCodeTypicalBlocksInFewerBytes() throws {
+        var g = SeededGenerator(seed: 11)
+        let stripe = Self.blocks(rows: 2, columns: 6, planes: 3, &g).map { $0.magnitude > 4 ? $0.signum() : $0 }
+        var flat = DetailCoefficientCoder(planes: 3, blockColumns: 6, start: .flat)
+        var shaped = DetailCoefficientCoder(planes: 3, blockColumns: 6, start: .shaped)
+        let a = try flat.encodeStripe(stripe, blockRows: 2), b = try shaped.encodeStripe(stripe, blockRows: 2)
+        #expect(b.count < a.count, "shaped \(b.count), flat \(a.count)")
     }
 
     @Test func learnedStatisticsMakeSparseBlocksCheap() throws {
