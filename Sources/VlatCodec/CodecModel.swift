@@ -39,11 +39,10 @@ public final class CodecModel {
         if try NetworkKind(of: file) == .meanScaleHyperprior {
             let hyper = try HyperpriorCodecModel(file: file)
             let c = hyper.network.config
-            // The transforms alone, as an autoencoder (no entropy model of its own).
-            let transforms = Autoencoder(config: AutoencoderConfig(objective: .ae, channels: c.channels, latentChannels: c.latentChannels,
-                                                                     synthesisChannels: c.synthesisChannels), seed: 0)
-            transforms.initialize(from: file)
-            network = transforms
+            // The hyperprior's own transforms, seen as an autoencoder (no entropy model of its own).
+            network = Autoencoder(config: AutoencoderConfig(objective: .ae, channels: c.channels, latentChannels: c.latentChannels,
+                                                            synthesisChannels: c.synthesisChannels),
+                                  analysis: hyper.network.analysis, synthesis: hyper.network.synthesis)
             hyperprior = hyper
             tables = []
             contextPriors = nil

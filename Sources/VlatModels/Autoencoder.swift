@@ -23,6 +23,17 @@ public final class Autoencoder {
         self.metadata = metadata
     }
 
+    /// An autoencoder over transforms that already exist (no entropy model): a hyperprior's,
+    /// shared, not copied.
+    public init(config: AutoencoderConfig, analysis: Sequential, synthesis: Sequential, metadata: [String: String] = [:]) {
+        precondition(config.objective != .rd, "a rate-distortion autoencoder needs its own prior")
+        self.config = config
+        self.analysis = analysis
+        self.synthesis = synthesis
+        prior = nil
+        self.metadata = metadata
+    }
+
     public var parameters: [Parameter] { analysis.parameters + synthesis.parameters + (prior?.parameters ?? []) }
 
     /// The JSON stored in model files: architecture and metadata.
