@@ -13,7 +13,7 @@ import Foundation
 /// `Benchmarks/codec/detail/README.md`).
 ///
 /// ```swift
-/// let point = QualitySchedule(levels: 8).point(6)   // (level: 4.2, detailStep: 31.9)
+/// let point = QualitySchedule(levels: 8).point(6)   // (level: 4.5, detailStep: 37.9)
 /// ```
 public struct QualitySchedule: Sendable, Equatable {
     /// The top of the scale.
@@ -25,7 +25,7 @@ public struct QualitySchedule: Sendable, Equatable {
     /// The detail step just above `detailFrom`, and at quality 8 (sample levels).
     public let firstStep: Double, topStep: Double
 
-    public static let defaultDetailFrom = 3.0
+    public static let defaultDetailFrom = 4.0
     public static let defaultBaseLevel = 5.0
     public static let defaultFirstStep = 90.0
     public static let defaultTopStep = 16.0

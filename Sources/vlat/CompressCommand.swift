@@ -44,7 +44,7 @@ struct CompressCommand: ParsableCommand {
 
     @Argument(help: "PNG or JPEG files or folders of them ('-' for standard input).") var inputs: [String]
     @Option(name: .shortAndLong, help: "Output file (one input), or folder; '-' for standard output.") var output: String?
-    @Option(name: [.customShort("q"), .long], parsing: .unconditional, help: "Quality 1...8; higher is better and larger. A hyperprior model takes any value (fractional values interpolate); above 3 the file adds a detail layer over one of its middle levels.") var quality: Double?
+    @Option(name: [.customShort("q"), .long], parsing: .unconditional, help: "Quality 1...8; higher is better and larger. A hyperprior model takes any value (fractional values interpolate); above 4 the file adds a detail layer over one of its middle levels.") var quality: Double?
     @Option(parsing: .unconditional, help: "Bits per pixel to stay under: picks the highest quality that fits, per image.") var targetBpp: Double?
     @Option(help: "Model file (.vlatmodel) trained with --objective rd, instead of a quality level.") var model: String?
     @OptionGroup var search: ModelSearchOptions
