@@ -52,8 +52,11 @@ def magnitude_class(a):
 def band(k):
     return max(i for i, b in enumerate((0, 1, 3, 6, 10, 15, 21, 28, 36)) if b <= k)
 
-def main():
-    data = open(sys.argv[1], "rb").read()
+def decode(path, make_table=lambda kind, index, counts: Table(counts)):
+    """The coefficients of the file's layer, its plane count and step code. `make_table(kind,
+    index, counts)` makes table `index` of kind "end", "magnitude" or "last" (for tools that
+    watch the symbols: Scripts/experiments/detail_start.py)."""
+    data = open(path, "rb").read()
     parts = chunks(data)
     head = parts[0][1]
     W, H = struct.unpack_from("<2I", head, 2)
@@ -64,9 +67,9 @@ def main():
     assert (P == 1) == (head[10] in (0, 1)), "the plane count does not fit the source colour type"
     bw, bh = (W + 7) // 8, (H + 7) // 8
     end0, mag0, last0 = starting_counts(method)
-    ends = [Table(end0) for _ in range(14)]
-    mags = [Table(mag0) for _ in range(108)]
-    lasts = [Table(last0) for _ in range(18)]
+    ends = [make_table("end", i, end0) for i in range(14)]
+    mags = [make_table("magnitude", i, mag0) for i in range(108)]
+    lasts = [make_table("last", i, last0) for i in range(18)]
     M = lambda v: min(abs(v), 15)
     above = [[0] * 64 for _ in range(bw * P)]
     above_end = [0] * (bw * P)
@@ -105,6 +108,10 @@ def main():
             above, above_end = row, row_end
         assert r.x == 65536 and r.pos == n, "a stripe does not end where it should"
     assert pos == len(layer), "bytes after the last stripe"
+    return out, P, s
+
+def main():
+    out, P, s = decode(sys.argv[1])
     print(hashlib.sha256(struct.pack("<%di" % len(out), *out)).hexdigest(), P, s)
 
 if __name__ == "__main__":
