@@ -468,6 +468,23 @@ struct HyperpriorWarmStartTests {
         #expect(trainer.droppedTensors.isEmpty)
     }
 
+    /// The stored integer hyper-synthesis must hold integers in range: a fraction, a NaN, an
+    /// infinity or a value past 2^62 anywhere is an error, not a network.
+    @Test func storedIntegersThatAreNotIntegersAreRefused() throws {
+        let file = try ModelFile.parse(HyperpriorFixtures.modelBytes)
+        let specs = try MeanScaleHyperprior.config(in: file).hyperSynthesisSpecs
+        #expect(try IntegerHyperSynthesis(file: file, specs: specs) != nil)
+        let name = "\(IntegerHyperSynthesis.prefix).1.weight"
+        let at = try #require(file.tensors.firstIndex { $0.name == name })
+        for bad: Float in [0.5, -3.25, .nan, .infinity, 0x1p63] {
+            var damaged = file
+            var values = damaged.tensors[at].values
+            values[values.count / 2] = bad
+            damaged.tensors[at] = ModelFile.Entry(name: name, shape: damaged.tensors[at].shape, values: values)
+            #expect(throws: IntegerNetworkError.self, "\(bad)") { _ = try IntegerHyperSynthesis(file: damaged, specs: specs) }
+        }
+    }
+
     /// A warm start whose options leave out a part of the initial model names what it drops.
     @Test func aWarmStartWithoutTheContextsNamesTheTensorsItDrops() throws {
         let trainer = try Self.trainer(startingFrom: ModelFile.parse(HyperpriorFixtures.channelModelBytes))

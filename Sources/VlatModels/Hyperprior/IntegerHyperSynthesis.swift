@@ -341,11 +341,21 @@ extension IntegerHyperSynthesis {
             throw IntegerNetworkError.invalid("the stored layers do not match the architecture")
         }
         func ints(_ v: [Float]) throws -> [Int64] {
-            // (Not `compactMap { Int64(exactly:) }`: its generic conversion is slow over a model's values.)
+            // One pass over contiguous values: the float of the truncated integer is the value
+            // exactly when it is an integer (`Int64(exactly:)` and `rounded` are slow over a
+            // model's values). NaN and the infinities fail the range check.
             var exact = true
-            let out = v.map { x -> Int64 in
-                guard x.rounded(.towardZero) == x, abs(x) < 0x1p62 else { exact = false; return 0 }
-                return Int64(x)
+            let out = [Int64](unsafeUninitializedCapacity: v.count) { buffer, count in
+                v.withUnsafeBufferPointer { src in
+                    for i in 0..<src.count {
+                        let x = src[i]
+                        guard abs(x) < 0x1p62 else { exact = false; buffer[i] = 0; continue }
+                        let n = Int64(x)
+                        if Float(n) != x { exact = false }
+                        buffer[i] = n
+                    }
+                }
+                count = v.count
             }
             guard exact else { throw IntegerNetworkError.invalid("a stored value is not an integer") }
             return out
