@@ -1,3 +1,5 @@
+import CKernels
+
 /// 2-D convolution (cross-correlation, as in PyTorch) with zero padding, any kernel size and
 /// stride. Weight `[Cout, Cin, k, k]`, bias `[Cout]`.
 ///
@@ -36,6 +38,8 @@ public final class Conv2d: Layer {
         weight = .uniform(name: "\(name).weight", shape: [outChannels, inChannels, kernel, kernel], bound: bound, generator: &generator)
         bias = .uniform(name: "\(name).bias", shape: [outChannels], bound: bound, generator: &generator)
         inferenceByTaps = inChannels >= 16 && !(kernel == 1 && stride == 1 && padding == 0)
+        inferenceDirect = kernel == 3 && stride == 1 && padding == 1
+            && inChannels <= Self.directMaximumChannels && outChannels <= Self.directMaximumChannels
     }
 
     public var parameters: [Parameter] { [weight, bias] }
@@ -53,6 +57,46 @@ public final class Conv2d: Layer {
         return (g.outHeight, g.outWidth)
     }
 
+    /// Inference computed directly (`vlat_conv3x3_direct`), for a 3x3, stride-1, padded
+    /// convolution with at most `directMaximumChannels` channels each side, as at full
+    /// resolution, where a column matrix would be nine times the input and its products thin.
+    /// Set for the layers it serves (a benchmark may switch it off to compare).
+    public var inferenceDirect: Bool
+    public static let directMaximumChannels = 32
+
+    /// The weights tap-major, `[Cin * 9][Cout rounded up to 8]`, as `vlat_conv3x3_direct` reads them.
+    func directWeights() -> [Float] {
+        let padded = (outChannels + 7) / 8 * 8
+        var out = [Float](repeating: 0, count: inChannels * 9 * padded)
+        let w = weight.value.data
+        for o in 0..<outChannels {
+            for t in 0..<(inChannels * 9) { out[t * padded + o] = w[o * inChannels * 9 + t] }
+        }
+        return out
+    }
+
+    private func forwardDirect(_ x: Tensor, into y: inout Tensor) {
+        let taps = directWeights()
+        let inStride = inChannels * x.h * x.w, outStride = outChannels * x.h * x.w
+        let (h, w, cin, cout) = (Int32(x.h), Int32(x.w), Int32(inChannels), Int32(outChannels))
+        x.data.withUnsafeBufferPointer { xp in
+            taps.withUnsafeBufferPointer { wp in
+                bias.value.data.withUnsafeBufferPointer { bp in
+                    y.data.withUnsafeMutableBufferPointer { yp in
+                        for b in 0..<x.n {
+                            Parallel.forRanges(x.h, minimumPerThread: 2) { rows in
+                                // (It fails only when a buffer of three input rows cannot be had.)
+                                let done = vlat_conv3x3_direct(xp.baseAddress! + b * inStride, cin, h, w, wp.baseAddress!, cout, bp.baseAddress!,
+                                                    Int32(rows.lowerBound), Int32(rows.upperBound), yp.baseAddress! + b * outStride)
+                                precondition(done == 1, "out of memory for a convolution's row buffer")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// A 1x1, stride-1, unpadded convolution reads its input directly as the column matrix.
     var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
 
@@ -61,6 +105,12 @@ public final class Conv2d: Layer {
         let g = geometry(x)
         precondition(g.outHeight > 0 && g.outWidth > 0, "Conv2d input \(x.h)x\(x.w) is smaller than the kernel")
         var y = Tensor(zeros: [x.n, outChannels, g.outHeight, g.outWidth])
+        if !training && inferenceDirect {
+            forwardDirect(x, into: &y)
+            input = nil
+            columns = nil
+            return y
+        }
         if !training && inferenceByTaps && !isPointwise && g.outWidth >= tapsMinimumWidth {
             forwardByTaps(x, g, into: &y)
             input = nil

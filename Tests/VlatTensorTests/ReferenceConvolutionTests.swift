@@ -60,6 +60,26 @@ struct ReferenceConvolutionTests {
         }
     }
 
+    /// Small 3x3 convolutions, computed directly at inference (`vlat_conv3x3_direct`), at widths
+    /// with no vector block, one, and several, and channel counts below, at and above a block.
+    @Test(arguments: [(3, 16, 5, 1), (16, 16, 4, 2), (16, 3, 7, 9), (5, 11, 3, 10), (32, 32, 3, 17), (3, 8, 6, 40), (1, 1, 1, 1)])
+    func smallConv3x3Direct(c: (Int, Int, Int, Int)) {
+        var g = SeededGenerator(seed: 11)
+        let layer = Conv2d(name: "c", inChannels: c.0, outChannels: c.1, kernel: 3, stride: 1, padding: 1, generator: &g)
+        #expect(layer.inferenceDirect)
+        let x = GradientCheck.random([2, c.0, c.2, c.3], &g)
+        let ref = Self.directConv(x, layer.weight.value, layer.bias.value, stride: 1, padding: 1)
+        let y = layer.forward(x, training: false)
+        #expect(y.count == ref.count)
+        for i in 0..<ref.count { #expect(abs(Double(y.data[i]) - ref[i]) < 1e-5) }
+        // Any rows on their own give the whole pass's values, bit for bit.
+        let bands = BandedInference(Sequential([layer]))
+        for r in 0..<c.2 {
+            let band = bands.forward(rows: r..<(r + 1), inputHeight: c.2) { BandedInference.rows(x, $0) }
+            #expect(band == BandedInference.rows(y, r..<(r + 1)))
+        }
+    }
+
     @Test(arguments: [(3, 8, 5, 2, 2, 1, 7, 5), (4, 2, 3, 1, 1, 0, 6, 6), (2, 3, 4, 2, 1, 0, 5, 3), (3, 2, 3, 3, 0, 2, 2, 4),
                       (2, 3, 2, 3, 0, 1, 4, 5), (2, 17, 5, 2, 2, 1, 1, 1)])
     func convTransposeForward(c: (Int, Int, Int, Int, Int, Int, Int, Int)) {

@@ -14,6 +14,15 @@ void vlat_gdn_normalize(const float *x, const float *norm, float *y, size_t coun
 /// Each operation correctly rounded, in this order: bit for bit the scalar formula.
 void vlat_gdn_backward(const float *dy, const float *x, const float *norm, float *dx, float *t, size_t count, int inverse);
 
+/// Output rows row_begin..<row_end of a 3x3, stride-1, zero-padded convolution of x ([cin, h, w])
+/// into y ([cout, h, w]). wt holds the weights tap-major, [cin * 9][cout rounded up to 8]: the
+/// weight of input channel c, kernel row ky, column kx for output o at (c * 9 + ky * 3 + kx) * pad + o.
+/// Each output is its bias plus all nine taps of every channel in the order (c, ky, kx), each a
+/// fused multiply-add (taps on the zero padding included): the same value whatever rows are
+/// asked or vector width used. Returns 0 (writing nothing) when its row buffer cannot be had.
+int vlat_conv3x3_direct(const float *x, int cin, int h, int w, const float *wt, int cout, const float *bias,
+                         int row_begin, int row_end, float *y);
+
 /// SHA-256's compression of `blocks` 64-byte blocks at `data` into `state` (FIPS 180-4) with the
 /// CPU's SHA extensions. Returns 1, or 0 without touching `state` when the CPU has none (the
 /// caller then runs its portable code).
