@@ -106,6 +106,8 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
                 try require((2...HyperpriorConfig.maxChannelGroups).contains(groups) && hyperpriorConfig.latentChannels % groups == 0,
                             "--channel-groups must be in 2...\(HyperpriorConfig.maxChannelGroups) and divide the latent channels (\(hyperpriorConfig.latentChannels))")
             }
+            try require(hyperpriorConfig.tailChannels.map { (HyperpriorConfig.minTailChannels...HyperpriorConfig.maxTailChannels).contains($0) } ?? true,
+                        "--tail-channels must be in \(HyperpriorConfig.minTailChannels)...\(HyperpriorConfig.maxTailChannels)")
             try require(hyperpriorConfig.isValid, "the hyperprior needs channel counts in 1...\(HyperpriorConfig.maxChannels) and 1...\(HyperpriorConfig.maxLevels) positive lambdas")
             try require(crop % HyperpriorConfig.hyperDownsampling == 0, "--crop must be a multiple of \(HyperpriorConfig.hyperDownsampling) for the hyperprior (its z is 64x smaller per side)")
         }

@@ -176,9 +176,9 @@ public final class TrainingRun {
         }
         if let hyperprior = trainer.hyperprior {
             let c = hyperprior.config, macs = c.transforms.macsPerPixel, hyper = c.hyperMacsPerPixel
-            let context = c.contextsDescription
+            let context = c.contextsDescription + c.tailDescription
             let trained = trainer.options.trainedLevels.map { " (training level \($0.map { "\($0 + 1)" }.joined(separator: ",")) only)" } ?? ""
-            return ["hyperprior: \(c.widthsDescription), z \(c.hyperChannels), \(c.levels) levels\(trained)\(context), \(count) parameters, \(kmac(macs.analysis + macs.synthesis + hyper.analysis + hyper.synthesis)) kMAC/pixel; \(start)"]
+            return ["hyperprior: \(c.widthsDescription), z \(c.hyperChannels), \(c.levels) levels\(trained)\(context), \(count) parameters, \(kmac(macs.analysis + macs.synthesis + hyper.analysis + hyper.synthesis + c.tailMacsPerPixel)) kMAC/pixel; \(start)"]
         }
         let config = trainer.options.config, macs = config.macsPerPixel
         return ["\(config.objective.rawValue): N=\(config.channels), M=\(config.latentChannels), \(count) parameters, \(kmac(macs.analysis + macs.synthesis)) kMAC/pixel; \(start)"]

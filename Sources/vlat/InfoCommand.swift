@@ -176,7 +176,7 @@ struct InfoCommand: ParsableCommand {
                          ("compute", String(format: "%.1f kMAC per pixel", kmacPerPixel))]
             } else if let h = hyperprior {
                 rows += [("kind", "\(isCheckpoint ? "training checkpoint" : "model"), variable-rate mean-scale hyperprior, \(h.levels) levels"),
-                         ("architecture", "\(h.widthsDescription), z \(h.hyperChannels) channels\(h.contextsDescription), 16x and 64x downsampling per side"),
+                         ("architecture", "\(h.widthsDescription), z \(h.hyperChannels) channels\(h.contextsDescription)\(h.tailDescription), 16x and 64x downsampling per side"),
                          ("lambdas", h.lambdas.map { "\($0)" }.joined(separator: ", ")),
                          ("parameters", "\(parameters) (\(fileBytes) bytes)"),
                          ("compute", String(format: "%.1f kMAC per pixel (all four transforms)", kmacPerPixel))]

@@ -55,6 +55,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Hyperprior with a checkerboard context: split the latent channels into this many equal groups, each after the first coded given the ones before it at the same position (a channel context; it starts as no correction, so a model without it warm-starts one with it).") var channelGroups: Int?
     @Option(help: "Hidden channels of the channel context's networks (with --channel-groups).") var channelContextChannels: Int = 64
     @Option(help: "Hyperprior: hidden channels of a checkerboard context (the second half of the latents coded given the first; it starts as no correction, so a model without it warm-starts one with it).") var contextChannels: Int?
+    @Option(help: "Hyperprior: channels of a full-resolution tail after the synthesis (three 3x3 convolutions; it starts as the identity, so a model without it warm-starts one with it).") var tailChannels: Int?
     @Option(help: "Hyperprior: the levels' lambdas, lowest rate first, comma-separated (default: \(HyperpriorConfig.defaultLambdas.map { "\($0)" }.joined(separator: ",")); with --resume, new ones for the checkpoint's levels).") var lambdas: String?
     @Option(help: "Hyperprior: train only these levels, 1-based, comma-separated (e.g. 4: a fixed-lambda model on the same network, to compare with the variable-rate run for the same steps; with --resume, a new set for the rest of the run).") var trainLevels: String?
     @Option(help: "VAE: weight of the KL term.") var beta: Float = 1e-3
@@ -128,7 +129,8 @@ struct TrainCommand: ParsableCommand {
             options.hyperprior = HyperpriorConfig(channels: options.channels, latentChannels: latentChannels,
                                                   hyperChannels: hyperChannels, lambdas: lambdaList, levelModulation: levelModulation,
                                                   contextChannels: contextChannels, synthesisChannels: synthesisChannels,
-                                                  channelGroups: channelGroups, channelContextChannels: channelContextChannels)
+                                                  channelGroups: channelGroups, channelContextChannels: channelContextChannels,
+                                                  tailChannels: tailChannels)
         }
         if let trainLevels {
             let parsed = trainLevels.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }

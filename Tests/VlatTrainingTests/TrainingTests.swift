@@ -200,6 +200,33 @@ struct TrainerTests {
         }
     }
 
+    @Test func aTailAddedFromACheckpointStartsAsTheIdentityAndKeepsTheMoments() throws {
+        let (images, options, trainer) = try Self.hyperpriorTrainedTwoSteps()
+        let plain = trainer.hyperprior!
+        var tailed = options
+        tailed.hyperprior?.tailChannels = 5
+        tailed.steps = 3
+        let run = try Trainer(options: tailed, images: images, initial: trainer.checkpoint(elapsed: 0))
+        let net = run.hyperprior!
+        #expect(net.tail.count == 3 && run.initializedOptimizer)
+        // Adam goes on with the moments of every tensor the checkpoint had; the tail's start at zero.
+        for (k, p) in net.parameters.enumerated() {
+            if let old = plain.parameters.firstIndex(where: { $0.name == p.name }) {
+                #expect(run.adam.m[k] == trainer.adam.m[old] && run.adam.v[k] == trainer.adam.v[old], "\(p.name)")
+            } else {
+                #expect(run.adam.m[k].allSatisfy { $0 == 0 } && run.adam.v[k].allSatisfy { $0 == 0 }, "\(p.name)")
+            }
+        }
+        let x = BatchSampler.centreCrops(Array(images.train.prefix(1)), size: 64)[0]
+        plain.setLevels([1]); net.setLevels([1])
+        let y = plain.analysis.forward(x, training: false)
+        let (a, b) = (plain.synthesis.forward(y, training: false), net.synthesis.forward(y, training: false))
+        #expect(zip(a.data, b.data).allSatisfy { abs($0 - $1) <= 1e-6 })
+        let before = net.tail.map(\.weight.value)
+        _ = try run.run(report: { _ in }, save: { _, _ in }, shouldStop: { false })
+        #expect(zip(before, net.tail.map(\.weight.value)).allSatisfy { $0 != $1 })
+    }
+
     @Test func aWiderSynthesisTrainedAloneStartsAsTheNarrowerAndKeepsTheRest() throws {
         let (images, options, trainer) = try Self.hyperpriorTrainedTwoSteps()
         let narrow = trainer.hyperprior!

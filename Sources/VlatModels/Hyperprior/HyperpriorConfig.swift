@@ -37,6 +37,12 @@ public struct HyperpriorConfig: Codable, Sendable, Equatable {
     public var channelGroups: Int?
     /// Hidden channels of the channel context's networks (set with `channelGroups`).
     public var channelContextChannels: Int?
+    /// Channels of a full-resolution tail after the synthesis' last layer, or nil (as in files
+    /// written before it existed) for none: three 3x3 convolutions with ReLUs between them
+    /// (`tailSpecs`), whose first three channels carry the image through, offset by
+    /// `tailOffset` so that the ReLUs pass it, so a new tail computes exactly what the
+    /// synthesis before it did (`MeanScaleHyperprior.initializeTail`).
+    public var tailChannels: Int?
 
     public var isModulated: Bool { levelModulation ?? false }
 
@@ -48,7 +54,7 @@ public struct HyperpriorConfig: Codable, Sendable, Equatable {
 
     public init(channels: Int = 96, latentChannels: Int = 128, hyperChannels: Int = 96,
                 lambdas: [Float] = HyperpriorConfig.defaultLambdas, levelModulation: Bool = false, contextChannels: Int? = nil,
-                synthesisChannels: Int? = nil, channelGroups: Int? = nil, channelContextChannels: Int? = nil) {
+                synthesisChannels: Int? = nil, channelGroups: Int? = nil, channelContextChannels: Int? = nil, tailChannels: Int? = nil) {
         self.channels = channels
         self.latentChannels = latentChannels
         self.synthesisChannels = synthesisChannels == channels ? nil : synthesisChannels
@@ -58,6 +64,7 @@ public struct HyperpriorConfig: Codable, Sendable, Equatable {
         self.contextChannels = contextChannels
         self.channelGroups = channelGroups
         self.channelContextChannels = channelGroups == nil ? nil : channelContextChannels
+        self.tailChannels = tailChannels
     }
 
     public var levels: Int { lambdas.count }
@@ -68,6 +75,12 @@ public struct HyperpriorConfig: Codable, Sendable, Equatable {
     public var widthsDescription: String {
         "N=\(channels)\(synthesisChannels.map { " (synthesis \($0))" } ?? ""), M=\(latentChannels)"
     }
+    /// Multiply-accumulates per image pixel of the tail (0 without one).
+    public var tailMacsPerPixel: Double {
+        Double(tailSpecs.filter { $0.kind == .conv }.reduce(0) { $0 + $1.inChannels * $1.outChannels * 9 })
+    }
+    /// `, tail 16`, or nothing without a tail.
+    public var tailDescription: String { tailChannels.map { ", tail \($0)" } ?? "" }
     /// `, context 128, channel context 4 groups x 64`, or less, or nothing without contexts.
     public var contextsDescription: String {
         (contextChannels.map { ", context \($0)" } ?? "")
@@ -84,6 +97,26 @@ public struct HyperpriorConfig: Codable, Sendable, Equatable {
             && (contextChannels.map { (1...Self.maxChannels).contains($0) } ?? true)
             && (synthesisChannels.map { (1...Self.maxChannels).contains($0) } ?? true)
             && hasValidChannelContext
+            && (tailChannels.map { (Self.minTailChannels...Self.maxTailChannels).contains($0) } ?? true)
+    }
+
+    /// A tail needs its three carrying channels and at least one of its own; it works at full
+    /// resolution, so it stays narrow.
+    public static let minTailChannels = 4, maxTailChannels = 64
+    /// What the tail's carrying channels add to the image (in [0, 1] units) so that their
+    /// ReLUs pass it: any sample above -1 goes through unchanged.
+    public static let tailOffset: Float = 1
+
+    /// The tail's layers (empty without one): `3 -> T -> T -> 3`, 3x3, ReLU between.
+    public var tailSpecs: [LayerSpec] {
+        guard let t = tailChannels else { return [] }
+        return [
+            LayerSpec(kind: .conv, inChannels: 3, outChannels: t, kernel: 3, stride: 1, padding: 1),
+            LayerSpec(kind: .relu),
+            LayerSpec(kind: .conv, inChannels: t, outChannels: t, kernel: 3, stride: 1, padding: 1),
+            LayerSpec(kind: .relu),
+            LayerSpec(kind: .conv, inChannels: t, outChannels: 3, kernel: 3, stride: 1, padding: 1),
+        ]
     }
 
     /// A channel context needs a checkerboard one (its coding order is built around it), at

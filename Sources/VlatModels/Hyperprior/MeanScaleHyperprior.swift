@@ -32,6 +32,9 @@ public final class MeanScaleHyperprior: TrainableNetwork {
     public let channelContext: ChannelContext?
     /// The transforms' per-level modulations (none unless `config.isModulated`).
     public let modulations: [LevelModulation]
+    /// The synthesis' full-resolution tail (`config.tailSpecs`), its last layers: its three
+    /// convolutions, or none.
+    public let tail: [Conv2d]
     public var metadata: [String: String]
 
     /// The layers of `specs` named `"\(name).\(index)"` as an autoencoder's are (so that its
@@ -64,7 +67,7 @@ public final class MeanScaleHyperprior: TrainableNetwork {
     /// The transforms' parameters that a factorized autoencoder also has (what a warm start
     /// must find), without the modulations.
     public var transformParameters: [Parameter] {
-        let own = Set(modulations.flatMap(\.parameters).map(\.name))
+        let own = Set((modulations.flatMap(\.parameters) + tail.flatMap(\.parameters)).map(\.name))
         return (analysis.parameters + synthesis.parameters).filter { !own.contains($0.name) }
     }
 
@@ -73,13 +76,47 @@ public final class MeanScaleHyperprior: TrainableNetwork {
     public static let gainScale: Float = 16
     /// Learning-rate factor of the hyper-transforms and the prior of z.
     public static let freshLearningRateScale: Float = 4
+    /// Learning-rate factor of the tail: a small network that starts from nothing learned,
+    /// usually beside transforms trained for a long time at a low rate.
+    public static let tailLearningRateScale: Float = 100
+
+    /// Makes the tail the identity: its first three channels carry the image (plus
+    /// `HyperpriorConfig.tailOffset`, which the ReLUs then pass) from layer to layer, and the
+    /// last layer reads nothing else, so the synthesis computes what it did without the tail.
+    /// Its other channels keep their random weights and read the carried image; only their
+    /// readers in the last layer start at zero, and get a gradient from the first step.
+    func initializeTail() {
+        guard tail.count == 3 else { return }
+        let offset = HyperpriorConfig.tailOffset
+        for (k, conv) in tail.enumerated() {
+            conv.weight.learningRateScale = Self.tailLearningRateScale
+            conv.bias.learningRateScale = Self.tailLearningRateScale
+            let (o, i) = (conv.outChannels, conv.inChannels)
+            conv.weight.value.data.withUnsafeMutableBufferPointer { w in
+                for out in 0..<o {
+                    for input in 0..<i {
+                        // The last layer reads only the carried channels; each carried channel
+                        // reads only its own, at the centre tap.
+                        guard out < 3 || k == 2 else { continue }
+                        for t in 0..<9 { w[(out * i + input) * 9 + t] = out == input && t == 4 ? 1 : 0 }
+                    }
+                }
+            }
+            for out in 0..<min(3, o) {
+                conv.bias.value.data[out] = k == 0 ? offset : k == 2 ? -offset : 0
+            }
+        }
+    }
 
     public init(config: HyperpriorConfig, seed: UInt64, metadata: [String: String] = [:]) {
         self.config = config
         var g = SeededGenerator(seed: seed)
         let t = config.transforms
         analysis = Self.transform(name: "analysis", specs: t.analysisSpecs, config: config, generator: &g)
-        synthesis = Self.transform(name: "synthesis", specs: t.synthesisSpecs, config: config, generator: &g)
+        let body = Self.transform(name: "synthesis", specs: t.synthesisSpecs, config: config, generator: &g)
+        let tailLayers = config.tailSpecs.enumerated().map { $0.element.build(name: "synthesis_tail.\($0.offset)", generator: &g) }
+        synthesis = Sequential(body.layers + tailLayers)
+        tail = tailLayers.compactMap { $0 as? Conv2d }
         modulations = (analysis.layers + synthesis.layers).compactMap { $0 as? LevelModulation }
         hyperAnalysis = Sequential(name: "hyper_analysis", specs: config.hyperAnalysisSpecs, generator: &g)
         hyperSynthesis = Sequential(name: "hyper_synthesis", specs: config.hyperSynthesisSpecs, generator: &g)
@@ -105,6 +142,7 @@ public final class MeanScaleHyperprior: TrainableNetwork {
         }
         gains = Parameter(name: "gain", value: Tensor(shape: [levels, m], data: values))
         self.metadata = metadata
+        initializeTail()
     }
 
     public var parameters: [Parameter] {
