@@ -227,19 +227,6 @@ public final class Trainer {
                 }
                 initializedTensors = network.parameters.map(\.name).filter(copied.contains)
                 droppedTensors = (loaded?.parameters.map(\.name) ?? []).filter { !copied.contains($0) }
-                // A hyperprior from a checkpoint (one that gains a tail, say) goes on with the
-                // moments of every tensor it had; a new tensor starts with none.
-                if network is MeanScaleHyperprior, let state = Self.checkpointState(initial) {
-                    let (m0, v0) = (Self.moments("m", initial), Self.moments("v", initial))
-                    let carried = network.parameters.map { p in copied.contains(p.name) ? (m0[p.name], v0[p.name]) : (nil, nil) }
-                    if zip(network.parameters, carried).allSatisfy({ p, mv in
-                        !copied.contains(p.name) || (mv.0?.shape == p.value.shape && mv.1?.shape == p.value.shape)
-                    }) {
-                        let zeros = { (p: Parameter) in [Float](repeating: 0, count: p.value.count) }
-                        widenedOptimizer = (state.adamSteps, zip(network.parameters, carried).map { p, mv in mv.0?.data ?? zeros(p) },
-                                            zip(network.parameters, carried).map { p, mv in mv.1?.data ?? zeros(p) })
-                    }
-                }
             }
             adam = Trainer.makeAdam(network: network, options: options)
             if let (t, m, v) = widenedOptimizer {

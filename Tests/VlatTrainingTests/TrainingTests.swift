@@ -200,7 +200,7 @@ struct TrainerTests {
         }
     }
 
-    @Test func aTailAddedFromACheckpointStartsAsTheIdentityAndKeepsTheMoments() throws {
+    @Test func aTailAddedFromACheckpointStartsAsTheIdentity() throws {
         let (images, options, trainer) = try Self.hyperpriorTrainedTwoSteps()
         let plain = trainer.hyperprior!
         var tailed = options
@@ -208,15 +208,9 @@ struct TrainerTests {
         tailed.steps = 3
         let run = try Trainer(options: tailed, images: images, initial: trainer.checkpoint(elapsed: 0))
         let net = run.hyperprior!
-        #expect(net.tail.count == 3 && run.initializedOptimizer)
-        // Adam goes on with the moments of every tensor the checkpoint had; the tail's start at zero.
-        for (k, p) in net.parameters.enumerated() {
-            if let old = plain.parameters.firstIndex(where: { $0.name == p.name }) {
-                #expect(run.adam.m[k] == trainer.adam.m[old] && run.adam.v[k] == trainer.adam.v[old], "\(p.name)")
-            } else {
-                #expect(run.adam.m[k].allSatisfy { $0 == 0 } && run.adam.v[k].allSatisfy { $0 == 0 }, "\(p.name)")
-            }
-        }
+        // Adam starts afresh: moments carried over would give the new tensors, with none of
+        // their own, the bias correction of a long run, and so steps many times the rate at first.
+        #expect(net.tail.count == 3 && !run.initializedOptimizer)
         let x = BatchSampler.centreCrops(Array(images.train.prefix(1)), size: 64)[0]
         plain.setLevels([1]); net.setLevels([1])
         let y = plain.analysis.forward(x, training: false)
