@@ -5,26 +5,14 @@ import VlatTensor
 
 @Suite("A hyperprior's synthesis tail")
 struct SynthesisTailTests {
-    static let plain = HyperpriorConfig(channels: 6, latentChannels: 4, hyperChannels: 3, lambdas: [0.002, 0.02, 0.2],
-                                        levelModulation: true, contextChannels: 5)
-
     static func withTail(_ channels: Int) -> HyperpriorConfig {
-        var config = plain
+        var config = SynthesisWideningTests.narrow
         config.tailChannels = channels
         return config
     }
 
-    /// A network without a tail whose synthesis weights are all random (a fresh one's GDN
-    /// parameters are constants).
-    static func source() -> MeanScaleHyperprior {
-        let net = MeanScaleHyperprior(config: plain, seed: 3)
-        var g = SeededGenerator(seed: 4)
-        for p in net.synthesis.parameters {
-            let isGDN = p.name.hasSuffix(".gamma") || p.name.hasSuffix(".beta")
-            p.value = Tensor(shape: p.value.shape, data: p.value.data.map { v in isGDN ? 0.2 + g.uniform() : v + 0.3 * (g.uniform() - 0.5) })
-        }
-        return net
-    }
+    /// A network without a tail whose synthesis weights are all random.
+    static func source() -> MeanScaleHyperprior { SynthesisWideningTests.source() }
 
     static func latent(seed: UInt64) -> Tensor {
         var g = SeededGenerator(seed: seed)
