@@ -65,7 +65,7 @@ public final class MeanScaleHyperprior: TrainableNetwork {
     }
 
     /// The transforms' parameters that a factorized autoencoder also has (what a warm start
-    /// must find), without the modulations.
+    /// must find), without the modulations and the tail.
     public var transformParameters: [Parameter] {
         let own = Set((modulations.flatMap(\.parameters) + tail.flatMap(\.parameters)).map(\.name))
         return (analysis.parameters + synthesis.parameters).filter { !own.contains($0.name) }
