@@ -40,6 +40,8 @@
 #          the frozen transforms: several times faster a step, for a context's first steps
 #   SYNTHESIS_ONLY  set to 1 to train only the synthesis, on the frozen analysis' and entropy
 #          model's latents: the rate stays as it is (a widened decoder's first steps)
+#   TAIL_ONLY  set to 1 (with TAIL_CHANNELS) to train only the tail, on what the frozen rest of
+#          the network reconstructs: the rate stays as it is, about half a full step's time
 #   FROZEN_SYNTHESIS  with SYNTHESIS_ONLY, the synthesis' old width: its channels stay as they
 #          are and only those the widening added learn
 # OPENBLAS_CORETYPE is left out unless KERNELS names a set, so vlat picks the CPU's own kernels
@@ -70,6 +72,7 @@ else
   fresh=(--seed "${SEED:-11}")
   [[ "${PRIOR_ONLY:-0}" == 1 ]] && fresh+=(--prior-only)
   [[ "${SYNTHESIS_ONLY:-0}" == 1 ]] && fresh+=(--synthesis-only)
+  [[ "${TAIL_ONLY:-0}" == 1 ]] && fresh+=(--tail-only)
   [[ -n "${FROZEN_SYNTHESIS:-}" ]] && fresh+=(--frozen-synthesis-channels "$FROZEN_SYNTHESIS")
   exec "${kernels[@]}" "$run/vlat" train "${common[@]}" "${fresh[@]}" --lr "${LR:-1e-4}" ${TRAIN_LEVELS:+--train-levels "$TRAIN_LEVELS"} \
     --init-from "${INIT:-Sources/VlatCodec/Models/hyperprior.vlatmodel}"

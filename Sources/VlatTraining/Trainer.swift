@@ -178,6 +178,9 @@ public final class Trainer {
             if options.synthesisOnly == true && initial == nil {
                 throw TrainingError.invalidOption("--synthesis-only needs --init-from: the trained analysis and entropy model whose latents the synthesis learns")
             }
+            if options.tailOnly == true && initial == nil {
+                throw TrainingError.invalidOption("--tail-only needs --init-from: the trained network whose reconstructions the tail learns to improve")
+            }
             var widenedOptimizer: (Int, [[Float]], [[Float]])?
             // Through the network's own loader where it has one (an exported hyperprior keeps
             // its hyper-synthesis as integers), else the file's tensors as they are.
@@ -328,6 +331,7 @@ public final class Trainer {
             var step = VariableRateStep(network: hyperprior, seed: options.seed)
             step.entropyOnly = options.priorOnly == true
             step.synthesisOnly = options.synthesisOnly == true
+            step.tailOnly = options.tailOnly == true
             step.learnedSynthesisElements = options.frozenSynthesisChannels.map { hyperprior.newSynthesisElements(oldWidth: $0) }
             step.trainedLevels = options.trainedLevels
             return step

@@ -52,6 +52,10 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// widening added learn, and the network can start from the narrower one's quality without
     /// disturbing it. Nil trains the whole synthesis.
     public var frozenSynthesisChannels: Int?
+    /// Hyperprior: train only the synthesis' tail (`--tail-channels`), on what the frozen rest
+    /// of the network reconstructs: the rate and everything before the tail stay exactly as
+    /// they are. Nil, like false, trains everything.
+    public var tailOnly: Bool?
     /// The hyperprior objective's network (optional so that older checkpoints still decode).
     public var hyperprior: HyperpriorConfig?
     /// Hyperprior: the levels trained (0-based), nil for all. A subset turns the variable-rate
@@ -123,6 +127,10 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         try require(priorOnly != true || objective == .rd || objective == .hyperprior, "--prior-only is for --objective rd or hyperprior")
         try require(synthesisOnly != true || objective == .hyperprior, "--synthesis-only is for --objective hyperprior")
         try require(synthesisOnly != true || priorOnly != true, "--synthesis-only and --prior-only train disjoint parts: pick one")
+        if tailOnly == true {
+            try require(objective == .hyperprior && hyperpriorConfig.tailChannels != nil, "--tail-only is for --objective hyperprior with --tail-channels")
+            try require(synthesisOnly != true && priorOnly != true, "--tail-only trains only the tail: leave out --synthesis-only and --prior-only")
+        }
         if let frozen = frozenSynthesisChannels {
             try require(synthesisOnly == true, "--frozen-synthesis-channels is for --synthesis-only")
             try require(frozen >= 1 && frozen < hyperpriorConfig.synthesisWidth,

@@ -73,6 +73,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Start from the weights of this model where names and shapes match (warm start); a hyperprior with more --latent-channels or --synthesis-channels than this one is widened, and from a checkpoint (.ckpt) Adam's moments come too.") var initFrom: String?
     @Flag(help: "Rate-distortion and hyperprior: train only the entropy model (the prior; a hyperprior's hyper-transforms and z prior), on the latents of the --init-from model's frozen transforms (no synthesis, no backward through them: several times faster per step).") var priorOnly = false
     @Flag(help: "Hyperprior: train only the synthesis transform, on the latents of the --init-from model's frozen analysis and entropy model (the rate stays as it is; no backward below the synthesis).") var synthesisOnly = false
+    @Flag(help: "Hyperprior with --tail-channels: train only the synthesis' tail, on what the --init-from model's frozen rest reconstructs (the rate stays as it is; about half a full step's time).") var tailOnly = false
     @Option(help: "Hyperprior, with --synthesis-only: keep the synthesis' first K hidden channels of every stage as they are, so that only the channels a widening from width K added learn.") var frozenSynthesisChannels: Int?
     @Option(help: "Checkpoint path (default: --out with .ckpt).") var checkpoint: String?
     @Option(help: "Threads for the engine.") var threads: Int = 2
@@ -118,6 +119,7 @@ struct TrainCommand: ParsableCommand {
         options.validationEvery = valEvery; options.checkpointEvery = checkpointEvery
         if priorOnly { options.priorOnly = true }
         if synthesisOnly { options.synthesisOnly = true }
+        if tailOnly { options.tailOnly = true }
         options.frozenSynthesisChannels = frozenSynthesisChannels
         if options.objective == .hyperprior {
             var lambdaList = HyperpriorConfig.defaultLambdas

@@ -212,6 +212,33 @@ struct VariableRateStepTests {
         #expect(net.synthesis.parameters.contains { $0.grad.data.contains { $0 != 0 } })
     }
 
+    /// The tail-only step: the full step's loss and tail gradients (the body runs on the
+    /// inference path, which sums in another order), and no gradient for anything else.
+    @Test func tailOnlyTrainsTheTailAlone() {
+        let net = MeanScaleHyperprior(config: HyperpriorConfig(channels: 5, latentChannels: 3, hyperChannels: 2, lambdas: [0.01, 0.1],
+                                                              levelModulation: true, tailChannels: 4), seed: 6)
+        // Off the identity it starts as, so that every tail weight has a gradient.
+        var g = SeededGenerator(seed: 8)
+        for p in net.tail.flatMap(\.parameters) { for i in 0..<p.value.count { p.value.data[i] += (g.uniform() - 0.5) * 0.2 } }
+        let x = Self.raiseGainsAndMakeBatch(net, seed: 15)
+        var step = VariableRateStep(network: net, seed: 7)
+        net.parameters.forEach { $0.zeroGrad() }
+        let full = step.run(x, step: 3)
+        let tailParameters = net.tail.flatMap(\.parameters)
+        let expected = tailParameters.map(\.grad)
+        net.parameters.forEach { $0.zeroGrad() }
+        step.tailOnly = true
+        let alone = step.run(x, step: 3)
+        #expect(abs(alone.loss - full.loss) <= 1e-5 * full.loss && abs(alone.bpp - full.bpp) <= 1e-6 * full.bpp)
+        let tail = Set(tailParameters.map(\.name))
+        #expect(net.parameters.filter { !tail.contains($0.name) }.allSatisfy { $0.grad.data.allSatisfy { $0 == 0 } })
+        for (p, g) in zip(tailParameters, expected) {
+            let scale = g.data.reduce(Float(0)) { max($0, abs($1)) }
+            #expect(scale > 0, "\(p.name)")
+            #expect(zip(p.grad.data, g.data).allSatisfy { abs($0 - $1) <= 1e-3 * scale }, "\(p.name)")
+        }
+    }
+
     /// The gradients now in `parameters` against central differences of `loss` at a few
     /// entries of each (the gradients are read before any probe moves a value).
     static func compareWithCentralDifferences(_ parameters: [Parameter], seed: UInt64, tolerance: Double = 3e-2,

@@ -27,6 +27,10 @@ public struct VariableRateStep: TrainingStep {
     /// With `synthesisOnly`, the synthesis elements that learn (by parameter name; see
     /// `MeanScaleHyperprior.newSynthesisElements`): the others' gradients are zeroed. Nil: all.
     public var learnedSynthesisElements: [String: [Bool]]?
+    /// Train the synthesis' tail alone (`HyperpriorConfig.tailSpecs`), on what the frozen
+    /// rest of the network reconstructs: everything before the tail runs as at inference, and
+    /// the backward pass stops at the tail's input, so a step costs about half a full one.
+    public var tailOnly = false
     /// The levels trained (0-based, as `levels(batch:step:)` draws them); nil for all.
     public var trainedLevels: [Int]?
 
@@ -87,7 +91,7 @@ public struct VariableRateStep: TrainingStep {
 
         let gainsPerLevel = (0..<config.levels).map { net.log2Gains(level: Double($0)) }
         net.setLevels(levelOf.map(Double.init))
-        let learnsBelow = !synthesisOnly
+        let learnsBelow = !synthesisOnly && !tailOnly
         let y = net.analysis.forward(x, training: learnsBelow)
         let plane = y.h * y.w
         let yg = net.gainedLatent(y, levels: levelOf.map(Double.init))
@@ -129,7 +133,11 @@ public struct VariableRateStep: TrainingStep {
             yBits[n] = bits
         }
 
-        let out = net.synthesis.forward(yHat, training: true)
+        // With `tailOnly`, the synthesis' body runs as at inference and only its tail keeps
+        // what a backward pass needs.
+        let layers = net.synthesis.layers, body = tailOnly ? layers.count - config.tailSpecs.count : 0
+        let tailInput = layers[..<body].reduce(yHat) { $1.forward($0, training: false) }
+        let out = layers[body...].reduce(tailInput) { $1.forward($0, training: true) }
         var dOut = Tensor(zeros: out.shape)
         let perSample = out.count / b
         var mse = [Double](repeating: 0, count: b)
@@ -145,7 +153,7 @@ public struct VariableRateStep: TrainingStep {
             mse[n] = s / Double(perSample)
         }
 
-        let dYHat = net.synthesis.backward(dOut)
+        let dYHat = layers[body...].reversed().reduce(dOut) { $1.backward($0) }
         if let learned = learnedSynthesisElements {
             for p in net.synthesis.parameters {
                 guard let mask = learned[p.name] else { continue }
