@@ -332,7 +332,9 @@ public final class Trainer {
             step.entropyOnly = options.priorOnly == true
             step.synthesisOnly = options.synthesisOnly == true
             step.tailOnly = options.tailOnly == true
-            step.learnedSynthesisElements = options.frozenSynthesisChannels.map { hyperprior.newSynthesisElements(oldWidth: $0) }
+            let tail = hyperprior.tailLearnedElements()
+            step.learnedSynthesisElements = options.frozenSynthesisChannels.map { hyperprior.newSynthesisElements(oldWidth: $0).merging(tail) { $1 } }
+                ?? (tail.isEmpty ? nil : tail)
             step.trainedLevels = options.trainedLevels
             return step
         }

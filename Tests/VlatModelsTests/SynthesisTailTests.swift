@@ -68,6 +68,32 @@ struct SynthesisTailTests {
         #expect(!net.transformParameters.contains { p in net.tail.contains { $0.weight === p || $0.bias === p } })
     }
 
+    /// What stays out of learning is exactly the carried path, as a new tail has it: each
+    /// carried channel reading its own at the centre tap (plus the offset and its removal),
+    /// and the last layer reading the carried channels one for one.
+    @Test func theCarriedPathIsLeftOutOfLearning() {
+        let t = 6
+        let net = MeanScaleHyperprior(config: Self.withTail(t), seed: 5)
+        let learned = net.tailLearnedElements()
+        #expect(Set(learned.keys) == Set(net.tail.flatMap(\.parameters).map(\.name)))
+        var frozen = 0
+        for (k, conv) in net.tail.enumerated() {
+            let i = conv.inChannels
+            for (e, learns) in learned[conv.weight.name]!.enumerated() where !learns {
+                frozen += 1
+                let (out, input, tap) = (e / (i * 9), (e / 9) % i, e % 9)
+                #expect(conv.weight.value.data[e] == (out == input && tap == 4 ? 1 : 0))
+            }
+            for (o, learns) in learned[conv.bias.name]!.enumerated() where !learns {
+                frozen += 1
+                #expect(k < 2 && conv.bias.value.data[o] == (k == 0 ? HyperpriorConfig.tailOffset : 0))
+            }
+        }
+        // Layers 1 and 2: three outputs' weights and biases; layer 3: its weights on the carried channels.
+        #expect(frozen == 3 * (3 * 9 + 1) + 3 * (t * 9 + 1) + 3 * 3 * 9)
+        #expect(MeanScaleHyperprior(config: SynthesisWideningTests.narrow, seed: 5).tailLearnedElements().isEmpty)
+    }
+
     @Test func aModelFileKeepsTheTail() throws {
         let net = MeanScaleHyperprior(config: Self.withTail(5), seed: 5)
         var g = SeededGenerator(seed: 1)

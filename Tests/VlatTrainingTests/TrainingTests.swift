@@ -219,6 +219,24 @@ struct TrainerTests {
         let before = net.tail.map(\.weight.value)
         _ = try run.run(report: { _ in }, save: { _, _ in }, shouldStop: { false })
         #expect(zip(before, net.tail.map(\.weight.value)).allSatisfy { $0 != $1 })
+        // The carried path stays the identity: only what the tail's own channels add learns.
+        let learned = net.tailLearnedElements()
+        for (conv, old) in zip(net.tail, before) {
+            #expect(learned[conv.weight.name]!.indices.allSatisfy { learned[conv.weight.name]![$0] || conv.weight.value.data[$0] == old.data[$0] })
+        }
+
+        // Trained alone, the tail moves and nothing else does.
+        var alone = tailed
+        alone.tailOnly = true
+        let tailOnly = try Trainer(options: alone, images: images, initial: trainer.checkpoint(elapsed: 0))
+        _ = try tailOnly.run(report: { _ in }, save: { _, _ in }, shouldStop: { false })
+        let tailNames = Set(tailOnly.hyperprior!.tail.flatMap(\.parameters).map(\.name))
+        let start = Dictionary(plain.parameters.map { ($0.name, $0.value) }) { a, _ in a }
+        for p in tailOnly.network.parameters where !tailNames.contains(p.name) { #expect(p.value == start[p.name], "\(p.name)") }
+        // (It starts from the same tail as the run above: same options, checkpoint and seed.)
+        #expect(zip(before, tailOnly.hyperprior!.tail.map(\.weight.value)).allSatisfy { $0 != $1 })
+        alone.hyperprior?.tailChannels = nil
+        #expect(throws: TrainingError.self) { try alone.validate() }
     }
 
     @Test func aWiderSynthesisTrainedAloneStartsAsTheNarrowerAndKeepsTheRest() throws {

@@ -237,6 +237,10 @@ struct VariableRateStepTests {
             #expect(scale > 0, "\(p.name)")
             #expect(zip(p.grad.data, g.data).allSatisfy { abs($0 - $1) <= 1e-3 * scale }, "\(p.name)")
         }
+        Self.compareWithCentralDifferences(tailParameters, seed: 6) {
+            net.parameters.forEach { $0.zeroGrad() }
+            return step.run(x, step: 3).loss
+        }
     }
 
     /// The gradients now in `parameters` against central differences of `loss` at a few

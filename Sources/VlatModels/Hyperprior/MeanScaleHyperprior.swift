@@ -108,6 +108,25 @@ public final class MeanScaleHyperprior: TrainableNetwork {
         }
     }
 
+    /// The tail's elements that learn, by parameter name (`VariableRateStep.learnedSynthesisElements`):
+    /// all but the carried path, which stays the identity `initializeTail` made, so that the
+    /// tail is the image plus what its own channels add. (Left to learn, the carried path's
+    /// weights drift with the optimizer's noise, and each step of that drift moves the whole
+    /// image.) Empty without a tail.
+    public func tailLearnedElements() -> [String: [Bool]] {
+        guard tail.count == 3 else { return [:] }
+        var learned = [String: [Bool]]()
+        for (k, conv) in tail.enumerated() {
+            let (o, i) = (conv.outChannels, conv.inChannels)
+            learned[conv.weight.name] = (0..<conv.weight.value.count).map { e in
+                let (out, input) = (e / (i * 9), (e / 9) % i)
+                return k == 2 ? input >= 3 : out >= 3
+            }
+            learned[conv.bias.name] = (0..<o).map { k == 2 || $0 >= 3 }
+        }
+        return learned
+    }
+
     public init(config: HyperpriorConfig, seed: UInt64, metadata: [String: String] = [:]) {
         self.config = config
         var g = SeededGenerator(seed: seed)
