@@ -90,6 +90,9 @@ public struct ModelFile: Sendable, Equatable {
     public func serialized(compressionLevel: Int? = nil) -> [UInt8] {
         var body = ByteWriter()
         let jsonBytes = Array(json.utf8)
+        // Once, for the whole body: reserving per tensor grows the buffer to exactly each new
+        // size, copying everything written so far every time (a checkpoint has hundreds).
+        body.bytes.reserveCapacity(jsonBytes.count + 8 + tensors.reduce(0) { $0 + $1.name.utf8.count + 8 + 4 * $1.shape.count + $1.storage.byteCount * $1.values.count })
         body.u32(UInt32(jsonBytes.count))
         body.append(jsonBytes)
         body.u32(UInt32(tensors.count))
@@ -100,7 +103,6 @@ public struct ModelFile: Sendable, Equatable {
             body.u8(UInt8(t.shape.count))
             for d in t.shape { body.u32(UInt32(d)) }
             body.u8(t.storage.rawValue)
-            body.bytes.reserveCapacity(body.bytes.count + t.storage.byteCount * t.values.count + 64)
             switch t.storage {
             case .float32: for v in t.values { body.u32(v.bitPattern) }
             case .float16 where compressionLevel != nil:
