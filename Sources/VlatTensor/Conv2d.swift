@@ -189,11 +189,12 @@ public final class Conv2d: Layer {
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("Conv2d.backward without a training forward") }
         input = nil
-        let saved = columns
-        columns = nil
         let g = geometry(x)
         var dx = Tensor(zeros: x.shape)
-        var col = saved ?? [Float](repeating: 0, count: isPointwise || !weight.requiresGradient ? 0 : g.patchSize * g.positions)
+        // The forward's column matrix moves into `col` (the only reference, so writing through
+        // it does not copy it), or a one-image buffer for im2col.
+        let haveColumns = columns != nil
+        var col = columns.take() ?? [Float](repeating: 0, count: isPointwise || !weight.requiresGradient ? 0 : g.patchSize * g.positions)
         var dcol = [Float](repeating: 0, count: isPointwise ? 0 : g.patchSize * g.positions)
         let inStride = inChannels * x.h * x.w, outStride = outChannels * g.positions
         x.data.withUnsafeBufferPointer { xp in
@@ -214,7 +215,7 @@ public final class Conv2d: Layer {
                                                 let source: UnsafePointer<Float>
                                                 if isPointwise {
                                                     source = xin
-                                                } else if saved != nil {
+                                                } else if haveColumns {
                                                     source = UnsafePointer(cp.baseAddress! + b * g.patchSize * g.positions)
                                                 } else {
                                                     Im2Col.im2col(xin, g, cp.baseAddress!)
