@@ -78,7 +78,7 @@ public final class MeanScaleHyperprior: TrainableNetwork {
     public static let freshLearningRateScale: Float = 4
     /// Learning-rate factor of the tail: a small network that starts from nothing learned,
     /// usually beside transforms trained for a long time at a low rate.
-    public static let tailLearningRateScale: Float = 100
+    public static let tailLearningRateScale: Float = 10
 
     /// Makes the tail the identity: its first three channels carry the image (plus
     /// `HyperpriorConfig.tailOffset`, which the ReLUs then pass) from layer to layer, and the
