@@ -20,7 +20,8 @@
 #   SEED   crops and noise of a fresh start (default 11, the next unused one: a fresh start from
 #          the shipped file should take a new one, or it replays the batches of the run it
 #          continues); a resume keeps its checkpoint's
-#   INIT   the model a fresh start begins from
+#   INIT   the model a fresh start begins from; INIT_ALSO a second one for the tensors INIT lacks
+#          (a tail trained alone on an earlier state of the run: `--init-from` twice)
 #   CONTEXT  hidden channels of the checkerboard context (default 128; 0 for none, as the run
 #          had before its phase 9); a fresh start from a model without one warm-starts it, the
 #          context starting as no correction
@@ -75,5 +76,5 @@ else
   [[ "${TAIL_ONLY:-0}" == 1 ]] && fresh+=(--tail-only)
   [[ -n "${FROZEN_SYNTHESIS:-}" ]] && fresh+=(--frozen-synthesis-channels "$FROZEN_SYNTHESIS")
   exec "${kernels[@]}" "$run/vlat" train "${common[@]}" "${fresh[@]}" --lr "${LR:-1e-4}" ${TRAIN_LEVELS:+--train-levels "$TRAIN_LEVELS"} \
-    --init-from "${INIT:-Sources/VlatCodec/Models/hyperprior.vlatmodel}"
+    --init-from "${INIT:-Sources/VlatCodec/Models/hyperprior.vlatmodel}" ${INIT_ALSO:+--init-from "$INIT_ALSO"}
 fi

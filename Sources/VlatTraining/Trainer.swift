@@ -60,6 +60,19 @@ public final class Trainer {
         }) { a, _ in a }
     }
 
+    /// Several initial models as one (`vlat train --init-from A --init-from B`): each tensor
+    /// from the first that has it, the description (architecture, metadata, trainer state) the
+    /// first's. So a run's checkpoint and a model trained with a part it lacks (a tail trained
+    /// alone on an earlier state of the run) start one network together.
+    public static func combinedInitial(_ files: [ModelFile]) -> ModelFile? {
+        guard var combined = files.first else { return nil }
+        var names = Set(combined.tensors.map(\.name))
+        for file in files.dropFirst() {
+            for t in file.tensors where names.insert(t.name).inserted { combined.tensors.append(t) }
+        }
+        return combined
+    }
+
     /// Training images whose latents choose the channels a widened hyperprior splits.
     public static let wideningProbeImages = 16
     public let adam: Adam
@@ -212,8 +225,10 @@ public final class Trainer {
             } else if let initial {
                 // Everything must match but an autoencoder's prior, which may start fresh.
                 var copied: Set<String> = []
-                let source = loaded.map { Dictionary($0.parameters.map { ($0.name, $0.value) }) { a, _ in a } }
-                    ?? Dictionary(initial.tensors.map { ($0.name, Tensor(shape: $0.shape, data: $0.values)) }) { a, _ in a }
+                // The network's own loader first; the file's other tensors as they are (those of
+                // a second initial model, `combinedInitial`, which the first's architecture lacks).
+                let raw = Dictionary(initial.tensors.map { ($0.name, Tensor(shape: $0.shape, data: $0.values)) }) { a, _ in a }
+                let source = loaded.map { Dictionary($0.parameters.map { ($0.name, $0.value) }) { a, _ in a }.merging(raw) { own, _ in own } } ?? raw
                 for p in network.parameters {
                     if let value = source[p.name], value.shape == p.value.shape {
                         p.value = value

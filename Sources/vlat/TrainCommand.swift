@@ -70,7 +70,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Validate every N steps.") var valEvery: Int = 100
     @Option(help: "Checkpoint every N steps.") var checkpointEvery: Int = 100
     @Option(help: "Continue from this checkpoint.") var resume: String?
-    @Option(help: "Start from the weights of this model where names and shapes match (warm start); a hyperprior with more --latent-channels or --synthesis-channels than this one is widened, and from a checkpoint (.ckpt) Adam's moments come too.") var initFrom: String?
+    @Option(help: "Start from the weights of this model where names and shapes match (warm start); a hyperprior with more --latent-channels or --synthesis-channels than this one is widened, and from a checkpoint (.ckpt) Adam's moments come too. Repeat it to take each tensor from the first model that has it (a run's checkpoint, then a model with a tail it lacks).") var initFrom: [String] = []
     @Flag(help: "Rate-distortion and hyperprior: train only the entropy model (the prior; a hyperprior's hyper-transforms and z prior), on the latents of the --init-from model's frozen transforms (no synthesis, no backward through them: several times faster per step).") var priorOnly = false
     @Flag(help: "Hyperprior: train only the synthesis transform, on the latents of the --init-from model's frozen analysis and entropy model (the rate stays as it is; no backward below the synthesis).") var synthesisOnly = false
     @Flag(help: "Hyperprior with --tail-channels: train only the synthesis' tail, on what the --init-from model's frozen rest reconstructs (the rate stays as it is; about half a full step's time).") var tailOnly = false
@@ -165,17 +165,22 @@ struct TrainCommand: ParsableCommand {
         }
         // A fresh run's best starts over: a stale best checkpoint must not outlive it.
         if resume == nil { try? FileManager.default.removeItem(atPath: files.bestCheckpoint) }
-        var resumeFile: ModelFile?, initialFile: ModelFile?, initialDigest = ""
+        var resumeFile: ModelFile?, initialFile: ModelFile?, initialDescription: String?
         if let resume {
             do { resumeFile = try ModelFile.parse(FileReader.read(resume)) } catch { throw CLIError(file: resume, error) }
         }
-        if let initFrom {
+        if !initFrom.isEmpty {
             guard resume == nil else { throw ValidationError("--init-from and --resume exclude each other") }
-            do {
-                let bytes = try FileReader.read(initFrom)
-                initialFile = try ModelFile.parse(bytes)
-                initialDigest = ModelFile.digest(of: bytes).map { String(format: "%02x", $0) }.joined()
-            } catch { throw CLIError(file: initFrom, error) }
+            var files: [ModelFile] = [], digests: [String] = []
+            for path in initFrom {
+                do {
+                    let bytes = try FileReader.read(path)
+                    files.append(try ModelFile.parse(bytes))
+                    digests.append("\(path) (sha256 \(ModelFile.digest(of: bytes).map { String(format: "%02x", $0) }.joined()))")
+                } catch { throw CLIError(file: path, error) }
+            }
+            initialFile = Trainer.combinedInitial(files)
+            initialDescription = digests.joined(separator: "; ")
         }
 
         Terminal.note("loading images from \(data.joined(separator: ", "))")
@@ -191,6 +196,7 @@ struct TrainCommand: ParsableCommand {
             throw CLIError("\(error)")
         }
         let network = trainer.network
+        let initFrom = initFrom.isEmpty ? nil : initFrom.joined(separator: " and ")
         if let initFrom { Terminal.note("initialised \(trainer.initializedTensors.count) of \(network.parameters.count) tensors\(trainer.initializedOptimizer ? " and Adam's moments" : "") from \(initFrom)") }
         if let initFrom, let first = trainer.droppedTensors.first {
             let more = trainer.droppedTensors.count > 1 ? " and \(trainer.droppedTensors.count - 1) more" : ""
@@ -204,7 +210,7 @@ struct TrainCommand: ParsableCommand {
         let parentCommand = network.metadata["command"] ?? initialFile.flatMap { (try? NetworkKind.load($0))?.metadata["command"] }
         let record = TrainingRun.Record(thisCommand: thisCommand, parentCommand: parentCommand, data: data, images: images,
                                         trainerCommit: TrainingRun.gitCommit(),
-                                        initFrom: network.metadata["initFrom"] ?? initFrom.map { "\($0) (sha256 \(initialDigest))" })
+                                        initFrom: network.metadata["initFrom"] ?? initialDescription)
         let run = TrainingRun(trainer: trainer, files: files, record: record, resumed: resume != nil,
                               export: TrainingRun.modelFile(rateDistortion: { try CodecModel.export($0) }))
         let progress = Terminal.Progress(every: 10)

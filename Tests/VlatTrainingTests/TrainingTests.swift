@@ -237,6 +237,20 @@ struct TrainerTests {
         #expect(zip(before, tailOnly.hyperprior!.tail.map(\.weight.value)).allSatisfy { $0 != $1 })
         alone.hyperprior?.tailChannels = nil
         #expect(throws: TrainingError.self) { try alone.validate() }
+
+        // A later state of the run without the tail, and the tail trained alone on an earlier
+        // one, start one network: each tensor from the first file that has it.
+        var further = options
+        further.steps = 4
+        let later = try Trainer(options: further, images: images, initial: trainer.checkpoint(elapsed: 0))
+        _ = try later.run(report: { _ in }, save: { _, _ in }, shouldStop: { false })
+        let combined = try #require(Trainer.combinedInitial([later.checkpoint(elapsed: 0), tailOnly.checkpoint(elapsed: 0)]))
+        let grafted = try Trainer(options: tailed, images: images, initial: combined)
+        let body = Dictionary(later.network.parameters.map { ($0.name, $0.value) }) { a, _ in a }
+        let tails = Dictionary(tailOnly.hyperprior!.tail.flatMap(\.parameters).map { ($0.name, $0.value) }) { a, _ in a }
+        #expect(body.keys.contains { body[$0] != start[$0] })
+        for p in grafted.network.parameters { #expect(p.value == (tails[p.name] ?? body[p.name]), "\(p.name)") }
+        #expect(grafted.initializedTensors.count == grafted.network.parameters.count)
     }
 
     @Test func aWiderSynthesisTrainedAloneStartsAsTheNarrowerAndKeepsTheRest() throws {
