@@ -8,7 +8,9 @@
 // rows in place would keep evicting its own cache lines. Every output is then its bias plus all
 // nine taps of every channel, in the order (channel, kernel row, column), each a fused
 // multiply-add (a tap on the padding adds 0 * w): the vector and scalar paths run the same
-// operations, so an output's value depends neither on the path nor on the rows asked.
+// operations, so an output's value depends neither on the path nor on the rows asked. An
+// activation after it (`activate`) multiplies the outputs below zero by `slope` before they
+// are stored, as the leaky ReLU layer does, saving that layer its own pass.
 #include "ckernels.h"
 #include <math.h>
 #include <stdlib.h>
@@ -29,7 +31,8 @@ static void gather_row(const float *x, int cin, int h, int w, int iy, float *pad
 }
 
 static void conv_pixels_scalar(const float *const *rows, int cin, const float *wt, int cout_padded, const float *bias,
-                               int o0, int count, int from, int to, float *y, size_t plane, size_t offset) {
+                               int o0, int count, int from, int to, float *y, size_t plane, size_t offset,
+                               int activate, float slope) {
     for (int ox = from; ox < to; ox++) {
         float acc[BLOCK];
         for (int j = 0; j < count; j++) acc[j] = bias[o0 + j];
@@ -39,7 +42,10 @@ static void conv_pixels_scalar(const float *const *rows, int cin, const float *w
             for (int kx = 0; kx < 3; kx++)
                 for (int j = 0; j < count; j++) acc[j] = fmaf(row[kx], k[kx * cout_padded + j], acc[j]);
         }
-        for (int j = 0; j < count; j++) y[(size_t)(o0 + j) * plane + offset + ox] = acc[j];
+        for (int j = 0; j < count; j++) {
+            if (activate && acc[j] < 0) acc[j] *= slope;
+            y[(size_t)(o0 + j) * plane + offset + ox] = acc[j];
+        }
     }
 }
 
@@ -52,7 +58,8 @@ static void conv_pixels_scalar(const float *const *rows, int cin, const float *w
 #define VECS 2
 __attribute__((target("avx2,fma"), always_inline))
 static inline int conv_block(const float *const *rows, int cin, int w, const float *wt, int cout_padded, const float *bias,
-                             int o0, const int count, float *y, size_t plane, size_t offset) {
+                             int o0, const int count, float *y, size_t plane, size_t offset, int activate, float slope) {
+    const __m256 zero = _mm256_setzero_ps(), factor = _mm256_set1_ps(slope);
     int ox = 0;
     for (; ox + 8 * VECS <= w; ox += 8 * VECS) {
         __m256 acc[BLOCK][VECS];
@@ -70,6 +77,10 @@ static inline int conv_block(const float *const *rows, int cin, int w, const flo
                 }
             }
         }
+        if (activate)
+            for (int j = 0; j < count; j++)
+                for (int v = 0; v < VECS; v++)
+                    acc[j][v] = _mm256_blendv_ps(acc[j][v], _mm256_mul_ps(acc[j][v], factor), _mm256_cmp_ps(acc[j][v], zero, _CMP_LT_OQ));
         for (int j = 0; j < count; j++)
             for (int v = 0; v < VECS; v++) _mm256_storeu_ps(y + (size_t)(o0 + j) * plane + offset + ox + 8 * v, acc[j][v]);
     }
@@ -78,18 +89,18 @@ static inline int conv_block(const float *const *rows, int cin, int w, const flo
 
 __attribute__((target("avx2,fma")))
 static int conv_vectors_avx2(const float *const *rows, int cin, int w, const float *wt, int cout_padded, const float *bias,
-                             int o0, int count, float *y, size_t plane, size_t offset) {
+                             int o0, int count, float *y, size_t plane, size_t offset, int activate, float slope) {
     switch (count) {
-    case 1: return conv_block(rows, cin, w, wt, cout_padded, bias, o0, 1, y, plane, offset);
-    case 2: return conv_block(rows, cin, w, wt, cout_padded, bias, o0, 2, y, plane, offset);
-    case 3: return conv_block(rows, cin, w, wt, cout_padded, bias, o0, 3, y, plane, offset);
-    default: return conv_block(rows, cin, w, wt, cout_padded, bias, o0, 4, y, plane, offset);
+    case 1: return conv_block(rows, cin, w, wt, cout_padded, bias, o0, 1, y, plane, offset, activate, slope);
+    case 2: return conv_block(rows, cin, w, wt, cout_padded, bias, o0, 2, y, plane, offset, activate, slope);
+    case 3: return conv_block(rows, cin, w, wt, cout_padded, bias, o0, 3, y, plane, offset, activate, slope);
+    default: return conv_block(rows, cin, w, wt, cout_padded, bias, o0, 4, y, plane, offset, activate, slope);
     }
 }
 #endif
 
 int vlat_conv3x3_direct(const float *x, int cin, int h, int w, const float *wt, int cout, const float *bias,
-                        int row_begin, int row_end, float *y) {
+                        int row_begin, int row_end, float *y, int activate, float slope) {
     size_t plane = (size_t)h * w;
     int cout_padded = (cout + 7) / 8 * 8;
     int stride = w + 2 + 8 * VECS;  // room for the columns a last vector may read past the padding
@@ -111,9 +122,9 @@ int vlat_conv3x3_direct(const float *x, int cin, int h, int w, const float *wt, 
             int count = cout - o0 < BLOCK ? cout - o0 : BLOCK;
             int from = 0;
 #if defined(__x86_64__)
-            if (vector) from = conv_vectors_avx2(rows, cin, w, wt, cout_padded, bias, o0, count, y, plane, offset);
+            if (vector) from = conv_vectors_avx2(rows, cin, w, wt, cout_padded, bias, o0, count, y, plane, offset, activate, slope);
 #endif
-            conv_pixels_scalar(rows, cin, wt, cout_padded, bias, o0, count, from, w, y, plane, offset);
+            conv_pixels_scalar(rows, cin, wt, cout_padded, bias, o0, count, from, w, y, plane, offset, activate, slope);
         }
     }
     free(pad);

@@ -76,7 +76,7 @@ public struct BandedInference {
         var slab = try input(needed[0])
         precondition(slab.h == needed[0].count, "input gave \(slab.h) rows for \(needed[0])")
         for (l, layer) in layers.enumerated() {
-            let out = layer.forward(slab, training: false)
+            let out = forward(l, slab)
             let first = needed[l + 1].lowerBound - starts[l + 1]
             precondition(first >= 0 && first + needed[l + 1].count <= out.h, "band geometry of layer \(l) (\(layer.spec.kind))")
             slab = first == 0 && out.h == needed[l + 1].count ? out : Self.rows(out, first..<(first + needed[l + 1].count))
@@ -139,13 +139,24 @@ public struct BandedInference {
                         (cached[l], cache[l]) = (0..<0, nil)
                     }
                 }
-                let out = layer.forward(x, training: false)
+                let out = forward(l, x)
                 let first = compute[l + 1].lowerBound - starts[l + 1]
                 precondition(first >= 0 && first + compute[l + 1].count <= out.h, "band geometry of layer \(l) (\(layer.spec.kind))")
                 slab = first == 0 && out.h == compute[l + 1].count ? out : Self.rows(out, first..<(first + compute[l + 1].count))
             }
             try body(rows, slab!)
         }
+    }
+
+    /// Layer `l` at inference on `x`, a direct convolution applying the activation after it in
+    /// the same pass (`Conv2d.fusedActivationSlope`), and that activation then passing its
+    /// input on: the values the two layers give one after the other.
+    func forward(_ l: Int, _ x: Tensor) -> Tensor {
+        if l > 0 && Conv2d.fusedActivationSlope(layers, at: l - 1) != nil { return x }
+        if let slope = Conv2d.fusedActivationSlope(layers, at: l), let conv = layers[l] as? Conv2d {
+            return conv.forward(x, activationSlope: slope)
+        }
+        return layers[l].forward(x, training: false)
     }
 
     /// What output rows `rows` need of every activation (the input's first), and where a slab

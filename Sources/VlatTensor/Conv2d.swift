@@ -75,7 +75,28 @@ public final class Conv2d: Layer {
         return out
     }
 
-    private func forwardDirect(_ x: Tensor, into y: inout Tensor) {
+    /// The leaky-ReLU slope of `layers[l + 1]` when layer `l` is a convolution that runs
+    /// directly at inference and can apply that activation in the same pass
+    /// (`forward(_:activationSlope:)`); nil otherwise. `Sequential` and `BandedInference` then
+    /// skip the activation layer: a pass over the whole activation saved, the same values.
+    public static func fusedActivationSlope(_ layers: [any Layer], at l: Int) -> Float? {
+        guard l + 1 < layers.count, let conv = layers[l] as? Conv2d, conv.inferenceDirect,
+              let activation = layers[l + 1] as? LeakyReLU else { return nil }
+        return activation.slope
+    }
+
+    /// Inference on the direct path followed by a leaky ReLU of `slope` in the same pass: the
+    /// values `LeakyReLU(slope: slope).forward(forward(x, training: false), training: false)` gives.
+    public func forward(_ x: Tensor, activationSlope slope: Float) -> Tensor {
+        precondition(inferenceDirect && x.shape.count == 4 && x.c == inChannels, "Conv2d.forward(_:activationSlope:) is for the direct path")
+        var y = Tensor(zeros: [x.n, outChannels, x.h, x.w])
+        forwardDirect(x, into: &y, activationSlope: slope)
+        input = nil
+        columns = nil
+        return y
+    }
+
+    private func forwardDirect(_ x: Tensor, into y: inout Tensor, activationSlope: Float? = nil) {
         let taps = directWeights()
         let inStride = inChannels * x.h * x.w, outStride = outChannels * x.h * x.w
         let (h, w, cin, cout) = (Int32(x.h), Int32(x.w), Int32(inChannels), Int32(outChannels))
@@ -87,7 +108,8 @@ public final class Conv2d: Layer {
                             Parallel.forRanges(x.h, minimumPerThread: 2) { rows in
                                 // (It fails only when a buffer of three input rows cannot be had.)
                                 let done = vlat_conv3x3_direct(xp.baseAddress! + b * inStride, cin, h, w, wp.baseAddress!, cout, bp.baseAddress!,
-                                                    Int32(rows.lowerBound), Int32(rows.upperBound), yp.baseAddress! + b * outStride)
+                                                    Int32(rows.lowerBound), Int32(rows.upperBound), yp.baseAddress! + b * outStride,
+                                                    activationSlope == nil ? 0 : 1, activationSlope ?? 0)
                                 precondition(done == 1, "out of memory for a convolution's row buffer")
                             }
                         }

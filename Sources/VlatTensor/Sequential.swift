@@ -14,7 +14,19 @@ public final class Sequential: Layer {
     public var spec: LayerSpec { preconditionFailure("a Sequential is described by its layers' specs") }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        layers.reduce(x) { $1.forward($0, training: training) }
+        guard !training else { return layers.reduce(x) { $1.forward($0, training: true) } }
+        // At inference a direct convolution applies the activation after it in its own pass.
+        var h = x, l = 0
+        while l < layers.count {
+            if let slope = Conv2d.fusedActivationSlope(layers, at: l), let conv = layers[l] as? Conv2d {
+                h = conv.forward(h, activationSlope: slope)
+                l += 2
+            } else {
+                h = layers[l].forward(h, training: false)
+                l += 1
+            }
+        }
+        return h
     }
 
     public func backward(_ dy: Tensor) -> Tensor {

@@ -78,6 +78,21 @@ struct ReferenceConvolutionTests {
             let band = bands.forward(rows: r..<(r + 1), inputHeight: c.2) { BandedInference.rows(x, $0) }
             #expect(band == BandedInference.rows(y, r..<(r + 1)))
         }
+        // With the activation after it applied in the same pass: the two layers' values bit for
+        // bit, one after the other, in a stack and band by band.
+        for slope: Float in [0, 0.01] {
+            let activation = LeakyReLU(slope: slope)
+            let expected = activation.forward(y, training: false)
+            #expect(layer.forward(x, activationSlope: slope).data.map(\.bitPattern) == expected.data.map(\.bitPattern))
+            let stack = Sequential([layer, activation])
+            #expect(stack.forward(x, training: false).data.map(\.bitPattern) == expected.data.map(\.bitPattern))
+            var bands = 0
+            BandedInference(stack).forEachBand(inputHeight: c.2, bandRows: 2, input: { BandedInference.rows(x, $0) }) { rows, out in
+                bands += 1
+                #expect(out.data.map(\.bitPattern) == BandedInference.rows(expected, rows).data.map(\.bitPattern))
+            }
+            #expect(bands == (c.2 + 1) / 2)
+        }
     }
 
     @Test(arguments: [(3, 8, 5, 2, 2, 1, 7, 5), (4, 2, 3, 1, 1, 0, 6, 6), (2, 3, 4, 2, 1, 0, 5, 3), (3, 2, 3, 3, 0, 2, 2, 4),

@@ -19,9 +19,11 @@ void vlat_gdn_backward(const float *dy, const float *x, const float *norm, float
 /// weight of input channel c, kernel row ky, column kx for output o at (c * 9 + ky * 3 + kx) * pad + o.
 /// Each output is its bias plus all nine taps of every channel in the order (c, ky, kx), each a
 /// fused multiply-add (taps on the zero padding included): the same value whatever rows are
-/// asked or vector width used. Returns 0 (writing nothing) when its row buffer cannot be had.
+/// asked or vector width used. With `activate`, each output below zero is then multiplied by
+/// `slope` (a leaky ReLU's own operation; slope 0: ReLU), so that a convolution and the
+/// activation after it take one pass. Returns 0 (writing nothing) when its row buffer cannot be had.
 int vlat_conv3x3_direct(const float *x, int cin, int h, int w, const float *wt, int cout, const float *bias,
-                         int row_begin, int row_end, float *y);
+                         int row_begin, int row_end, float *y, int activate, float slope);
 
 /// SHA-256's compression of `blocks` 64-byte blocks at `data` into `state` (FIPS 180-4) with the
 /// CPU's SHA extensions. Returns 1, or 0 without touching `state` when the CPU has none (the
