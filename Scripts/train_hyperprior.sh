@@ -34,9 +34,9 @@
 #   SYNTHESIS  hidden channels of the synthesis (default: those of the analysis, 96); a fresh
 #          start from a model with a narrower synthesis widens it
 #          (`MeanScaleHyperprior.widenSynthesis`: the new channels split old ones)
-#   TAIL_CHANNELS  channels of a full-resolution tail after the synthesis (`--tail-channels`;
-#          default none); a fresh start from a model without one adds it as the identity, and
-#          every resume of such a run must set it too
+#   TAIL_CHANNELS  channels of the full-resolution tail after the synthesis (`--tail-channels`;
+#          default 16, as the package's model has since phase 24; 0 for none); a fresh start from
+#          a model without one adds it as the identity
 #   PRIOR_ONLY  set to 1 to train only the entropy model (hyper-transforms, z prior, context) on
 #          the frozen transforms: several times faster a step, for a context's first steps
 #   SYNTHESIS_ONLY  set to 1 to train only the synthesis, on the frozen analysis' and entropy
@@ -64,7 +64,7 @@ kernels=(env -u OPENBLAS_CORETYPE)
 [[ -n "${KERNELS:-}" ]] && kernels=(env OPENBLAS_CORETYPE="$KERNELS")
 [[ "${CONTEXT:-128}" != 0 ]] && common+=(--context-channels "${CONTEXT:-128}")
 [[ -n "${SYNTHESIS:-}" ]] && common+=(--synthesis-channels "$SYNTHESIS")
-[[ -n "${TAIL_CHANNELS:-}" ]] && common+=(--tail-channels "$TAIL_CHANNELS")
+[[ "${TAIL_CHANNELS:-16}" != 0 ]] && common+=(--tail-channels "${TAIL_CHANNELS:-16}")
 [[ "${CHANNEL_GROUPS:-4}" != 0 ]] && common+=(--channel-groups "${CHANNEL_GROUPS:-4}" --channel-context-channels "${CHANNEL_HIDDEN:-64}")
 if [[ -f "$run/hp.ckpt" ]]; then
   exec "${kernels[@]}" "$run/vlat" train "${common[@]}" ${LR:+--lr "$LR"} ${LAMBDAS:+--lambdas "$LAMBDAS"} ${TRAIN_LEVELS:+--train-levels "$TRAIN_LEVELS"} --resume "$run/hp.ckpt"

@@ -152,7 +152,7 @@ struct InfoCommand: ParsableCommand {
                 latentChannels = c.latentChannels
                 parameters = network.parameters.reduce(0) { $0 + $1.value.count }
                 let macs = c.transforms.macsPerPixel, hyper = c.hyperMacsPerPixel
-                kmacPerPixel = (macs.analysis + macs.synthesis + hyper.analysis + hyper.synthesis) / 1000
+                kmacPerPixel = (macs.analysis + macs.synthesis + hyper.analysis + hyper.synthesis + c.tailMacsPerPixel) / 1000
                 metadata = network.metadata
                 hyperprior = c
             case .autoencoder:
@@ -179,7 +179,7 @@ struct InfoCommand: ParsableCommand {
                          ("architecture", "\(h.widthsDescription), z \(h.hyperChannels) channels\(h.contextsDescription)\(h.tailDescription), 16x and 64x downsampling per side"),
                          ("lambdas", h.lambdas.map { "\($0)" }.joined(separator: ", ")),
                          ("parameters", "\(parameters) (\(fileBytes) bytes)"),
-                         ("compute", String(format: "%.1f kMAC per pixel (all four transforms)", kmacPerPixel))]
+                         ("compute", String(format: "%.1f kMAC per pixel (all four transforms\(h.tailChannels == nil ? "" : " and the tail"))", kmacPerPixel))]
             } else {
                 rows += [("kind", "\(isCheckpoint ? "training checkpoint" : "model"), \(objective) autoencoder"),
                          ("architecture", "N=\(channels), M=\(latentChannels), 16x downsampling per side"),
