@@ -24,8 +24,9 @@ public struct VariableRateStep: TrainingStep {
     /// Train the synthesis alone: `run` stops its backward pass at the synthesis' input, so
     /// the analysis, the entropy model and the gains get no gradient.
     public var synthesisOnly = false
-    /// With `synthesisOnly`, the synthesis elements that learn (by parameter name; see
-    /// `MeanScaleHyperprior.newSynthesisElements`): the others' gradients are zeroed. Nil: all.
+    /// The synthesis elements that learn, by parameter name (a widening's new channels,
+    /// `MeanScaleHyperprior.newSynthesisElements`, and a tail's own channels,
+    /// `tailLearnedElements`): the others' gradients are zeroed, in every mode. Nil: all.
     public var learnedSynthesisElements: [String: [Bool]]?
     /// Train the synthesis' tail alone (`HyperpriorConfig.tailSpecs`), on what the frozen
     /// rest of the network reconstructs: everything before the tail runs as at inference, and
