@@ -82,11 +82,11 @@ if args.contains("--copies") {
     Parallel.threads = 1
     report("# The copies around the products\n")
     report("Command: `swift run -c release EngineBench --copies\(outDir.map { " --out \($0)" } ?? "")`; medians of \(repeats) runs, 1 thread.\n")
-    report("5x5 stride-2 convolutions (padding 2) on one image of the hyperprior run's training shapes (batch 8 of 192x192 crops, N = 96): im2col of the input, col2im of the column matrix back into it (what a transposed convolution and a convolution's input gradient do), and memcpy of a buffer of the column matrix's size.\n")
-    report("| input | column matrix MiB | memcpy ms | im2col ms | x memcpy | col2im ms | x memcpy |\n|---|---:|---:|---:|---:|---:|---:|")
+    report("The convolutions of one image of the hyperprior run's training shapes (batch 8 of 192x192 crops, N = 96): the transforms' 5x5 stride-2 ones (padding 2) and the full-resolution tail's 3x3 stride-1 ones (padding 1). im2col of the input, col2im of the column matrix back into it (what a transposed convolution and a convolution's input gradient do), and memcpy of a buffer of the column matrix's size.\n")
+    report("| kernel | input | column matrix MiB | memcpy ms | im2col ms | x memcpy | col2im ms | x memcpy |\n|---|---|---:|---:|---:|---:|---:|---:|")
     var rows: [[String: Any]] = []
-    for (c, side) in [(3, 192), (96, 96), (96, 48), (96, 24)] {
-        let geometry = ConvGeometry(channels: c, height: side, width: side, kernel: 5, stride: 2, padding: 2)
+    for (k, s, c, side) in [(5, 2, 3, 192), (5, 2, 96, 96), (5, 2, 96, 48), (5, 2, 96, 24), (3, 1, 3, 192), (3, 1, 16, 192)] {
+        let geometry = ConvGeometry(channels: c, height: side, width: side, kernel: k, stride: s, padding: k / 2)
         let image = (0..<(c * side * side)).map { _ in g0.uniform() }
         var col = [Float](repeating: 0, count: geometry.patchSize * geometry.positions), copy = col
         var back = [Float](repeating: 0, count: image.count)
@@ -95,8 +95,8 @@ if args.contains("--copies") {
         let im2colTime = medianTime(3 * repeats) { image.withUnsafeBufferPointer { x in col.withUnsafeMutableBufferPointer { Im2Col.im2col(x.baseAddress!, geometry, $0.baseAddress!) } } }
         let col2imTime = medianTime(3 * repeats) { col.withUnsafeBufferPointer { cp in back.withUnsafeMutableBufferPointer { Im2Col.col2im(cp.baseAddress!, geometry, $0.baseAddress!) } } }
         let mib = Double(col.count * 4) / 1048576
-        report("| \(c)x\(side)x\(side) | \(String(format: "%.1f", mib)) | \(String(format: "%.3f", copyTime * 1000)) | \(String(format: "%.3f", im2colTime * 1000)) | \(String(format: "%.2f", im2colTime / copyTime)) | \(String(format: "%.3f", col2imTime * 1000)) | \(String(format: "%.2f", col2imTime / copyTime)) |")
-        rows.append(["input": "\(c)x\(side)x\(side)", "memcpyMs": copyTime * 1000, "im2colMs": im2colTime * 1000, "col2imMs": col2imTime * 1000])
+        report("| \(k)x\(k)/\(s) | \(c)x\(side)x\(side) | \(String(format: "%.1f", mib)) | \(String(format: "%.3f", copyTime * 1000)) | \(String(format: "%.3f", im2colTime * 1000)) | \(String(format: "%.2f", im2colTime / copyTime)) | \(String(format: "%.3f", col2imTime * 1000)) | \(String(format: "%.2f", col2imTime / copyTime)) |")
+        rows.append(["kernel": "\(k)x\(k)/\(s)", "input": "\(c)x\(side)x\(side)", "memcpyMs": copyTime * 1000, "im2colMs": im2colTime * 1000, "col2imMs": col2imTime * 1000])
     }
     if let outDir {
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)

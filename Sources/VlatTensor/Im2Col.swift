@@ -149,6 +149,20 @@ public enum Im2Col {
                             }
                             while ix + 1 < last { even(ix); odd(ix + 1); ix += 2 }
                             if ix < last { even(ix) }
+                        } else if s == 1 {
+                            // Stride 1 (the tail's 3x3 layers): element ix takes every kx at
+                            // ox = ix + p - kx. Eight elements at a time, each lane adding its
+                            // terms in ascending kx as `edge` does, so the floats are the same.
+                            var ix = first
+                            while ix + 8 <= last {
+                                var acc = UnsafeRawPointer(dst + ix).loadUnaligned(as: SIMD8<Float>.self)
+                                for kx in 0..<k {
+                                    acc += UnsafeRawPointer(src + kx * positions + ix + p - kx).loadUnaligned(as: SIMD8<Float>.self)
+                                }
+                                UnsafeMutableRawPointer(dst + ix).storeBytes(of: acc, as: SIMD8<Float>.self)
+                                ix += 8
+                            }
+                            while ix < last { edge(ix); ix += 1 }
                         } else {
                             for ix in first..<last { edge(ix) }
                         }
