@@ -52,6 +52,44 @@ public enum BLAS {
         if threaded { Parallel.forRanges(chunks, run) } else { run(0..<chunks) }
     }
 
+    /// Width of the slices of `k` that `accumulateProductTransposed` shares out; part of the
+    /// numerical definition of its result, as `chunkColumns` is of `sgemm`'s.
+    public static let sliceDepth = 2048
+
+    /// `C += A * B^T`, where A is `m x k` and B is `n x k` (row-major, both contiguous along k):
+    /// a weight gradient, summed over an image's positions (k). When C is too narrow for
+    /// `sgemm`'s column chunks to share out (the tail's 16 x 144, a GDN's 96 x 96) but k is
+    /// long, k is cut into slices of `sliceDepth`, each slice's product is computed on its own
+    /// (the threads share the slices), and the slices are added into C in order. The cut
+    /// depends only on the shapes, so the result does not depend on the thread count.
+    public static func accumulateProductTransposed(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                                                   b: UnsafePointer<Float>, ldb: Int,
+                                                   c: UnsafeMutablePointer<Float>, ldc: Int) {
+        _ = singleThreaded
+        guard m > 0, n > 0, k > 0 else { return }
+        let slices = (k + sliceDepth - 1) / sliceDepth
+        guard n <= chunkColumns, slices >= 2 else {
+            sgemm(transposeB: true, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: 1, c: c, ldc: ldc)
+            return
+        }
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: slices * m * n)
+        defer { partials.deallocate() }
+        Parallel.forRanges(slices) { range in
+            for s in range {
+                let start = s * sliceDepth, depth = min(sliceDepth, k - start)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(depth), 1, a + start, Int32(lda),
+                            b + start, Int32(ldb), 0, partials + s * m * n, Int32(n))
+            }
+        }
+        for i in 0..<m {
+            let row = c + i * ldc
+            for s in 0..<slices {
+                let p = partials + (s * m + i) * n
+                for j in 0..<n { row[j] += p[j] }
+            }
+        }
+    }
+
     /// `C = A * B` (`m x k` times `k x n`, row-major float64), its columns shared among the
     /// threads. Used where the result must be exact on every machine: when every element of A
     /// and B is an integer and every partial sum stays below 2^53 in magnitude, each addition is

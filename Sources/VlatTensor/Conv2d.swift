@@ -244,9 +244,9 @@ public final class Conv2d: Layer {
                                                     source = UnsafePointer(cp.baseAddress!)
                                                 }
                                                 // dW += dy x col^T
-                                                BLAS.sgemm(transposeB: true, m: outChannels, n: g.patchSize, k: g.positions,
-                                                           a: d, lda: g.positions, b: source, ldb: g.positions,
-                                                           beta: 1, c: dwp.baseAddress!, ldc: g.patchSize)
+                                                BLAS.accumulateProductTransposed(m: outChannels, n: g.patchSize, k: g.positions,
+                                                                                 a: d, lda: g.positions, b: source, ldb: g.positions,
+                                                                                 c: dwp.baseAddress!, ldc: g.patchSize)
                                             }
                                             // dcol = W^T x dy, then scatter back into dx.
                                             let dxOut = dxp.baseAddress! + b * inStride

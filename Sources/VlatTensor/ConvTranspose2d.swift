@@ -145,9 +145,10 @@ public final class ConvTranspose2d: Layer {
                                                    c: dxp.baseAddress! + b * inStride, ldc: g.positions)
                                         if weight.requiresGradient {
                                             // dW += x x dcol^T
-                                            BLAS.sgemm(transposeB: true, m: inChannels, n: g.patchSize, k: g.positions,
-                                                       a: xp.baseAddress! + b * inStride, lda: g.positions, b: dcp.baseAddress!,
-                                                       ldb: g.positions, beta: 1, c: dwp.baseAddress!, ldc: g.patchSize)
+                                            BLAS.accumulateProductTransposed(m: inChannels, n: g.patchSize, k: g.positions,
+                                                                             a: xp.baseAddress! + b * inStride, lda: g.positions,
+                                                                             b: dcp.baseAddress!, ldb: g.positions,
+                                                                             c: dwp.baseAddress!, ldc: g.patchSize)
                                         }
                                     }
                                 }

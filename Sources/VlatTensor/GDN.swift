@@ -206,9 +206,10 @@ public final class GDN: Layer {
                                                         for i in range { sp[i] = xp[base + i] * xp[base + i] }
                                                     }
                                                     // dGamma_kj += sum_p t_k(p) x_j(p)^2
-                                                    BLAS.sgemm(transposeB: true, m: channels, n: channels, k: plane,
-                                                               a: tp.baseAddress! + base, lda: plane, b: sp.baseAddress!, ldb: plane,
-                                                               beta: 1, c: dgp.baseAddress!, ldc: channels)
+                                                    BLAS.accumulateProductTransposed(m: channels, n: channels, k: plane,
+                                                                                     a: tp.baseAddress! + base, lda: plane,
+                                                                                     b: sp.baseAddress!, ldb: plane,
+                                                                                     c: dgp.baseAddress!, ldc: channels)
                                                 }
                                                 // dx_j += 2 x_j sum_k gamma_kj t_k
                                                 BLAS.sgemm(transposeA: true, m: channels, n: plane, k: channels,

@@ -21,6 +21,30 @@ struct BLASTests {
         for i in 0..<(m * n) { #expect(abs(Double(c[i]) - ref[i]) < 1e-5 * Double(k)) }
     }
 
+    /// `C += A * B^T` (A m x k, B n x k): sliced along k when C is narrow and k long (16 x 27 over
+    /// a ragged last slice), a plain product otherwise (a wide C; a short k).
+    @Test(arguments: [(16, 27, 5000), (3, 144, 2 * BLAS.sliceDepth), (5, 300, 4100), (7, 9, 1000)])
+    func accumulatesProductsTransposed(m: Int, n: Int, k: Int) {
+        var g = SeededGenerator(seed: 14)
+        let a = (0..<(m * k)).map { _ in g.uniform() - 0.5 }, b = (0..<(n * k)).map { _ in g.uniform() - 0.5 }
+        let start = (0..<(m * n)).map { _ in g.uniform() }
+        var c = start
+        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+            BLAS.accumulateProductTransposed(m: m, n: n, k: k, a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: k,
+                                             c: pc.baseAddress!, ldc: n)
+        } } }
+        var worst = 0.0
+        for i in 0..<m {
+            for j in 0..<n {
+                var ref = Double(start[i * n + j])
+                for p in 0..<k { ref += Double(a[i * k + p]) * Double(b[j * k + p]) }
+                worst = max(worst, abs(Double(c[i * n + j]) - ref))
+            }
+        }
+        // float32 sums of k terms of magnitude <= 1/4: error within sqrt(k) * eps * a few.
+        #expect(worst < 1e-5 * Double(k).squareRoot())
+    }
+
     @Test func namesItsKernelSet() {
         // openblas_get_corename: a name such as "Haswell" or "SkylakeX", never empty.
         #expect(!BLAS.kernelName.isEmpty)
@@ -52,6 +76,24 @@ struct DeterminismTests {
         Parallel.threads = 2
         let two = BLAS.matmul(a, b, m: m, n: n, k: k)
         #expect(one == two)
+    }
+
+    @Test func slicedProductsAreBitIdenticalFor1And2Threads() {
+        var g = SeededGenerator(seed: 15)
+        let (m, n, k) = (16, 144, 5 * BLAS.sliceDepth + 77)
+        let a = (0..<(m * k)).map { _ in g.uniform() - 0.5 }, b = (0..<(n * k)).map { _ in g.uniform() - 0.5 }
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        func run(threads: Int) -> [Float] {
+            Parallel.threads = threads
+            var c = [Float](repeating: 0.25, count: m * n)
+            a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+                BLAS.accumulateProductTransposed(m: m, n: n, k: k, a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: k,
+                                                 c: pc.baseAddress!, ldc: n)
+            } } }
+            return c
+        }
+        #expect(run(threads: 1) == run(threads: 2))
     }
 
     @Test func convolutionStackIsBitIdenticalFor1And2Threads() {
