@@ -143,32 +143,38 @@ public final class Conv2d: Layer {
         // inference goes in bands of output rows so a large photo needs a bounded buffer.
         let bandRows = training ? g.outHeight : g.rowsPerBand(bytes: inferenceBandBytes)
         let keep = training && !isPointwise && weight.requiresGradient
-        var col = [Float](repeating: 0, count: isPointwise ? 0 : g.patchSize * bandRows * g.outWidth * (keep ? x.n : 1))
         let inStride = inChannels * x.h * x.w, outStride = outChannels * g.positions
         // Inference: one product per output row (`BLAS.sgemm`'s chunk), for `BandedInference`.
         let rowChunk = training ? nil : g.outWidth
-        x.data.withUnsafeBufferPointer { xp in
-            weight.value.data.withUnsafeBufferPointer { wp in
-                bias.value.data.withUnsafeBufferPointer { bp in
-                    y.data.withUnsafeMutableBufferPointer { yp in
-                        col.withUnsafeMutableBufferPointer { cp in
-                            for b in 0..<x.n {
-                                let out = yp.baseAddress! + b * outStride
-                                // Start from the bias, then accumulate W x col (beta = 1).
-                                for o in 0..<outChannels { (out + o * g.positions).update(repeating: bp[o], count: g.positions) }
-                                if isPointwise {
-                                    BLAS.sgemm(m: outChannels, n: g.positions, k: g.patchSize, a: wp.baseAddress!, lda: g.patchSize,
-                                               b: xp.baseAddress! + b * inStride, ldb: g.positions, beta: 1, c: out, ldc: g.positions,
-                                               chunk: rowChunk)
-                                    continue
-                                }
-                                let colBase = cp.baseAddress! + (keep ? b * g.patchSize * g.positions : 0)
-                                for first in Swift.stride(from: 0, to: g.outHeight, by: bandRows) {
-                                    let rows = first..<min(g.outHeight, first + bandRows), n = rows.count * g.outWidth
-                                    Im2Col.im2col(xp.baseAddress! + b * inStride, g, colBase, rows: rows)
-                                    BLAS.sgemm(m: outChannels, n: n, k: g.patchSize, a: wp.baseAddress!, lda: g.patchSize,
-                                               b: colBase, ldb: n, beta: 1, c: out + first * g.outWidth, ldc: g.positions,
-                                               chunk: rowChunk)
+        // Training at the latent's resolution, where an image's positions fill fewer than two of
+        // `BLAS.sgemm`'s column chunks: the threads share the images, each image computed by the
+        // same calls as on one thread (each has its own columns).
+        let byImage = training && g.positions <= BLAS.chunkColumns && (keep || isPointwise)
+        // im2col writes every element of the column matrix: no zero-fill first.
+        let col = [Float](uninitializedCount: isPointwise ? 0 : g.patchSize * bandRows * g.outWidth * (keep ? x.n : 1)) { cp in
+            x.data.withUnsafeBufferPointer { xp in
+                weight.value.data.withUnsafeBufferPointer { wp in
+                    bias.value.data.withUnsafeBufferPointer { bp in
+                        y.data.withUnsafeMutableBufferPointer { yp in
+                            Parallel.forRanges(byImage ? x.n : 1) { range in
+                                for b in byImage ? range : 0..<x.n {
+                                    let out = yp.baseAddress! + b * outStride
+                                    // Start from the bias, then accumulate W x col (beta = 1).
+                                    for o in 0..<outChannels { (out + o * g.positions).update(repeating: bp[o], count: g.positions) }
+                                    if isPointwise {
+                                        BLAS.sgemm(m: outChannels, n: g.positions, k: g.patchSize, a: wp.baseAddress!, lda: g.patchSize,
+                                                   b: xp.baseAddress! + b * inStride, ldb: g.positions, beta: 1, c: out, ldc: g.positions,
+                                                   chunk: rowChunk, threaded: !byImage)
+                                        continue
+                                    }
+                                    let colBase = cp.baseAddress! + (keep ? b * g.patchSize * g.positions : 0)
+                                    for first in Swift.stride(from: 0, to: g.outHeight, by: bandRows) {
+                                        let rows = first..<min(g.outHeight, first + bandRows), n = rows.count * g.outWidth
+                                        Im2Col.im2col(xp.baseAddress! + b * inStride, g, colBase, rows: rows)
+                                        BLAS.sgemm(m: outChannels, n: n, k: g.patchSize, a: wp.baseAddress!, lda: g.patchSize,
+                                                   b: colBase, ldb: n, beta: 1, c: out + first * g.outWidth, ldc: g.positions,
+                                                   chunk: rowChunk, threaded: !byImage)
+                                    }
                                 }
                             }
                         }
@@ -217,52 +223,57 @@ public final class Conv2d: Layer {
         // it does not copy it), or a one-image buffer for im2col.
         let haveColumns = columns != nil
         var col = columns.take() ?? [Float](repeating: 0, count: isPointwise || !weight.requiresGradient ? 0 : g.patchSize * g.positions)
-        var dcol = [Float](repeating: 0, count: isPointwise ? 0 : g.patchSize * g.positions)
+        let dcolCount = isPointwise ? 0 : g.patchSize * g.positions
         let inStride = inChannels * x.h * x.w, outStride = outChannels * g.positions
         x.data.withUnsafeBufferPointer { xp in
             dy.data.withUnsafeBufferPointer { dyp in
-                weight.value.data.withUnsafeBufferPointer { wp in
-                    weight.grad.data.withUnsafeMutableBufferPointer { dwp in
-                        bias.grad.data.withUnsafeMutableBufferPointer { dbp in
-                            dx.data.withUnsafeMutableBufferPointer { dxp in
-                                col.withUnsafeMutableBufferPointer { cp in
-                                    dcol.withUnsafeMutableBufferPointer { dcp in
-                                        for b in 0..<x.n {
-                                            let d = dyp.baseAddress! + b * outStride
-                                            if bias.requiresGradient {
-                                                Parameter.accumulateBiasGradient(d, channels: outChannels, plane: g.positions, into: dbp)
-                                            }
-                                            if weight.requiresGradient {
-                                                let xin = xp.baseAddress! + b * inStride
-                                                let source: UnsafePointer<Float>
-                                                if isPointwise {
-                                                    source = xin
-                                                } else if haveColumns {
-                                                    source = UnsafePointer(cp.baseAddress! + b * g.patchSize * g.positions)
-                                                } else {
-                                                    Im2Col.im2col(xin, g, cp.baseAddress!)
-                                                    source = UnsafePointer(cp.baseAddress!)
-                                                }
-                                                // dW += dy x col^T
-                                                BLAS.accumulateProductTransposed(m: outChannels, n: g.patchSize, k: g.positions,
-                                                                                 a: d, lda: g.positions, b: source, ldb: g.positions,
-                                                                                 c: dwp.baseAddress!, ldc: g.patchSize)
-                                            }
-                                            // dcol = W^T x dy, then scatter back into dx.
-                                            let dxOut = dxp.baseAddress! + b * inStride
-                                            if isPointwise {
-                                                BLAS.sgemm(transposeA: true, m: g.patchSize, n: g.positions, k: outChannels,
-                                                           a: wp.baseAddress!, lda: g.patchSize, b: d, ldb: g.positions,
-                                                           beta: 0, c: dxOut, ldc: g.positions)
-                                            } else {
-                                                BLAS.sgemm(transposeA: true, m: g.patchSize, n: g.positions, k: outChannels,
-                                                           a: wp.baseAddress!, lda: g.patchSize, b: d, ldb: g.positions,
-                                                           beta: 0, c: dcp.baseAddress!, ldc: g.positions)
-                                                Im2Col.col2im(dcp.baseAddress!, g, dxOut)
-                                            }
-                                        }
-                                    }
+                weight.grad.data.withUnsafeMutableBufferPointer { dwp in
+                    bias.grad.data.withUnsafeMutableBufferPointer { dbp in
+                        col.withUnsafeMutableBufferPointer { cp in
+                            for b in 0..<x.n {
+                                let d = dyp.baseAddress! + b * outStride
+                                if bias.requiresGradient {
+                                    Parameter.accumulateBiasGradient(d, channels: outChannels, plane: g.positions, into: dbp)
                                 }
+                                if weight.requiresGradient {
+                                    let xin = xp.baseAddress! + b * inStride
+                                    let source: UnsafePointer<Float>
+                                    if isPointwise {
+                                        source = xin
+                                    } else if haveColumns {
+                                        source = UnsafePointer(cp.baseAddress! + b * g.patchSize * g.positions)
+                                    } else {
+                                        Im2Col.im2col(xin, g, cp.baseAddress!)
+                                        source = UnsafePointer(cp.baseAddress!)
+                                    }
+                                    // dW += dy x col^T
+                                    BLAS.accumulateProductTransposed(m: outChannels, n: g.patchSize, k: g.positions,
+                                                                     a: d, lda: g.positions, b: source, ldb: g.positions,
+                                                                     c: dwp.baseAddress!, ldc: g.patchSize)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // dx: dcol = W^T x dy scattered back by col2im (a 1x1 convolution's product is dx itself).
+        // When an image's positions fill fewer than two of `BLAS.sgemm`'s column chunks (the
+        // layers at the latent's resolution), the threads share the images instead, each image
+        // computed by the same calls as on one thread.
+        let byImage = g.positions <= BLAS.chunkColumns
+        dy.data.withUnsafeBufferPointer { dyp in
+            weight.value.data.withUnsafeBufferPointer { wp in
+                dx.data.withUnsafeMutableBufferPointer { dxp in
+                    Parallel.forRanges(byImage ? x.n : 1) { range in
+                        // The product writes all of dcol (beta 0) before col2im reads it: no zero-fill.
+                        withUnsafeTemporaryAllocation(of: Float.self, capacity: dcolCount) { dcp in
+                            for b in byImage ? range : 0..<x.n {
+                                let d = dyp.baseAddress! + b * outStride, dxOut = dxp.baseAddress! + b * inStride
+                                BLAS.sgemm(transposeA: true, m: g.patchSize, n: g.positions, k: outChannels,
+                                           a: wp.baseAddress!, lda: g.patchSize, b: d, ldb: g.positions,
+                                           beta: 0, c: isPointwise ? dxOut : dcp.baseAddress!, ldc: g.positions, threaded: !byImage)
+                                if !isPointwise { Im2Col.col2im(dcp.baseAddress!, g, dxOut) }
                             }
                         }
                     }

@@ -63,24 +63,30 @@ public final class ConvTranspose2d: Layer {
         // Inference goes in bands of input rows (the geometry's output rows), bounding the
         // column buffer for large photos; training keeps one whole-image matrix.
         let bandRows = training ? g.outHeight : g.rowsPerBand(bytes: inferenceBandBytes)
-        var col = [Float](repeating: 0, count: g.patchSize * bandRows * g.outWidth)
         let inStride = inChannels * g.positions, outStride = outChannels * g.height * g.width, plane = g.height * g.width
         // Inference: one product per input row (`BLAS.sgemm`'s chunk), for `BandedInference`.
         let rowChunk = training ? nil : g.outWidth
+        // Training at the latent's resolution, where an image's positions fill fewer than two of
+        // `BLAS.sgemm`'s column chunks: the threads share the images, each image computed by the
+        // same calls as on one thread.
+        let byImage = training && g.positions <= BLAS.chunkColumns
         x.data.withUnsafeBufferPointer { xp in
             weight.value.data.withUnsafeBufferPointer { wp in
                 bias.value.data.withUnsafeBufferPointer { bp in
                     y.data.withUnsafeMutableBufferPointer { yp in
-                        col.withUnsafeMutableBufferPointer { cp in
-                            for b in 0..<x.n {
-                                let out = yp.baseAddress! + b * outStride
-                                for o in 0..<outChannels { (out + o * plane).update(repeating: bp[o], count: plane) }
-                                for first in Swift.stride(from: 0, to: g.outHeight, by: bandRows) {
-                                    let rows = first..<min(g.outHeight, first + bandRows), n = rows.count * g.outWidth
-                                    BLAS.sgemm(transposeA: true, m: g.patchSize, n: n, k: inChannels,
-                                               a: wp.baseAddress!, lda: g.patchSize, b: xp.baseAddress! + b * inStride + first * g.outWidth,
-                                               ldb: g.positions, beta: 0, c: cp.baseAddress!, ldc: n, chunk: rowChunk)
-                                    Im2Col.col2im(cp.baseAddress!, g, out, rows: rows)
+                        Parallel.forRanges(byImage ? x.n : 1) { range in
+                            // The product writes all of col (beta 0) before col2im reads it: no zero-fill.
+                            withUnsafeTemporaryAllocation(of: Float.self, capacity: g.patchSize * bandRows * g.outWidth) { cp in
+                                for b in byImage ? range : 0..<x.n {
+                                    let out = yp.baseAddress! + b * outStride
+                                    for o in 0..<outChannels { (out + o * plane).update(repeating: bp[o], count: plane) }
+                                    for first in Swift.stride(from: 0, to: g.outHeight, by: bandRows) {
+                                        let rows = first..<min(g.outHeight, first + bandRows), n = rows.count * g.outWidth
+                                        BLAS.sgemm(transposeA: true, m: g.patchSize, n: n, k: inChannels,
+                                                   a: wp.baseAddress!, lda: g.patchSize, b: xp.baseAddress! + b * inStride + first * g.outWidth,
+                                                   ldb: g.positions, beta: 0, c: cp.baseAddress!, ldc: n, chunk: rowChunk, threaded: !byImage)
+                                        Im2Col.col2im(cp.baseAddress!, g, out, rows: rows)
+                                    }
                                 }
                             }
                         }
@@ -124,31 +130,42 @@ public final class ConvTranspose2d: Layer {
         input = nil
         let g = geometry(x)
         var dx = Tensor(zeros: x.shape)
-        var dcol = [Float](repeating: 0, count: g.patchSize * g.positions)
         let inStride = inChannels * g.positions, outStride = outChannels * g.height * g.width, plane = g.height * g.width
+        // At the latent's resolution, where an image's positions fill fewer than two of
+        // `BLAS.sgemm`'s column chunks, the threads share the images for dx (each image's dcol
+        // kept for the weight gradient, which adds the images in order): each image computed by
+        // the same calls as on one thread.
+        let byImage = g.positions <= BLAS.chunkColumns
+        let dcolCount = g.patchSize * g.positions
         x.data.withUnsafeBufferPointer { xp in
             dy.data.withUnsafeBufferPointer { dyp in
                 weight.value.data.withUnsafeBufferPointer { wp in
                     weight.grad.data.withUnsafeMutableBufferPointer { dwp in
                         bias.grad.data.withUnsafeMutableBufferPointer { dbp in
                             dx.data.withUnsafeMutableBufferPointer { dxp in
-                                dcol.withUnsafeMutableBufferPointer { dcp in
+                                // im2col writes all of dcol: no zero-fill.
+                                withUnsafeTemporaryAllocation(of: Float.self, capacity: dcolCount * (byImage ? x.n : 1)) { dcp in
+                                    func inputGradient(_ b: Int) {
+                                        let dcol = dcp.baseAddress! + (byImage ? b * dcolCount : 0)
+                                        Im2Col.im2col(dyp.baseAddress! + b * outStride, g, dcol)
+                                        // dx = W x dcol
+                                        BLAS.sgemm(m: inChannels, n: g.positions, k: g.patchSize, a: wp.baseAddress!,
+                                                   lda: g.patchSize, b: dcol, ldb: g.positions, beta: 0,
+                                                   c: dxp.baseAddress! + b * inStride, ldc: g.positions, threaded: !byImage)
+                                    }
+                                    if byImage { Parallel.forRanges(x.n) { range in for b in range { inputGradient(b) } } }
                                     for b in 0..<x.n {
                                         let d = dyp.baseAddress! + b * outStride
                                         if bias.requiresGradient {
                                             Parameter.accumulateBiasGradient(d, channels: outChannels, plane: plane, into: dbp)
                                         }
-                                        Im2Col.im2col(d, g, dcp.baseAddress!)
-                                        // dx = W x dcol
-                                        BLAS.sgemm(m: inChannels, n: g.positions, k: g.patchSize, a: wp.baseAddress!,
-                                                   lda: g.patchSize, b: dcp.baseAddress!, ldb: g.positions, beta: 0,
-                                                   c: dxp.baseAddress! + b * inStride, ldc: g.positions)
+                                        if !byImage { inputGradient(b) }
                                         if weight.requiresGradient {
                                             // dW += x x dcol^T
                                             BLAS.accumulateProductTransposed(m: inChannels, n: g.patchSize, k: g.positions,
                                                                              a: xp.baseAddress! + b * inStride, lda: g.positions,
-                                                                             b: dcp.baseAddress!, ldb: g.positions,
-                                                                             c: dwp.baseAddress!, ldc: g.patchSize)
+                                                                             b: dcp.baseAddress! + (byImage ? b * dcolCount : 0),
+                                                                             ldb: g.positions, c: dwp.baseAddress!, ldc: g.patchSize)
                                         }
                                     }
                                 }

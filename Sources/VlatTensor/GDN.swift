@@ -165,60 +165,67 @@ public final class GDN: Layer {
         let plane = x.h * x.w
         let gammaEff = gamma.value.data.map { GDN.effective($0, bound: GDN.gammaBound) }
         // t = dL/dn (per element). GDN: dL/dn = -1/2 dy x n^-3/2; IGDN: +1/2 dy x n^-1/2.
-        var t = Tensor(zeros: x.shape)
-        var dx = Tensor(zeros: x.shape)
-        let needGamma = gamma.requiresGradient, needBeta = beta.requiresGradient
-        var squares = [Float](repeating: 0, count: needGamma ? channels * plane : 0)
-        var dGammaEff = [Float](repeating: 0, count: channels * channels)
-        var dBetaEff = [Float](repeating: 0, count: channels)
         let inverse = self.inverse
-        x.data.withUnsafeBufferPointer { xp in
-            dy.data.withUnsafeBufferPointer { dyp in
-                norm.data.withUnsafeBufferPointer { np in
-                    t.data.withUnsafeMutableBufferPointer { tp in
-                        dx.data.withUnsafeMutableBufferPointer { dxp in
+        // The element-wise pass writes every element of t and dx: no zero-fill first.
+        var tData: [Float] = []
+        let dxData = [Float](uninitializedCount: x.count) { dxp in
+            tData = [Float](uninitializedCount: x.count) { tp in
+                x.data.withUnsafeBufferPointer { xp in
+                    dy.data.withUnsafeBufferPointer { dyp in
+                        norm.data.withUnsafeBufferPointer { np in
                             Parallel.forRanges(x.count, minimumPerThread: 1 << 15) { range in
                                 let o = range.lowerBound
                                 GDN.backwardElementwise(dy: dyp.baseAddress! + o, x: xp.baseAddress! + o, norm: np.baseAddress! + o,
                                                         dx: dxp.baseAddress! + o, t: tp.baseAddress! + o, count: range.count, inverse: inverse)
                             }
-                            squares.withUnsafeMutableBufferPointer { sp in
-                                gammaEff.withUnsafeBufferPointer { gp in
-                                    dGammaEff.withUnsafeMutableBufferPointer { dgp in
-                                        var back = [Float](repeating: 0, count: channels * plane)
-                                        back.withUnsafeMutableBufferPointer { bk in
-                                            for b in 0..<x.n {
-                                                let base = b * channels * plane
-                                                if needBeta {
-                                                    // Each channel's sum in order, the channels shared among the threads.
-                                                    dBetaEff.withUnsafeMutableBufferPointer { db in
-                                                        Parallel.forRanges(channels) { cs in
-                                                            for c in cs {
-                                                                var s: Float = 0
-                                                                for i in 0..<plane { s += tp[base + c * plane + i] }
-                                                                db[c] += s
-                                                            }
-                                                        }
+                        }
+                    }
+                }
+            }
+        }
+        let t = Tensor(shape: x.shape, data: tData)
+        var dx = Tensor(shape: x.shape, data: dxData)
+        let needGamma = gamma.requiresGradient, needBeta = beta.requiresGradient
+        var dGammaEff = [Float](repeating: 0, count: channels * channels)
+        var dBetaEff = [Float](repeating: 0, count: channels)
+        x.data.withUnsafeBufferPointer { xp in
+            t.data.withUnsafeBufferPointer { tp in
+                dx.data.withUnsafeMutableBufferPointer { dxp in
+                    // One image's squares and product, each written whole before it is read.
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: needGamma ? channels * plane : 0) { sp in
+                        gammaEff.withUnsafeBufferPointer { gp in
+                            dGammaEff.withUnsafeMutableBufferPointer { dgp in
+                                withUnsafeTemporaryAllocation(of: Float.self, capacity: channels * plane) { bk in
+                                    for b in 0..<x.n {
+                                        let base = b * channels * plane
+                                        if needBeta {
+                                            // Each channel's sum in order, the channels shared among the threads.
+                                            dBetaEff.withUnsafeMutableBufferPointer { db in
+                                                Parallel.forRanges(channels) { cs in
+                                                    for c in cs {
+                                                        var s: Float = 0
+                                                        for i in 0..<plane { s += tp[base + c * plane + i] }
+                                                        db[c] += s
                                                     }
-                                                }
-                                                if needGamma {
-                                                    Parallel.forRanges(channels * plane, minimumPerThread: 1 << 15) { range in
-                                                        for i in range { sp[i] = xp[base + i] * xp[base + i] }
-                                                    }
-                                                    // dGamma_kj += sum_p t_k(p) x_j(p)^2
-                                                    BLAS.accumulateProductTransposed(m: channels, n: channels, k: plane,
-                                                                                     a: tp.baseAddress! + base, lda: plane,
-                                                                                     b: sp.baseAddress!, ldb: plane,
-                                                                                     c: dgp.baseAddress!, ldc: channels)
-                                                }
-                                                // dx_j += 2 x_j sum_k gamma_kj t_k
-                                                BLAS.sgemm(transposeA: true, m: channels, n: plane, k: channels,
-                                                           a: gp.baseAddress!, lda: channels, b: tp.baseAddress! + base, ldb: plane,
-                                                           beta: 0, c: bk.baseAddress!, ldc: plane)
-                                                Parallel.forRanges(channels * plane, minimumPerThread: 1 << 15) { range in
-                                                    for i in range { dxp[base + i] += 2 * xp[base + i] * bk[i] }
                                                 }
                                             }
+                                        }
+                                        if needGamma {
+                                            Parallel.forRanges(channels * plane, minimumPerThread: 1 << 15) { range in
+                                                for i in range { sp[i] = xp[base + i] * xp[base + i] }
+                                            }
+                                            // dGamma_kj += sum_p t_k(p) x_j(p)^2
+                                            BLAS.accumulateProductTransposed(m: channels, n: channels, k: plane,
+                                                                             a: tp.baseAddress! + base, lda: plane,
+                                                                             b: sp.baseAddress!, ldb: plane,
+                                                                             c: dgp.baseAddress!, ldc: channels)
+                                        }
+                                        // dx_j += 2 x_j sum_k gamma_kj t_k
+                                        BLAS.sgemm(transposeA: true, m: channels, n: plane, k: channels,
+                                                   a: gp.baseAddress!, lda: channels, b: tp.baseAddress! + base, ldb: plane,
+                                                   beta: 0, c: bk.baseAddress!, ldc: plane)
+                                        Parallel.forRanges(channels * plane, minimumPerThread: 1 << 15) { range in
+                                            for i in range { dxp[base + i] += 2 * xp[base + i] * bk[i] }
                                         }
                                     }
                                 }

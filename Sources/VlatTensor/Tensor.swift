@@ -51,3 +51,14 @@ public struct Tensor: Sendable, Equatable {
         }
     }
 }
+
+extension Array where Element == Float {
+    /// `count` floats that `body` writes, every one of them, with no zero-fill first: for the
+    /// large scratch buffers (column matrices, products with beta 0) a pass overwrites whole.
+    public init(uninitializedCount count: Int, _ body: (UnsafeMutableBufferPointer<Float>) -> Void) {
+        self.init(unsafeUninitializedCapacity: count) { buffer, initialized in
+            body(buffer)
+            initialized = count
+        }
+    }
+}

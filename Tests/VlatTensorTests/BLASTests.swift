@@ -96,6 +96,31 @@ struct DeterminismTests {
         #expect(run(threads: 1) == run(threads: 2))
     }
 
+    /// Training, forward and backward: the images shared among the threads at small sizes
+    /// (10x12, under one column chunk an image), the column chunks at larger ones (24x24).
+    @Test(arguments: [(10, 12), (24, 24)])
+    func trainingStepIsBitIdenticalFor1And2Threads(height: Int, width: Int) {
+        var g = SeededGenerator(seed: 11)
+        let model = Sequential([
+            Conv2d(name: "a", inChannels: 4, outChannels: 8, kernel: 3, stride: 1, padding: 1, generator: &g),
+            GDN(name: "g", channels: 8, inverse: false),
+            ConvTranspose2d(name: "t", inChannels: 8, outChannels: 6, kernel: 5, stride: 2, padding: 2, outputPadding: 1, generator: &g),
+            Conv2d(name: "p", inChannels: 6, outChannels: 3, kernel: 1, generator: &g),
+            Conv2d(name: "d", inChannels: 3, outChannels: 5, kernel: 5, stride: 2, padding: 2, generator: &g)])
+        let x = GradientCheck.random([3, 4, height, width], &g)
+        let dy = GradientCheck.random([3, 5, height, width], &g)
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        func step(threads: Int) -> [Tensor] {
+            Parallel.threads = threads
+            for p in model.parameters { p.zeroGrad() }
+            let y = model.forward(x, training: true)
+            let dx = model.backward(dy)
+            return [y, dx] + model.parameters.map(\.grad)
+        }
+        #expect(step(threads: 1) == step(threads: 2))
+    }
+
     @Test func convolutionStackIsBitIdenticalFor1And2Threads() {
         var g = SeededGenerator(seed: 10)
         let conv = Conv2d(name: "c", inChannels: 8, outChannels: 16, kernel: 5, stride: 2, padding: 2, generator: &g)
