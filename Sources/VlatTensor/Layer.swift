@@ -5,7 +5,23 @@ public final class Parameter {
     /// Allocated on first use, so that a network that only runs forward (a decoder, an
     /// encoder) never holds a second copy of its weights' size. Backward passes and optimisers
     /// reach it from the thread that runs them, never first from inside a parallel loop.
-    public lazy var grad: Tensor = Tensor(zeros: value.shape)
+    ///
+    /// Written in place (`_modify`): a `lazy var` has only a getter and a setter, so each
+    /// `grad.data[i] += g` copied the whole array out and back.
+    public var grad: Tensor {
+        get {
+            if let storedGrad { return storedGrad }
+            let zeros = Tensor(zeros: value.shape)
+            storedGrad = zeros
+            return zeros
+        }
+        _modify {
+            if storedGrad == nil { storedGrad = Tensor(zeros: value.shape) }
+            yield &storedGrad!
+        }
+        set { storedGrad = newValue }
+    }
+    private var storedGrad: Tensor?
     /// Whether backward passes accumulate into `grad`. A frozen parameter (false) is skipped:
     /// layers still return the gradient with respect to their input, but spend nothing on this
     /// parameter's own gradient (for a convolution, half the backward pass's matrix products).
