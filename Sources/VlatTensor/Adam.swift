@@ -42,7 +42,16 @@ public final class Adam {
     }
 
     /// The global L2 norm of all gradients.
-    public var gradientNorm: Double { parameters.reduce(0) { $0 + $1.grad.squaredNorm }.squareRoot() }
+    /// Each parameter's sum of squares computed whole (the threads share the parameters), then
+    /// added in order: the same sum on any thread count.
+    public var gradientNorm: Double {
+        let grads = parameters.map(\.grad)
+        var squares = [Double](repeating: 0, count: grads.count)
+        squares.withUnsafeMutableBufferPointer { sq in
+            Parallel.forRanges(grads.count) { range in for k in range { sq[k] = grads[k].squaredNorm } }
+        }
+        return squares.reduce(0, +).squareRoot()
+    }
 
     /// Applies one update and zeroes the gradients. Returns the gradient norm before clipping.
     @discardableResult
@@ -60,12 +69,15 @@ public final class Adam {
                 p.grad.data.withUnsafeMutableBufferPointer { g in
                     m[k].withUnsafeMutableBufferPointer { mk in
                         v[k].withUnsafeMutableBufferPointer { vk in
-                            for i in 0..<w.count {
-                                let gi = g[i] * scale
-                                mk[i] = b1 * mk[i] + (1 - b1) * gi
-                                vk[i] = b2 * vk[i] + (1 - b2) * gi * gi
-                                w[i] -= lr * (mk[i] / c1) / ((vk[i] / c2).squareRoot() + eps)
-                                g[i] = 0
+                            // Element by element: the threads share a large parameter's elements.
+                            Parallel.forRanges(w.count, minimumPerThread: 1 << 14) { range in
+                                for i in range {
+                                    let gi = g[i] * scale
+                                    mk[i] = b1 * mk[i] + (1 - b1) * gi
+                                    vk[i] = b2 * vk[i] + (1 - b2) * gi * gi
+                                    w[i] -= lr * (mk[i] / c1) / ((vk[i] / c2).squareRoot() + eps)
+                                    g[i] = 0
+                                }
                             }
                         }
                     }

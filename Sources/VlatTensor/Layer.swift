@@ -50,11 +50,14 @@ public final class Parameter {
 
     /// Adds, for each of `channels` planes of `plane` values at `dy`, the plane's sum into
     /// `grad[channel]`: the gradient of a per-channel bias.
+    /// Each plane is summed in order by one thread (the threads share the channels).
     static func accumulateBiasGradient(_ dy: UnsafePointer<Float>, channels: Int, plane: Int, into grad: UnsafeMutableBufferPointer<Float>) {
-        for o in 0..<channels {
-            var s: Float = 0
-            for i in 0..<plane { s += dy[o * plane + i] }
-            grad[o] += s
+        Parallel.forRanges(channels, minimumPerThread: max(1, (1 << 15) / max(1, plane))) { range in
+            for o in range {
+                var s: Float = 0
+                for i in 0..<plane { s += dy[o * plane + i] }
+                grad[o] += s
+            }
         }
     }
 

@@ -73,25 +73,49 @@ public final class LevelModulation: Layer {
     public func backward(_ dy: Tensor) -> Tensor {
         guard let (x, levels) = cache else { preconditionFailure("LevelModulation.backward without a training forward") }
         cache = nil
-        var dx = dy
-        let plane = x.h * x.w
-        for n in 0..<x.n {
-            let (lo, hi, f) = split(levels[n])
-            for c in 0..<channels {
-                let scale = exp(interpolated(logScale, lo, hi, f, c)), base = (n * channels + c) * plane
-                var dScale = 0.0, dBias = 0.0
-                for i in base..<(base + plane) {
-                    let g = dy.data[i]
-                    dScale += Double(g) * Double(x.data[i]) * Double(scale)
-                    dBias += Double(g)
-                    dx.data[i] = g * scale
-                }
-                for (level, weight) in [(lo, 1 - f), (hi, f)] where weight > 0 {
-                    if logScale.requiresGradient { logScale.grad.data[level * channels + c] += Float(weight * dScale) }
-                    if bias.requiresGradient { bias.grad.data[level * channels + c] += Float(weight * dBias) }
+        let plane = x.h * x.w, planes = x.n * channels
+        let splits = levels.map(split)
+        let scales = (0..<planes).map { nc in
+            let (lo, hi, f) = splits[nc / channels]
+            return exp(interpolated(logScale, lo, hi, f, nc % channels))
+        }
+        // Each plane's sums in order by one thread (the threads share the planes), then added
+        // into the gradients in the order of the images and channels: the same floats on any
+        // thread count. dx is written whole.
+        var dScale = [Double](repeating: 0, count: planes), dBias = [Double](repeating: 0, count: planes)
+        let dx = [Float](uninitializedCount: x.count) { dxp in
+            x.data.withUnsafeBufferPointer { xp in
+                dy.data.withUnsafeBufferPointer { dyp in
+                    dScale.withUnsafeMutableBufferPointer { ds in
+                        dBias.withUnsafeMutableBufferPointer { db in
+                            Parallel.forRanges(planes, minimumPerThread: max(1, (1 << 15) / max(1, plane))) { range in
+                                for nc in range {
+                                    let scale = scales[nc], base = nc * plane
+                                    var sumScale = 0.0, sumBias = 0.0
+                                    for i in base..<(base + plane) {
+                                        let g = dyp[i]
+                                        sumScale += Double(g) * Double(xp[i]) * Double(scale)
+                                        sumBias += Double(g)
+                                        dxp[i] = g * scale
+                                    }
+                                    ds[nc] = sumScale
+                                    db[nc] = sumBias
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
-        return dx
+        for n in 0..<x.n {
+            let (lo, hi, f) = splits[n]
+            for c in 0..<channels {
+                for (level, weight) in [(lo, 1 - f), (hi, f)] where weight > 0 {
+                    if logScale.requiresGradient { logScale.grad.data[level * channels + c] += Float(weight * dScale[n * channels + c]) }
+                    if bias.requiresGradient { bias.grad.data[level * channels + c] += Float(weight * dBias[n * channels + c]) }
+                }
+            }
+        }
+        return Tensor(shape: x.shape, data: dx)
     }
 }
