@@ -68,6 +68,8 @@ public final class TrainingRun {
     let resumed: Bool
     /// The model file written beside the checkpoints at every save (a codec model needs its tables).
     let export: (Trainer) throws -> ModelFile
+    /// Writes the saves while training goes on.
+    private let writer = BackgroundWriter()
 
     /// The model file of each objective: a denoiser's in float16, a hyperprior's in float32 (its
     /// codec export, `vlat export`, adds the integer parts from calibration images), any other
@@ -100,6 +102,9 @@ public final class TrainingRun {
         let log = try TrainingLog(path: files.log, append: resumed)
         let levelLog = try trainer.hyperprior.map { _ in try LevelLog(path: files.levelLog, append: resumed) }
         let trainer = self.trainer
+        // Whatever happens, the saves handed over are on disk before the run returns.
+        var written = false
+        defer { if !written { try? writer.wait() } }
         let outcome = try trainer.run(
             report: { p in
                 log.append(p)
@@ -110,6 +115,8 @@ public final class TrainingRun {
             },
             save: { trainer, elapsed in try self.save(trainer, elapsed: elapsed) },
             shouldStop: shouldStop)
+        written = true
+        try writer.wait()
         // The plot is a convenience: a log it cannot read leaves the run's result as it is.
         let name = files.out.split(separator: "/").last.map(String.init) ?? files.out
         try? Self.writePlot(log: files.log, to: files.plot, title: "validation PSNR: \(name)")
@@ -151,12 +158,14 @@ public final class TrainingRun {
         return m
     }
 
+    /// Serializes the checkpoint and model now, and hands their bytes to `writer`.
     func save(_ trainer: Trainer, elapsed: Double) throws {
         trainer.network.metadata = metadata(trainer, elapsed: elapsed)
         let checkpointBytes = trainer.checkpoint(elapsed: elapsed).serialized()
-        try AtomicFile.write(checkpointBytes, to: files.checkpoint, overwrite: true)
-        if trainer.isBestValidation { try AtomicFile.write(checkpointBytes, to: files.bestCheckpoint, overwrite: true) }
-        try AtomicFile.write(export(trainer).serialized(), to: files.out, overwrite: true)
+        var files = [(bytes: checkpointBytes, path: self.files.checkpoint)]
+        if trainer.isBestValidation { files.append((checkpointBytes, self.files.bestCheckpoint)) }
+        files.append((try export(trainer).serialized(), self.files.out))
+        try writer.write(files)
     }
 
     /// What is being trained, for the log's first lines: the architecture, its size and cost,
