@@ -63,11 +63,10 @@ def decode(path, make_table=lambda kind, index, counts: Table(counts)):
     layer = b"".join(d for k, d in parts if k == "DETL")
     assert layer, "the file has no detail layer"
     method, P, s = layer[0], layer[1], struct.unpack_from("<H", layer, 2)[0]
-    # Bit 1 of the method says which base the layer builds on; the coefficients read alike.
-    assert method in (0, 1, 2, 3) and P in (1, 3) and s >= 1
+    assert method in (0, 1) and P in (1, 3) and s >= 1
     assert (P == 1) == (head[10] in (0, 1)), "the plane count does not fit the source colour type"
     bw, bh = (W + 7) // 8, (H + 7) // 8
-    end0, mag0, last0 = starting_counts(method & 1)
+    end0, mag0, last0 = starting_counts(method)
     ends = [make_table("end", i, end0) for i in range(14)]
     mags = [make_table("magnitude", i, mag0) for i in range(108)]
     lasts = [make_table("last", i, last0) for i in range(18)]

@@ -17,8 +17,6 @@ public struct DetailEncoder {
     /// The image's samples and the base's reconstruction: interleaved RGB, grey replicated.
     public let original: [UInt8], reconstruction: [UInt8]
     let width: Int, height: Int, grey: Bool
-    /// The layer's method: its base is the synthesis without the model's tail, if it has one.
-    let method: UInt8
 
     /// Codes `image` with hyperprior `model` at model level `level` (1-based, fractional values
     /// interpolate) as the base.
@@ -35,7 +33,6 @@ public struct DetailEncoder {
     init(image: Image, container: Container, latent: Tensor, model: CodecModel, levelCode: Int) throws {
         base = container
         (width, height, grey) = Self.geometry(container)
-        method = Self.method(model)
         var rgb = [UInt8](repeating: 0, count: 3 * container.header.width * container.header.height)
         let rowBytes = 3 * container.header.width
         StageTimes.measure("synthesis") {
@@ -54,7 +51,7 @@ public struct DetailEncoder {
         var c = base
         c.detail = try StageTimes.measure("detail layer") {
             try DetailLayer.encode(original: original, base: reconstruction, width: width, height: height, grey: grey, step: step,
-                                   rounding: rounding, trim: trim, method: method)
+                                   rounding: rounding, trim: trim)
         }
         if let quality { c.header.quality = quality }
         return c
@@ -65,8 +62,7 @@ public struct DetailEncoder {
     static func coded(_ image: Image, container: Container, latent: Tensor, model: CodecModel, levelCode: Int,
                       step: Double, quality: UInt8) throws -> Container {
         let (width, height, grey) = geometry(container)
-        var encoder = DetailLayer.StreamEncoder(original: image.rgbSamples(), width: width, height: height, grey: grey, step: step,
-                                                method: method(model))
+        var encoder = DetailLayer.StreamEncoder(original: image.rgbSamples(), width: width, height: height, grey: grey, step: step)
         // The base's synthesis and the layer's coding interleave; each is timed on its own.
         try StageTimes.measure("synthesis") {
             try synthesizeBase(latent, container: container, model: model, levelCode: levelCode) { _, pixels in
@@ -85,18 +81,12 @@ public struct DetailEncoder {
         return (h.width, h.height, ImageCodec.decodesGrey(h))
     }
 
-    /// The detail layer's method over `model`'s base (`DetailLayer.method(tailed:)`).
-    static func method(_ model: CodecModel) -> UInt8 {
-        DetailLayer.method(tailed: !(model.hyperprior?.network.tail.isEmpty ?? true))
-    }
-
-    /// The base's 8-bit reconstruction, band by band, as the decoder makes it for a layer of
-    /// `method(model)`: the synthesis without its tail.
+    /// The base's 8-bit reconstruction, band by band, as the decoder makes it.
     static func synthesizeBase(_ latent: Tensor, container: Container, model: CodecModel, levelCode: Int,
                                _ body: (_ rows: Range<Int>, _ pixels: [UInt8]) throws -> Void) rethrows {
         let (width, height, grey) = geometry(container)
         model.hyperprior?.network.setLevels([Double(levelCode) / 256])
-        let synthesis = model.hyperprior?.network.synthesisBody ?? model.network.synthesis
+        let synthesis = model.hyperprior?.network.synthesis ?? model.network.synthesis
         try BandedTransforms.synthesizeBands(latent, with: synthesis, channels: model.network.config.synthesisWidth,
                                              width: width, height: height, grey: grey, body)
     }

@@ -21,29 +21,16 @@ import VlatTensor
 /// try DetailLayer.apply(data, to: &rgb, width: w, height: h, grey: false)
 /// ```
 public enum DetailLayer {
-    /// The method a writer writes over a model without a synthesis tail: the DCT layer described
-    /// above, its coder's tables starting shaped like real residuals' symbols (1). Method 0, the
-    /// same with flat starting tables, is read too (files written before).
+    /// The method a writer writes: the DCT layer described above, its coder's tables starting
+    /// shaped like real residuals' symbols (1). Method 0, the same with flat starting tables, is
+    /// read too (files written before).
     public static let method: UInt8 = 1
-    /// Added to a method: the base is the synthesis without its full-resolution tail
-    /// (`MeanScaleHyperprior.synthesisBody`). Over a detail layer the tail buys nothing (the
-    /// layer codes what it would add) and costs a tenth of the decode, so a writer whose model
-    /// has a tail writes `method + untailedBase` (3); methods 0 and 1 keep the tail, as files
-    /// from before did.
-    public static let untailedBase: UInt8 = 2
-
-    /// The method a writer writes for a model with or without a synthesis tail.
-    public static func method(tailed: Bool) -> UInt8 { tailed ? method + untailedBase : method }
-
-    /// Whether a layer's base is the synthesis without its tail (its method byte, the chunk
-    /// data's first; false for empty data, which `parameters` refuses).
-    public static func buildsOnUntailedBase(_ data: [UInt8]) -> Bool { (data.first ?? 0) & untailedBase != 0 }
 
     /// The coder's starting tables of a method (nil: a method this reader does not know).
     static func start(method: UInt8) -> DetailCoefficientCoder.Start? {
         switch method {
-        case 0, 2: return .flat
-        case 1, 3: return .shaped
+        case 0: return .flat
+        case 1: return .shaped
         default: return nil
         }
     }
@@ -96,8 +83,7 @@ public enum DetailLayer {
         var pendingRow = 0
 
         /// `original`: the image's interleaved RGB (grey replicated), `width` x `height`;
-        /// `method`: `DetailLayer.method(tailed:)` for the base's model (0 is for tests of older
-        /// files' decoding).
+        /// `method` (0 or 1) is for tests of older files' decoding.
         public init(original: [UInt8], width: Int, height: Int, grey: Bool, step: Double,
                     rounding: Double = DetailLayer.defaultRounding, trim: Double = DetailLayer.defaultTrim,
                     method: UInt8 = DetailLayer.method) {

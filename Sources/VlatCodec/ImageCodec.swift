@@ -279,9 +279,7 @@ public enum ImageCodec {
         }
         latent = Tensor(shape: [1, h.latentChannels, h.latentHeight, h.latentWidth], data: symbols.map { Float($0) })
         }
-        // A detail layer of method 2 or 3 builds on the synthesis without its tail.
-        let untailed = container.detail.map(DetailLayer.buildsOnUntailedBase) ?? false
-        let synthesis = (untailed ? model.hyperprior?.network.synthesisBody : model.hyperprior?.network.synthesis) ?? model.network.synthesis
+        let synthesis = model.hyperprior?.network.synthesis ?? model.network.synthesis
         let n = h.width * h.height
         let grey = decodesGrey(h)
         var rgb = StageTimes.measure("synthesis") {

@@ -40,31 +40,6 @@ struct ShippedModelsTests {
         for (a, b) in zip(points, points.dropFirst()) { #expect(b.bytes > a.bytes && b.psnr > a.psnr, "\(points)") }
     }
 
-    /// The package model has a synthesis tail; a detail layer builds on the synthesis without it
-    /// (method 3), so the decoder adds the layer to the very base the encoder coded it over. A
-    /// layer of method 1 (files from before) still builds on the tailed image.
-    @Test func aTailedModelsDetailLayerBuildsOnTheUntailedBase() throws {
-        let model = try ModelRegistry.load(try ModelRegistry(folders: [], environment: [:]).entry(quality: 4), quality: 6)
-        #expect(model.hyperprior?.network.tail.count == 3)
-        let (w, h) = (Self.crop.width, Self.crop.height)
-        let layers = try DetailEncoder(Self.crop, model: model, level: 4.5)
-        let file = try layers.container(step: 24)
-        #expect(file.detail?.first == DetailLayer.method(tailed: true) && DetailLayer.method(tailed: true) == 3)
-        var expected = layers.reconstruction
-        try DetailLayer.apply(file.detail!, to: &expected, width: w, height: h, grey: false)
-        #expect(try ImageCodec.decode(file, model: model).rgbSamples() == expected)
-
-        var plain = file
-        plain.detail = nil
-        let tailed = try ImageCodec.decode(plain, model: model).rgbSamples()
-        #expect(tailed != layers.reconstruction)
-        var old = file
-        old.detail = try DetailLayer.encode(original: layers.original, base: tailed, width: w, height: h, grey: false, step: 24, method: 1)
-        var expectedOld = tailed
-        try DetailLayer.apply(old.detail!, to: &expectedOld, width: w, height: h, grey: false)
-        #expect(try ImageCodec.decode(old, model: model).rgbSamples() == expectedOld)
-    }
-
     @Test func theRetiredLevelsStillCodeWithEveryFactorizedCoder() throws {
         let registry = ModelRegistry(folders: [TestPaths.path("RetiredModels")], environment: [:], includeShipped: false)
         #expect(registry.qualities == Array(1...8))

@@ -35,9 +35,6 @@ public final class MeanScaleHyperprior: TrainableNetwork {
     /// The synthesis' full-resolution tail (`config.tailSpecs`), its last layers: its three
     /// convolutions, or none.
     public let tail: [Conv2d]
-    /// The synthesis without its tail (the same layers, for inference): the base that a detail
-    /// layer of method 2 or 3 builds on. The synthesis itself when there is no tail.
-    public let synthesisBody: Sequential
     public var metadata: [String: String]
 
     /// The layers of `specs` named `"\(name).\(index)"` as an autoencoder's are (so that its
@@ -138,7 +135,6 @@ public final class MeanScaleHyperprior: TrainableNetwork {
         let body = Self.transform(name: "synthesis", specs: t.synthesisSpecs, config: config, generator: &g)
         let tailLayers = config.tailSpecs.enumerated().map { $0.element.build(name: "synthesis_tail.\($0.offset)", generator: &g) }
         synthesis = Sequential(body.layers + tailLayers)
-        synthesisBody = tailLayers.isEmpty ? synthesis : body
         tail = tailLayers.compactMap { $0 as? Conv2d }
         modulations = (analysis.layers + synthesis.layers).compactMap { $0 as? LevelModulation }
         hyperAnalysis = Sequential(name: "hyper_analysis", specs: config.hyperAnalysisSpecs, generator: &g)
