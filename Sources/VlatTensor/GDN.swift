@@ -199,15 +199,9 @@ public final class GDN: Layer {
                                     for b in 0..<x.n {
                                         let base = b * channels * plane
                                         if needBeta {
-                                            // Each channel's sum in order, the channels shared among the threads.
+                                            // Each channel's sum of t, as a bias gradient is.
                                             dBetaEff.withUnsafeMutableBufferPointer { db in
-                                                Parallel.forRanges(channels) { cs in
-                                                    for c in cs {
-                                                        var s: Float = 0
-                                                        for i in 0..<plane { s += tp[base + c * plane + i] }
-                                                        db[c] += s
-                                                    }
-                                                }
+                                                Parameter.accumulateBiasGradient(tp.baseAddress! + base, channels: channels, plane: plane, into: db)
                                             }
                                         }
                                         if needGamma {

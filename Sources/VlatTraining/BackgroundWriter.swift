@@ -28,9 +28,10 @@ final class BackgroundWriter: @unchecked Sendable {
     /// Returns when every write has finished; throws the error of one that failed.
     func wait() throws {
         group.wait()
-        if let failure = queue.sync(execute: { self.failure }) {
-            queue.sync { self.failure = nil }
-            throw failure
+        let failure = queue.sync { () -> (any Error)? in
+            defer { self.failure = nil }
+            return self.failure
         }
+        if let failure { throw failure }
     }
 }
