@@ -37,7 +37,8 @@ enum ConvTaps {
         let padLeft = max(0, -offset(0))
         let padRight = (0..<k).map { kx in max(0, ow - 1 + offset(kx) - (phaseWidth[phase(kx)] - 1)) }.max() ?? 0
         let pw = padLeft + (phaseWidth.max() ?? 0) + padRight
-        // The input rows the band reads, split into column phases: [Cin][phase][row][pw].
+        // The input rows the band reads, split into column phases: [phase][row][Cin][pw], so that
+        // a tap's operand (one row's channels) is one block, `pw` floats a channel.
         let firstRow = max(0, rows.lowerBound * s - p), lastRow = min(h - 1, (rows.upperBound - 1) * s - p + k - 1)
         let inRows = max(0, lastRow - firstRow + 1)
         let padded = UnsafeMutablePointer<Float>.allocate(capacity: max(1, cin * s * inRows * pw))
@@ -46,7 +47,7 @@ enum ConvTaps {
             for c in channels {
                 for r in 0..<s {
                     for row in 0..<inRows {
-                        let src = x + (c * h + firstRow + row) * w + r, dst = padded + ((c * s + r) * inRows + row) * pw
+                        let src = x + (c * h + firstRow + row) * w + r, dst = padded + ((r * inRows + row) * cin + c) * pw
                         dst.update(repeating: 0, count: padLeft)
                         for q in 0..<phaseWidth[r] { dst[padLeft + q] = src[q * s] }
                         (dst + padLeft + phaseWidth[r]).update(repeating: 0, count: pw - padLeft - phaseWidth[r])
@@ -56,18 +57,22 @@ enum ConvTaps {
         }
         let plane = outHeight * ow
         Parallel.forRanges(rows.count) { band in
+            // Each row accumulates in a contiguous buffer (the output's channel planes lie far
+            // apart), then is copied out.
+            let acc = UnsafeMutablePointer<Float>.allocate(capacity: max(1, cout * ow))
+            defer { acc.deallocate() }
             for oy in band.lowerBound + rows.lowerBound..<band.upperBound + rows.lowerBound {
-                let c = out + oy * ow
-                for o in 0..<cout { (c + o * plane).update(repeating: bias[o], count: ow) }
+                for o in 0..<cout { (acc + o * ow).update(repeating: bias[o], count: ow) }
                 for ky in 0..<k {
                     let iy = oy * s - p + ky
                     guard iy >= 0, iy < h else { continue }
                     for kx in 0..<k {
-                        let b = padded + (phase(kx) * inRows + iy - firstRow) * pw + padLeft + offset(kx)
+                        let b = padded + ((phase(kx) * inRows + iy - firstRow) * cin) * pw + padLeft + offset(kx)
                         BLAS.sgemm(m: cout, n: ow, k: cin, a: taps + (ky * k + kx) * cout * cin, lda: cin,
-                                   b: b, ldb: s * inRows * pw, beta: 1, c: c, ldc: plane, chunk: ow, threaded: false)
+                                   b: b, ldb: pw, beta: 1, c: acc, ldc: ow, chunk: ow, threaded: false)
                     }
                 }
+                for o in 0..<cout { (out + o * plane + oy * ow).update(from: acc + o * ow, count: ow) }
             }
         }
     }

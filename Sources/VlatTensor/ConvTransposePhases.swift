@@ -31,7 +31,8 @@ enum ConvTransposePhases {
         let padLeft = phases.map { max(0, $0.taps - 1 - $0.cx) }.max() ?? 0
         let padRight = phases.map { max(0, $0.columns - 1 + $0.cx - (w - 1)) }.max() ?? 0
         let pw = padLeft + w + padRight
-        // The input rows the band reads, zero-padded left and right.
+        // The input rows the band reads, zero-padded left and right: [row][Cin][pw], so that a
+        // tap's operand (one row's channels) is one block, `pw` floats a channel.
         // Output row oy reads input rows (oy + p - ky) / s, ky < k: from ceil((lo + p - k + 1) / s).
         let lowest = rows.lowerBound + p - k + 1
         let firstRow = lowest <= 0 ? 0 : (lowest + s - 1) / s
@@ -42,7 +43,7 @@ enum ConvTransposePhases {
         Parallel.forRanges(cin, minimumPerThread: 8) { channels in
             for c in channels {
                 for r in 0..<inRows {
-                    let d = padded + (c * inRows + r) * pw
+                    let d = padded + (r * cin + c) * pw
                     d.update(repeating: 0, count: padLeft)
                     (d + padLeft).update(from: x + (c * h + firstRow + r) * w, count: w)
                     (d + padLeft + w).update(repeating: 0, count: padRight)
@@ -66,7 +67,7 @@ enum ConvTransposePhases {
                         for u in 0..<ph.taps {
                             let kx = ph.kx0 + s * u
                             BLAS.sgemm(m: cout, n: n, k: cin, a: taps + (ky * k + kx) * cout * cin, lda: cin,
-                                       b: padded + iy * pw + padLeft + ph.cx - u, ldb: inRows * pw,
+                                       b: padded + iy * cin * pw + padLeft + ph.cx - u, ldb: pw,
                                        beta: 1, c: acc, ldc: n, chunk: n, threaded: false)
                         }
                     }
