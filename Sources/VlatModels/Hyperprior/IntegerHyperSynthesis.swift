@@ -7,10 +7,10 @@ import VlatTensor
 /// are the same integers on every machine, whatever BLAS kernels it loads.
 ///
 /// Each layer holds integer weights `W` and biases `b`. With integer input activations `a`,
-/// the accumulator `acc = W * a + b` is computed as a float64 matrix product: weights and
-/// activations are at most `limit` (2^15 - 1) in magnitude and a layer sums at most
-/// `maxTerms` products, so every partial sum is an integer below 2^53 and every float64
-/// addition is exact; the order in which a kernel adds cannot change the result. The next
+/// the accumulator `acc = W * a + b` is an exact integer sum: weights and activations are at
+/// most `limit` (2^15 - 1) in magnitude, so they fit 16 bits, and a layer sums at most
+/// `maxTerms` products, so every sum is below 2^53 (`Int16Product` sums them exactly in 64
+/// bits); the order of the additions cannot change the result. The next
 /// activation is `clamp(round(acc / 2^shift))` (ties up; ReLU layers clamp at 0), in Int64.
 ///
 /// Float weights map to integers at export (`quantize`): each layer's weights get the largest
@@ -111,15 +111,16 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
     public func run(_ input: [Int32], height: Int, width: Int, bandElements: Int = Self.bandElements) -> (values: [Int32], height: Int, width: Int) {
         precondition(input.count == inputChannels * height * width)
         // Activations between layers are integers within `limit`, kept as Int32; the products
-        // are float64 (exact), over bands of rows, so a large image's accumulators are a band's.
-        // The loops share channels among the threads: each writes its own channels' elements,
-        // and every sum is exact, so the result is the same for any thread count.
+        // are exact integer products of 16-bit operands into 64-bit sums (`Int16Product`), over
+        // bands of rows, so a large image's accumulators are a band's. The loops share
+        // channels among the threads: each writes its own channels' elements, and every sum is
+        // exact, so the result is the same for any thread count.
         var a = input.map { Int32(min(max(Int64($0), -Self.limit), Self.limit)) }, h = height, w = width
         for layer in layers {
             let s = layer.spec
             let (oh, ow) = Self.outputSize(s, h, w)
             let plane = oh * ow, k2 = s.kernel * s.kernel
-            let weights = layer.weights.map { Double($0) }
+            let largestWeight = Int(layer.weights.lazy.map { abs($0) }.max() ?? 0), largestActivation = Int(Self.limit)
             var next = [Int32](repeating: 0, count: s.outChannels * plane)
             let half: Int64 = layer.shift > 0 ? 1 << (layer.shift - 1) : 0
             let low: Int64 = layer.relu ? 0 : -Self.limit
@@ -127,51 +128,60 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
             let (ih, iw) = (h, w)
             a.withUnsafeBufferPointer { ap in
             next.withUnsafeMutableBufferPointer { np in
-            weights.withUnsafeBufferPointer { wp in
                 /// Requantizes accumulators `acc[o * stride + offset + p]`, p < count, into output
                 /// positions `first + p` of every channel.
-                func requantize(_ acc: UnsafePointer<Double>, stride: Int, offset: Int, first: Int, count: Int) {
+                func requantize(_ acc: UnsafePointer<Int64>, stride: Int, offset: Int, first: Int, count: Int) {
                     Parallel.forRanges(s.outChannels, minimumPerThread: 4) { outs in
                         for o in outs {
                             let b = bias[o]
                             for p in 0..<count {
-                                let v = (Int64(acc[o * stride + offset + p]) + b + half) >> shift
+                                let v = (acc[o * stride + offset + p] + b + half) >> shift
                                 np[o * plane + first + p] = Int32(min(max(v, low), Self.limit))
                             }
                         }
                     }
                 }
                 if s.kind == .conv {
-                    // im2col, then W [out, in*k*k] x col [in*k*k, rows*ow], in bands of output rows.
-                    let rowElements = s.inChannels * k2 * ow
+                    // im2col, then W [out, in*k*k] x col [in*k*k, rows*ow], in bands of output rows;
+                    // col in pairs of rows (`Int16Product`), a zero row padding an odd depth.
+                    let depth = s.inChannels * k2, kp = (depth + 1) / 2 * 2
+                    let weights = Self.rows(layer.weights, rows: s.outChannels, depth: depth) { o, d in o * depth + d }
+                    let rowElements = depth * ow
                     let bandRows = max(1, min(oh, bandElements / max(1, rowElements)))
-                    let col = UnsafeMutablePointer<Double>.allocate(capacity: rowElements * bandRows)
-                    let acc = UnsafeMutablePointer<Double>.allocate(capacity: s.outChannels * bandRows * ow)
+                    let col = UnsafeMutablePointer<Int16>.allocate(capacity: kp * ow * bandRows)
+                    let acc = UnsafeMutablePointer<Int64>.allocate(capacity: s.outChannels * bandRows * ow)
                     defer { col.deallocate(); acc.deallocate() }
                     for r0 in stride(from: 0, to: oh, by: bandRows) {
-                        let rows = min(bandRows, oh - r0), n = rows * ow
+                        let rows = min(bandRows, oh - r0), n = rows * ow, ldb = 2 * n
+                        if kp > depth { for p in 0..<n { col[(depth / 2) * ldb + 2 * p + 1] = 0 } }
                         Parallel.forRanges(s.inChannels, minimumPerThread: 4) { channels in
                             for c in channels {
                                 for ky in 0..<s.kernel {
                                     for kx in 0..<s.kernel {
-                                        let row = (c * k2 + ky * s.kernel + kx) * n
+                                        let d = c * k2 + ky * s.kernel + kx
+                                        let row = col + (d / 2) * ldb + d % 2
                                         // Output columns whose input column ox * stride - padding + kx is inside.
                                         let (lo, hi) = Self.inside(kx, stride: s.stride, padding: s.padding, input: iw, output: ow)
                                         for oy in r0..<(r0 + rows) {
                                             let iy = oy * s.stride - s.padding + ky
-                                            let dst = col + row + (oy - r0) * ow
-                                            guard iy >= 0 && iy < ih else { dst.update(repeating: 0, count: ow); continue }
+                                            let dst = row + 2 * (oy - r0) * ow
+                                            guard iy >= 0 && iy < ih else {
+                                                for ox in 0..<ow { dst[2 * ox] = 0 }
+                                                continue
+                                            }
                                             let src = ap.baseAddress! + (c * ih + iy) * iw - s.padding + kx
-                                            dst.update(repeating: 0, count: lo)
-                                            for ox in lo..<hi { dst[ox] = Double(src[ox * s.stride]) }
-                                            (dst + hi).update(repeating: 0, count: ow - hi)
+                                            for ox in 0..<lo { dst[2 * ox] = 0 }
+                                            for ox in lo..<hi { dst[2 * ox] = Int16(truncatingIfNeeded: src[ox * s.stride]) }
+                                            for ox in hi..<ow { dst[2 * ox] = 0 }
                                         }
                                     }
                                 }
                             }
                         }
-                        BLAS.dgemm(m: s.outChannels, n: n, k: s.inChannels * k2, a: wp.baseAddress!, lda: s.inChannels * k2,
-                                   b: col, ldb: n, c: acc, ldc: n)
+                        weights.withUnsafeBufferPointer { wp in
+                            Int16Product.multiply(m: s.outChannels, n: n, k: depth, a: wp.baseAddress!, lda: kp, b: col, ldb: ldb,
+                                                  c: acc, ldc: n, largestA: largestWeight, largestB: largestActivation)
+                        }
                         requantize(acc, stride: n, offset: 0, first: r0 * ow, count: n)
                     }
                 } else {
@@ -179,26 +189,31 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
                     // (col2im) into a window of output rows: a band of input rows reaches output rows
                     // [r0 * stride - padding, (r0 + rows - 1) * stride - padding + kernel), and the rows
                     // before the next band's first are final, so they are requantized and the window
-                    // moves on. Every output keeps its terms in the same order as a whole-image pass.
-                    let inPlane = ih * iw
-                    let rowElements = s.outChannels * k2 * iw
+                    // moves on. Every output is an exact sum, the same as a whole-image pass's.
+                    let inPlane = ih * iw, taps = s.outChannels * k2, kp = (s.inChannels + 1) / 2 * 2
+                    let weights = Self.rows(layer.weights, rows: taps, depth: s.inChannels) { r, c in c * taps + r }
+                    let rowElements = taps * iw
                     let bandRows = max(1, min(ih, bandElements / max(1, rowElements)))
                     let windowRows = bandRows * s.stride + s.kernel, window = windowRows * ow
-                    let acc = UnsafeMutablePointer<Double>.allocate(capacity: s.outChannels * window)
+                    let acc = UnsafeMutablePointer<Int64>.allocate(capacity: s.outChannels * window)
                     acc.initialize(repeating: 0, count: s.outChannels * window)
-                    let col = UnsafeMutablePointer<Double>.allocate(capacity: rowElements * bandRows)
-                    let x = UnsafeMutablePointer<Double>.allocate(capacity: s.inChannels * bandRows * iw)
+                    let col = UnsafeMutablePointer<Int64>.allocate(capacity: rowElements * bandRows)
+                    let x = UnsafeMutablePointer<Int16>.allocate(capacity: kp * bandRows * iw)
                     defer { acc.deallocate(); col.deallocate(); x.deallocate() }
                     var base = 0  // the output row at the window's first row
                     for r0 in stride(from: 0, to: ih, by: bandRows) {
-                        let rows = min(bandRows, ih - r0), n = rows * iw
+                        let rows = min(bandRows, ih - r0), n = rows * iw, ldb = 2 * n
+                        if kp > s.inChannels { for p in 0..<n { x[(s.inChannels / 2) * ldb + 2 * p + 1] = 0 } }
                         Parallel.forRanges(s.inChannels, minimumPerThread: 4) { channels in
                             for c in channels {
-                                for p in 0..<n { x[c * n + p] = Double(ap[c * inPlane + r0 * iw + p]) }
+                                let dst = x + (c / 2) * ldb + c % 2, src = ap.baseAddress! + c * inPlane + r0 * iw
+                                for p in 0..<n { dst[2 * p] = Int16(truncatingIfNeeded: src[p]) }
                             }
                         }
-                        BLAS.dgemm(transposeA: true, m: s.outChannels * k2, n: n, k: s.inChannels, a: wp.baseAddress!,
-                                   lda: s.outChannels * k2, b: x, ldb: n, c: col, ldc: n)
+                        weights.withUnsafeBufferPointer { wp in
+                            Int16Product.multiply(m: taps, n: n, k: s.inChannels, a: wp.baseAddress!, lda: kp, b: x, ldb: ldb,
+                                                  c: col, ldc: n, largestA: largestWeight, largestB: largestActivation)
+                        }
                         let windowBase = base
                         Parallel.forRanges(s.outChannels, minimumPerThread: 4) { outs in
                             for o in outs {
@@ -234,12 +249,22 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
                 }
             }
             }
-            }
             a = next
             h = oh
             w = ow
         }
         return (a, h, w)
+    }
+
+    /// A layer's weights as `rows` rows of `depth` 16-bit integers, each padded with a zero to
+    /// an even length (`Int16Product`'s A); `index(r, d)` is the weight's place in `weights`.
+    static func rows(_ weights: [Int32], rows: Int, depth: Int, index: (Int, Int) -> Int) -> [Int16] {
+        let kp = (depth + 1) / 2 * 2
+        var out = [Int16](repeating: 0, count: rows * kp)
+        for r in 0..<rows {
+            for d in 0..<depth { out[r * kp + d] = Int16(truncatingIfNeeded: weights[index(r, d)]) }
+        }
+        return out
     }
 
     /// The indices `j` in `lo..<hi` (within `0..<output`) for which `j * stride - padding + k`
