@@ -82,6 +82,9 @@ public enum Im2Col {
         }
     }
 
+    /// `a / b` rounded towards minus infinity (b > 0).
+    static func floorDivide(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
+
     /// Adds the column matrix back into an image (the adjoint of `im2col`): `x += col2im(col)`.
     ///
     /// Each element of `x` receives its terms in the order of the column matrix's positions
@@ -100,16 +103,24 @@ public enum Im2Col {
         // Element ix takes the kx with (ix + p - kx) divisible by s, at ox = (ix + p - kx) / s;
         // in [first, last) every such kx has 0 <= ox < ow, so only the ends check.
         let first = min(w, max(0, k - 1 - p)), last = max(first, min(w, s * ow - p))
-        Parallel.forRanges(g.channels, minimumPerThread: 2) { channels in
-            for c in channels {
-                let plane = x + c * h * w
-                for oy in band {
-                    for ky in 0..<k {
-                        let iy = oy * s - p + ky
-                        if iy < 0 || iy >= h { continue }
+        // The image rows the band reaches; the threads share (channel, row) pairs, so that an
+        // image of few channels (a synthesis' last layer: 3) still keeps every thread busy. Each
+        // row takes its terms from the band's rows oy in ascending order, as the whole pass does.
+        let firstRow = max(0, band.lowerBound * s - p), endRow = min(h, (band.upperBound - 1) * s - p + k)
+        let rowCount = max(0, endRow - firstRow)
+        Parallel.forRanges(g.channels * rowCount, minimumPerThread: 4) { units in
+            for u in units {
+                let c = u / rowCount, iy = firstRow + u % rowCount
+                // oy reaches iy through ky = iy + p - oy * s, 0 <= ky < k.
+                let lowest = max(band.lowerBound, -Self.floorDivide(-(iy + p - k + 1), s))
+                let highest = min(band.upperBound - 1, Self.floorDivide(iy + p, s))
+                guard lowest <= highest else { continue }
+                for oy in lowest...highest {
+                    do {
+                        let ky = iy + p - oy * s
                         // src[kx][ox]: the terms of kernel column kx at output column ox.
                         let src = col + (c * k + ky) * k * positions + (oy - band.lowerBound) * ow
-                        let dst = plane + iy * w
+                        let dst = x + c * h * w + iy * w
                         @inline(__always) func edge(_ ix: Int) {
                             var acc = dst[ix]
                             var kx = (ix + p) % s

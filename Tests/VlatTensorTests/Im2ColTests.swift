@@ -64,4 +64,35 @@ struct Im2ColTests {
         col.withUnsafeBufferPointer { cp in got.withUnsafeMutableBufferPointer { Im2Col.col2im(cp.baseAddress!, g, $0.baseAddress!) } }
         #expect(zip(got, want).filter { $0.0.bitPattern != $0.1.bitPattern }.count == 0)
     }
+
+    /// Bands of output rows, processed in order (what inference does), add the same terms in
+    /// the same order as the whole pass, on one thread or two (the threads share the image rows
+    /// when there are few channels).
+    @Test(arguments: cases)
+    func col2imInBandsEqualsTheWholePass(c: (Int, Int, Int, Int, Int, Int)) {
+        let g = ConvGeometry(channels: c.0, height: c.1, width: c.2, kernel: c.3, stride: c.4, padding: c.5)
+        var r = SeededGenerator(seed: 23)
+        let col = (0..<(g.patchSize * g.positions)).map { _ in r.uniform() }
+        let start = (0..<(g.channels * g.height * g.width)).map { _ in r.uniform() }
+        var whole = start
+        col.withUnsafeBufferPointer { cp in whole.withUnsafeMutableBufferPointer { Im2Col.col2im(cp.baseAddress!, g, $0.baseAddress!) } }
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        for threads in [1, 2] {
+            Parallel.threads = threads
+            for bandRows in [1, 2, 3] {
+                var banded = start
+                for first in stride(from: 0, to: g.outHeight, by: bandRows) {
+                    let rows = first..<min(g.outHeight, first + bandRows)
+                    // A band's column matrix: its rows' positions of every (channel, ky, kx).
+                    var band: [Float] = []
+                    for t in 0..<g.patchSize { band += col[(t * g.positions + rows.lowerBound * g.outWidth)..<(t * g.positions + rows.upperBound * g.outWidth)] }
+                    band.withUnsafeBufferPointer { cp in
+                        banded.withUnsafeMutableBufferPointer { Im2Col.col2im(cp.baseAddress!, g, $0.baseAddress!, rows: rows) }
+                    }
+                }
+                #expect(zip(banded, whole).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(threads) threads, bands of \(bandRows)")
+            }
+        }
+    }
 }
