@@ -206,11 +206,18 @@ public enum HyperpriorCoding {
             precondition(refined.count == latent.count)
             targets = refined
         }
+        let target = targets?.data ?? gainedLatent().data
         let symbols = try chooseInCodingOrder(&conditions, model: model, height: h, width: w) { i, mean in
-            let k = (Double(targets?.data[i] ?? gained(i)) - mean).rounded()
+            let k = (Double(target[i]) - mean).rounded()
             guard let s = Int32(exactly: k) else { throw CodecError.notACodecModel("the model produced a non-finite or out-of-range latent") }
-            latent.data[i] = Float((k + mean) / gains[i / plane])
             return s
+        }
+        // The dequantized latent: each symbol plus the mean it was coded with (final once chosen).
+        latent.data.withUnsafeMutableBufferPointer { out in
+            for c in 0..<m {
+                let g = gains[c]
+                for i in (c * plane)..<((c + 1) * plane) { out[i] = Float((Double(symbols[i]) + conditions.mean(i)) / g) }
+            }
         }
         var payload: [UInt8] = [UInt8(levelCode & 0xFF), UInt8(levelCode >> 8)]
         payload += littleEndian(zBytes.count) + zBytes
