@@ -181,7 +181,7 @@ public struct BandedInference {
     /// `a`'s rows then `b`'s, plane by plane (`[N, C, H, W]`, the same N, C and W).
     static func concatenateRows(_ a: Tensor, _ b: Tensor) -> Tensor {
         precondition(a.n == b.n && a.c == b.c && a.w == b.w)
-        var out = Tensor(zeros: [a.n, a.c, a.h + b.h, a.w])
+        var out = Tensor(uninitialized: [a.n, a.c, a.h + b.h, a.w])
         let (pa, pb) = (a.h * a.w, b.h * b.w)
         a.data.withUnsafeBufferPointer { sa in
             b.data.withUnsafeBufferPointer { sb in
@@ -199,7 +199,7 @@ public struct BandedInference {
     /// Rows `r` of every plane of `t` (`[N, C, H, W]`).
     public static func rows(_ t: Tensor, _ r: Range<Int>) -> Tensor {
         precondition(r.lowerBound >= 0 && r.upperBound <= t.h)
-        var out = Tensor(zeros: [t.n, t.c, r.count, t.w])
+        var out = Tensor(uninitialized: [t.n, t.c, r.count, t.w])
         let planeIn = t.h * t.w, planeOut = r.count * t.w
         t.data.withUnsafeBufferPointer { src in
             out.data.withUnsafeMutableBufferPointer { dst in

@@ -89,7 +89,7 @@ public final class Conv2d: Layer {
     /// values `LeakyReLU(slope: slope).forward(forward(x, training: false), training: false)` gives.
     public func forward(_ x: Tensor, activationSlope slope: Float) -> Tensor {
         precondition(inferenceDirect && x.shape.count == 4 && x.c == inChannels, "Conv2d.forward(_:activationSlope:) is for the direct path")
-        var y = Tensor(zeros: [x.n, outChannels, x.h, x.w])
+        var y = Tensor(uninitialized: [x.n, outChannels, x.h, x.w])  // every output written
         forwardDirect(x, into: &y, activationSlope: slope)
         input = nil
         columns = nil
@@ -126,7 +126,8 @@ public final class Conv2d: Layer {
         precondition(x.shape.count == 4 && x.c == inChannels, "Conv2d expects [N, \(inChannels), H, W], got \(x.shape)")
         let g = geometry(x)
         precondition(g.outHeight > 0 && g.outWidth > 0, "Conv2d input \(x.h)x\(x.w) is smaller than the kernel")
-        var y = Tensor(zeros: [x.n, outChannels, g.outHeight, g.outWidth])
+        // Every path writes every output (the column path starts each from its bias).
+        var y = Tensor(uninitialized: [x.n, outChannels, g.outHeight, g.outWidth])
         if !training && inferenceDirect {
             forwardDirect(x, into: &y)
             input = nil

@@ -54,7 +54,8 @@ public final class ConvTranspose2d: Layer {
         precondition(x.shape.count == 4 && x.c == inChannels, "ConvTranspose2d expects [N, \(inChannels), H, W], got \(x.shape)")
         let g = geometry(x)
         precondition(g.outHeight == x.h && g.outWidth == x.w, "ConvTranspose2d geometry mismatch")
-        var y = Tensor(zeros: [x.n, outChannels, g.height, g.width])
+        // Both paths write every output (the column path starts each plane from its bias).
+        var y = Tensor(uninitialized: [x.n, outChannels, g.height, g.width])
         if !training && inferenceByPhases {
             forwardByPhases(x, into: &y)
             input = nil

@@ -106,7 +106,7 @@ public final class GDN: Layer {
         let chunksPerImage = (x.h + rowsPerChunk - 1) / rowsPerChunk
         let betaEff = beta.value.data.map { GDN.effective($0, bound: GDN.betaBound) }
         let gammaEff = gamma.value.data.map { GDN.effective($0, bound: GDN.gammaBound) }
-        var y = Tensor(zeros: x.shape)
+        var y = Tensor(uninitialized: x.shape)  // every chunk's every channel is written
         let inverse = self.inverse, channels = self.channels
         x.data.withUnsafeBufferPointer { xp in
             y.data.withUnsafeMutableBufferPointer { yp in

@@ -17,6 +17,13 @@ public struct Tensor: Sendable, Equatable {
         self.init(shape: shape, data: [Float](repeating: 0, count: shape.reduce(1, *)))
     }
 
+    /// A tensor whose every element the caller writes before any is read: for a layer's output
+    /// that its pass fills whole, skipping a zero-fill (and, for a large output, a second sweep
+    /// of fresh pages).
+    public init(uninitialized shape: [Int]) {
+        self.init(shape: shape, data: [Float](uninitializedCount: shape.reduce(1, *)) { _ in })
+    }
+
     public var count: Int { data.count }
     /// For NCHW tensors.
     public var n: Int { shape[0] }
@@ -55,8 +62,13 @@ public struct Tensor: Sendable, Equatable {
 extension Array where Element == Float {
     /// `count` floats that `body` writes, every one of them, with no zero-fill first: for the
     /// large scratch buffers (column matrices, products with beta 0) a pass overwrites whole.
+    /// Debug builds (the tests) fill the buffer with NaN first, so that an element a pass fails
+    /// to write shows up in every result that reads it.
     public init(uninitializedCount count: Int, _ body: (UnsafeMutableBufferPointer<Float>) -> Void) {
         self.init(unsafeUninitializedCapacity: count) { buffer, initialized in
+            #if DEBUG
+            buffer.initialize(repeating: .nan)
+            #endif
             body(buffer)
             initialized = count
         }
