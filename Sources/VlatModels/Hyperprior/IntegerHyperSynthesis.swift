@@ -145,7 +145,7 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
                     // im2col, then W [out, in*k*k] x col [in*k*k, rows*ow], in bands of output rows;
                     // col in pairs of rows (`Int16Product`), a zero row padding an odd depth.
                     let depth = s.inChannels * k2, kp = (depth + 1) / 2 * 2
-                    let weights = Self.rows(layer.weights, rows: s.outChannels, depth: depth) { o, d in o * depth + d }
+                    let weights = Self.packedWeights(layer.weights, rows: s.outChannels, depth: depth) { o, d in o * depth + d }
                     let rowElements = depth * ow
                     let bandRows = max(1, min(oh, bandElements / max(1, rowElements)))
                     let col = UnsafeMutablePointer<Int16>.allocate(capacity: kp * ow * bandRows)
@@ -191,7 +191,7 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
                     // before the next band's first are final, so they are requantized and the window
                     // moves on. Every output is an exact sum, the same as a whole-image pass's.
                     let inPlane = ih * iw, taps = s.outChannels * k2, kp = (s.inChannels + 1) / 2 * 2
-                    let weights = Self.rows(layer.weights, rows: taps, depth: s.inChannels) { r, c in c * taps + r }
+                    let weights = Self.packedWeights(layer.weights, rows: taps, depth: s.inChannels) { r, c in c * taps + r }
                     let rowElements = taps * iw
                     let bandRows = max(1, min(ih, bandElements / max(1, rowElements)))
                     let windowRows = bandRows * s.stride + s.kernel, window = windowRows * ow
@@ -258,7 +258,7 @@ public struct IntegerHyperSynthesis: Sendable, Equatable {
 
     /// A layer's weights as `rows` rows of `depth` 16-bit integers, each padded with a zero to
     /// an even length (`Int16Product`'s A); `index(r, d)` is the weight's place in `weights`.
-    static func rows(_ weights: [Int32], rows: Int, depth: Int, index: (Int, Int) -> Int) -> [Int16] {
+    static func packedWeights(_ weights: [Int32], rows: Int, depth: Int, index: (Int, Int) -> Int) -> [Int16] {
         let kp = (depth + 1) / 2 * 2
         var out = [Int16](repeating: 0, count: rows * kp)
         for r in 0..<rows {
