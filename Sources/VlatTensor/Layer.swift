@@ -50,15 +50,29 @@ public final class Parameter {
 
     /// Adds, for each of `channels` planes of `plane` values at `dy`, the plane's sum into
     /// `grad[channel]`: the gradient of a per-channel bias.
-    /// Each plane is summed in order by one thread (the threads share the channels).
+    /// Each plane is summed by one thread (the threads share the channels), in a fixed order
+    /// that depends only on `plane` (`planeSum`).
     static func accumulateBiasGradient(_ dy: UnsafePointer<Float>, channels: Int, plane: Int, into grad: UnsafeMutableBufferPointer<Float>) {
         Parallel.forRanges(channels, minimumPerThread: max(1, (1 << 15) / max(1, plane))) { range in
-            for o in range {
-                var s: Float = 0
-                for i in 0..<plane { s += dy[o * plane + i] }
-                grad[o] += s
-            }
+            for o in range { grad[o] += planeSum(dy + o * plane, count: plane) }
         }
+    }
+
+    /// The sum of `count` floats in a fixed order: sixteen running sums (element i into sum
+    /// i mod 16, two 8-lane vectors: a single running sum waits on each addition), added
+    /// pairwise at the end, then the last `count mod 16` elements in order.
+    static func planeSum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        var a = SIMD8<Float>(), b = SIMD8<Float>()
+        var i = 0
+        while i + 16 <= count {
+            a += UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            b += UnsafeRawPointer(x + i + 8).loadUnaligned(as: SIMD8<Float>.self)
+            i += 16
+        }
+        let c = a + b, d = c.lowHalf + c.highHalf, e = d.lowHalf + d.highHalf
+        var s = e[0] + e[1]
+        while i < count { s += x[i]; i += 1 }
+        return s
     }
 
     public func zeroGrad() {
