@@ -41,12 +41,17 @@ struct Im2ColTests {
 
     /// col2im adds each element's terms in the order (oy, ky, kx) it documents, so a plain loop
     /// in that order gives the same floats, bit for bit.
+    /// A case's geometry, a random column matrix and a random image to add it into.
+    static func col2imOperands(_ c: (Int, Int, Int, Int, Int, Int), seed: UInt64) -> (g: ConvGeometry, col: [Float], start: [Float]) {
+        let g = ConvGeometry(channels: c.0, height: c.1, width: c.2, kernel: c.3, stride: c.4, padding: c.5)
+        var r = SeededGenerator(seed: seed)
+        let col = (0..<(g.patchSize * g.positions)).map { _ in r.uniform() }
+        return (g, col, (0..<(g.channels * g.height * g.width)).map { _ in r.uniform() })
+    }
+
     @Test(arguments: cases)
     func col2imAddsInOrder(c: (Int, Int, Int, Int, Int, Int)) {
-        let g = ConvGeometry(channels: c.0, height: c.1, width: c.2, kernel: c.3, stride: c.4, padding: c.5)
-        var r = SeededGenerator(seed: 22)
-        let col = (0..<(g.patchSize * g.positions)).map { _ in r.uniform() }
-        let start = (0..<(g.channels * g.height * g.width)).map { _ in r.uniform() }
+        let (g, col, start) = Self.col2imOperands(c, seed: 22)
         var want = start
         for ch in 0..<g.channels {
             for oy in 0..<g.outHeight {
@@ -70,10 +75,7 @@ struct Im2ColTests {
     /// when there are few channels).
     @Test(arguments: cases)
     func col2imInBandsEqualsTheWholePass(c: (Int, Int, Int, Int, Int, Int)) {
-        let g = ConvGeometry(channels: c.0, height: c.1, width: c.2, kernel: c.3, stride: c.4, padding: c.5)
-        var r = SeededGenerator(seed: 23)
-        let col = (0..<(g.patchSize * g.positions)).map { _ in r.uniform() }
-        let start = (0..<(g.channels * g.height * g.width)).map { _ in r.uniform() }
+        let (g, col, start) = Self.col2imOperands(c, seed: 23)
         var whole = start
         col.withUnsafeBufferPointer { cp in whole.withUnsafeMutableBufferPointer { Im2Col.col2im(cp.baseAddress!, g, $0.baseAddress!) } }
         let saved = Parallel.threads
