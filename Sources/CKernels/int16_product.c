@@ -6,8 +6,10 @@
 // added into 32 bits), adds `partial_pairs` such pair sums in 32 bits, then widens them into the
 // 64-bit sums. The caller picks `partial_pairs` so that no 32-bit partial can overflow (from the
 // operands' largest magnitudes); every step is then exact integer arithmetic, so the result is
-// the exact sum whatever the order or path, and the scalar path gives the same integers.
+// the exact sum whatever the order or path, and the portable path gives the same integers.
 #include "ckernels.h"
+#include <stdlib.h>
+#include <string.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -16,18 +18,43 @@
 #define ROWS 4
 #define COLUMNS 16
 
-static void product_scalar(int m, int n, int kp, const int16_t *a, int lda, const int16_t *b, int ldb, int64_t *c, int ldc,
-                           int col_begin) {
+// Columns col_begin ..< n: per row, sums of `partial_pairs` pairs in 32 bits (a loop over the
+// columns that compilers vectorize), added into 64. Without the buffers, every product in 64.
+static void product_portable(int m, int n, int kp, const int16_t *a, int lda, const int16_t *b, int ldb, int64_t *c, int ldc,
+                             int col_begin, int partial_pairs) {
+    int width = n - col_begin, pairs = kp / 2;
+    if (width <= 0) return;
+    if (partial_pairs < 1) partial_pairs = 1;
+    int32_t *part = malloc(sizeof(int32_t) * (size_t)width);
+    int64_t *sum = malloc(sizeof(int64_t) * (size_t)width);
     for (int r = 0; r < m; r++) {
-        for (int p = col_begin; p < n; p++) {
-            int64_t sum = 0;
-            for (int j = 0; j < kp / 2; j++) {
-                const int16_t *ap = a + (size_t)r * lda + 2 * j, *bp = b + (size_t)j * ldb + 2 * p;
-                sum += (int64_t)ap[0] * bp[0] + (int64_t)ap[1] * bp[1];
+        const int16_t *ar = a + (size_t)r * lda;
+        if (!part || !sum) {
+            for (int p = col_begin; p < n; p++) {
+                int64_t total = 0;
+                for (int j = 0; j < pairs; j++) {
+                    const int16_t *bp = b + (size_t)j * ldb + 2 * p;
+                    total += (int64_t)ar[2 * j] * bp[0] + (int64_t)ar[2 * j + 1] * bp[1];
+                }
+                c[(size_t)r * ldc + p] = total;
             }
-            c[(size_t)r * ldc + p] = sum;
+            continue;
         }
+        memset(sum, 0, sizeof(int64_t) * (size_t)width);
+        for (int j0 = 0; j0 < pairs; j0 += partial_pairs) {
+            int j1 = j0 + partial_pairs < pairs ? j0 + partial_pairs : pairs;
+            memset(part, 0, sizeof(int32_t) * (size_t)width);
+            for (int j = j0; j < j1; j++) {
+                int32_t a0 = ar[2 * j], a1 = ar[2 * j + 1];
+                const int16_t *bp = b + (size_t)j * ldb + 2 * col_begin;
+                for (int q = 0; q < width; q++) part[q] += a0 * bp[2 * q] + a1 * bp[2 * q + 1];
+            }
+            for (int q = 0; q < width; q++) sum[q] += part[q];
+        }
+        for (int q = 0; q < width; q++) c[(size_t)r * ldc + col_begin + q] = sum[q];
     }
+    free(part);
+    free(sum);
 }
 
 #if defined(__x86_64__)
@@ -79,11 +106,13 @@ static int product_avx2(int m, int n, int kp, const int16_t *a, int lda, const i
 #endif
 
 void vlat_int16_product(int m, int n, int kp, const int16_t *a, int lda, const int16_t *b, int ldb, int64_t *c, int ldc,
-                        int partial_pairs) {
+                        int partial_pairs, int vector) {
     if (m <= 0 || n <= 0) return;
     int from = 0;
 #if defined(__x86_64__)
-    if (partial_pairs >= 1 && __builtin_cpu_supports("avx2")) from = product_avx2(m, n, kp, a, lda, b, ldb, c, ldc, partial_pairs);
+    if (vector && partial_pairs >= 1 && __builtin_cpu_supports("avx2")) from = product_avx2(m, n, kp, a, lda, b, ldb, c, ldc, partial_pairs);
+#else
+    (void)vector;
 #endif
-    product_scalar(m, n, kp, a, lda, b, ldb, c, ldc, from);
+    product_portable(m, n, kp, a, lda, b, ldb, c, ldc, from, partial_pairs);
 }

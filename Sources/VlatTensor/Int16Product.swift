@@ -28,9 +28,10 @@ public enum Int16Product {
     /// `c[r * ldc + p] = sum_k A[r][k] * B[k][p]` for `r < m`, `p < n`. `largestA` and `largestB`
     /// bound the operands' magnitudes (each at most 32767: -32768 is not allowed), which set
     /// how many products may be summed in 32 bits. The threads share the columns.
+    /// `portable` keeps to the loop every CPU runs (the tests compare it with the vector path).
     public static func multiply(m: Int, n: Int, k: Int, a: UnsafePointer<Int16>, lda: Int,
                                 b: UnsafePointer<Int16>, ldb: Int, c: UnsafeMutablePointer<Int64>, ldc: Int,
-                                largestA: Int, largestB: Int, threaded: Bool = true) {
+                                largestA: Int, largestB: Int, threaded: Bool = true, portable: Bool = false) {
         precondition(largestA <= Int(Int16.max) && largestB <= Int(Int16.max), "operands must be within +-32767")
         guard m > 0, n > 0 else { return }
         let kp = (k + 1) / 2 * 2, partial = partialPairs(largestA: largestA, largestB: largestB)
@@ -39,7 +40,7 @@ public enum Int16Product {
         func run(_ range: Range<Int>) {
             let first = range.lowerBound * 16, last = min(n, range.upperBound * 16)
             vlat_int16_product(Int32(m), Int32(last - first), Int32(kp), a, Int32(lda), b + 2 * first, Int32(ldb),
-                               c + first, Int32(ldc), partial)
+                               c + first, Int32(ldc), partial, portable ? 0 : 1)
         }
         if threaded {
             // At least ~64k multiply-adds a thread: a thread hop costs microseconds.
@@ -51,12 +52,12 @@ public enum Int16Product {
 
     /// `multiply` on arrays (B in pairs of rows, as there).
     public static func multiply(m: Int, n: Int, k: Int, a: [Int16], lda: Int, b: [Int16], ldb: Int,
-                                c: inout [Int64], ldc: Int, largestA: Int, largestB: Int) {
+                                c: inout [Int64], ldc: Int, largestA: Int, largestB: Int, portable: Bool = false) {
         a.withUnsafeBufferPointer { ap in
             b.withUnsafeBufferPointer { bp in
                 c.withUnsafeMutableBufferPointer { cp in
                     multiply(m: m, n: n, k: k, a: ap.baseAddress!, lda: lda, b: bp.baseAddress!, ldb: ldb, c: cp.baseAddress!,
-                             ldc: ldc, largestA: largestA, largestB: largestB)
+                             ldc: ldc, largestA: largestA, largestB: largestB, portable: portable)
                 }
             }
         }

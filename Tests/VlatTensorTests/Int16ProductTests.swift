@@ -38,10 +38,10 @@ struct Int16ProductTests {
             return c
         }
 
-        func product(largestA: Int, largestB: Int) -> [Int64] {
+        func product(largestA: Int, largestB: Int, portable: Bool = false) -> [Int64] {
             var c = [Int64](repeating: -1, count: m * n)
             Int16Product.multiply(m: m, n: n, k: k, a: a, lda: lda, b: pairs, ldb: ldb, c: &c, ldc: n,
-                                  largestA: largestA, largestB: largestB)
+                                  largestA: largestA, largestB: largestB, portable: portable)
             return c
         }
     }
@@ -53,6 +53,8 @@ struct Int16ProductTests {
     func equalsTheDefinition(shape: (m: Int, n: Int, k: Int), largest: Int) {
         let x = Operands(m: shape.m, n: shape.n, k: shape.k, seed: UInt64(shape.k * 31 + largest), largest: largest)
         #expect(x.product(largestA: largest, largestB: largest) == x.reference)
+        // The loop CPUs without the vector path run.
+        #expect(x.product(largestA: largest, largestB: largest, portable: true) == x.reference)
     }
 
     /// With bounds that allow no more than one pair a partial, and with bounds that allow the
@@ -62,6 +64,8 @@ struct Int16ProductTests {
         let reference = x.reference
         #expect(x.product(largestA: 32767, largestB: 32767) == reference)
         #expect(x.product(largestA: 100, largestB: 100) == reference)
+        #expect(x.product(largestA: 32767, largestB: 32767, portable: true) == reference)
+        #expect(x.product(largestA: 100, largestB: 100, portable: true) == reference)
     }
 
     @Test func theThreadsShareColumnsWithoutChangingThem() {

@@ -29,9 +29,10 @@ int vlat_conv3x3_direct(const float *x, int cin, int h, int w, const float *wt, 
 /// stored in pairs of rows: B[k][p] at b[(k / 2) * ldb + 2 * p + k % 2] (kp even; pad with a zero
 /// row). Sums of `partial_pairs` pairs of products are formed in 32 bits before they are added
 /// into 64: the caller keeps partial_pairs * 2 * max|a| * max|b| below 2^31 (and no operand is
-/// -32768), so that every result is the exact sum, whatever path the CPU takes.
+/// -32768), so that every result is the exact sum, whatever path the CPU takes. vector = 0
+/// keeps to the portable loop (for tests of it).
 void vlat_int16_product(int m, int n, int kp, const int16_t *a, int lda, const int16_t *b, int ldb, int64_t *c, int ldc,
-                        int partial_pairs);
+                        int partial_pairs, int vector);
 
 /// SHA-256's compression of `blocks` 64-byte blocks at `data` into `state` (FIPS 180-4) with the
 /// CPU's SHA extensions. Returns 1, or 0 without touching `state` when the CPU has none (the
