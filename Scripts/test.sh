@@ -7,6 +7,6 @@ cd "$(dirname "$0")/.."
 Scripts/install-deps.sh --tests
 swift build --build-tests
 swift test --skip-build "$@"
-# A package that depends on vlat as the README says, built and run against this checkout.
+# A package that depends on vlat as docs/SWIFT.md says, built and run against this checkout.
 swift build --package-path Examples/Consumer
 Examples/Consumer/.build/debug/Consumer Corpus/photos/chelsea.png

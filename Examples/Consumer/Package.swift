@@ -1,5 +1,5 @@
 // swift-tools-version: 6.1
-// A package that uses vlat as a library, as the README's "Using vlat from Swift" shows: it
+// A package that uses vlat as a library, as docs/SWIFT.md shows: it
 // depends on the `VlatCodec` product only (compress, decompress, denoise; no training or
 // benchmarking). Scripts/test.sh builds and runs it, so the dependency line keeps working.
 import PackageDescription

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import Vlat
 
-/// The README's "Using vlat from Swift" example, through the one import users write.
+/// The "Using vlat from Swift" example (docs/SWIFT.md), through the one import users write.
 @Suite("import Vlat")
 struct UmbrellaTests {
     @Test func theReadmeExampleRunsThroughOneImport() throws {
