@@ -37,6 +37,8 @@
 #   TAIL_CHANNELS  channels of the full-resolution tail after the synthesis (`--tail-channels`;
 #          default 16, as the package's model has since phase 24; 0 for none); a fresh start from
 #          a model without one adds it as the identity
+#   CROP   training crop size (default 192; validation crops stay 256 wide, so runs with different
+#          crops are judged on the same crops); BATCH  crops a step (default 8)
 #   PRIOR_ONLY  set to 1 to train only the entropy model (hyper-transforms, z prior, context) on
 #          the frozen transforms: several times faster a step, for a context's first steps
 #   SYNTHESIS_ONLY  set to 1 to train only the synthesis, on the frozen analysis' and entropy
@@ -57,7 +59,7 @@ swift build -c release >&2
 # A copy of the binary, so that rebuilding during the run does not replace it under the trainer.
 cp "$(swift build -c release --show-bin-path)/vlat" "$run/vlat"
 common=(--objective hyperprior --level-modulation --data ../shared/corpus/train --data ../shared/corpus/cid22-train
-        --channels 96 --latent-channels "${LATENT:-128}" --hyper-channels 96 --crop 192 --batch 8
+        --channels 96 --latent-channels "${LATENT:-128}" --hyper-channels 96 --crop "${CROP:-192}" --batch "${BATCH:-8}"
         --lr-schedule constant --val-every 500 --checkpoint-every 100 --threads 2
         --steps "${STEPS:-200000}" --out "$run/hp.vlatmodel")
 kernels=(env -u OPENBLAS_CORETYPE)
