@@ -5,8 +5,10 @@
 //   swift build -c release --product CodecBench
 //   .build/release/CodecBench speed [--images DIR] [--quality N] [--jpeg-quality Q] [--repeats R] [--out DIR]
 //   .build/release/CodecBench speed-vs --baseline-model-dir DIR [--images DIR] [--quality N] [--repeats R] [--out DIR]
+//                             [--analysis float32|bfloat16] [--baseline-analysis float32|bfloat16]
 //     (in-process encode and decode times of two models at the same quality, alternating image by
-//     image, so that their ratio is from one run: the installed model against DIR's)
+//     image, so that their ratio is from one run: the installed model against DIR's; each model's
+//     analysis in the arithmetic named, default the codec's)
 //   .build/release/CodecBench picture [--image FILE] [--bpp 0.25] [--crop X,Y,W,H] [--zoom Z] [--out DIR]
 //     (vlat at its level closest to --bpp, JPEG and WebP matched to the rate vlat reached)
 //   .build/release/CodecBench restore-picture --denoiser MODEL [--images DIR] [--count N] [--out DIR]
@@ -21,7 +23,7 @@
 //     images, instead of at the interval's centre: PSNR of the synthesis both ways)
 //   .build/release/CodecBench png-levels [--images DIR] [--repeats R] [--out DIR]
 //     (the decoded PNG's size and write time at each zlib level and row filter, on vlat's decoded images)
-//   .build/release/CodecBench stages [--images DIR] [--quality Q] [--repeats R] [--out DIR]
+//   .build/release/CodecBench stages [--images DIR] [--quality Q] [--repeats R] [--out DIR] [--analysis float32|bfloat16]
 //     (the hyperprior's encode and decode stage by stage, and its layers one by one, against the
 //     same-run sgemm rate: where the time goes)
 //   .build/release/CodecBench ceiling [--model FILE] [--images DIR] [--out DIR]
@@ -69,11 +71,23 @@ BLASKernelSelection.reexecIfKernelsMismatchCPU()
 let args = Array(CommandLine.arguments.dropFirst())
 func option(_ name: String) -> String? { args.firstIndex(of: name).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } }
 
+/// A hyperprior model's analysis arithmetic from option `name` (unchanged without it); its
+/// effective value for reports.
+@discardableResult
+func applyAnalysis(_ name: String, to model: CodecModel) -> InferencePrecision? {
+    guard let hyper = model.hyperprior else { return nil }
+    if let value = option(name) {
+        guard let precision = InferencePrecision(rawValue: value) else { fail("\(name) takes \(InferencePrecision.allCases.map(\.rawValue).joined(separator: " or "))") }
+        hyper.analysisPrecision = precision
+    }
+    return hyper.analysisPrecision.effective
+}
+
 /// Each mode's options (all take a value). Anything else is refused before any work starts, so
 /// a mistyped option or `--help` cannot run a long benchmark with the defaults.
 let modeOptions: [String: Set<String>] = [
     "speed": ["--images", "--quality", "--jpeg-quality", "--repeats", "--out", "--model-dir"],
-    "speed-vs": ["--images", "--quality", "--baseline-model-dir", "--repeats", "--out", "--model-dir"],
+    "speed-vs": ["--images", "--quality", "--baseline-model-dir", "--repeats", "--out", "--model-dir", "--analysis", "--baseline-analysis"],
     "picture": ["--image", "--bpp", "--crop", "--zoom", "--out", "--model-dir"],
     "restore-picture": ["--denoiser", "--images", "--count", "--out", "--model-dir"],
     "prior-fit": ["--images", "--out", "--model-dir"],
@@ -83,7 +97,7 @@ let modeOptions: [String: Set<String>] = [
     "ceiling-optimized": ["--model", "--images", "--out", "--model-dir", "--level", "--steps", "--lr"],
     "channels": ["--model", "--images", "--out", "--model-dir"],
     "detail": ["--model", "--images", "--levels", "--steps", "--roundings", "--trims", "--out", "--model-dir"],
-    "stages": ["--images", "--quality", "--repeats", "--out", "--model-dir"],
+    "stages": ["--images", "--quality", "--repeats", "--out", "--model-dir", "--analysis"],
     "y-tables": ["--model", "--images", "--fit", "--fit-count", "--out", "--model-dir"],
     "latent-offsets": ["--model", "--images", "--fit", "--fit-count", "--levels", "--out", "--model-dir"],
 ]
@@ -266,6 +280,7 @@ if args.first == "speed-vs" {
         models = [((try registry.entry(quality: quality).path as NSString).lastPathComponent, try registry.model(quality: quality)),
                   ((try baselineRegistry.entry(quality: quality).path as NSString).lastPathComponent, try baselineRegistry.model(quality: quality))]
     } catch { fail("\(error)") }
+    let precisions = [applyAnalysis("--analysis", to: models[0].model), applyAnalysis("--baseline-analysis", to: models[1].model)]
     // times[model][0 encode, 1 decode][image]
     var times = [[[Double]]](repeating: [[], []], count: 2)
     for (i, path) in paths.enumerated() {
@@ -285,7 +300,11 @@ if args.first == "speed-vs" {
     var md = "# Two models' speed, in one run\n\nCommand: `\(blasChoice)\(command)`\n\n"
     md += "\(paths.count) images from `\(folder)`, quality \(quality); each image encoded and decoded \(repeats) times by both models in turn "
     md += "(in-process, models loaded, 2 threads, OpenBLAS kernels \(BLAS.kernelName)). Times: median over images of each image's median; "
-    md += "*ratio*: the median over images of the per-image ratio.\n\n"
+    md += "*ratio*: the median over images of the per-image ratio."
+    if precisions[0] != nil || precisions[1] != nil {
+        md += " Analysis arithmetic: \(precisions.map { $0?.rawValue ?? "none" }.joined(separator: " and "))."
+    }
+    md += "\n\n"
     md += "| | \(models[0].name) ms | \(models[1].name) ms | ratio |\n|---|---:|---:|---:|\n"
     for (k, what) in ["encode", "decode"].enumerated() {
         let ratios = zip(times[0][k], times[1][k]).map { $0 / $1 }
@@ -337,9 +356,11 @@ if args.first == "stages" {
     let model: CodecModel
     do { model = try registry.model(quality: quality) } catch { fail("\(error)") }
     guard model.hyperprior != nil else { fail("stages: \(entry.path) is not a hyperprior model") }
+    let analysis = applyAnalysis("--analysis", to: model)!
     var header = "# Where the time goes: the hyperprior's encode and decode, stage by stage\n\nCommand: `\(blasChoice)\(command)`\n\n"
     header += "\(paths.count) images from `\(folder)`; vlat quality \(quality) (`\((entry.path as NSString).lastPathComponent)`); "
-    header += "\(ProcessInfo.processInfo.activeProcessorCount) cores, engine threads \(Parallel.threads), OpenBLAS kernels \(BLAS.kernelName); in-process, model loaded.\n\n"
+    header += "\(ProcessInfo.processInfo.activeProcessorCount) cores, engine threads \(Parallel.threads), OpenBLAS kernels \(BLAS.kernelName), "
+    header += "analysis in \(analysis.rawValue); in-process, model loaded.\n\n"
     let report: StageReport
     do { report = try StageReport.run(paths: paths, model: model, quality: quality, repeats: repeats, header: header) } catch { fail("\(error)") }
     print(report.markdown, terminator: "")

@@ -34,6 +34,26 @@ public final class HyperpriorCodecModel {
     public let yTables: [QuantizedCDF]
     /// `[level][channel]`: ln(gain) * 2^16, rounded.
     public let logGains: [[Int64]]
+    /// The arithmetic of the analysis transform (`InferencePrecision`): bfloat16 products by
+    /// default where the CPU has them, about twice as fast. The analysis is not normative: a file
+    /// records the symbols it led to and the decoder never runs it, so its precision moves only
+    /// which symbols an encoder picks (`vlat bench --vlat-analysis` measures what that costs).
+    /// The first convolution, which reads the image's samples, stays float32 either way: rounding
+    /// the samples to 8 significant bits cost more than all the later layers' rounding together.
+    public var analysisPrecision = InferencePrecision.fastest {
+        didSet { applyAnalysisPrecision() }
+    }
+
+    private func applyAnalysisPrecision() {
+        var first = true
+        for layer in network.analysis.layers {
+            if let conv = layer as? Conv2d {
+                conv.inferencePrecision = first ? .float32 : analysisPrecision
+                first = false
+            }
+            if let gdn = layer as? GDN { gdn.inferencePrecision = analysisPrecision }
+        }
+    }
 
     /// Fraction bits of log-gains and of the log-scales the scale index is computed from.
     public static let logFraction = 16
@@ -95,6 +115,7 @@ public final class HyperpriorCodecModel {
             throw CodecError.notACodecModel("the integer gains are not integers")
         }
         logGains = (0..<config.levels).map { Array(ints[($0 * config.latentChannels)..<(($0 + 1) * config.latentChannels)]) }
+        applyAnalysisPrecision()
     }
 
     public var levels: Int { network.config.levels }

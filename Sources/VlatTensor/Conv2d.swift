@@ -21,6 +21,9 @@ public final class Conv2d: Layer {
     /// `tapsMinimumWidth` wide: a narrower row makes each tap's product too small to pay its call.
     public var inferenceByTaps: Bool
     public var tapsMinimumWidth = 64
+    /// The arithmetic of inference (`InferencePrecision`): with `bfloat16`, on a CPU that has it,
+    /// every inference that is not pointwise or direct goes tap by tap with bfloat16 operands.
+    public var inferencePrecision = InferencePrecision.float32
     private var input: Tensor?
     /// A training forward's column matrices, every batch item's, kept for the weight gradient
     /// (memory traded for the second im2col the backward pass would otherwise run).
@@ -134,8 +137,9 @@ public final class Conv2d: Layer {
             columns = nil
             return y
         }
-        if !training && inferenceByTaps && !isPointwise && g.outWidth >= tapsMinimumWidth {
-            forwardByTaps(x, g, into: &y)
+        let bfloat16 = inferencePrecision.effective == .bfloat16
+        if !training && !isPointwise && (bfloat16 || inferenceByTaps && g.outWidth >= tapsMinimumWidth) {
+            forwardByTaps(x, g, bfloat16: bfloat16, into: &y)
             input = nil
             columns = nil
             return y
@@ -188,25 +192,35 @@ public final class Conv2d: Layer {
         return y
     }
 
-    /// Inference tap by tap, in bands of output rows whose input rows stay within
-    /// `inferenceBandBytes`.
-    private func forwardByTaps(_ x: Tensor, _ g: ConvGeometry, into y: inout Tensor) {
+    /// Inference tap by tap (with bfloat16 operands if `bfloat16`), in bands of output rows
+    /// whose input rows stay within `inferenceBandBytes`.
+    private func forwardByTaps(_ x: Tensor, _ g: ConvGeometry, bfloat16: Bool, into y: inout Tensor) {
         let rowBytes = inChannels * (x.w + 2 * padding + stride) * MemoryLayout<Float>.size
         // At least two output rows a thread: the rows of a band are what the threads share.
         let bandRows = max(2 * Parallel.threads, (inferenceBandBytes / max(1, rowBytes) - kernel) / stride)
         let inStride = inChannels * x.h * x.w, outStride = outChannels * g.positions
-        let taps = ConvTaps.taps(weight.value.data, outChannels: outChannels, inChannels: inChannels, kernel: kernel, transposed: false)
+        let taps = bfloat16 ? [] : ConvTaps.taps(weight.value.data, outChannels: outChannels, inChannels: inChannels, kernel: kernel, transposed: false)
+        let pairs = bfloat16 ? ConvTaps.bfloat16Weights(weight.value.data, outChannels: outChannels, inChannels: inChannels, kernel: kernel) : []
         x.data.withUnsafeBufferPointer { xp in
             taps.withUnsafeBufferPointer { wp in
-                bias.value.data.withUnsafeBufferPointer { bp in
-                    y.data.withUnsafeMutableBufferPointer { yp in
-                        for b in 0..<x.n {
-                            for first in Swift.stride(from: 0, to: g.outHeight, by: bandRows) {
-                                ConvTaps.forward(xp.baseAddress! + b * inStride, inChannels: inChannels, height: x.h, width: x.w,
-                                                 taps: wp.baseAddress!, bias: bp.baseAddress!, outChannels: outChannels,
-                                                 kernel: kernel, stride: stride, padding: padding, outHeight: g.outHeight,
-                                                 outWidth: g.outWidth, rows: first..<min(g.outHeight, first + bandRows),
-                                                 out: yp.baseAddress! + b * outStride)
+                pairs.withUnsafeBufferPointer { pp in
+                    bias.value.data.withUnsafeBufferPointer { bp in
+                        y.data.withUnsafeMutableBufferPointer { yp in
+                            for b in 0..<x.n {
+                                for first in Swift.stride(from: 0, to: g.outHeight, by: bandRows) {
+                                    let rows = first..<min(g.outHeight, first + bandRows)
+                                    if bfloat16 {
+                                        ConvTaps.forwardBFloat16(xp.baseAddress! + b * inStride, inChannels: inChannels, height: x.h, width: x.w,
+                                                                 weights: pp.baseAddress!, bias: bp.baseAddress!, outChannels: outChannels,
+                                                                 kernel: kernel, stride: stride, padding: padding, outHeight: g.outHeight,
+                                                                 outWidth: g.outWidth, rows: rows, out: yp.baseAddress! + b * outStride)
+                                    } else {
+                                        ConvTaps.forward(xp.baseAddress! + b * inStride, inChannels: inChannels, height: x.h, width: x.w,
+                                                         taps: wp.baseAddress!, bias: bp.baseAddress!, outChannels: outChannels,
+                                                         kernel: kernel, stride: stride, padding: padding, outHeight: g.outHeight,
+                                                         outWidth: g.outWidth, rows: rows, out: yp.baseAddress! + b * outStride)
+                                    }
+                                }
                             }
                         }
                     }

@@ -30,27 +30,20 @@ enum ConvTaps {
                         taps: UnsafePointer<Float>, bias: UnsafePointer<Float>, outChannels cout: Int,
                         kernel k: Int, stride s: Int, padding p: Int, outHeight: Int, outWidth ow: Int,
                         rows: Range<Int>, out: UnsafeMutablePointer<Float>) {
-        // Tap column kx reads input column s*(ox + offset) + phase.
-        func phase(_ kx: Int) -> Int { ((kx - p) % s + s) % s }
-        func offset(_ kx: Int) -> Int { (kx - p - phase(kx)) / s }
-        let phaseWidth = (0..<s).map { r in max(0, (w - r + s - 1) / s) }
-        let padLeft = max(0, -offset(0))
-        let padRight = (0..<k).map { kx in max(0, ow - 1 + offset(kx) - (phaseWidth[phase(kx)] - 1)) }.max() ?? 0
-        let pw = padLeft + (phaseWidth.max() ?? 0) + padRight
+        let g = PhaseGeometry(height: h, width: w, kernel: k, stride: s, padding: p, outWidth: ow, rows: rows)
+        let pw = g.paddedWidth
         // The input rows the band reads, split into column phases: [phase][row][Cin][pw], so that
         // a tap's operand (one row's channels) is one block, `pw` floats a channel.
-        let firstRow = max(0, rows.lowerBound * s - p), lastRow = min(h - 1, (rows.upperBound - 1) * s - p + k - 1)
-        let inRows = max(0, lastRow - firstRow + 1)
-        let padded = UnsafeMutablePointer<Float>.allocate(capacity: max(1, cin * s * inRows * pw))
+        let padded = UnsafeMutablePointer<Float>.allocate(capacity: max(1, cin * s * g.inRows * pw))
         defer { padded.deallocate() }
         Parallel.forRanges(cin, minimumPerThread: 8) { channels in
             for c in channels {
                 for r in 0..<s {
-                    for row in 0..<inRows {
-                        let src = x + (c * h + firstRow + row) * w + r, dst = padded + ((r * inRows + row) * cin + c) * pw
-                        dst.update(repeating: 0, count: padLeft)
-                        for q in 0..<phaseWidth[r] { dst[padLeft + q] = src[q * s] }
-                        (dst + padLeft + phaseWidth[r]).update(repeating: 0, count: pw - padLeft - phaseWidth[r])
+                    for row in 0..<g.inRows {
+                        let src = x + (c * h + g.firstRow + row) * w + r, dst = padded + ((r * g.inRows + row) * cin + c) * pw
+                        dst.update(repeating: 0, count: g.padLeft)
+                        for q in 0..<g.phaseWidth[r] { dst[g.padLeft + q] = src[q * s] }
+                        (dst + g.padLeft + g.phaseWidth[r]).update(repeating: 0, count: pw - g.padLeft - g.phaseWidth[r])
                     }
                 }
             }
@@ -67,7 +60,7 @@ enum ConvTaps {
                     let iy = oy * s - p + ky
                     guard iy >= 0, iy < h else { continue }
                     for kx in 0..<k {
-                        let b = padded + ((phase(kx) * inRows + iy - firstRow) * cin) * pw + padLeft + offset(kx)
+                        let b = padded + ((g.phase(kx) * g.inRows + iy - g.firstRow) * cin) * pw + g.padLeft + g.offset(kx)
                         BLAS.sgemm(m: cout, n: ow, k: cin, a: taps + (ky * k + kx) * cout * cin, lda: cin,
                                    b: b, ldb: pw, beta: 1, c: acc, ldc: ow, chunk: ow, threaded: false)
                     }
@@ -75,5 +68,37 @@ enum ConvTaps {
                 for o in 0..<cout { (out + o * plane + oy * ow).update(from: acc + o * ow, count: ow) }
             }
         }
+    }
+
+    /// Where a band's taps read: the input's column phases, each zero-padded to one width, and
+    /// the input rows the band's output rows need.
+    struct PhaseGeometry {
+        let stride: Int, padding: Int
+        /// Columns of each phase (`r`, `r + stride`, ...) within the image.
+        let phaseWidth: [Int]
+        /// Zero columns before a phase's first, and the padded phase width.
+        let padLeft: Int, paddedWidth: Int
+        /// The band's first input row and its row count.
+        let firstRow: Int, inRows: Int
+
+        init(height h: Int, width w: Int, kernel k: Int, stride s: Int, padding p: Int, outWidth ow: Int, rows: Range<Int>) {
+            (stride, padding) = (s, p)
+            let widths = (0..<s).map { r in max(0, (w - r + s - 1) / s) }
+            let left = max(0, -Self.offset(0, stride: s, padding: p))
+            let padRight = (0..<k).map { kx in
+                max(0, ow - 1 + Self.offset(kx, stride: s, padding: p) - (widths[Self.phase(kx, stride: s, padding: p)] - 1))
+            }.max() ?? 0
+            (phaseWidth, padLeft) = (widths, left)
+            paddedWidth = left + (widths.max() ?? 0) + padRight
+            firstRow = max(0, rows.lowerBound * s - p)
+            let lastRow = min(h - 1, (rows.upperBound - 1) * s - p + k - 1)
+            inRows = max(0, lastRow - firstRow + 1)
+        }
+
+        // Tap column kx reads input column s*(ox + offset) + phase.
+        static func phase(_ kx: Int, stride s: Int, padding p: Int) -> Int { ((kx - p) % s + s) % s }
+        static func offset(_ kx: Int, stride s: Int, padding p: Int) -> Int { (kx - p - phase(kx, stride: s, padding: p)) / s }
+        func phase(_ kx: Int) -> Int { Self.phase(kx, stride: stride, padding: padding) }
+        func offset(_ kx: Int) -> Int { Self.offset(kx, stride: stride, padding: padding) }
     }
 }

@@ -50,6 +50,9 @@ public final class GDN: Layer {
     /// least one): the normaliser is computed chunk by chunk, so only the input and the output
     /// are whole-image tensors.
     public var inferenceChunk = 8192
+    /// The arithmetic of the normaliser's product at inference (`InferencePrecision`): with
+    /// `bfloat16`, on a CPU that has it, the squares and Gamma are bfloat16 pairs summed in float32.
+    public var inferencePrecision = InferencePrecision.float32
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         precondition(x.shape.count == 4 && x.c == channels, "GDN expects [N, \(channels), H, W], got \(x.shape)")
@@ -108,30 +111,55 @@ public final class GDN: Layer {
         let gammaEff = gamma.value.data.map { GDN.effective($0, bound: GDN.gammaBound) }
         var y = Tensor(uninitialized: x.shape)  // every chunk's every channel is written
         let inverse = self.inverse, channels = self.channels
+        let bfloat16 = inferencePrecision.effective == .bfloat16
+        // bfloat16: Gamma as `vlat_bf16_taps_row` reads a 1x1 convolution's weights, and the
+        // normaliser's rows padded to its 8-row blocks.
+        let pairs = (channels + 1) / 2, blocks = (channels + ConvTaps.bfloat16Block - 1) / ConvTaps.bfloat16Block
+        let packedGamma = bfloat16 ? ConvTaps.bfloat16Weights(gammaEff, outChannels: channels, inChannels: channels, kernel: 1) : []
+        let normRows = bfloat16 ? blocks * ConvTaps.bfloat16Block : channels
         x.data.withUnsafeBufferPointer { xp in
             y.data.withUnsafeMutableBufferPointer { yp in
                 gammaEff.withUnsafeBufferPointer { gp in
-                    // Each thread its own scratch: the squares and the normaliser of one chunk.
-                    Parallel.forRanges(x.n * chunksPerImage) { range in
-                        let capacity = channels * rowsPerChunk * width
-                        let sp = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
-                        let np = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
-                        defer { sp.deallocate(); np.deallocate() }
-                        for job in range {
-                            let b = job / chunksPerImage, row = (job % chunksPerImage) * rowsPerChunk
-                            let base = b * channels * plane, start = row * width
-                            let n = min(rowsPerChunk, x.h - row) * width
-                            for c in 0..<channels {
-                                let x = xp.baseAddress! + base + c * plane + start, squares = sp + c * n
-                                for i in 0..<n { squares[i] = x[i] * x[i] }
-                                (np + c * n).update(repeating: betaEff[c], count: n)
-                            }
-                            // Inside a thread's share: one row a call, inline.
-                            BLAS.sgemm(m: channels, n: n, k: channels, a: gp.baseAddress!, lda: channels,
-                                       b: sp, ldb: n, beta: 1, c: np, ldc: n, chunk: width, threaded: false)
-                            for c in 0..<channels {
-                                let at = base + c * plane + start
-                                GDN.normalize(xp.baseAddress! + at, by: np + c * n, into: yp.baseAddress! + at, count: n, inverse: inverse)
+                    packedGamma.withUnsafeBufferPointer { pg in
+                        // Each thread its own scratch: the squares and the normaliser of one chunk.
+                        Parallel.forRanges(x.n * chunksPerImage) { range in
+                            let capacity = rowsPerChunk * width
+                            // (bfloat16: two channels' squares at a time, then their pairs)
+                            let sp = UnsafeMutablePointer<Float>.allocate(capacity: (bfloat16 ? 2 : channels) * capacity)
+                            let pp = UnsafeMutablePointer<UInt32>.allocate(capacity: bfloat16 ? pairs * capacity : 1)
+                            let np = UnsafeMutablePointer<Float>.allocate(capacity: normRows * capacity)
+                            defer { sp.deallocate(); pp.deallocate(); np.deallocate() }
+                            for job in range {
+                                let b = job / chunksPerImage, row = (job % chunksPerImage) * rowsPerChunk
+                                let base = b * channels * plane, start = row * width
+                                let n = min(rowsPerChunk, x.h - row) * width
+                                for c in 0..<normRows { (np + c * n).update(repeating: c < channels ? betaEff[c] : 0, count: n) }
+                                if bfloat16 {
+                                    // The squares, two channels to a word (each column's sum is the
+                                    // same whatever the chunk: a row's values depend only on it).
+                                    for j in 0..<pairs {
+                                        for k in 0..<2 where 2 * j + k < channels {
+                                            let x = xp.baseAddress! + base + (2 * j + k) * plane + start
+                                            for i in 0..<n { sp[k * n + i] = x[i] * x[i] }
+                                        }
+                                        vlat_bf16_pack_pairs(sp, 2 * j + 1 < channels ? sp + n : nil, 1, pp + j * n, n)
+                                    }
+                                    var operand: UnsafePointer<UInt32>? = UnsafePointer(pp)
+                                    let done = vlat_bf16_taps_row(Int32(blocks), Int32(pairs), Int32(n), 1, &operand, n, pg.baseAddress!, np, n)
+                                    precondition(done != 0, "bfloat16 products need AVX512_BF16")
+                                } else {
+                                    for c in 0..<channels {
+                                        let x = xp.baseAddress! + base + c * plane + start, squares = sp + c * n
+                                        for i in 0..<n { squares[i] = x[i] * x[i] }
+                                    }
+                                    // Inside a thread's share: one row a call, inline.
+                                    BLAS.sgemm(m: channels, n: n, k: channels, a: gp.baseAddress!, lda: channels,
+                                               b: sp, ldb: n, beta: 1, c: np, ldc: n, chunk: width, threaded: false)
+                                }
+                                for c in 0..<channels {
+                                    let at = base + c * plane + start
+                                    GDN.normalize(xp.baseAddress! + at, by: np + c * n, into: yp.baseAddress! + at, count: n, inverse: inverse)
+                                }
                             }
                         }
                     }

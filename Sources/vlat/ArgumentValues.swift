@@ -5,6 +5,7 @@ import VlatImageIO
 import VlatMetrics
 import VlatTraining
 import VlatModels
+import VlatTensor
 
 // Enumerations taken as option values: ArgumentParser parses them from their raw values, lists
 // those values in --help, and names them in the error for a bad one.
@@ -13,6 +14,7 @@ extension Objective: ExpressibleByArgument {}
 extension CoderChoice: ExpressibleByArgument {}
 extension TrainingOptions.Schedule: ExpressibleByArgument {}
 extension Bjontegaard.Interpolation: ExpressibleByArgument {}
+extension InferencePrecision: ExpressibleByArgument {}
 
 extension ModelFile.Storage: ExpressibleByArgument {
     public init?(argument: String) {

@@ -5,6 +5,7 @@ import VlatCodec
 import VlatFiles
 import VlatImageIO
 import VlatMetrics
+import VlatTensor
 
 /// `vlat bench`: rate-distortion sweeps of the installed codecs over a folder of images.
 struct BenchCommand: ParsableCommand {
@@ -26,6 +27,7 @@ struct BenchCommand: ParsableCommand {
           vlat bench ../shared/corpus/kodak --out kodak-bench --force
           vlat bench photos/ --codecs jpeg --jpeg-qualities 10,50,90 --limit 3
           vlat bench ../shared/corpus/kodak --codecs jpeg,vlat,vlat-rans,vlat-ctx,vlat-zstd --vlat-model q2.vlatmodel --vlat-model q4.vlatmodel
+          vlat bench ../shared/corpus/kodak --codecs vlat --vlat-analysis float32 --out kodak-float32
           vlat bench ../shared/corpus/kodak --quoted Benchmarks/quoted/compressai-bmshj2018-factorized-mse.json
         """)
 
@@ -40,6 +42,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "vlat-refined rounds by stochastic Gumbel annealing instead of uniform noise, its temperature falling from 0.5 to this value over the steps (for tuning it).") var refineAnneal: Float?
     @Option(name: .customLong("vlat-model"), help: "A vlat model file: one rate point each (repeat for a curve; default: every installed quality level).")
     var vlatModels: [String] = []
+
+    @Option(name: .customLong("vlat-analysis"), help: "Arithmetic of a hyperprior model's analysis transform when encoding: bfloat16 (the default where the CPU has AVX512_BF16) or float32 (to measure what the faster products cost).")
+    var vlatAnalysis: InferencePrecision?
 
     @OptionGroup var search: ModelSearchOptions
 
@@ -109,6 +114,9 @@ struct BenchCommand: ParsableCommand {
                         guard m.hyperprior != nil else { return [m] }
                         do { return try (1...Int(QualitySchedule.top)).map { try m.atQuality(Double($0)) } } catch { throw CLIError(file: path, error) }
                     }
+                }
+                if let vlatAnalysis {
+                    for model in models { model.hyperprior?.analysisPrecision = vlatAnalysis }
                 }
                 let coder = CoderChoice.allCases.first { VlatBenchCodec.name($0) == name }
                 if let coder, coder != .auto, models.contains(where: { $0.hyperprior != nil }) {

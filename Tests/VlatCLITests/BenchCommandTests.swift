@@ -43,6 +43,7 @@ struct BenchCommandTests {
             (["bench", dir.appendingPathComponent("nothing").path, "--codecs", "jpeg"], 1, "no PNG or JPEG images"),
             (["bench", "Corpus/photos", "--codecs", "gif"], 64, "unknown codec"),
             (["bench", "Corpus/photos", "--jpeg-qualities", "0,50"], 64, "1...100"),
+            (["bench", "Corpus/photos", "--codecs", "vlat", "--vlat-analysis", "float16"], 64, "bfloat16"),
             (["bench", "Corpus/photos/chelsea.png", "--codecs", "jpeg", "--max-pixels", "1000", "--out", dir.appendingPathComponent("p").path], 1, "over the limit of 1000"),
         ]
         for (args, status, message) in cases {

@@ -4,6 +4,7 @@ import VlatCodec
 import VlatImageIO
 import VlatFormat
 import VlatMetrics
+import VlatTensor
 import VlatTestSupport
 
 /// The models in Sources/VlatCodec/Models are what users get: the hyperprior must serve every
@@ -38,6 +39,34 @@ struct ShippedModelsTests {
             points.append((quality, bytes.count, try PSNR.compute(reference: Self.crop, distorted: decoded).rgb))
         }
         for (a, b) in zip(points, points.dropFirst()) { #expect(b.bytes > a.bytes && b.psnr > a.psnr, "\(points)") }
+    }
+
+    /// The analysis is not normative: with bfloat16 products (the default where the CPU has
+    /// them) or float32 ones, the files decode with the same model to nearly the same size and
+    /// quality.
+    @Test func theAnalysisArithmeticMovesOnlyWhichSymbolsAreChosen() throws {
+        let registry = ModelRegistry(folders: [], environment: [:])
+        let base = try ModelRegistry.load(try registry.entry(quality: 4), quality: 1)
+        let hyper = try #require(base.hyperprior)
+        #expect(hyper.analysisPrecision == .fastest)
+        defer { hyper.analysisPrecision = .fastest }
+        // The first convolution reads the image's samples and stays float32; the rest follow.
+        hyper.analysisPrecision = .bfloat16
+        let convs = hyper.network.analysis.layers.compactMap { $0 as? Conv2d }, gdns = hyper.network.analysis.layers.compactMap { $0 as? GDN }
+        #expect(convs.map(\.inferencePrecision) == [.float32] + Array(repeating: .bfloat16, count: convs.count - 1))
+        #expect(!gdns.isEmpty && gdns.allSatisfy { $0.inferencePrecision == .bfloat16 })
+        for quality in [2.0, 7] {
+            let model = try base.atQuality(quality)
+            var points: [(bytes: Int, psnr: Double)] = []
+            for precision in [InferencePrecision.float32, .bfloat16] {
+                hyper.analysisPrecision = precision
+                let bytes = try ImageCodec.encode(Self.crop, model: model).serialized()
+                let decoded = try ImageCodec.decode(Container.parse(bytes), model: model)
+                points.append((bytes.count, try PSNR.compute(reference: Self.crop, distorted: decoded).rgb))
+            }
+            #expect(abs(Double(points[1].bytes) / Double(points[0].bytes) - 1) < 0.02 && abs(points[1].psnr - points[0].psnr) < 0.1,
+                    "quality \(quality): float32 \(points[0]), bfloat16 \(points[1])")
+        }
     }
 
     @Test func theRetiredLevelsStillCodeWithEveryFactorizedCoder() throws {

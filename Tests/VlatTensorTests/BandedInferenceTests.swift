@@ -13,15 +13,22 @@ struct BandedInferenceTests {
     /// ReLU among them, and odd strides and kernels besides.
     static func stacks() -> [(name: String, stack: Sequential, input: [Int])] {
         var g = SeededGenerator(seed: 3)
-        let analysis = Sequential([
-            Conv2d(name: "a0", inChannels: 3, outChannels: 6, kernel: 5, stride: 2, padding: 2, generator: &g),
-            GDN(name: "a1", channels: 6, inverse: false),
-            Conv2d(name: "a2", inChannels: 6, outChannels: 6, kernel: 5, stride: 2, padding: 2, generator: &g),
-            LevelModulation(name: "a3", channels: 6, levels: 2),
-            Conv2d(name: "a4", inChannels: 6, outChannels: 5, kernel: 3, stride: 1, padding: 1, generator: &g),
-            LeakyReLU(slope: 0),
-            Conv2d(name: "a5", inChannels: 5, outChannels: 4, kernel: 5, stride: 2, padding: 2, generator: &g),
-        ])
+        func analysisStack() -> Sequential {
+            Sequential([
+                Conv2d(name: "a0", inChannels: 3, outChannels: 6, kernel: 5, stride: 2, padding: 2, generator: &g),
+                GDN(name: "a1", channels: 6, inverse: false),
+                Conv2d(name: "a2", inChannels: 6, outChannels: 6, kernel: 5, stride: 2, padding: 2, generator: &g),
+                LevelModulation(name: "a3", channels: 6, levels: 2),
+                Conv2d(name: "a4", inChannels: 6, outChannels: 5, kernel: 3, stride: 1, padding: 1, generator: &g),
+                LeakyReLU(slope: 0),
+                Conv2d(name: "a5", inChannels: 5, outChannels: 4, kernel: 5, stride: 2, padding: 2, generator: &g),
+            ])
+        }
+        let analysis = analysisStack()
+        // The encoder's analysis with bfloat16 products (as float32 on a CPU without them).
+        let fastAnalysis = analysisStack()
+        for c in fastAnalysis.layers.compactMap({ $0 as? Conv2d }) { c.inferencePrecision = .bfloat16 }
+        for n in fastAnalysis.layers.compactMap({ $0 as? GDN }) { n.inferencePrecision = .bfloat16 }
         let synthesis = Sequential([
             ConvTranspose2d(name: "s0", inChannels: 4, outChannels: 6, kernel: 5, stride: 2, padding: 2, outputPadding: 1, generator: &g),
             GDN(name: "s1", channels: 6, inverse: true),
@@ -42,13 +49,14 @@ struct BandedInferenceTests {
             c.tapsMinimumWidth = 0
         }
         for t in (synthesis.layers + odd.layers).compactMap({ $0 as? ConvTranspose2d }) { t.inferenceByPhases = t.weight.name != "s5.weight" }
-        for m in (analysis.layers + synthesis.layers).compactMap({ $0 as? LevelModulation }) {
+        for m in (analysis.layers + fastAnalysis.layers + synthesis.layers).compactMap({ $0 as? LevelModulation }) {
             for p in m.parameters { for i in 0..<p.value.count { p.value.data[i] = g.uniform() - 0.5 } }
             m.levels = [0.6]
         }
         // Narrow inputs (OpenBLAS's small-matrix kernels) and wide ones.
         return [("analysis", analysis, [1, 3, 88, 40]), ("synthesis", synthesis, [1, 4, 11, 5]), ("odd", odd, [1, 2, 31, 9]),
-                ("analysis, wide", analysis, [1, 3, 40, 600]), ("synthesis, wide", synthesis, [1, 4, 6, 70])]
+                ("analysis, wide", analysis, [1, 3, 40, 600]), ("synthesis, wide", synthesis, [1, 4, 6, 70]),
+                ("analysis, bfloat16", fastAnalysis, [1, 3, 88, 40]), ("analysis, bfloat16, wide", fastAnalysis, [1, 3, 40, 600])]
     }
 
     @Test func bandsGiveTheWholePassExactly() {

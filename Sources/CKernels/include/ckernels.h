@@ -42,4 +42,23 @@ int vlat_sha256_blocks(uint32_t state[8], const uint8_t *data, size_t blocks);
 /// SHA-256's 64 round constants (FIPS 180-4), for the portable code.
 const uint32_t *vlat_sha256_round_constants(void);
 
+/// Whether this CPU has AVX512_BF16 (`vlat_bf16_taps_row` runs only there).
+int vlat_bf16_available(void);
+
+/// `value` rounded to bfloat16 (nearest, ties to even; NaN stays NaN), as its 16 bits.
+uint16_t vlat_bf16_round(float value);
+
+/// out[i] = bf16(even[i * stride]) | bf16(odd[i * stride]) << 16 for i < count (odd NULL: zeros):
+/// the pair layout of `vlat_bf16_taps_row`'s operands.
+void vlat_bf16_pack_pairs(const float *even, const float *odd, size_t stride, uint32_t *out, size_t count);
+
+/// acc[o * ldacc + q] += sum over t < taps, p < pairs of the products of weight pair
+/// weights[((t * blocks + o / 8) * pairs + p) * 8 + o % 8] and operand pair operands[t][p * ldb + q]
+/// (each 32-bit word two bfloat16 values, the even index low), for o < 8 * blocks, q < width.
+/// Each pair's two products are added into the float32 sum by one `vdpbf16ps`, taps then pairs in
+/// order: the same floats for a column whatever the width around it. Returns 0, changing nothing,
+/// on a CPU without AVX512_BF16.
+int vlat_bf16_taps_row(int blocks, int pairs, int width, int taps, const uint32_t *const *operands, size_t ldb,
+                       const uint32_t *weights, float *acc, size_t ldacc);
+
 #endif
