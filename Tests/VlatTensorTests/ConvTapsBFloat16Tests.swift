@@ -37,9 +37,10 @@ struct ConvTapsBFloat16Tests {
     static let shapes = [(3, 13, 5, 2, 2, 9, 101), (5, 8, 3, 1, 1, 6, 50), (16, 17, 5, 2, 2, 7, 97), (1, 1, 3, 2, 0, 3, 3),
                          (4, 6, 4, 3, 1, 11, 8), (2, 24, 5, 2, 2, 5, 192)]
 
-    @Test(arguments: shapes)
+    static let noInstructions: Comment = "this CPU has no AVX512_BF16: its bfloat16 inference runs as float32 (withoutTheInstructionsItRunsAsFloat32)"
+
+    @Test(.enabled(if: InferencePrecision.bfloat16Available, noInstructions), arguments: shapes)
     func convolutionIsTheSumOfRoundedProducts(c: (Int, Int, Int, Int, Int, Int, Int)) throws {
-        try #require(InferencePrecision.bfloat16Available, "this CPU has no AVX512_BF16: the bfloat16 path runs as float32 here")
         var g = SeededGenerator(seed: 22)
         let layer = Conv2d(name: "c", inChannels: c.0, outChannels: c.1, kernel: c.2, stride: c.3, padding: c.4, generator: &g)
         let x = GradientCheck.random([2, c.0, c.5, c.6], &g)
@@ -70,9 +71,8 @@ struct ConvTapsBFloat16Tests {
 
     /// GDN and IGDN whose normaliser is a bfloat16 product: against `beta + Gamma x^2` from the
     /// rounded squares and Gamma in Float64, and the same floats whatever the chunk of rows.
-    @Test(arguments: [(13, 3, 57), (5, 4, 7), (96, 2, 50), (8, 1, 1)])
+    @Test(.enabled(if: InferencePrecision.bfloat16Available, noInstructions), arguments: [(13, 3, 57), (5, 4, 7), (96, 2, 50), (8, 1, 1)])
     func gdnNormaliserIsTheSumOfRoundedProducts(c: (Int, Int, Int)) throws {
-        try #require(InferencePrecision.bfloat16Available, "this CPU has no AVX512_BF16: the bfloat16 path runs as float32 here")
         var g = SeededGenerator(seed: 23)
         for inverse in [false, true] {
             let layer = GDN(name: "g", channels: c.0, inverse: inverse)
@@ -106,6 +106,15 @@ struct ConvTapsBFloat16Tests {
 
     @Test func withoutTheInstructionsItRunsAsFloat32() {
         #expect(InferencePrecision.float32.effective == .float32)
+        // A layer asked for bfloat16 on such a CPU computes what float32 does.
+        if !InferencePrecision.bfloat16Available {
+            var g = SeededGenerator(seed: 24)
+            let layer = Conv2d(name: "c", inChannels: 16, outChannels: 8, kernel: 5, stride: 2, padding: 2, generator: &g)
+            let x = GradientCheck.random([1, 16, 9, 70], &g)
+            let exact = layer.forward(x, training: false)
+            layer.inferencePrecision = .bfloat16
+            #expect(layer.forward(x, training: false).data == exact.data)
+        }
         #expect(InferencePrecision.bfloat16.effective == (InferencePrecision.bfloat16Available ? .bfloat16 : .float32))
         #expect(InferencePrecision.fastest == InferencePrecision.bfloat16.effective)
     }
