@@ -94,7 +94,7 @@ let package = Package(
                     exclude: ["reference_metrics.json"]),
         .testTarget(name: "VlatEntropyTests", dependencies: ["VlatTestSupport", "VlatEntropy", "VlatTensor"]),
         .testTarget(name: "VlatFormatTests", dependencies: ["VlatFormat", "VlatTensor"]),
-        .testTarget(name: "VlatTensorTests", dependencies: ["VlatTestSupport", "VlatTensor"]),
+        .testTarget(name: "VlatTensorTests", dependencies: ["VlatTestSupport", "VlatTensor", "CKernels"]),
         .testTarget(name: "VlatModelsTests", dependencies: ["VlatTestSupport", "VlatModels", "VlatTensor", "VlatFormat", "VlatEntropy"]),
         .testTarget(name: "VlatTrainingTests", dependencies: ["VlatTestSupport", "VlatFilters", "VlatTraining", "VlatModels", "VlatTensor", "VlatFormat"]),
         .testTarget(name: "VlatCodecTests", dependencies: ["VlatTestSupport", "VlatCodec", "VlatModels", "VlatTraining", "VlatFormat", "VlatImageIO", "VlatTensor", "VlatMetrics"]),

@@ -1,4 +1,5 @@
 import Testing
+import CKernels
 import VlatTestSupport
 @testable import VlatTensor
 
@@ -18,7 +19,36 @@ struct ConvTapsBFloat16Tests {
         #expect(r(.infinity) == .infinity && r(-.infinity) == -.infinity && r(.nan).isNaN)
         // The largest float rounds past bfloat16's largest finite value, to infinity.
         #expect(r(.greatestFiniteMagnitude) == .infinity)
-        #expect(r(Float(bitPattern: 0x0000_0001)) == 0)
+        // Subnormals count as zero, as the instructions' conversions take them.
+        #expect(r(Float(bitPattern: 0x0000_0001)) == 0 && r(Float(bitPattern: 0x807F_FFFF)).bitPattern == 0x8000_0000)
+        #expect(r(.leastNormalMagnitude) == .leastNormalMagnitude)
+    }
+
+    /// Packing in pairs (the vector conversion where the CPU has it, the scalar one for the last
+    /// words) gives every value as `roundedToBFloat16` does: random values of every scale, ties,
+    /// subnormals, infinities and NaN, at strides 1 and 2 and lengths around the vector width.
+    @Test func packingRoundsEveryValueAsTheScalarFunction() {
+        var g = SeededGenerator(seed: 25)
+        let specials: [Float] = [.nan, .infinity, -.infinity, 0, -0.0, Float(bitPattern: 1), Float(bitPattern: 0x807F_FFFF),
+                                 1 + 0x1p-8, 1 + 3 * 0x1p-8, .greatestFiniteMagnitude, .leastNormalMagnitude]
+        let source = (0..<200).map { i -> Float in
+            i % 7 == 0 ? specials[(i / 7) % specials.count] : (g.uniform() - 0.5) * Float(1 << Int(g.next() % 30)) * 0x1p-10
+        }
+        for stride in [1, 2] {
+            for count in [0, 1, 15, 16, 17, 31, 32, 33, 47, 48, 64, 99] {
+                var words = [UInt32](repeating: 0xDEAD_BEEF, count: count + 1)
+                source.withUnsafeBufferPointer { s in
+                    vlat_bf16_pack_pairs(s.baseAddress!, s.baseAddress! + 1, stride, &words, count)
+                }
+                #expect(words[count] == 0xDEAD_BEEF, "wrote past \(count) words")
+                for i in 0..<count {
+                    let even = UInt32(vlat_bf16_round(source[i * stride])), odd = UInt32(vlat_bf16_round(source[i * stride + 1]))
+                    #expect(words[i] == even | odd << 16, "stride \(stride), count \(count), word \(i)")
+                }
+                source.withUnsafeBufferPointer { s in vlat_bf16_pack_pairs(s.baseAddress!, nil, stride, &words, count) }
+                for i in 0..<count { #expect(words[i] == UInt32(vlat_bf16_round(source[i * stride])), "odd nil, word \(i)") }
+            }
+        }
     }
 
     /// The relative error of a rounded value is at most 2^-8 (8 significant bits), on random floats of every scale.

@@ -45,11 +45,13 @@ const uint32_t *vlat_sha256_round_constants(void);
 /// Whether this CPU has AVX512_BF16 (`vlat_bf16_taps_row` runs only there).
 int vlat_bf16_available(void);
 
-/// `value` rounded to bfloat16 (nearest, ties to even; NaN stays NaN), as its 16 bits.
+/// `value` rounded to bfloat16 (nearest, ties to even; subnormals to zero and NaN stays NaN, as
+/// AVX512_BF16's conversions do), as its 16 bits.
 uint16_t vlat_bf16_round(float value);
 
 /// out[i] = bf16(even[i * stride]) | bf16(odd[i * stride]) << 16 for i < count (odd NULL: zeros):
-/// the pair layout of `vlat_bf16_taps_row`'s operands.
+/// the pair layout of `vlat_bf16_taps_row`'s operands. Each value rounded as `vlat_bf16_round`
+/// does, with AVX512_BF16's conversions where the CPU has them (stride 1 or 2).
 void vlat_bf16_pack_pairs(const float *even, const float *odd, size_t stride, uint32_t *out, size_t count);
 
 /// acc[o * ldacc + q] += sum over t < taps, p < pairs of the products of weight pair
