@@ -54,6 +54,23 @@ public final class GDN: Layer {
     /// `bfloat16`, on a CPU that has it, the squares and Gamma are bfloat16 pairs summed in float32.
     public var inferencePrecision = InferencePrecision.float32
 
+    /// The level modulation `layers[l + 1]` when layer `l` is a GDN it can follow in the same
+    /// inference pass (`forward(_:modulatedBy:)`); nil otherwise. `Sequential` and
+    /// `BandedInference` then run the two as one, the modulation passing its input on.
+    public static func fusedModulation(_ layers: [any Layer], at l: Int) -> LevelModulation? {
+        guard l + 1 < layers.count, let gdn = layers[l] as? GDN, let modulation = layers[l + 1] as? LevelModulation,
+              modulation.channels == gdn.channels else { return nil }
+        return modulation
+    }
+
+    /// Inference followed by `modulation` on each chunk while it is in cache: the values
+    /// `modulation.forward(forward(x, training: false), training: false)` gives.
+    public func forward(_ x: Tensor, modulatedBy modulation: LevelModulation) -> Tensor {
+        precondition(x.shape.count == 4 && x.c == channels && modulation.channels == channels, "GDN expects [N, \(channels), H, W], got \(x.shape)")
+        cache = nil
+        return inferenceForward(x, modulation: modulation.affine(items: x.n))
+    }
+
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         precondition(x.shape.count == 4 && x.c == channels, "GDN expects [N, \(channels), H, W], got \(x.shape)")
         if !training {
@@ -99,7 +116,7 @@ public final class GDN: Layer {
 
     /// The forward pass without keeping the normaliser: the same values, computed over chunks
     /// of whole rows with bounded scratch memory, the chunks shared among the threads.
-    func inferenceForward(_ x: Tensor) -> Tensor {
+    func inferenceForward(_ x: Tensor, modulation: (scales: [Float], biases: [Float])? = nil) -> Tensor {
         // One product per row, so that a row's values depend neither on its neighbours
         // (`BandedInference`) nor on how rows are grouped into chunks or threads.
         let plane = x.h * x.w, width = x.w
@@ -157,8 +174,11 @@ public final class GDN: Layer {
                                                b: sp, ldb: n, beta: 1, c: np, ldc: n, chunk: width, threaded: false)
                                 }
                                 for c in 0..<channels {
-                                    let at = base + c * plane + start
-                                    GDN.normalize(xp.baseAddress! + at, by: np + c * n, into: yp.baseAddress! + at, count: n, inverse: inverse)
+                                    let at = base + c * plane + start, y = yp.baseAddress! + at
+                                    GDN.normalize(xp.baseAddress! + at, by: np + c * n, into: y, count: n, inverse: inverse)
+                                    if let (scales, biases) = modulation {
+                                        LevelModulation.apply(y, y, count: n, scale: scales[b * channels + c], bias: biases[b * channels + c])
+                                    }
                                 }
                             }
                         }

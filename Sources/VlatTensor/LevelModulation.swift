@@ -38,29 +38,40 @@ public final class LevelModulation: Layer {
         Float((1 - f) * Double(p.value.data[lo * channels + c]) + f * Double(p.value.data[hi * channels + c]))
     }
 
-    public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        precondition(x.shape.count == 4 && x.c == channels, "LevelModulation expects [N, \(channels), H, W]")
-        precondition(levels.count == x.n, "LevelModulation needs one level per batch item (\(levels.count) for \(x.n))")
-        let plane = x.h * x.w, channels = self.channels
-        // Each batch item's and channel's scale and bias, then one pass that writes the output
-        // straight from the input (no copy of it first), the planes shared among the threads.
-        var scales = [Float](repeating: 0, count: x.n * channels), biases = scales
-        for n in 0..<x.n {
+    /// Each batch item's and channel's scale and bias (`[n * channels + c]`) for `count` items.
+    func affine(items count: Int) -> (scales: [Float], biases: [Float]) {
+        precondition(levels.count == count, "LevelModulation needs one level per batch item (\(levels.count) for \(count))")
+        var scales = [Float](repeating: 0, count: count * channels), biases = scales
+        for n in 0..<count {
             let (lo, hi, f) = split(levels[n])
             for c in 0..<channels {
                 scales[n * channels + c] = exp(interpolated(logScale, lo, hi, f, c))
                 biases[n * channels + c] = interpolated(bias, lo, hi, f, c)
             }
         }
+        return (scales, biases)
+    }
+
+    /// `dst[i] = src[i] * scale + bias` for i < count (`dst` may be `src`): the layer's one
+    /// operation, shared with a GDN that applies it in its own pass (`GDN.fusedModulation`).
+    @inline(__always)
+    static func apply(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int, scale: Float, bias: Float) {
+        for i in 0..<count { dst[i] = src[i] * scale + bias }
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        precondition(x.shape.count == 4 && x.c == channels, "LevelModulation expects [N, \(channels), H, W]")
+        let plane = x.h * x.w, channels = self.channels
+        // Each batch item's and channel's scale and bias, then one pass that writes the output
+        // straight from the input (no copy of it first), the planes shared among the threads.
+        let (scales, biases) = affine(items: x.n)
         let data = [Float](unsafeUninitializedCapacity: x.count) { out, initialized in
             let yp = out.baseAddress!
             x.data.withUnsafeBufferPointer { xp in
                 let xb = xp.baseAddress!
                 Parallel.forRanges(x.n * channels, minimumPerThread: max(1, (1 << 16) / max(1, plane))) { planes in
                     for nc in planes {
-                        let (scale, b) = (scales[nc], biases[nc])
-                        let src = xb + nc * plane, dst = yp + nc * plane
-                        for i in 0..<plane { dst[i] = src[i] * scale + b }
+                        Self.apply(xb + nc * plane, yp + nc * plane, count: plane, scale: scales[nc], bias: biases[nc])
                     }
                 }
             }

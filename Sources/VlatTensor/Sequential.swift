@@ -15,11 +15,15 @@ public final class Sequential: Layer {
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         guard !training else { return layers.reduce(x) { $1.forward($0, training: true) } }
-        // At inference a direct convolution applies the activation after it in its own pass.
+        // At inference a direct convolution applies the activation after it in its own pass,
+        // and a GDN the level modulation after it.
         var h = x, l = 0
         while l < layers.count {
             if let slope = Conv2d.fusedActivationSlope(layers, at: l), let conv = layers[l] as? Conv2d {
                 h = conv.forward(h, activationSlope: slope)
+                l += 2
+            } else if let modulation = GDN.fusedModulation(layers, at: l), let gdn = layers[l] as? GDN {
+                h = gdn.forward(h, modulatedBy: modulation)
                 l += 2
             } else {
                 h = layers[l].forward(h, training: false)

@@ -49,14 +49,35 @@ struct BandedInferenceTests {
             c.tapsMinimumWidth = 0
         }
         for t in (synthesis.layers + odd.layers).compactMap({ $0 as? ConvTranspose2d }) { t.inferenceByPhases = t.weight.name != "s5.weight" }
-        for m in (analysis.layers + fastAnalysis.layers + synthesis.layers).compactMap({ $0 as? LevelModulation }) {
+        // The codec's order, a level modulation right after each GDN (one pass at inference).
+        let modulated = Sequential([
+            Conv2d(name: "m0", inChannels: 3, outChannels: 6, kernel: 5, stride: 2, padding: 2, generator: &g),
+            GDN(name: "m1", channels: 6, inverse: false),
+            LevelModulation(name: "m2", channels: 6, levels: 2),
+            ConvTranspose2d(name: "m3", inChannels: 6, outChannels: 5, kernel: 5, stride: 2, padding: 2, outputPadding: 1, generator: &g),
+            GDN(name: "m4", channels: 5, inverse: true),
+            LevelModulation(name: "m5", channels: 5, levels: 2),
+        ])
+        for m in (analysis.layers + fastAnalysis.layers + synthesis.layers + modulated.layers).compactMap({ $0 as? LevelModulation }) {
             for p in m.parameters { for i in 0..<p.value.count { p.value.data[i] = g.uniform() - 0.5 } }
             m.levels = [0.6]
         }
         // Narrow inputs (OpenBLAS's small-matrix kernels) and wide ones.
         return [("analysis", analysis, [1, 3, 88, 40]), ("synthesis", synthesis, [1, 4, 11, 5]), ("odd", odd, [1, 2, 31, 9]),
                 ("analysis, wide", analysis, [1, 3, 40, 600]), ("synthesis, wide", synthesis, [1, 4, 6, 70]),
-                ("analysis, bfloat16", fastAnalysis, [1, 3, 88, 40]), ("analysis, bfloat16, wide", fastAnalysis, [1, 3, 40, 600])]
+                ("analysis, bfloat16", fastAnalysis, [1, 3, 88, 40]), ("analysis, bfloat16, wide", fastAnalysis, [1, 3, 40, 600]),
+                ("modulated", modulated, [1, 3, 30, 70])]
+    }
+
+    /// A GDN and the level modulation after it run as one pass at inference
+    /// (`GDN.fusedModulation`): the floats of the two layers one after the other.
+    @Test func aModulationAfterGDNGivesTheLayersFloats() {
+        let (_, stack, shape) = Self.stacks().first { $0.name == "modulated" }!
+        let x = Self.random([2] + shape.dropFirst(), seed: 15)
+        for m in stack.layers.compactMap({ $0 as? LevelModulation }) { m.levels = [0.6, 1.3] }
+        #expect(GDN.fusedModulation(stack.layers, at: 1) != nil && GDN.fusedModulation(stack.layers, at: 0) == nil)
+        let layerByLayer = stack.layers.reduce(x) { $1.forward($0, training: false) }
+        #expect(stack.forward(x, training: false).data == layerByLayer.data)
     }
 
     @Test func bandsGiveTheWholePassExactly() {
