@@ -144,7 +144,7 @@ struct CompressCommandTests {
     }
 
     /// A factorized level and the previous package hyperprior (coder 7).
-    @Test(arguments: ["RetiredModels/q3.vlatmodel", "RetiredModels/hyperprior-phase24.vlatmodel"])
+    @Test(arguments: ["RetiredModels/q3.vlatmodel", "RetiredModels/hyperprior-phase25.vlatmodel"])
     func filesOfARetiredModelNameItAndDecodeWithRetiredModels(model: String) throws {
         let dir = CLI.scratch()
         let file = dir.appendingPathComponent("old.vlat").path
