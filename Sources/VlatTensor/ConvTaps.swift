@@ -36,17 +36,11 @@ enum ConvTaps {
         // a tap's operand (one row's channels) is one block, `pw` floats a channel.
         let padded = UnsafeMutablePointer<Float>.allocate(capacity: max(1, cin * s * g.inRows * pw))
         defer { padded.deallocate() }
-        Parallel.forRanges(cin, minimumPerThread: 8) { channels in
-            for c in channels {
-                for r in 0..<s {
-                    for row in 0..<g.inRows {
-                        let src = x + (c * h + g.firstRow + row) * w + r, dst = padded + ((r * g.inRows + row) * cin + c) * pw
-                        dst.update(repeating: 0, count: g.padLeft)
-                        for q in 0..<g.phaseWidth[r] { dst[g.padLeft + q] = src[q * s] }
-                        (dst + g.padLeft + g.phaseWidth[r]).update(repeating: 0, count: pw - g.padLeft - g.phaseWidth[r])
-                    }
-                }
-            }
+        g.forEachPhaseRow(units: cin, minimumPerThread: 8) { c, r, row in
+            let src = x + (c * h + g.firstRow + row) * w + r, dst = padded + ((r * g.inRows + row) * cin + c) * pw
+            dst.update(repeating: 0, count: g.padLeft)
+            for q in 0..<g.phaseWidth[r] { dst[g.padLeft + q] = src[q * s] }
+            (dst + g.padLeft + g.phaseWidth[r]).update(repeating: 0, count: pw - g.padLeft - g.phaseWidth[r])
         }
         let plane = outHeight * ow
         Parallel.forRanges(rows.count) { band in
@@ -98,6 +92,19 @@ enum ConvTaps {
         // Tap column kx reads input column s*(ox + offset) + phase.
         static func phase(_ kx: Int, stride s: Int, padding p: Int) -> Int { ((kx - p) % s + s) % s }
         static func offset(_ kx: Int, stride s: Int, padding p: Int) -> Int { (kx - p - phase(kx, stride: s, padding: p)) / s }
+        /// `body(unit, phase, row)` for every unit (a channel, or a pair of them) below `units`,
+        /// column phase and band input row: the loop that fills a band's padded phases, the units
+        /// shared among the threads.
+        func forEachPhaseRow(units: Int, minimumPerThread: Int, _ body: (_ unit: Int, _ phase: Int, _ row: Int) -> Void) {
+            Parallel.forRanges(units, minimumPerThread: minimumPerThread) { range in
+                for unit in range {
+                    for r in 0..<stride {
+                        for row in 0..<inRows { body(unit, r, row) }
+                    }
+                }
+            }
+        }
+
         func phase(_ kx: Int) -> Int { Self.phase(kx, stride: stride, padding: padding) }
         func offset(_ kx: Int) -> Int { Self.offset(kx, stride: stride, padding: padding) }
     }

@@ -44,19 +44,13 @@ extension ConvTaps {
         // The band's input rows in column phases, channels in pairs: [phase][row][Cin / 2][pw].
         let padded = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, pairs * s * g.inRows * pw))
         defer { padded.deallocate() }
-        Parallel.forRanges(pairs, minimumPerThread: 4) { range in
-            for j in range {
-                for r in 0..<s {
-                    for row in 0..<g.inRows {
-                        let even = x + (2 * j * h + g.firstRow + row) * w + r
-                        let odd = 2 * j + 1 < cin ? even + h * w : nil
-                        let dst = padded + ((r * g.inRows + row) * pairs + j) * pw
-                        dst.update(repeating: 0, count: g.padLeft)
-                        vlat_bf16_pack_pairs(even, odd, s, dst + g.padLeft, g.phaseWidth[r])
-                        (dst + g.padLeft + g.phaseWidth[r]).update(repeating: 0, count: pw - g.padLeft - g.phaseWidth[r])
-                    }
-                }
-            }
+        g.forEachPhaseRow(units: pairs, minimumPerThread: 4) { j, r, row in
+            let even = x + (2 * j * h + g.firstRow + row) * w + r
+            let odd = 2 * j + 1 < cin ? even + h * w : nil
+            let dst = padded + ((r * g.inRows + row) * pairs + j) * pw
+            dst.update(repeating: 0, count: g.padLeft)
+            vlat_bf16_pack_pairs(even, odd, s, dst + g.padLeft, g.phaseWidth[r])
+            (dst + g.padLeft + g.phaseWidth[r]).update(repeating: 0, count: pw - g.padLeft - g.phaseWidth[r])
         }
         let plane = outHeight * ow
         Parallel.forRanges(rows.count) { band in
