@@ -39,7 +39,7 @@ public final class HyperpriorCodecModel {
     /// records the symbols it led to and the decoder never runs it, so its precision moves only
     /// which symbols an encoder picks (`vlat bench --vlat-analysis` measures what that costs).
     /// The first convolution, which reads the image's samples, stays float32 either way: rounding
-    /// the samples to 8 significant bits cost more than all the later layers' rounding together.
+    /// the samples to 8 significant bits cost about as much as all the later layers' rounding.
     public var analysisPrecision = InferencePrecision.fastest {
         didSet { applyAnalysisPrecision() }
     }

@@ -5,8 +5,8 @@ import CKernels
 /// `vdpbf16ps`, `vlat_bf16_taps_row`), about twice the multiply-adds a second.
 ///
 /// bfloat16 keeps float32's exponent and 8 of its 24 significant bits: each operand is off by at
-/// most 2^-9 of itself, and a layer's output by about that over its sum's magnitude (the sum is
-/// float32). Meant for the encoder's analysis transform, which only chooses the symbols a file
+/// most 2^-8 of itself, each product by at most about 2^-7 (the tests' bound), and the sum is
+/// float32. Meant for the encoder's analysis transform, which only chooses the symbols a file
 /// records; the decoder's transforms stay float32.
 ///
 /// ```swift
@@ -25,7 +25,8 @@ public enum InferencePrecision: String, Sendable, CaseIterable {
     /// What a pass asked for `self` runs: `bfloat16` only where the CPU has it.
     public var effective: InferencePrecision { self == .bfloat16 && !Self.bfloat16Available ? .float32 : self }
 
-    /// `value` rounded to the nearest bfloat16 (ties to even), as a float.
+    /// `value` rounded to the nearest bfloat16 (ties to even; subnormals to zero, as the
+    /// instructions' conversions take them), as a float.
     public static func roundedToBFloat16(_ value: Float) -> Float {
         Float(bitPattern: UInt32(vlat_bf16_round(value)) << 16)
     }
