@@ -148,19 +148,12 @@ public struct BandedInference {
         }
     }
 
-    /// Layer `l` at inference on `x`, a direct convolution applying the activation after it in
-    /// the same pass (`Conv2d.fusedActivationSlope`) and a GDN the level modulation after it
-    /// (`GDN.fusedModulation`), the second layer then passing its input on: the values the two
-    /// layers give one after the other.
+    /// Layer `l` at inference on `x`, a layer that takes the next one into its own pass
+    /// (`Sequential.fusedInference`) running both, and that next layer then passing its input
+    /// on: the values the two layers give one after the other.
     func forward(_ l: Int, _ x: Tensor) -> Tensor {
-        if l > 0 && (Conv2d.fusedActivationSlope(layers, at: l - 1) != nil || GDN.fusedModulation(layers, at: l - 1) != nil) { return x }
-        if let slope = Conv2d.fusedActivationSlope(layers, at: l), let conv = layers[l] as? Conv2d {
-            return conv.forward(x, activationSlope: slope)
-        }
-        if let modulation = GDN.fusedModulation(layers, at: l), let gdn = layers[l] as? GDN {
-            return gdn.forward(x, modulatedBy: modulation)
-        }
-        return layers[l].forward(x, training: false)
+        if l > 0 && Sequential.fusedInference(layers, at: l - 1) != nil { return x }
+        return Sequential.fusedInference(layers, at: l)?(x) ?? layers[l].forward(x, training: false)
     }
 
     /// What output rows `rows` need of every activation (the input's first), and where a slab

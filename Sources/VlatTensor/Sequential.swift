@@ -15,15 +15,10 @@ public final class Sequential: Layer {
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         guard !training else { return layers.reduce(x) { $1.forward($0, training: true) } }
-        // At inference a direct convolution applies the activation after it in its own pass,
-        // and a GDN the level modulation after it.
         var h = x, l = 0
         while l < layers.count {
-            if let slope = Conv2d.fusedActivationSlope(layers, at: l), let conv = layers[l] as? Conv2d {
-                h = conv.forward(h, activationSlope: slope)
-                l += 2
-            } else if let modulation = GDN.fusedModulation(layers, at: l), let gdn = layers[l] as? GDN {
-                h = gdn.forward(h, modulatedBy: modulation)
+            if let pair = Self.fusedInference(layers, at: l) {
+                h = pair(h)
                 l += 2
             } else {
                 h = layers[l].forward(h, training: false)
@@ -31,6 +26,20 @@ public final class Sequential: Layer {
             }
         }
         return h
+    }
+
+    /// Layers `l` and `l + 1` as one inference pass, when layer `l` can take the next one into
+    /// its own (a direct convolution the activation after it, `Conv2d.fusedActivationSlope`; a
+    /// GDN the level modulation after it, `GDN.fusedModulation`): the values the two give one
+    /// after the other. Nil otherwise. `forward` and `BandedInference` run stacks through it.
+    static func fusedInference(_ layers: [any Layer], at l: Int) -> ((Tensor) -> Tensor)? {
+        if let slope = Conv2d.fusedActivationSlope(layers, at: l), let conv = layers[l] as? Conv2d {
+            return { conv.forward($0, activationSlope: slope) }
+        }
+        if let modulation = GDN.fusedModulation(layers, at: l), let gdn = layers[l] as? GDN {
+            return { gdn.forward($0, modulatedBy: modulation) }
+        }
+        return nil
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
